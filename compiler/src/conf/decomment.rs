@@ -1,0 +1,117 @@
+//! keepalived's `decomment()`: comments, `\#`/`\!` escapes, surrounding blanks.
+
+/// Result of [`decomment`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Decommented {
+    /// The text without comment, escapes and surrounding blanks.
+    pub text: String,
+    /// Bytes of leading blanks removed.
+    pub lead: usize,
+    /// Whether `text` maps byte for byte onto the input at `lead` (no escape was removed).
+    pub exact: bool,
+    /// A `"` was left open.
+    pub unterminated_quote: bool,
+    /// The line ended with a continuation backslash (kept as the last byte of `text`).
+    pub continued: bool,
+}
+
+/// Removes a comment (`#` or `!` outside double quotes), the backslash of `\#`/`\!`
+/// outside quotes, and leading and trailing blanks; keeps a trailing `\` (continuation)
+/// with the blanks before it removed.
+pub fn decomment(line: &str) -> Decommented {
+    let b = line.as_bytes();
+    let lead = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len() - lead);
+    let mut quote = false;
+    let mut skip: Option<usize> = None;
+    let mut cont = false;
+    let mut exact = true;
+    let mut i = lead;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' => {
+                if skip.is_none() {
+                    quote = !quote;
+                }
+                out.push(c);
+                i += 1;
+            }
+            b'\\' => {
+                if i + 1 < b.len() {
+                    let n = b[i + 1];
+                    if !quote && (n == b'#' || n == b'!') {
+                        out.push(n);
+                        exact = false;
+                    } else {
+                        out.push(c);
+                        out.push(n);
+                    }
+                    i += 2;
+                } else {
+                    cont = true;
+                    break;
+                }
+            }
+            b'#' | b'!' => {
+                if !quote && skip.is_none() {
+                    skip = Some(out.len());
+                }
+                out.push(c);
+                i += 1;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    if let Some(s) = skip {
+        out.truncate(s);
+    }
+    while matches!(out.last(), Some(b' ' | b'\t')) {
+        out.pop();
+    }
+    if cont {
+        out.push(b'\\');
+    }
+    Decommented {
+        text: String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        lead,
+        exact,
+        unterminated_quote: quote,
+        continued: cont,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_comments_outside_quotes() {
+        assert_eq!(decomment("  priority 100 # main").text, "priority 100");
+        assert_eq!(decomment("a ! b").text, "a");
+        assert_eq!(decomment(r#"x "a # b" # c"#).text, r#"x "a # b""#);
+    }
+
+    #[test]
+    fn escaped_comment_chars_are_literal() {
+        let d = decomment(r"auth_pass ab\#cd");
+        assert_eq!(d.text, "auth_pass ab#cd");
+        assert!(!d.exact);
+    }
+
+    #[test]
+    fn continuation_keeps_backslash_without_blanks() {
+        let d = decomment("$A=one   \\");
+        assert_eq!(d.text, "$A=one\\");
+        assert!(d.continued);
+    }
+
+    #[test]
+    fn unterminated_quote_is_flagged() {
+        assert!(decomment(r#"router_id "abc"#).unterminated_quote);
+    }
+}

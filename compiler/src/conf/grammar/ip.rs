@@ -1,0 +1,610 @@
+//! Entries of address, route and rule blocks (`static_*`, `virtual_*`), iproute2-like.
+
+use std::net::IpAddr;
+
+use kac_schema::Diagnostic;
+use kac_schema::config::{Family, IpAddress, IpPrefix, Route, Rule};
+
+use crate::codes;
+use crate::conf::parser::{Line, Parser};
+
+/// Whether an address entry is in a static or a virtual block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AddrContext {
+    /// `static_ipaddress`.
+    Static,
+    /// `virtual_ipaddress` / `virtual_ipaddress_excluded`.
+    Virtual,
+}
+
+fn unknown_option(p: &mut Parser<'_>, line: &Line, i: usize, what: &str) {
+    let w = line.w(i).to_string();
+    p.report(
+        Diagnostic::error(codes::INVALID_VALUE, format!("unknown {what} option `{w}`"))
+            .with_primary(line.span(i), "not understood here")
+            .with_help(format!(
+                "keepalived ignores it; see `ip {what}` for the options keepalived supports"
+            )),
+    );
+}
+
+/// Parses one address entry. `None` when keepalived would skip it.
+pub fn parse_address(p: &mut Parser<'_>, line: &Line, ctx: AddrContext) -> Option<IpAddress> {
+    let w0 = line.w(0).to_string();
+    let addr = match parse_prefix_word(&w0) {
+        Some(Ok(a)) => a,
+        Some(Err(max)) => {
+            p.report(
+                Diagnostic::error(
+                    codes::OUT_OF_RANGE,
+                    format!("invalid prefix length in `{w0}`"),
+                )
+                .with_primary(line.span(0), format!("prefix length must be 0 to {max}"))
+                .with_help(format!("keepalived uses /{max} instead")),
+            );
+            let a: IpAddr = w0.split('/').next().unwrap_or("").parse().ok()?;
+            IpPrefix {
+                addr: a,
+                len: Some(max),
+            }
+        }
+        None => {
+            p.report(
+                Diagnostic::error(codes::INVALID_ADDRESS, format!("invalid IP address `{w0}`"))
+                    .with_primary(line.span(0), "not an address")
+                    .with_help("keepalived skips this entry"),
+            );
+            return None;
+        }
+    };
+    let mut a = IpAddress {
+        addr,
+        dev: None,
+        scope: None,
+        broadcast: None,
+        label: None,
+        peer: None,
+        flags: Vec::new(),
+        preferred_lft: None,
+        track_group: None,
+        span: line.line_span(),
+    };
+    let v6 = addr.addr.is_ipv6();
+    let mut i = 1;
+    while i < line.len() {
+        let kw = line.w(i);
+        match kw {
+            "dev" => {
+                a.dev = p.req(line, i + 1).map(str::to_string);
+                if let Some(d) = a.dev.clone() {
+                    check_interface(p, line, i + 1, &d);
+                }
+                i += 2;
+            }
+            "scope" => {
+                a.scope = p.req(line, i + 1).map(str::to_string);
+                if let Some(s) = a.scope.clone() {
+                    if !valid_scope(&s) {
+                        p.error(
+                            codes::INVALID_VALUE,
+                            format!("invalid scope `{s}`"),
+                            line.span(i + 1),
+                            "not a scope",
+                        );
+                    } else if v6 {
+                        p.warn(
+                            codes::WARNING,
+                            "`scope` is ignored for IPv6 addresses",
+                            line.span(i),
+                            "ignored",
+                        );
+                    }
+                }
+                i += 2;
+            }
+            "brd" | "broadcast" => {
+                let b = p.req(line, i + 1).map(str::to_string);
+                if let Some(b) = &b {
+                    if b != "+" && b != "-" && b.parse::<IpAddr>().is_err() {
+                        p.error(
+                            codes::INVALID_ADDRESS,
+                            format!("invalid broadcast `{b}`"),
+                            line.span(i + 1),
+                            "expected an address, `+` or `-`",
+                        );
+                    }
+                }
+                a.broadcast = b;
+                i += 2;
+            }
+            "label" => {
+                if let Some(l) = p.req(line, i + 1) {
+                    if v6 {
+                        p.warn(
+                            codes::WARNING,
+                            "`label` is ignored for IPv6 addresses",
+                            line.span(i),
+                            "ignored",
+                        );
+                    } else if l.len() >= 16 {
+                        p.error(
+                            codes::INVALID_VALUE,
+                            "label is longer than 15 characters",
+                            line.span(i + 1),
+                            "too long",
+                        );
+                    } else {
+                        a.label = Some(l.to_string());
+                    }
+                }
+                i += 2;
+            }
+            "peer" => {
+                a.peer = p
+                    .req(line, i + 1)
+                    .and_then(|w| parse_prefix_word(w))
+                    .and_then(Result::ok);
+                if a.peer.is_none() && line.word(i + 1).is_some() {
+                    let w = line.w(i + 1).to_string();
+                    p.error(
+                        codes::INVALID_ADDRESS,
+                        format!("invalid peer address `{w}`"),
+                        line.span(i + 1),
+                        "not an address",
+                    );
+                }
+                i += 2;
+            }
+            "home" | "-nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" | "no_track" => {
+                a.flags.push(kw.to_string());
+                i += 1;
+            }
+            "use_vmac" if ctx == AddrContext::Virtual => {
+                a.flags.push(kw.to_string());
+                i += 1;
+            }
+            "preferred_lft" => {
+                if let Some(v) = p.req(line, i + 1) {
+                    if v != "forever" && v.parse::<u32>().is_err() {
+                        let v = v.to_string();
+                        p.error(
+                            codes::INVALID_NUMBER,
+                            format!("invalid preferred_lft `{v}`"),
+                            line.span(i + 1),
+                            "expected seconds or `forever`",
+                        );
+                    } else {
+                        a.preferred_lft = Some(v.to_string());
+                    }
+                }
+                i += 2;
+            }
+            "track_group" if ctx == AddrContext::Static => {
+                a.track_group = p.req(line, i + 1).map(str::to_string);
+                i += 2;
+            }
+            _ => {
+                unknown_option(p, line, i, "address");
+                i += 1;
+            }
+        }
+    }
+    Some(a)
+}
+
+/// Checks an interface name against the machine's list when `check` knows it.
+pub fn check_interface(p: &mut Parser<'_>, line: &Line, i: usize, name: &str) {
+    let missing = match &p.interfaces {
+        Some(list) => !list.iter().any(|n| n == name),
+        None => false,
+    };
+    if missing && !p.dynamic_interfaces {
+        p.report(
+            Diagnostic::error(
+                codes::MISSING_INTERFACE,
+                format!("interface `{name}` does not exist on this machine"),
+            )
+            .with_primary(line.span(i), "no such interface")
+            .with_help("create it first, fix the name, or set `dynamic_interfaces` in global_defs"),
+        );
+    }
+}
+
+fn valid_scope(s: &str) -> bool {
+    matches!(
+        s,
+        "host" | "link" | "global" | "site" | "nowhere" | "universe"
+    ) || s.parse::<u8>().is_ok()
+}
+
+/// `a.b.c.d[/len]`: `None` when not an address, `Err(max)` when the prefix is too long.
+pub fn parse_prefix_word(w: &str) -> Option<Result<IpPrefix, u8>> {
+    let (a, l) = match w.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (w, None),
+    };
+    let addr: IpAddr = a.parse().ok()?;
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    match l {
+        None => Some(Ok(IpPrefix { addr, len: None })),
+        Some(l) => match l.parse::<u8>() {
+            Ok(n) if n <= max => Some(Ok(IpPrefix { addr, len: Some(n) })),
+            Ok(_) => Some(Err(max)),
+            Err(_) => None,
+        },
+    }
+}
+
+const ROUTE_TYPES: &[&str] = &[
+    "unicast",
+    "local",
+    "broadcast",
+    "brd",
+    "anycast",
+    "multicast",
+    "blackhole",
+    "unreachable",
+    "prohibit",
+    "throw",
+    "nat",
+    "xresolve",
+];
+
+/// Route options that take one argument and are kept as written.
+const ROUTE_ONE_ARG: &[&str] = &[
+    "tos",
+    "dsfield",
+    "realms",
+    "advmss",
+    "rtt",
+    "rttvar",
+    "reordering",
+    "window",
+    "cwnd",
+    "ssthresh",
+    "rto_min",
+    "initcwnd",
+    "initrwnd",
+    "features",
+    "quickack",
+    "pref",
+    "ttl-propagate",
+    "fastopen_no_cookie",
+    "expires",
+    "vrf",
+    "hoplimit",
+];
+
+/// Parses one route entry.
+pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Route> {
+    let mut i = 0;
+    let mut kind = None;
+    if ROUTE_TYPES.contains(&line.w(0)) {
+        kind = Some(line.w(0).to_string());
+        i += 1;
+    }
+    if line.w(i) == "to" {
+        i += 1;
+    }
+    let dest_word = p.req(line, i)?.to_string();
+    let dest = match dest_word.as_str() {
+        "default" => None,
+        _ => match parse_prefix_word(&dest_word) {
+            Some(Ok(d)) => Some(d),
+            _ => {
+                p.error(
+                    codes::INVALID_ADDRESS,
+                    format!("invalid route destination `{dest_word}`"),
+                    line.span(i),
+                    "not an address or prefix",
+                );
+                return None;
+            }
+        },
+    };
+    i += 1;
+    let mut r = Route {
+        kind,
+        dest: dest.unwrap_or(IpPrefix {
+            addr: IpAddr::from([0, 0, 0, 0]),
+            len: Some(0),
+        }),
+        src: None,
+        from: None,
+        via: None,
+        dev: None,
+        table: None,
+        metric: None,
+        protocol: None,
+        scope: None,
+        no_track: false,
+        nexthops: Vec::new(),
+        options: Vec::new(),
+        span: line.line_span(),
+    };
+    while i < line.len() {
+        let kw = line.w(i);
+        match kw {
+            "inet" | "inet6" => i += 1,
+            "src" => {
+                r.src = p.ip(line, i + 1);
+                i += 2;
+            }
+            "from" => {
+                r.from = p.prefix(line, i + 1);
+                i += 2;
+            }
+            "via" | "gw" => {
+                if kw == "gw" {
+                    p.warn(
+                        codes::DEPRECATED,
+                        "`gw` is deprecated",
+                        line.span(i),
+                        "deprecated",
+                    )
+                    .help = Some("use `via`".into());
+                }
+                let mut j = i + 1;
+                if matches!(line.w(j), "inet" | "inet6") {
+                    j += 1;
+                }
+                r.via = p.ip(line, j);
+                i = j + 1;
+            }
+            "or" => {
+                p.warn(
+                    codes::DEPRECATED,
+                    "`or` is deprecated",
+                    line.span(i),
+                    "deprecated",
+                )
+                .help = Some("use `nexthop`".into());
+                i += 2;
+            }
+            "dev" | "oif" => {
+                r.dev = p.req(line, i + 1).map(str::to_string);
+                if let Some(d) = r.dev.clone() {
+                    check_interface(p, line, i + 1, &d);
+                }
+                i += 2;
+            }
+            "onlink" | "add" | "prepend" | "append" => {
+                r.options.push(kw.to_string());
+                i += 1;
+            }
+            "no_track" => {
+                r.no_track = true;
+                i += 1;
+            }
+            "table" => {
+                r.table = p.req(line, i + 1).map(str::to_string);
+                i += 2;
+            }
+            "protocol" | "proto" => {
+                r.protocol = p.req(line, i + 1).map(str::to_string);
+                i += 2;
+            }
+            "scope" => {
+                r.scope = p.req(line, i + 1).map(str::to_string);
+                i += 2;
+            }
+            "metric" | "priority" | "preference" => {
+                r.metric = p
+                    .uint(line, i + 1, 0, u64::from(u32::MAX))
+                    .map(|v| v as u32);
+                i += 2;
+            }
+            "mtu" | "congctl" => {
+                let mut j = i + 1;
+                if line.w(j) == "lock" {
+                    j += 1;
+                }
+                if let Some(v) = p.req(line, j) {
+                    r.options.push(format!("{kw} {v}"));
+                }
+                i = j + 1;
+            }
+            "track_group" if is_static => {
+                p.req(line, i + 1);
+                i += 2;
+            }
+            "encap" => {
+                r.options.push(line.words_from(i).join(" "));
+                i = line.len();
+            }
+            "nexthop" => {
+                let mut j = i + 1;
+                let mut nh = (None, None, None);
+                while j < line.len() && line.w(j) != "nexthop" {
+                    match line.w(j) {
+                        "via" => {
+                            nh.0 = p.ip(line, j + 1);
+                            j += 2;
+                        }
+                        "dev" => {
+                            nh.1 = p.req(line, j + 1).map(str::to_string);
+                            if let Some(d) = nh.1.clone() {
+                                check_interface(p, line, j + 1, &d);
+                            }
+                            j += 2;
+                        }
+                        "weight" => {
+                            nh.2 = p.uint(line, j + 1, 1, 256).map(|v| v as u16);
+                            j += 2;
+                        }
+                        "onlink" => j += 1,
+                        _ => {
+                            unknown_option(p, line, j, "route nexthop");
+                            j += 1;
+                        }
+                    }
+                }
+                r.nexthops.push(nh);
+                i = j;
+            }
+            _ if ROUTE_ONE_ARG.contains(&kw) => {
+                if let Some(v) = p.req(line, i + 1) {
+                    r.options.push(format!("{kw} {v}"));
+                }
+                i += 2;
+            }
+            _ => {
+                unknown_option(p, line, i, "route");
+                i += 1;
+            }
+        }
+    }
+    if dest.is_none() && dest_word == "default" {
+        if r.via.is_some_and(|v| v.is_ipv6()) || r.src.is_some_and(|v| v.is_ipv6()) {
+            r.dest = IpPrefix {
+                addr: IpAddr::from([0u16; 8]),
+                len: Some(0),
+            };
+        }
+    }
+    let has_dev = r.dev.is_some() || r.nexthops.iter().any(|n| n.1.is_some());
+    if !r.no_track && !has_dev {
+        p.report(
+            Diagnostic::warning(
+                codes::WARNING,
+                format!("cannot track route {dest_word} with no interface"),
+            )
+            .with_primary(line.line_span(), "no `dev`")
+            .with_help("add `dev IF`, or `no_track` if the route must not follow an interface"),
+        );
+    }
+    Some(r)
+}
+
+/// Parses one rule entry.
+pub fn parse_rule(p: &mut Parser<'_>, line: &Line) -> Option<Rule> {
+    let mut r = Rule {
+        from: None,
+        to: None,
+        table: None,
+        preference: None,
+        action: None,
+        options: Vec::new(),
+        family: None,
+        span: line.line_span(),
+    };
+    let mut i = 0;
+    while i < line.len() {
+        let kw = line.w(i);
+        match kw {
+            "not" | "l3mdev" | "nop" | "no_track" => {
+                if kw == "l3mdev" || kw == "nop" {
+                    r.action = Some(kw.to_string());
+                }
+                r.options.push(kw.to_string());
+                i += 1;
+            }
+            "inet" => {
+                r.family = Some(Family::Inet);
+                i += 1;
+            }
+            "inet6" => {
+                r.family = Some(Family::Inet6);
+                i += 1;
+            }
+            "from" | "to" => {
+                let v = if line.w(i + 1) == "all" {
+                    None
+                } else {
+                    p.prefix(line, i + 1)
+                };
+                if kw == "from" {
+                    r.from = v
+                } else {
+                    r.to = v
+                }
+                i += 2;
+            }
+            "table" | "lookup" => {
+                if let Some(t) = p.req(line, i + 1) {
+                    if t == "0" {
+                        p.error(
+                            codes::INVALID_VALUE,
+                            "table 0 is not a valid rule table",
+                            line.span(i + 1),
+                            "invalid table",
+                        );
+                    }
+                    r.table = Some(t.to_string());
+                }
+                i += 2;
+            }
+            "preference" | "order" | "priority" | "pref" => {
+                r.preference = p
+                    .uint(line, i + 1, 0, u64::from(u32::MAX))
+                    .map(|v| v as u32);
+                i += 2;
+            }
+            "goto" => {
+                if let Some(v) = p.uint(line, i + 1, 0, u64::from(u32::MAX)) {
+                    r.action = Some(format!("goto {v}"));
+                }
+                i += 2;
+            }
+            "type" => {
+                if let Some(t) = p.choice(line, i + 1, &["blackhole", "prohibit", "unreachable"]) {
+                    r.action = Some(t.to_string());
+                }
+                i += 2;
+            }
+            "blackhole" | "prohibit" | "unreachable" => {
+                r.action = Some(kw.to_string());
+                i += 1;
+            }
+            "tos"
+            | "dsfield"
+            | "fwmark"
+            | "realms"
+            | "suppress_prefixlength"
+            | "sup_pl"
+            | "suppress_ifgroup"
+            | "sup_group"
+            | "dev"
+            | "iif"
+            | "oif"
+            | "tunnel-id"
+            | "uidrange"
+            | "protocol"
+            | "ipproto"
+            | "sport"
+            | "dport"
+            | "track_group" => {
+                if let Some(v) = p.req(line, i + 1) {
+                    r.options.push(format!("{kw} {v}"));
+                }
+                if matches!(kw, "dev" | "iif" | "oif") {
+                    if let Some(d) = line.word(i + 1) {
+                        let d = d.to_string();
+                        check_interface(p, line, i + 1, &d);
+                    }
+                }
+                i += 2;
+            }
+            _ => {
+                unknown_option(p, line, i, "rule");
+                i += 1;
+            }
+        }
+    }
+    if r.table.is_none() && r.action.is_none() {
+        p.error(
+            codes::MISSING_SETTING,
+            "rule has no action",
+            line.line_span(),
+            "no `table`, `goto`, `nop` or `type`",
+        );
+    }
+    if r.preference.is_none() {
+        p.report(
+            Diagnostic::warning(codes::WARNING, "rule has no preference")
+                .with_primary(line.line_span(), "no `preference`")
+                .with_help("keepalived picks 16384 (then 16383, …), which is probably not what you want: set `preference N`"),
+        );
+    }
+    Some(r)
+}

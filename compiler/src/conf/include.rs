@@ -1,0 +1,149 @@
+//! `include` patterns: brace expansion and glob, resolved like glob(3) with GLOB_BRACE.
+
+use std::path::{Path, PathBuf};
+
+/// Expands `{a,b}` alternatives (nested allowed), left to right, like GLOB_BRACE.
+pub fn expand_braces(pattern: &str) -> Vec<String> {
+    let b = pattern.as_bytes();
+    let Some(open) = b.iter().position(|&c| c == b'{') else {
+        return vec![pattern.to_string()];
+    };
+    // Find the matching close brace and the top-level commas.
+    let mut depth = 0usize;
+    let mut commas = Vec::new();
+    let mut close = None;
+    for (i, &c) in b.iter().enumerate().skip(open) {
+        match c {
+            b'{' => depth += 1,
+            b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            b',' if depth == 1 => commas.push(i),
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return vec![pattern.to_string()];
+    };
+    let prefix = &pattern[..open];
+    let suffix = &pattern[close + 1..];
+    let mut bounds = vec![open];
+    bounds.extend(&commas);
+    bounds.push(close);
+    let mut out = Vec::new();
+    for w in bounds.windows(2) {
+        let alt = &pattern[w[0] + 1..w[1]];
+        for rest in expand_braces(&format!("{prefix}{alt}{suffix}")) {
+            out.push(rest);
+        }
+    }
+    out
+}
+
+/// Whether a pattern has glob wildcards.
+pub fn has_wildcards(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
+/// One file an include pattern matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// The path as globbed (used in messages, like keepalived).
+    pub shown: String,
+    /// The path to open.
+    pub path: PathBuf,
+}
+
+/// Result of resolving one include pattern.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// Regular, non-executable files, in glob order.
+    pub files: Vec<Match>,
+    /// Alternatives (after brace expansion) that matched nothing.
+    pub unmatched: Vec<String>,
+    /// Matches that are not regular non-executable files (skipped by keepalived).
+    pub skipped: Vec<String>,
+}
+
+/// Resolves `pattern` relative to `dir` (the directory of the including file).
+pub fn resolve(pattern: &str, dir: &Path) -> Resolved {
+    let mut res = Resolved::default();
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    };
+    for alt in expand_braces(pattern) {
+        let full: PathBuf = if Path::new(&alt).is_absolute() {
+            PathBuf::from(&alt)
+        } else {
+            dir.join(&alt)
+        };
+        let mut found = Vec::new();
+        if has_wildcards(&alt) {
+            if let Ok(paths) = glob::glob_with(&full.to_string_lossy(), opts) {
+                for p in paths.flatten() {
+                    found.push(p);
+                }
+            }
+            found.sort();
+        } else if full.exists() {
+            found.push(full.clone());
+        }
+        if found.is_empty() {
+            res.unmatched.push(alt.clone());
+        }
+        for p in found {
+            let shown = shown_name(&alt, &full, &p);
+            if is_includable(&p) {
+                res.files.push(Match { shown, path: p });
+            } else if !p.is_dir() {
+                res.skipped.push(shown);
+            }
+        }
+    }
+    res
+}
+
+/// The name keepalived would print: the pattern's own spelling with the matched tail.
+fn shown_name(alt: &str, full: &Path, matched: &Path) -> String {
+    if Path::new(alt).is_absolute() {
+        return matched.to_string_lossy().into_owned();
+    }
+    let base = full.to_string_lossy();
+    let base_prefix_len = base.len() - alt.len();
+    let m = matched.to_string_lossy();
+    if m.len() >= base_prefix_len {
+        m[base_prefix_len..].to_string()
+    } else {
+        m.into_owned()
+    }
+}
+
+/// A regular file that is not executable (keepalived refuses directories and executables).
+pub fn is_includable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    match std::fs::metadata(p) {
+        Ok(m) => m.is_file() && m.permissions().mode() & 0o111 == 0,
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn braces_expand_in_order() {
+        assert_eq!(expand_braces("a{1,2}b"), vec!["a1b", "a2b"]);
+        assert_eq!(
+            expand_braces("{x,y{1,2}}.conf"),
+            vec!["x.conf", "y1.conf", "y2.conf"]
+        );
+        assert_eq!(expand_braces("plain"), vec!["plain"]);
+    }
+}

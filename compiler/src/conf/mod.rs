@@ -1,0 +1,9 @@
+//! The keepalived.conf front end: lexical layer, preprocessor, keyword tables.
+
+pub mod args;
+pub mod decomment;
+pub mod grammar;
+pub mod include;
+pub mod parser;
+pub mod preproc;
+pub mod words;

@@ -1,0 +1,506 @@
+//! keepalived's `process_stream()`: keyword tables per block, driven over logical lines.
+//!
+//! A block is a table of [`Kw`] entries. The driver looks each line's first word up in the
+//! table of the current block and runs its action: a leaf handler, a block handler (which
+//! parses its own sub-block with [`Parser::block`]), a value block (one entry per line), or a
+//! generic validated setting. Unknown keywords get a "did you mean" help.
+
+use kac_schema::config::{Config, Setting, SourceNote};
+use kac_schema::{Diagnostic, Severity, Span};
+
+use super::args::Arg;
+use super::preproc::{LogicalLine, Preprocessor};
+use super::words::{SplitProblem, Word, split_words};
+use crate::codes;
+
+/// A logical line split into words.
+#[derive(Debug, Clone)]
+pub struct Line {
+    /// The preprocessed line.
+    pub ll: LogicalLine,
+    /// Its words.
+    pub words: Vec<Word>,
+}
+
+impl Line {
+    /// Number of words.
+    pub fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    /// Whether the line has no word.
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Word `i`, if present.
+    pub fn word(&self, i: usize) -> Option<&str> {
+        self.words
+            .get(i)
+            .map(|w| &self.ll.text[w.start as usize..w.end as usize])
+    }
+
+    /// Word `i`, or `""`.
+    pub fn w(&self, i: usize) -> &str {
+        self.word(i).unwrap_or("")
+    }
+
+    /// The keyword (first word).
+    pub fn keyword(&self) -> &str {
+        self.w(0)
+    }
+
+    /// Span of word `i` (the line's end when missing).
+    pub fn span(&self, i: usize) -> Span {
+        match self.words.get(i) {
+            Some(w) => self.ll.span(w.start, w.end),
+            None => {
+                let end = self.ll.text.len() as u32;
+                self.ll.span(end, end)
+            }
+        }
+    }
+
+    /// Span of words `from..` (to the end of the line).
+    pub fn span_from(&self, from: usize) -> Span {
+        let end = self.ll.text.len() as u32;
+        match self.words.get(from) {
+            Some(w) => self.ll.span(w.start, end),
+            None => self.ll.span(end, end),
+        }
+    }
+
+    /// Span of the whole line.
+    pub fn line_span(&self) -> Span {
+        self.ll.span(0, self.ll.text.len() as u32)
+    }
+
+    /// Words `from..` as owned strings.
+    pub fn words_from(&self, from: usize) -> Vec<String> {
+        (from..self.len()).map(|i| self.w(i).to_string()).collect()
+    }
+
+    /// The raw text after word `from` starts (for script keywords).
+    pub fn raw_from(&self, from: usize) -> &str {
+        match self.words.get(from) {
+            Some(w) => {
+                let start = if w.quoted { w.start - 1 } else { w.start };
+                &self.ll.text[start as usize..]
+            }
+            None => "",
+        }
+    }
+}
+
+/// What a keyword does.
+pub enum Act<T: 'static> {
+    /// A one-line keyword.
+    Leaf(fn(&mut Parser<'_>, &mut T, &Line)),
+    /// A keyword opening a block of keywords; the handler calls [`Parser::block`] or
+    /// [`Parser::skip_block`].
+    Block(fn(&mut Parser<'_>, &mut T, &Line)),
+    /// A value block (`{ entry … }`, one entry per line); the handler gets each entry line.
+    Values(fn(&mut Parser<'_>, &mut T, &Line)),
+    /// A setting validated against argument specs and stored as a generic [`Setting`].
+    Generic(&'static [Arg]),
+    /// A deprecated keyword: handled like `then`, reported with the replacement.
+    Deprecated(&'static str, &'static Act<T>),
+    /// Not a keyword: the keywords of another table are valid here too.
+    Include(&'static [Kw<T>]),
+}
+
+/// Looks `word` up in `table` and the tables it includes.
+pub fn find_kw<T>(table: &'static [Kw<T>], word: &str) -> Option<&'static Kw<T>> {
+    for k in table {
+        match &k.act {
+            Act::Include(inner) => {
+                if let Some(found) = find_kw(inner, word) {
+                    return Some(found);
+                }
+            }
+            _ if k.name == word => return Some(k),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Every keyword name of `table` and the tables it includes.
+pub fn kw_names<T>(table: &'static [Kw<T>], out: &mut Vec<&'static str>) {
+    for k in table {
+        match &k.act {
+            Act::Include(inner) => kw_names(inner, out),
+            _ => out.push(k.name),
+        }
+    }
+}
+
+/// One keyword of a block.
+pub struct Kw<T: 'static> {
+    /// The keyword.
+    pub name: &'static str,
+    /// Its action.
+    pub act: Act<T>,
+}
+
+/// A block target that can hold generic settings.
+pub trait Target {
+    /// Where generic settings go (`None`: the block has no generic settings).
+    fn other(&mut self) -> Option<&mut Vec<Setting>> {
+        None
+    }
+}
+
+/// Names of blocks defined so far, for order-dependent references.
+#[derive(Debug, Default)]
+pub struct Names {
+    /// `vrrp_script` names.
+    pub scripts: std::collections::HashSet<String>,
+    /// `track_file` names.
+    pub track_files: std::collections::HashSet<String>,
+    /// `vrrp_track_process` names.
+    pub processes: std::collections::HashSet<String>,
+    /// `bfd_instance` names.
+    pub bfds: std::collections::HashSet<String>,
+    /// `track_group` names.
+    pub track_groups: std::collections::HashSet<String>,
+}
+
+/// The parser state around the preprocessor.
+pub struct Parser<'a> {
+    /// The preprocessor.
+    pub pp: Preprocessor<'a>,
+    /// Problems found by the parser and its handlers.
+    pub diags: Vec<Diagnostic>,
+    /// Lexical observations for lint rules.
+    pub notes: Vec<SourceNote>,
+    /// Interfaces of the machine, when `check` knows them.
+    pub interfaces: Option<Vec<String>>,
+    /// Keep virtual servers in the model (false: validate and drop them, to save memory).
+    pub keep_virtual_servers: bool,
+    /// Number of virtual servers seen.
+    pub virtual_server_count: usize,
+    /// `dynamic_interfaces` is set: missing interfaces are allowed.
+    pub dynamic_interfaces: bool,
+    /// Whether the machine has keepalived's default script user `keepalived_script`
+    /// (`None`: unknown, do not check).
+    pub default_script_user_exists: Option<bool>,
+    /// Every script keyword: its span and whether it names its own user.
+    pub script_spans: Vec<(Span, bool)>,
+    /// Whether a script path is executable on the machine (`check` only).
+    pub script_exists: Option<fn(&str) -> bool>,
+    /// Names defined so far (keepalived resolves references in file order).
+    pub names: Names,
+    skip: i32,
+    depth: usize,
+    words_buf: Vec<Word>,
+}
+
+impl<'a> Parser<'a> {
+    /// A parser over `pp`.
+    pub fn new(pp: Preprocessor<'a>) -> Self {
+        Parser {
+            pp,
+            diags: Vec::new(),
+            notes: Vec::new(),
+            interfaces: None,
+            keep_virtual_servers: true,
+            virtual_server_count: 0,
+            dynamic_interfaces: false,
+            default_script_user_exists: None,
+            script_spans: Vec::new(),
+            names: Names::default(),
+            script_exists: None,
+            skip: 0,
+            depth: 0,
+            words_buf: Vec::new(),
+        }
+    }
+
+    /// Reports a diagnostic.
+    pub fn report(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// An error at `span`.
+    pub fn error(
+        &mut self,
+        code: &str,
+        msg: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::error(code, msg).with_primary(span, label));
+        let last = self.diags.len() - 1;
+        &mut self.diags[last]
+    }
+
+    /// A warning (keepalived reports it, then carries on) at `span`.
+    pub fn warn(
+        &mut self,
+        code: &str,
+        msg: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> &mut Diagnostic {
+        self.diags
+            .push(Diagnostic::warning(code, msg).with_primary(span, label));
+        let last = self.diags.len() - 1;
+        &mut self.diags[last]
+    }
+
+    /// The next non-empty line, split into words.
+    pub fn next_line(&mut self) -> Option<Line> {
+        loop {
+            let ll = self.pp.next_line()?;
+            let mut words = std::mem::take(&mut self.words_buf);
+            if let Some(SplitProblem::UnmatchedQuote { at }) = split_words(&ll.text, &mut words) {
+                let end = ll.text.len() as u32;
+                self.diags.push(
+                    Diagnostic::error(codes::UNTERMINATED_QUOTE, "unmatched quote")
+                        .with_primary(ll.span(at, end), "this `\"` is never closed")
+                        .with_help("close the quote; quoted strings cannot span lines"),
+                );
+            }
+            if words.is_empty() {
+                self.words_buf = words;
+                continue;
+            }
+            return Some(Line { ll, words });
+        }
+    }
+
+    /// Gives a line's word buffer back for reuse.
+    pub fn recycle(&mut self, line: Line) {
+        self.words_buf = line.words;
+    }
+
+    /// Asks the driver to skip the block that follows the current keyword line.
+    pub fn skip_block(&mut self) {
+        self.skip = -1;
+    }
+
+    /// Records that words from `n` on are ignored by keepalived.
+    pub fn extra(&mut self, line: &Line, n: usize) {
+        if line.len() > n {
+            self.notes.push(SourceNote::ExtraWords {
+                keyword: line.keyword().to_string(),
+                words: line.words_from(n),
+                span: line.span_from(n),
+            });
+        }
+    }
+
+    /// Parses the top level of a configuration into `cfg`.
+    pub fn top_level(&mut self, table: &'static [Kw<Config>], cfg: &mut Config) {
+        self.run(table, cfg, false);
+    }
+
+    /// Parses the block opened by the current keyword line (after the handler made its target).
+    pub fn block<T: Target>(&mut self, table: &'static [Kw<T>], target: &mut T) {
+        self.depth += 1;
+        self.run(table, target, true);
+        self.depth -= 1;
+    }
+
+    fn skip_lines(&mut self, line: &Line) -> bool {
+        if self.skip == -1 {
+            if line.keyword() == "{" {
+                self.skip = 1;
+                return true;
+            }
+            self.skip = 0;
+            return false;
+        }
+        if self.skip > 0 {
+            for i in 0..line.len() {
+                match line.w(i) {
+                    "{" => self.skip += 1,
+                    "}" => {
+                        self.skip -= 1;
+                        if self.skip == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            return true;
+        }
+        false
+    }
+
+    fn run<T: Target>(&mut self, table: &'static [Kw<T>], target: &mut T, nested: bool) {
+        let mut need_bob = nested;
+        let mut open_span = None;
+        while let Some(line) = self.next_line() {
+            if self.skip != 0 && self.skip_lines(&line) {
+                self.recycle(line);
+                continue;
+            }
+            let first = line.keyword();
+            if need_bob {
+                need_bob = false;
+                if first == "{" {
+                    open_span = Some(line.line_span());
+                    self.recycle(line);
+                    continue;
+                }
+                self.report(
+                    Diagnostic::error(codes::MISSING_BRACE, "missing `{` at the start of a block")
+                        .with_primary(line.line_span(), "expected `{` before this line")
+                        .with_help("put `{` after the block's keyword"),
+                );
+            } else if first == "{" {
+                self.report(
+                    Diagnostic::error(codes::UNEXPECTED_BRACE, "unexpected `{`")
+                        .with_primary(line.line_span(), "no block starts here")
+                        .with_help("a block starts only after a block keyword; remove this `{`"),
+                );
+                self.recycle(line);
+                continue;
+            }
+            if first == "}" {
+                if nested {
+                    self.recycle(line);
+                    return;
+                }
+                self.recycle(line);
+                continue;
+            }
+            match find_kw(table, first) {
+                Some(kw) => self.dispatch(&kw.act, target, &line),
+                None => self.unknown(table, &line),
+            }
+            self.recycle(line);
+        }
+        if nested && self.pp.block_depth() > 0 {
+            let _ = open_span;
+        }
+    }
+
+    fn dispatch<T: Target>(&mut self, act: &Act<T>, target: &mut T, line: &Line) {
+        match act {
+            Act::Leaf(f) | Act::Block(f) => f(self, target, line),
+            Act::Values(f) => self.value_block(line, target, *f, true),
+            Act::Generic(spec) => {
+                if let Some(args) = self.check_args(line, spec) {
+                    if let Some(other) = target.other() {
+                        other.push(Setting {
+                            keyword: line.keyword().to_string(),
+                            args,
+                            span: line.line_span(),
+                        });
+                    }
+                }
+            }
+            Act::Include(_) => {}
+            Act::Deprecated(instead, inner) => {
+                self.report(
+                    Diagnostic::warning(
+                        codes::DEPRECATED,
+                        format!("`{}` is deprecated", line.keyword()),
+                    )
+                    .with_primary(line.span(0), "deprecated keyword")
+                    .with_help(format!("use {instead}")),
+                );
+                self.dispatch(inner, target, line);
+            }
+        }
+    }
+
+    /// Reads a value block: `{`, one entry per line, `}`. `named`: the keyword line has
+    /// no arguments (otherwise it is a named block such as `virtual_server_group NAME`).
+    pub fn value_block<T>(
+        &mut self,
+        kwline: &Line,
+        target: &mut T,
+        f: fn(&mut Parser<'_>, &mut T, &Line),
+        anonymous: bool,
+    ) {
+        if anonymous && kwline.len() > 1 {
+            self.report(
+                Diagnostic::error(
+                    codes::INVALID_VALUE,
+                    format!("block `{}` has extra parameters", kwline.keyword()),
+                )
+                .with_primary(kwline.span_from(1), "unexpected here")
+                .with_help("write the entries inside the braces, one per line"),
+            );
+        }
+        let mut need_bob = true;
+        while let Some(mut line) = self.next_line() {
+            if need_bob {
+                need_bob = false;
+                if line.keyword() == "{" {
+                    if line.len() == 1 {
+                        self.recycle(line);
+                        continue;
+                    }
+                    line.words.remove(0);
+                } else {
+                    self.report(
+                        Diagnostic::new(
+                            codes::MISSING_BRACE,
+                            Severity::Advice,
+                            format!("`{{` missing at the start of block `{}`", kwline.keyword()),
+                        )
+                        .with_primary(line.line_span(), "expected `{` before this line"),
+                    );
+                }
+            }
+            let mut had_eob = false;
+            if line
+                .words
+                .last()
+                .map(|w| &line.ll.text[w.start as usize..w.end as usize])
+                == Some("}")
+            {
+                if line.len() == 1 {
+                    self.recycle(line);
+                    return;
+                }
+                had_eob = true;
+                line.words.pop();
+            }
+            if !line.is_empty() {
+                f(self, target, &line);
+            }
+            self.recycle(line);
+            if had_eob {
+                return;
+            }
+        }
+    }
+
+    fn unknown<T>(&mut self, table: &'static [Kw<T>], line: &Line) {
+        let word = line.keyword();
+        let mut d = Diagnostic::error(codes::UNKNOWN_KEYWORD, format!("unknown keyword `{word}`"))
+            .with_primary(line.span(0), "not a keyword in this block");
+        let mut names = Vec::new();
+        kw_names(table, &mut names);
+        if let Some(s) = crate::suggest::closest(word, names.iter().copied()) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        } else if let Some(block) = crate::suggest::block_of(word) {
+            d = d.with_help(format!("`{word}` belongs in {block}"));
+        }
+        self.report(d);
+        // keepalived would read an unknown block's body as more unknown keywords; skip it
+        // so the one mistake is reported once.
+        self.skip = -1;
+    }
+
+    /// Validates a generic setting's arguments; `None` when they are invalid.
+    pub fn check_args(&mut self, line: &Line, spec: &[Arg]) -> Option<Vec<String>> {
+        let mut ok = true;
+        let mut i = 1;
+        for a in spec {
+            if !a.check(self, line, &mut i) {
+                ok = false;
+            }
+        }
+        self.extra(line, i);
+        if ok { Some(line.words_from(1)) } else { None }
+    }
+}

@@ -1,0 +1,206 @@
+//! kac's compiler: front ends to the configuration model, validation, and the plan.
+//!
+//! * [`conf`]: the keepalived.conf front end (lexical layer, preprocessor, keyword tables).
+//! * [`validate`]: what keepalived checks after parsing.
+//! * [`lower`]: the configuration model of one host to its normalized plan.
+//!
+//! Architecture invariant: the compiler knows nothing of netlink or of the machine it runs
+//! on; facts about the machine (its interfaces, whether a user exists) are passed in by the
+//! binary through [`Options`].
+//!
+//! Compiling never fails: it returns what it could build and every problem at once.
+
+pub mod codes;
+pub mod conf;
+pub mod lower;
+pub mod suggest;
+pub mod validate;
+
+use std::path::Path;
+
+use kac_schema::config::Config;
+use kac_schema::plan::Plan;
+use kac_schema::{Diagnostic, Severity, SourceMap};
+
+use conf::parser::Parser;
+use conf::preproc::{FileOpener, PreprocOptions, Preprocessor, RealFs};
+
+/// What the compiler needs to know beyond the files.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Config id for `@id` lines (keepalived's `-i`).
+    pub config_id: Option<String>,
+    /// Interfaces of the machine (`kac check` only); `None` skips interface checks.
+    pub interfaces: Option<Vec<String>>,
+    /// Whether user `keepalived_script` exists (`kac check` only); `None` skips the check.
+    pub default_script_user_exists: Option<bool>,
+    /// Whether a script path can be executed on the machine (`kac check` only); `None`
+    /// skips the check.
+    pub script_exists: Option<fn(&str) -> bool>,
+    /// Validate virtual servers and drop them instead of keeping them in the model
+    /// (`kac check` on large configurations: keeps memory flat).
+    pub drop_virtual_servers: bool,
+}
+
+/// The result of reading a configuration.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The configuration model.
+    pub config: Config,
+    /// The files read.
+    pub sources: SourceMap,
+    /// Every problem found, in the order found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Number of virtual servers read.
+    pub virtual_server_count: usize,
+}
+
+impl Parsed {
+    /// Whether `keepalived -t` would reject the configuration.
+    pub fn fails_check(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::fails_check)
+    }
+
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+}
+
+/// Reads and validates the keepalived.conf at `path` (named `shown` in messages).
+pub fn parse_conf(path: &Path, shown: &str, opts: &Options) -> Parsed {
+    parse_conf_with(&RealFs, path, shown, opts)
+}
+
+/// [`parse_conf`] through a custom file opener (tests, fuzzing).
+pub fn parse_conf_with(
+    opener: &dyn FileOpener,
+    path: &Path,
+    shown: &str,
+    opts: &Options,
+) -> Parsed {
+    let pp = Preprocessor::new(
+        opener,
+        path,
+        shown,
+        PreprocOptions {
+            config_id: opts.config_id.clone(),
+            random_seed: 0,
+        },
+    );
+    let mut p = Parser::new(pp);
+    p.interfaces = opts.interfaces.clone();
+    p.default_script_user_exists = opts.default_script_user_exists;
+    p.keep_virtual_servers = !opts.drop_virtual_servers;
+    p.script_exists = opts.script_exists;
+    let mut config = Config::default();
+    p.top_level(conf::grammar::global::TOP, &mut config);
+    let depth = p.pp.block_depth();
+    if depth > 0 {
+        let loc = p.pp.last_loc();
+        p.report(
+            Diagnostic::error(
+                codes::UNCLOSED_BLOCK,
+                format!("{depth} block(s) not closed at the end of the configuration"),
+            )
+            .with_primary(loc, "input ends here")
+            .with_help(
+                "add the missing `}`; everything after the unclosed block was read as part of it",
+            ),
+        );
+    }
+    validate::config(&mut p, &mut config);
+    let mut diagnostics = std::mem::take(&mut p.pp.diags);
+    diagnostics.append(&mut p.diags);
+    let mut notes = std::mem::take(&mut p.pp.notes);
+    notes.append(&mut p.notes);
+    config.notes = notes;
+    let mut sources = std::mem::take(&mut p.pp.sources);
+    let virtual_server_count = p.virtual_server_count;
+    add_include_notes(&mut diagnostics, &mut sources);
+    Parsed {
+        config,
+        sources,
+        diagnostics,
+        virtual_server_count,
+    }
+}
+
+/// Adds "included from" notes to diagnostics located in included files.
+fn add_include_notes(diags: &mut [Diagnostic], sources: &mut SourceMap) {
+    for d in diags.iter_mut() {
+        let Some(span) = d.primary_span() else {
+            continue;
+        };
+        for inc in sources.include_chain(span.file) {
+            let name = sources.get(inc.file).map_or("?", |f| f.name.as_str());
+            d.notes.push(format!("included from {name}:{}", inc.line));
+        }
+    }
+}
+
+/// The outcome of compiling one host.
+#[derive(Debug)]
+pub struct Compiled {
+    /// The plan, unless the configuration has errors.
+    pub plan: Option<Plan>,
+    /// The parsed configuration and its diagnostics.
+    pub parsed: Parsed,
+}
+
+/// Compiles the keepalived.conf at `path` for `host`.
+pub fn compile_conf(path: &Path, shown: &str, host: &str, opts: &Options) -> Compiled {
+    let parsed = parse_conf(path, shown, opts);
+    let plan = if parsed.has_errors() {
+        None
+    } else {
+        Some(lower::lower(
+            &parsed.config,
+            host,
+            opts.config_id.as_deref(),
+        ))
+    };
+    Compiled { plan, parsed }
+}
+
+/// The config ids a configuration's `@id`/`@^id` lines name, across its includes.
+pub fn config_ids(path: &Path) -> Vec<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    let mut seen = std::collections::HashSet::new();
+    collect_ids(path, &mut ids, &mut seen, 0);
+    ids.into_iter().collect()
+}
+
+fn collect_ids(
+    path: &Path,
+    ids: &mut std::collections::BTreeSet<String>,
+    seen: &mut std::collections::HashSet<std::path::PathBuf>,
+    depth: usize,
+) {
+    if depth > 32 || !seen.insert(path.to_path_buf()) {
+        return;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    for line in text.lines() {
+        let t = line.trim_start();
+        if let Some(rest) = t.strip_prefix('@') {
+            let rest = rest.strip_prefix('^').unwrap_or(rest);
+            if let Some(id) = rest.split([' ', '\t']).next() {
+                if !id.is_empty() {
+                    ids.insert(id.to_string());
+                }
+            }
+        }
+        let words: Vec<&str> = t.split_whitespace().collect();
+        if words.len() == 2 && words[0].starts_with("include") {
+            for m in conf::include::resolve(words[1].trim_matches('"'), dir).files {
+                collect_ids(&m.path, ids, seen, depth + 1);
+            }
+        }
+    }
+}

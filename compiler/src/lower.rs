@@ -1,0 +1,716 @@
+//! Lowering: the configuration model of one host to its normalized [`Plan`].
+//!
+//! Every default keepalived would apply is made explicit; lists are sorted by stable keys.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use kac_schema::config::{
+    CheckTiming, Checker, CheckerKind, Config, IpAddress, Notify, Route, Rule, Script, Tracked,
+    VirtualServer, VrrpState, VsAddress, VsGroupEntry,
+};
+use kac_schema::plan::*;
+
+const SEC: u64 = 1_000_000;
+
+fn argv(s: &Option<Script>) -> Option<Vec<String>> {
+    s.as_ref().map(|s| s.argv.clone())
+}
+
+fn address(a: &IpAddress, default_dev: &str) -> PlanAddress {
+    let max = if a.addr.addr.is_ipv4() { 32 } else { 128 };
+    let prefix_len = a.addr.len.unwrap_or(max);
+    let broadcast = match (a.addr.addr, a.broadcast.as_deref()) {
+        (IpAddr::V4(v4), Some("+")) => {
+            let mask = if prefix_len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix_len))
+            };
+            Some(IpAddr::from((u32::from(v4) | !mask).to_be_bytes()))
+        }
+        (_, Some(b)) => b.parse().ok(),
+        _ => None,
+    };
+    let mut flags: Vec<String> = a
+        .flags
+        .iter()
+        .filter(|f| !matches!(f.as_str(), "use_vmac" | "no_track"))
+        .map(|f| f.trim_start_matches('-').to_string())
+        .collect();
+    flags.sort();
+    PlanAddress {
+        dev: a.dev.clone().unwrap_or_else(|| default_dev.to_string()),
+        addr: a.addr.addr,
+        prefix_len,
+        scope: a.scope.clone().unwrap_or_else(|| "global".into()),
+        broadcast,
+        label: a.label.clone(),
+        peer: a.peer.map(|p| p.to_string()),
+        flags,
+        use_vmac: a.flags.iter().any(|f| f == "use_vmac"),
+    }
+}
+
+fn route(r: &Route) -> PlanRoute {
+    let mut nexthops: Vec<PlanNexthop> = r
+        .nexthops
+        .iter()
+        .map(|(via, dev, w)| PlanNexthop {
+            via: *via,
+            dev: dev.clone(),
+            weight: w.unwrap_or(1),
+        })
+        .collect();
+    nexthops.sort();
+    let max = if r.dest.addr.is_ipv4() { 32 } else { 128 };
+    PlanRoute {
+        table: r.table.clone().unwrap_or_else(|| "main".into()),
+        dest: format!("{}/{}", r.dest.addr, r.dest.len.unwrap_or(max)),
+        kind: r
+            .kind
+            .clone()
+            .map(|k| if k == "brd" { "broadcast".into() } else { k })
+            .unwrap_or_else(|| "unicast".into()),
+        via: r.via,
+        dev: r.dev.clone(),
+        src: r.src,
+        from: r.from.map(|f| f.to_string()),
+        metric: r.metric,
+        scope: r.scope.clone(),
+        protocol: r.protocol.clone(),
+        nexthops,
+        options: r.options.clone(),
+        track: !r.no_track,
+    }
+}
+
+fn rule(r: &Rule, default_pref: &mut u32) -> PlanRule {
+    let v6 = r
+        .from
+        .or(r.to)
+        .map(|p| p.addr.is_ipv6())
+        .unwrap_or(r.family == Some(kac_schema::config::Family::Inet6));
+    let preference = r.preference.unwrap_or_else(|| {
+        let p = *default_pref;
+        *default_pref = default_pref.saturating_sub(1);
+        p
+    });
+    PlanRule {
+        preference,
+        family: if v6 { "inet6".into() } else { "inet".into() },
+        from: r.from.map(|p| p.to_string()),
+        to: r.to.map(|p| p.to_string()),
+        table: r.table.clone(),
+        action: r.action.clone(),
+        options: r.options.clone(),
+    }
+}
+
+fn tracked(list: &[Tracked], default_weight: impl Fn(&str) -> i32) -> Vec<PlanTracked> {
+    let mut v: Vec<PlanTracked> = list
+        .iter()
+        .map(|t| PlanTracked {
+            name: t.name.value.clone(),
+            weight: t.weight.unwrap_or_else(|| default_weight(&t.name.value)),
+            reverse: t.reverse,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn notify(n: &Notify) -> PlanNotify {
+    PlanNotify {
+        master: argv(&n.master),
+        backup: argv(&n.backup),
+        fault: argv(&n.fault),
+        stop: argv(&n.stop),
+        any: argv(&n.any),
+    }
+}
+
+fn machine_user(u: &Option<(String, Option<String>)>) -> MachineValue {
+    match u {
+        Some((u, Some(g))) => MachineValue::Set(format!("{u}:{g}")),
+        Some((u, None)) => MachineValue::Set(u.clone()),
+        None => MachineValue::DefaultScriptUser,
+    }
+}
+
+/// Builds the plan of `host` from a configuration already validated for that host.
+pub fn lower(cfg: &Config, host: &str, config_id: Option<&str>) -> Plan {
+    let g = &cfg.global;
+    let default_dev = g.default_interface.clone().unwrap_or_else(|| "eth0".into());
+    let global = PlanGlobal {
+        router_id: g.router_id.as_ref().map_or(MachineValue::HostName, |r| {
+            MachineValue::Set(r.value.clone())
+        }),
+        script_user: machine_user(&g.script_user),
+        enable_script_security: g.enable_script_security,
+        email: PlanEmail {
+            to: g.notification_email.clone(),
+            from: g.notification_email_from.clone(),
+            smtp_server: g
+                .smtp_server
+                .as_ref()
+                .map(|(s, p)| (s.clone(), p.unwrap_or(25))),
+            helo_name: g.smtp_helo_name.clone(),
+            connect_timeout_s: g.smtp_connect_timeout.unwrap_or(30),
+        },
+        vrrp_version: g.vrrp_version.unwrap_or(2),
+        vrrp_mcast_group4: g.vrrp_mcast_group4.unwrap_or(IpAddr::from([224, 0, 0, 18])),
+        vrrp_mcast_group6: g
+            .vrrp_mcast_group6
+            .unwrap_or(IpAddr::from([0xff02, 0, 0, 0, 0, 0, 0, 0x12])),
+        vrrp_strict: g.vrrp_strict,
+        garp: PlanGarp {
+            master_delay_s: g.vrrp_garp_master_delay.unwrap_or(5),
+            master_repeat: g.vrrp_garp_master_repeat.unwrap_or(5),
+            master_refresh_s: g.vrrp_garp_master_refresh.unwrap_or(0),
+            master_refresh_repeat: g.vrrp_garp_master_refresh_repeat.unwrap_or(1),
+            interval_us: g.vrrp_garp_interval.unwrap_or(0),
+            gna_interval_us: g.vrrp_gna_interval.unwrap_or(0),
+        },
+        lvs_timeouts: PlanLvsTimeouts {
+            tcp: g.lvs_timeouts.and_then(|t| t.0),
+            tcpfin: g.lvs_timeouts.and_then(|t| t.1),
+            udp: g.lvs_timeouts.and_then(|t| t.2),
+        },
+        lvs_flush: g.lvs_flush,
+        lvs_flush_on_stop: match g.lvs_flush_on_stop {
+            None => "none".into(),
+            Some(false) => "all".into(),
+            Some(true) => "vs".into(),
+        },
+        dynamic_interfaces: g.dynamic_interfaces,
+    };
+
+    let mut static_addresses: Vec<PlanAddress> = cfg
+        .static_addresses
+        .iter()
+        .map(|a| address(a, &default_dev))
+        .collect();
+    static_addresses.sort();
+    static_addresses.dedup();
+    let mut static_routes: Vec<PlanRoute> = cfg.static_routes.iter().map(route).collect();
+    static_routes.sort();
+    let mut pref = 16384;
+    let mut static_rules: Vec<PlanRule> = cfg
+        .static_rules
+        .iter()
+        .map(|r| rule(r, &mut pref))
+        .collect();
+    static_rules.sort();
+
+    let mut vrrp_scripts = BTreeMap::new();
+    for s in &cfg.vrrp_scripts {
+        // The first definition wins on lookup, as in keepalived.
+        vrrp_scripts.entry(s.name.value.clone()).or_insert_with(|| {
+            let interval = s.interval.unwrap_or(1);
+            PlanVrrpScript {
+                script: s
+                    .script
+                    .as_ref()
+                    .map(|x| x.argv.clone())
+                    .unwrap_or_default(),
+                user: match (&s.user, s.script.as_ref().and_then(|x| x.user.clone())) {
+                    (Some(u), _) => machine_user(&Some(u.clone())),
+                    (None, Some(u)) => MachineValue::Set(u),
+                    (None, None) => machine_user(&g.script_user),
+                },
+                interval_s: interval,
+                timeout_s: s.timeout.unwrap_or(interval),
+                weight: s.weight.map_or(0, |w| w.0),
+                weight_reverse: s.weight.is_some_and(|w| w.1),
+                rise: s.rise.unwrap_or(1),
+                fall: s.fall.unwrap_or(1),
+                init_fail: s.init_fail,
+            }
+        });
+    }
+    let mut track_files = BTreeMap::new();
+    for t in &cfg.track_files {
+        track_files.insert(
+            t.name.value.clone(),
+            PlanTrackFile {
+                file: t.file.clone().unwrap_or_default(),
+                weight: t.weight.map_or(1, |w| w.0),
+                weight_reverse: t.weight.is_some_and(|w| w.1),
+            },
+        );
+    }
+
+    let mut sync_of: BTreeMap<String, String> = BTreeMap::new();
+    let mut vrrp_sync_groups = BTreeMap::new();
+    for sg in &cfg.sync_groups {
+        let mut members: Vec<String> = sg.members.iter().map(|m| m.value.clone()).collect();
+        members.sort();
+        members.dedup();
+        for m in &members {
+            sync_of
+                .entry(m.clone())
+                .or_insert_with(|| sg.name.value.clone());
+        }
+        vrrp_sync_groups.insert(
+            sg.name.value.clone(),
+            PlanSyncGroup {
+                members,
+                notify: notify(&sg.notify),
+                tracking_weight: sg.tracking_weight,
+            },
+        );
+    }
+
+    let mut vrrp_instances = BTreeMap::new();
+    for i in &cfg.vrrp_instances {
+        let Some(vrid) = i.vrid.as_ref().map(|v| v.value) else {
+            continue;
+        };
+        let v6 = i
+            .vips
+            .first()
+            .map(|a| a.addr.addr.is_ipv6())
+            .unwrap_or(i.native_ipv6);
+        let master = i
+            .state
+            .as_ref()
+            .is_some_and(|s| s.value == VrrpState::Master);
+        let priority =
+            i.priority
+                .as_ref()
+                .map(|p| p.value)
+                .unwrap_or(if master { 255 } else { 100 });
+        let strict = i.strict_mode.unwrap_or(g.vrrp_strict);
+        let owner = priority == 255;
+        let version = if v6 {
+            3
+        } else {
+            i.version.unwrap_or(global.vrrp_version)
+        };
+        let mut adv = i.advert_int.as_ref().map_or(SEC, |a| a.value);
+        if version == 2 {
+            adv = adv.div_ceil(SEC).max(1) * SEC;
+        }
+        let dev = i
+            .interface
+            .as_ref()
+            .map(|x| x.value.clone())
+            .unwrap_or_default();
+        let mut vips: Vec<PlanAddress> = i.vips.iter().map(|a| address(a, &dev)).collect();
+        vips.sort();
+        vips.dedup();
+        let mut excluded_vips: Vec<PlanAddress> =
+            i.excluded_vips.iter().map(|a| address(a, &dev)).collect();
+        excluded_vips.sort();
+        excluded_vips.dedup();
+        let mut routes: Vec<PlanRoute> = i.routes.iter().map(route).collect();
+        routes.sort();
+        let mut rules: Vec<PlanRule> = i.rules.iter().map(|r| rule(r, &mut pref)).collect();
+        rules.sort();
+        let mut peers: Vec<IpAddr> = i.unicast_peers.iter().map(|p| p.addr.value).collect();
+        peers.sort();
+        peers.dedup();
+        let in_sync = sync_of.get(&i.name.value).cloned();
+        let zero_weights = owner
+            || (in_sync.is_some()
+                && !cfg.sync_groups.iter().any(|s| {
+                    s.tracking_weight && s.members.iter().any(|m| m.value == i.name.value)
+                }));
+        let w = |list: &[Tracked], dflt: &dyn Fn(&str) -> i32| {
+            let mut v = tracked(list, dflt);
+            if zero_weights {
+                for t in &mut v {
+                    t.weight = 0;
+                }
+            }
+            v
+        };
+        let script_weight = |n: &str| vrrp_scripts.get(n).map_or(0, |s: &PlanVrrpScript| s.weight);
+        let file_weight = |n: &str| track_files.get(n).map_or(1, |f: &PlanTrackFile| f.weight);
+        let process_weight = |n: &str| {
+            cfg.track_processes
+                .iter()
+                .find(|p| p.name.value == n)
+                .and_then(|p| p.weight)
+                .map_or(0, |w| w.0)
+        };
+        let auth = if version == 2 && !strict {
+            i.authentication
+                .as_ref()
+                .and_then(|a| match (&a.value.auth_type, &a.value.auth_pass) {
+                    (Some(t), Some(p)) if !p.is_empty() => Some(PlanAuth {
+                        auth_type: t.clone(),
+                        pass: p.clone(),
+                    }),
+                    _ => None,
+                })
+        } else {
+            None
+        };
+        let preempt = owner || !i.nopreempt.as_ref().is_some_and(|n| n.value);
+        vrrp_instances.insert(
+            i.name.value.clone(),
+            PlanVrrpInstance {
+                state: if master && !(strict && !owner) {
+                    "MASTER".into()
+                } else {
+                    "BACKUP".into()
+                },
+                interface: i.interface.as_ref().map(|x| x.value.clone()),
+                vrid,
+                priority,
+                advert_int_us: adv,
+                version,
+                family: if v6 { "inet6".into() } else { "inet".into() },
+                vips,
+                excluded_vips,
+                routes,
+                rules,
+                unicast_src_ip: i.unicast_src_ip.as_ref().map(|s| s.value),
+                unicast_peers: peers,
+                mcast_src_ip: i.mcast_src_ip,
+                preempt,
+                preempt_delay_us: if preempt && !master {
+                    i.preempt_delay.as_ref().map_or(0, |d| d.value)
+                } else {
+                    0
+                },
+                accept: i.accept.unwrap_or(!strict || owner),
+                strict,
+                auth,
+                use_vmac: i.use_vmac.as_ref().map(|n| {
+                    if n.is_empty() {
+                        format!("vrrp.{vrid}")
+                    } else {
+                        n.clone()
+                    }
+                }),
+                track_interfaces: w(&i.tracking.interfaces, &|_| 0),
+                track_scripts: w(&i.tracking.scripts, &script_weight),
+                track_files: w(&i.tracking.files, &file_weight),
+                track_processes: w(&i.tracking.processes, &process_weight),
+                notify: notify(&i.notify),
+                sync_group: in_sync,
+            },
+        );
+    }
+
+    let mut virtual_servers: Vec<PlanVirtualServer> = cfg
+        .virtual_servers
+        .iter()
+        .map(|vs| virtual_server(cfg, vs))
+        .collect();
+    virtual_servers.sort_by(|a, b| a.key.cmp(&b.key));
+    virtual_servers.dedup_by(|a, b| a.key == b.key);
+
+    Plan {
+        plan_version: PLAN_VERSION,
+        host: host.to_string(),
+        config_id: config_id.map(str::to_string),
+        global,
+        static_addresses,
+        static_routes,
+        static_rules,
+        vrrp_scripts,
+        track_files,
+        vrrp_sync_groups,
+        vrrp_instances,
+        virtual_servers,
+    }
+}
+
+fn resolve_timing(layers: &[&CheckTiming], kind: &CheckerKind) -> (u64, u64, u32, u64, u64, bool) {
+    let pick = |f: &dyn Fn(&CheckTiming) -> Option<u64>| layers.iter().find_map(|t| f(t));
+    let delay_loop = pick(&|t| t.delay_loop).unwrap_or(60 * SEC);
+    let connect_timeout = pick(&|t| t.connect_timeout).unwrap_or(5 * SEC);
+    let default_retry = match kind {
+        CheckerKind::Dns { .. } => 3,
+        CheckerKind::Misc { .. } => 0,
+        _ => 1,
+    };
+    let retry = layers.iter().find_map(|t| t.retry).unwrap_or(default_retry);
+    let default_dbr = match kind {
+        CheckerKind::Http { .. } => 3 * SEC,
+        CheckerKind::Dns { .. } => delay_loop,
+        _ => SEC,
+    };
+    let dbr = pick(&|t| t.delay_before_retry).unwrap_or(default_dbr);
+    let warmup = pick(&|t| t.warmup).unwrap_or(delay_loop);
+    let alpha = layers.iter().find_map(|t| t.alpha).unwrap_or(false);
+    (delay_loop, connect_timeout, retry, dbr, warmup, alpha)
+}
+
+fn checker(
+    vs: &VirtualServer,
+    rs_addr: IpAddr,
+    rs_port: u16,
+    rs_timing: &CheckTiming,
+    c: &Checker,
+) -> PlanChecker {
+    let vs_timing = CheckTiming {
+        delay_loop: vs.delay_loop,
+        connect_timeout: vs.connect_timeout,
+        retry: vs.retry,
+        delay_before_retry: vs.delay_before_retry,
+        warmup: vs.warmup,
+        alpha: Some(vs.alpha).filter(|a| *a),
+    };
+    let (delay_loop, connect_timeout, retry, dbr, warmup, alpha) =
+        resolve_timing(&[&c.timing, rs_timing, &vs_timing], &c.kind);
+    let mut params = BTreeMap::new();
+    match &c.kind {
+        CheckerKind::Http {
+            urls,
+            virtualhost,
+            http_protocol,
+            enable_sni,
+            ..
+        } => {
+            for (n, u) in urls.iter().enumerate() {
+                params.insert(format!("url{n}.path"), u.path.clone().unwrap_or_default());
+                let codes: Vec<String> = if u.status_codes.is_empty() {
+                    vec!["200-299".into()]
+                } else {
+                    u.status_codes
+                        .iter()
+                        .map(|(a, b)| {
+                            if a == b {
+                                a.to_string()
+                            } else {
+                                format!("{a}-{b}")
+                            }
+                        })
+                        .collect()
+                };
+                params.insert(format!("url{n}.status_code"), codes.join(","));
+                if let Some(d) = &u.digest {
+                    params.insert(format!("url{n}.digest"), d.clone());
+                }
+                if let Some(v) = u
+                    .virtualhost
+                    .clone()
+                    .or_else(|| virtualhost.clone())
+                    .or_else(|| vs.virtualhost.clone())
+                {
+                    params.insert(format!("url{n}.virtualhost"), v);
+                }
+            }
+            params.insert(
+                "http_protocol".into(),
+                http_protocol.clone().unwrap_or_else(|| "1.0".into()),
+            );
+            params.insert("enable_sni".into(), enable_sni.unwrap_or(false).to_string());
+        }
+        CheckerKind::Smtp { helo_name } => {
+            params.insert(
+                "helo_name".into(),
+                helo_name
+                    .clone()
+                    .unwrap_or_else(|| "smtpchecker.keepalived.org".into()),
+            );
+        }
+        CheckerKind::Dns { query_type, name } => {
+            params.insert(
+                "type".into(),
+                query_type.clone().unwrap_or_else(|| "SOA".into()),
+            );
+            params.insert("name".into(), name.clone().unwrap_or_else(|| ".".into()));
+        }
+        CheckerKind::Misc {
+            path,
+            timeout,
+            dynamic,
+            ..
+        } => {
+            params.insert(
+                "misc_path".into(),
+                path.as_ref().map(|p| p.argv.join(" ")).unwrap_or_default(),
+            );
+            params.insert(
+                "misc_timeout_s".into(),
+                timeout
+                    .filter(|t| *t > 0)
+                    .map_or((delay_loop / SEC).to_string(), |t| t.to_string()),
+            );
+            params.insert("misc_dynamic".into(), dynamic.to_string());
+        }
+        CheckerKind::Udp {
+            payload,
+            require_reply,
+            min_reply_length,
+            max_reply_length,
+        } => {
+            if let Some(p) = payload {
+                params.insert("payload".into(), p.clone());
+            }
+            if let Some(r) = require_reply {
+                params.insert("require_reply".into(), r.clone());
+            }
+            params.insert(
+                "min_reply_length".into(),
+                min_reply_length.unwrap_or(0).to_string(),
+            );
+            params.insert(
+                "max_reply_length".into(),
+                max_reply_length.unwrap_or(255).to_string(),
+            );
+        }
+        CheckerKind::File { track_file, weight } => {
+            params.insert(
+                "track_file".into(),
+                track_file
+                    .as_ref()
+                    .map(|t| t.value.clone())
+                    .unwrap_or_default(),
+            );
+            if let Some((w, r)) = weight {
+                params.insert("weight".into(), w.to_string());
+                params.insert("reverse".into(), r.to_string());
+            }
+        }
+        CheckerKind::Bfd { name } => {
+            params.insert(
+                "name".into(),
+                name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+            );
+        }
+        CheckerKind::Tcp | CheckerKind::Ping => {}
+    }
+    PlanChecker {
+        kind: c.kind.keyword().to_string(),
+        connect_ip: c.connect_ip.unwrap_or(rs_addr),
+        connect_port: c.connect_port.unwrap_or(rs_port),
+        bindto: c.bindto,
+        delay_loop_us: delay_loop,
+        connect_timeout_us: connect_timeout,
+        retry,
+        delay_before_retry_us: dbr,
+        warmup_us: warmup,
+        alpha,
+        params,
+    }
+}
+
+fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
+    let protocol = crate::validate::effective_protocol(vs).as_str().to_string();
+    let (key, group_members) = match &vs.address.value {
+        VsAddress::Addr { addr, port } => (
+            PlanVsKey::Addr {
+                addr: *addr,
+                port: *port,
+                protocol,
+            },
+            Vec::new(),
+        ),
+        VsAddress::Fwmark(m) => (
+            PlanVsKey::Fwmark {
+                fwmark: *m,
+                family: if vs.ip_family == Some(kac_schema::config::Family::Inet6) {
+                    "inet6".into()
+                } else {
+                    "inet".into()
+                },
+            },
+            Vec::new(),
+        ),
+        VsAddress::Group(name) => {
+            let mut members = Vec::new();
+            if let Some(g) = cfg.vs_groups.iter().find(|g| &g.name.value == name) {
+                for e in &g.entries {
+                    members.push(match e {
+                        VsGroupEntry::Range {
+                            first, last, port, ..
+                        } => {
+                            let r = if first == last {
+                                first.to_string()
+                            } else {
+                                format!("{first}-{last}")
+                            };
+                            match port {
+                                Some(p) => format!("{r} {p}"),
+                                None => r,
+                            }
+                        }
+                        VsGroupEntry::Fwmark { mark, .. } => format!("fwmark {mark}"),
+                    });
+                }
+            }
+            (
+                PlanVsKey::Group {
+                    group: name.clone(),
+                    protocol,
+                },
+                members,
+            )
+        }
+    };
+    let vs_method = vs
+        .lb_kind
+        .as_ref()
+        .map_or("NAT".to_string(), |k| k.value.method.clone());
+    let mut real_servers: Vec<PlanRealServer> = vs
+        .real_servers
+        .iter()
+        .map(|rs| {
+            let port = rs.port.unwrap_or(0);
+            let mut checkers: Vec<PlanChecker> = rs
+                .checkers
+                .iter()
+                .map(|c| checker(vs, rs.addr, port, &rs.timing, c))
+                .collect();
+            checkers.sort_by(|a, b| {
+                (&a.kind, a.connect_ip, a.connect_port).cmp(&(
+                    &b.kind,
+                    b.connect_ip,
+                    b.connect_port,
+                ))
+            });
+            PlanRealServer {
+                addr: rs.addr,
+                port,
+                weight: rs.weight.or(vs.weight).unwrap_or(1),
+                lb_kind: rs
+                    .lb_kind
+                    .as_ref()
+                    .map_or(vs_method.clone(), |k| k.method.clone()),
+                inhibit_on_failure: rs
+                    .inhibit_on_failure
+                    .or(vs.inhibit_on_failure)
+                    .unwrap_or(false),
+                uthreshold: rs.uthreshold.unwrap_or(0),
+                lthreshold: rs.lthreshold.unwrap_or(0),
+                notify_up: argv(&rs.notify_up),
+                notify_down: argv(&rs.notify_down),
+                checkers,
+            }
+        })
+        .collect();
+    real_servers.sort_by(|a, b| (a.addr, a.port).cmp(&(b.addr, b.port)));
+    let mut sched_flags = vs.sched_flags.clone();
+    sched_flags.sort();
+    sched_flags.dedup();
+    PlanVirtualServer {
+        key,
+        group_members,
+        scheduler: vs
+            .scheduler
+            .as_ref()
+            .map_or("wlc".into(), |s| s.value.clone()),
+        sched_flags,
+        lb_kind: vs_method,
+        persistence_timeout_s: vs.persistence_timeout,
+        persistence_granularity: vs.persistence_granularity.clone(),
+        persistence_engine: vs.persistence_engine.clone(),
+        quorum: vs.quorum.unwrap_or(1),
+        hysteresis: vs.hysteresis.unwrap_or(0),
+        alpha: vs.alpha,
+        omega: vs.omega,
+        sorry_server: vs.sorry_server.map(|(a, p)| match p {
+            Some(p) => format!("{a}:{p}"),
+            None => a.to_string(),
+        }),
+        ha_suspend: vs.ha_suspend,
+        real_servers,
+    }
+}

@@ -1,0 +1,164 @@
+//! Diagnostics: what front ends, validators and lint rules report.
+//!
+//! Messages are lowercase with no trailing period; labels say what is wrong at the
+//! span, `help` says how to fix it. Only binaries render diagnostics.
+
+use serde::{Deserialize, Serialize};
+
+use crate::span::Span;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// keepalived rejects it, or the configuration cannot mean what it says.
+    Error,
+    /// keepalived reports it (so `keepalived -t` fails) but carries on with a fixed value.
+    Warning,
+    /// Only kac says so; never changes the `kac check` verdict.
+    Advice,
+}
+
+impl Severity {
+    /// Lowercase name as used in text and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Advice => "advice",
+        }
+    }
+}
+
+/// A labelled span of a diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What is wrong there (may be empty).
+    pub message: String,
+    /// The main location of the diagnostic.
+    pub primary: bool,
+}
+
+/// How safe it is to apply a [`Fix`] automatically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Keeps the meaning the configuration has today.
+    Safe,
+    /// Changes behaviour; needs a human to agree.
+    Unsafe,
+}
+
+/// A text replacement that resolves a diagnostic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// What the fix does.
+    pub message: String,
+    /// Replace the bytes of `span` with `replacement`.
+    pub span: Span,
+    /// The new text.
+    pub replacement: String,
+    /// Whether `--fix` may apply it without asking.
+    pub applicability: Applicability,
+}
+
+/// One problem, with a stable code such as `kac::conf::unknown-keyword`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// Stable code (front end problems `kac::…`, lint rules by rule name).
+    pub code: String,
+    /// How bad it is.
+    pub severity: Severity,
+    /// Lowercase, no trailing period.
+    pub message: String,
+    /// Labelled spans, possibly in several files; the first primary one is "the" location.
+    pub labels: Vec<Label>,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub help: Option<String>,
+    /// Extra notes (for example the include chain).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub notes: Vec<String>,
+    /// A machine-applicable fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Fix>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with no location yet.
+    pub fn new(code: impl Into<String>, severity: Severity, message: impl Into<String>) -> Self {
+        Diagnostic {
+            code: code.into(),
+            severity,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+            notes: Vec::new(),
+            fix: None,
+        }
+    }
+
+    /// An error.
+    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Error, message)
+    }
+
+    /// A warning (keepalived reports it too).
+    pub fn warning(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(code, Severity::Warning, message)
+    }
+
+    /// Adds the primary label.
+    pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: true,
+        });
+        self
+    }
+
+    /// Adds a secondary label.
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.labels.push(Label {
+            span,
+            message: message.into(),
+            primary: false,
+        });
+        self
+    }
+
+    /// Sets the help text.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Sets the fix.
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// The primary span, if any.
+    pub fn primary_span(&self) -> Option<Span> {
+        self.labels
+            .iter()
+            .find(|l| l.primary)
+            .or(self.labels.first())
+            .map(|l| l.span)
+    }
+
+    /// Whether `keepalived -t` would fail on this (errors and warnings; not advice).
+    pub fn fails_check(&self) -> bool {
+        matches!(self.severity, Severity::Error | Severity::Warning)
+    }
+}

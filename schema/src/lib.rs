@@ -1,0 +1,22 @@
+//! kac's data model: pure data, no IO.
+//!
+//! * [`span`]: where a piece of configuration came from (file, line, byte range).
+//! * [`diagnostic`]: problems found in configuration, rendered only by binaries.
+//! * [`config`]: the configuration model every front end produces, with spans.
+//! * [`plan`]: the normalized, span-free, per-host plan the reconciler consumes.
+//!
+//! Architecture invariant: this crate does no IO, no async and no netlink.
+
+pub mod config;
+pub mod diagnostic;
+pub mod plan;
+pub mod span;
+
+pub use diagnostic::{Diagnostic, Label, Severity};
+pub use span::{FileId, SourceFile, SourceMap, Span};
+
+/// The JSON Schema of [`plan::Plan`], pretty-printed (committed as `schema/plan.schema.json`).
+pub fn plan_schema_json() -> String {
+    let schema = schemars::schema_for!(plan::Plan);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}

@@ -1,0 +1,466 @@
+//! The normalized plan: one per host, span-free, every default explicit, deterministic.
+//!
+//! Keys are stable: VRRP instances by name, virtual servers by (address, port, protocol),
+//! fwmark or group, real servers by (address, port). Maps are `BTreeMap`s and lists are
+//! sorted, so equal configurations in any format serialize to byte-identical JSON.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the plan format; bumped on any incompatible change.
+pub const PLAN_VERSION: u32 = 1;
+
+/// The desired state of one host.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Plan {
+    /// [`PLAN_VERSION`].
+    pub plan_version: u32,
+    /// Host name (from the site manifest) or the config id.
+    pub host: String,
+    /// Config id used for `@id` lines, if any.
+    pub config_id: Option<String>,
+    /// Global settings.
+    pub global: PlanGlobal,
+    /// Static addresses, sorted by (dev, address).
+    pub static_addresses: Vec<PlanAddress>,
+    /// Static routes, sorted.
+    pub static_routes: Vec<PlanRoute>,
+    /// Static rules, sorted by preference.
+    pub static_rules: Vec<PlanRule>,
+    /// VRRP scripts by name.
+    pub vrrp_scripts: BTreeMap<String, PlanVrrpScript>,
+    /// Track files by name.
+    pub track_files: BTreeMap<String, PlanTrackFile>,
+    /// VRRP sync groups by name.
+    pub vrrp_sync_groups: BTreeMap<String, PlanSyncGroup>,
+    /// VRRP instances by name.
+    pub vrrp_instances: BTreeMap<String, PlanVrrpInstance>,
+    /// Virtual servers, sorted by key.
+    pub virtual_servers: Vec<PlanVirtualServer>,
+}
+
+/// A value keepalived takes from the machine unless it is configured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MachineValue {
+    /// Configured explicitly.
+    Set(String),
+    /// The host name of the machine (router_id default).
+    HostName,
+    /// keepalived's default script user (`keepalived_script` if it exists, else root).
+    DefaultScriptUser,
+}
+
+/// Global settings with defaults filled in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanGlobal {
+    /// `router_id`.
+    pub router_id: MachineValue,
+    /// `script_user`.
+    pub script_user: MachineValue,
+    /// `enable_script_security`.
+    pub enable_script_security: bool,
+    /// Alert e-mail settings.
+    pub email: PlanEmail,
+    /// Default VRRP version.
+    pub vrrp_version: u8,
+    /// IPv4 multicast group.
+    pub vrrp_mcast_group4: IpAddr,
+    /// IPv6 multicast group.
+    pub vrrp_mcast_group6: IpAddr,
+    /// `vrrp_strict`.
+    pub vrrp_strict: bool,
+    /// Gratuitous ARP timings.
+    pub garp: PlanGarp,
+    /// IPVS timeouts (s); `None` leaves the kernel's value.
+    pub lvs_timeouts: PlanLvsTimeouts,
+    /// `lvs_flush`.
+    pub lvs_flush: bool,
+    /// `lvs_flush_on_stop`: `none`, `all` or `vs`.
+    pub lvs_flush_on_stop: String,
+    /// `dynamic_interfaces`.
+    pub dynamic_interfaces: bool,
+}
+
+/// Alert e-mail settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanEmail {
+    /// Recipients.
+    pub to: Vec<String>,
+    /// Sender; `None` means `<user>@<host>`.
+    pub from: Option<String>,
+    /// SMTP server and port.
+    pub smtp_server: Option<(String, u16)>,
+    /// HELO name; `None` means the host name.
+    pub helo_name: Option<String>,
+    /// Connect timeout (s).
+    pub connect_timeout_s: u32,
+}
+
+/// Gratuitous ARP defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanGarp {
+    /// Delay after becoming master before the second burst (s).
+    pub master_delay_s: u32,
+    /// GARPs per burst.
+    pub master_repeat: u32,
+    /// Refresh interval (s, 0 = off).
+    pub master_refresh_s: u32,
+    /// GARPs per refresh.
+    pub master_refresh_repeat: u32,
+    /// Interval between GARPs (µs).
+    pub interval_us: u64,
+    /// Interval between unsolicited NAs (µs).
+    pub gna_interval_us: u64,
+}
+
+/// IPVS connection timeouts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanLvsTimeouts {
+    /// TCP (s).
+    pub tcp: Option<u32>,
+    /// TCP FIN (s).
+    pub tcpfin: Option<u32>,
+    /// UDP (s).
+    pub udp: Option<u32>,
+}
+
+/// An address to put on an interface.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanAddress {
+    /// Interface.
+    pub dev: String,
+    /// Address.
+    pub addr: IpAddr,
+    /// Prefix length.
+    pub prefix_len: u8,
+    /// Scope (`global`, `host`, `link`, `site`, `nowhere` or a number).
+    pub scope: String,
+    /// Broadcast address (IPv4), if any.
+    pub broadcast: Option<IpAddr>,
+    /// Label.
+    pub label: Option<String>,
+    /// Peer address.
+    pub peer: Option<String>,
+    /// Address flags (`home`, `nodad`, `mngtmpaddr`, `noprefixroute`, `autojoin`).
+    pub flags: Vec<String>,
+    /// Put on the VMAC interface instead of `dev`.
+    pub use_vmac: bool,
+}
+
+/// A route.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanRoute {
+    /// Routing table (number or name).
+    pub table: String,
+    /// Destination (`a.b.c.d/len`).
+    pub dest: String,
+    /// Type (`unicast`, `blackhole`, …).
+    pub kind: String,
+    /// Gateway.
+    pub via: Option<IpAddr>,
+    /// Output interface.
+    pub dev: Option<String>,
+    /// Preferred source.
+    pub src: Option<IpAddr>,
+    /// IPv6 source prefix.
+    pub from: Option<String>,
+    /// Metric.
+    pub metric: Option<u32>,
+    /// Scope.
+    pub scope: Option<String>,
+    /// Route protocol as written (`None` = kac's own).
+    pub protocol: Option<String>,
+    /// Multipath next hops: `via`, `dev`, `weight`.
+    pub nexthops: Vec<PlanNexthop>,
+    /// Other options in keepalived/iproute2 syntax.
+    pub options: Vec<String>,
+    /// Whether the route is tracked (removed when its interface goes down).
+    pub track: bool,
+}
+
+/// A multipath next hop.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanNexthop {
+    /// Gateway.
+    pub via: Option<IpAddr>,
+    /// Interface.
+    pub dev: Option<String>,
+    /// Weight (1..256).
+    pub weight: u16,
+}
+
+/// A policy routing rule.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanRule {
+    /// Preference.
+    pub preference: u32,
+    /// `inet` or `inet6`.
+    pub family: String,
+    /// Source prefix.
+    pub from: Option<String>,
+    /// Destination prefix.
+    pub to: Option<String>,
+    /// Table looked up.
+    pub table: Option<String>,
+    /// Action type when not a lookup.
+    pub action: Option<String>,
+    /// Other selectors in keepalived syntax.
+    pub options: Vec<String>,
+}
+
+/// A VRRP tracking script.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanVrrpScript {
+    /// Command line (argv).
+    pub script: Vec<String>,
+    /// User to run as.
+    pub user: MachineValue,
+    /// Interval (s).
+    pub interval_s: u32,
+    /// Timeout (s).
+    pub timeout_s: u32,
+    /// Weight.
+    pub weight: i32,
+    /// Weight reversed.
+    pub weight_reverse: bool,
+    /// Successes to become up.
+    pub rise: u32,
+    /// Failures to become down.
+    pub fall: u32,
+    /// Start in the failed state.
+    pub init_fail: bool,
+}
+
+/// A track file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanTrackFile {
+    /// Path.
+    pub file: String,
+    /// Weight.
+    pub weight: i32,
+    /// Weight reversed.
+    pub weight_reverse: bool,
+}
+
+/// A sync group.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanSyncGroup {
+    /// Member instances (sorted).
+    pub members: Vec<String>,
+    /// Notify scripts.
+    pub notify: PlanNotify,
+    /// Whether members keep their own tracking weights.
+    pub tracking_weight: bool,
+}
+
+/// Notify scripts (argv each).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanNotify {
+    /// On becoming master.
+    pub master: Option<Vec<String>>,
+    /// On becoming backup.
+    pub backup: Option<Vec<String>>,
+    /// On fault.
+    pub fault: Option<Vec<String>>,
+    /// On stop.
+    pub stop: Option<Vec<String>>,
+    /// On any transition (gets four extra arguments).
+    pub any: Option<Vec<String>>,
+}
+
+/// A tracked object with its effective weight.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanTracked {
+    /// Name.
+    pub name: String,
+    /// Weight (0 = failure puts the instance in FAULT).
+    pub weight: i32,
+    /// Weight reversed.
+    pub reverse: bool,
+}
+
+/// A VRRP instance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanVrrpInstance {
+    /// Initial state: `MASTER` or `BACKUP`.
+    pub state: String,
+    /// Interface (`None` for unicast-only instances).
+    pub interface: Option<String>,
+    /// Virtual router id.
+    pub vrid: u8,
+    /// Priority (255 = address owner).
+    pub priority: u8,
+    /// Advertisement interval (µs).
+    pub advert_int_us: u64,
+    /// VRRP version (2 or 3).
+    pub version: u8,
+    /// `inet` or `inet6`.
+    pub family: String,
+    /// Virtual addresses (sorted).
+    pub vips: Vec<PlanAddress>,
+    /// Excluded virtual addresses (sorted).
+    pub excluded_vips: Vec<PlanAddress>,
+    /// Virtual routes.
+    pub routes: Vec<PlanRoute>,
+    /// Virtual rules.
+    pub rules: Vec<PlanRule>,
+    /// Unicast source address.
+    pub unicast_src_ip: Option<IpAddr>,
+    /// Unicast peers (sorted); empty = multicast.
+    pub unicast_peers: Vec<IpAddr>,
+    /// Multicast source address.
+    pub mcast_src_ip: Option<IpAddr>,
+    /// Preemption.
+    pub preempt: bool,
+    /// Preempt delay (µs).
+    pub preempt_delay_us: u64,
+    /// `accept` mode.
+    pub accept: bool,
+    /// Strict RFC mode.
+    pub strict: bool,
+    /// Authentication (`PASS` + password), VRRPv2 only.
+    pub auth: Option<PlanAuth>,
+    /// VMAC interface name, if VMAC is used.
+    pub use_vmac: Option<String>,
+    /// Tracked interfaces.
+    pub track_interfaces: Vec<PlanTracked>,
+    /// Tracked scripts.
+    pub track_scripts: Vec<PlanTracked>,
+    /// Tracked files.
+    pub track_files: Vec<PlanTracked>,
+    /// Tracked processes.
+    pub track_processes: Vec<PlanTracked>,
+    /// Notify scripts.
+    pub notify: PlanNotify,
+    /// Sync group the instance belongs to.
+    pub sync_group: Option<String>,
+}
+
+/// VRRPv2 authentication.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanAuth {
+    /// `PASS` or `AH`.
+    pub auth_type: String,
+    /// Password (at most 8 characters).
+    pub pass: String,
+}
+
+/// How a virtual server is addressed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanVsKey {
+    /// Address, port and protocol.
+    Addr {
+        /// Address.
+        addr: IpAddr,
+        /// Port (0 = all ports, persistent services only).
+        port: u16,
+        /// `TCP`, `UDP` or `SCTP`.
+        protocol: String,
+    },
+    /// Firewall mark.
+    Fwmark {
+        /// Mark.
+        fwmark: u32,
+        /// `inet` or `inet6`.
+        family: String,
+    },
+    /// A `virtual_server_group`, expanded in [`PlanVirtualServer::group_members`].
+    Group {
+        /// Group name.
+        group: String,
+        /// `TCP`, `UDP` or `SCTP`.
+        protocol: String,
+    },
+}
+
+/// A virtual server (IPVS service) with its real servers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanVirtualServer {
+    /// Stable key.
+    pub key: PlanVsKey,
+    /// For a group: the addresses/ranges and fwmarks it expands to.
+    pub group_members: Vec<String>,
+    /// Scheduler.
+    pub scheduler: String,
+    /// Scheduler flags.
+    pub sched_flags: Vec<String>,
+    /// Forwarding method: `NAT`, `DR` or `TUN`.
+    pub lb_kind: String,
+    /// Persistence timeout (s), if persistent.
+    pub persistence_timeout_s: Option<u32>,
+    /// Persistence granularity (netmask or prefix).
+    pub persistence_granularity: Option<String>,
+    /// Persistence engine.
+    pub persistence_engine: Option<String>,
+    /// Quorum (sum of weights of live real servers).
+    pub quorum: u32,
+    /// Hysteresis.
+    pub hysteresis: u32,
+    /// Whether real servers start failed until checked (`alpha`).
+    pub alpha: bool,
+    /// `omega`.
+    pub omega: bool,
+    /// Sorry server.
+    pub sorry_server: Option<String>,
+    /// `ha_suspend`.
+    pub ha_suspend: bool,
+    /// Real servers, sorted by (address, port).
+    pub real_servers: Vec<PlanRealServer>,
+}
+
+/// A real server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanRealServer {
+    /// Address.
+    pub addr: IpAddr,
+    /// Port.
+    pub port: u16,
+    /// Weight.
+    pub weight: u32,
+    /// Forwarding method.
+    pub lb_kind: String,
+    /// Set weight 0 on failure instead of removing.
+    pub inhibit_on_failure: bool,
+    /// Upper connection threshold (0 = none).
+    pub uthreshold: u32,
+    /// Lower connection threshold (0 = none).
+    pub lthreshold: u32,
+    /// Notify scripts (argv).
+    pub notify_up: Option<Vec<String>>,
+    /// Notify scripts (argv).
+    pub notify_down: Option<Vec<String>>,
+    /// Health checkers.
+    pub checkers: Vec<PlanChecker>,
+}
+
+/// A health checker with its timing resolved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanChecker {
+    /// `TCP_CHECK`, `HTTP_GET`, …
+    pub kind: String,
+    /// Address connected to.
+    pub connect_ip: IpAddr,
+    /// Port connected to.
+    pub connect_port: u16,
+    /// Source address.
+    pub bindto: Option<IpAddr>,
+    /// Interval between checks (µs).
+    pub delay_loop_us: u64,
+    /// Connect timeout (µs).
+    pub connect_timeout_us: u64,
+    /// Retries before failing.
+    pub retry: u32,
+    /// Delay between retries (µs).
+    pub delay_before_retry_us: u64,
+    /// Warmup (µs).
+    pub warmup_us: u64,
+    /// Start as failed.
+    pub alpha: bool,
+    /// Kind-specific parameters (`path`, `status_code`, `helo_name`, …), sorted by name.
+    pub params: BTreeMap<String, String>,
+}

@@ -1,0 +1,33 @@
+//! Facts about the machine `kac check` runs on (the compiler never asks the machine itself).
+
+/// keepalived's default config id: the host name up to the first dot.
+pub fn default_config_id() -> String {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    name.trim().split('.').next().unwrap_or("").to_string()
+}
+
+/// The network interfaces of this network namespace.
+pub fn interfaces() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir("/sys/class/net")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Whether a user exists in /etc/passwd.
+pub fn user_exists(name: &str) -> bool {
+    std::fs::read_to_string("/etc/passwd")
+        .map(|t| t.lines().any(|l| l.split(':').next() == Some(name)))
+        .unwrap_or(false)
+}
+
+/// Whether `path` is an executable file (scripts keepalived would run).
+pub fn executable_exists(path: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}

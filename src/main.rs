@@ -1,0 +1,388 @@
+//! `kac`: keepalived-as-code. The one composition root: parses the command line, asks the
+//! machine what `check` needs to know, and hands everything to the libraries.
+
+mod machine;
+mod render;
+mod site;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kac_compiler::Options;
+use kac_schema::{Diagnostic, Severity};
+
+/// keepalived-as-code: lint, check and compile keepalived configuration.
+#[derive(Parser)]
+#[command(name = "kac", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum DiagFormat {
+    Text,
+    Json,
+    Sarif,
+    Github,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum PlanFormat {
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum SchemaKind {
+    Plan,
+    Config,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// keepalived-compatible validity verdict for one keepalived.conf (like `keepalived -t`).
+    ///
+    /// Exit 0: keepalived would accept it; 1: it would not; 2: unreadable input.
+    Check {
+        /// The keepalived.conf to check.
+        file: PathBuf,
+        /// Config id for `@id` lines (default: this machine's host name up to the first dot).
+        #[arg(short = 'i', long = "config-id")]
+        config_id: Option<String>,
+        /// Interfaces to assume instead of this machine's (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        interfaces: Option<Vec<String>>,
+        /// Output format of the diagnostics.
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiagFormat,
+    },
+    /// Print the normalized plan of one host.
+    Compile {
+        /// A keepalived.conf.
+        path: PathBuf,
+        /// Config id for `@id` lines (required when the configuration uses several).
+        #[arg(short = 'i', long = "config-id")]
+        config_id: Option<String>,
+        /// Host name recorded in the plan (default: the config id, else the file name).
+        #[arg(long)]
+        host: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: PlanFormat,
+    },
+    /// Compile every configuration found and run the lint rules.
+    ///
+    /// A PATH is a file or a directory; in a directory every root config (a `*.conf` no other
+    /// file includes; hidden files skipped) is linted for each config id it uses.
+    /// Exit 1 on any error-level finding (or warning, with --deny-warnings).
+    Lint {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiagFormat,
+        /// Warnings also fail.
+        #[arg(long)]
+        deny_warnings: bool,
+        /// Only these rules/codes (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        select: Option<Vec<String>>,
+        /// Not these rules/codes (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        ignore: Option<Vec<String>>,
+        /// Lint only this config id.
+        #[arg(short = 'i', long = "config-id")]
+        config_id: Option<String>,
+    },
+    /// Show a lint rule's documentation.
+    Explain {
+        /// Rule name.
+        rule: String,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.cmd {
+        Cmd::Check {
+            file,
+            config_id,
+            interfaces,
+            format,
+        } => check(&file, config_id, interfaces, format),
+        Cmd::Compile {
+            path,
+            config_id,
+            host,
+            format,
+        } => compile(&path, config_id, host, format),
+        Cmd::Lint {
+            paths,
+            format,
+            deny_warnings,
+            select,
+            ignore,
+            config_id,
+        } => lint(paths, format, deny_warnings, select, ignore, config_id),
+        Cmd::Explain { rule } => match kac_lint_rules::find(&rule) {
+            Some(r) => {
+                println!("# {}\n\n{}", r.name, r.doc);
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("error: no lint rule named `{rule}`");
+                let names: Vec<&str> = kac_lint_rules::registry().iter().map(|r| r.name).collect();
+                eprintln!("rules: {}", names.join(", "));
+                ExitCode::from(2)
+            }
+        },
+        Cmd::Schema { kind } => match kind {
+            SchemaKind::Plan => {
+                println!("{}", kac_schema::plan_schema_json());
+                ExitCode::SUCCESS
+            }
+            SchemaKind::Config => {
+                eprintln!(
+                    "error: the JSON Schema of the KDL/YAML config model does not exist yet (it comes with the KDL and YAML front ends)"
+                );
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+fn color_on_stderr() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Prints diagnostics to stderr (text) or stdout (machine formats).
+fn emit(
+    findings: &[(Option<String>, Diagnostic)],
+    sources: &kac_schema::SourceMap,
+    format: DiagFormat,
+) {
+    let mut texts = render::Texts::new(sources);
+    match format {
+        DiagFormat::Text => {
+            let color = color_on_stderr();
+            let mut err = std::io::stderr().lock();
+            for (host, d) in findings {
+                let mut s = render::human(d, &mut texts, color);
+                if let Some(h) = host {
+                    s = format!("[{h}] {s}");
+                }
+                let _ = writeln!(err, "{s}");
+            }
+        }
+        DiagFormat::Json => {
+            let list: Vec<serde_json::Value> = findings
+                .iter()
+                .map(|(h, d)| render::json(d, h.as_deref(), &mut texts))
+                .collect();
+            let v = serde_json::json!({"version": 1, "diagnostics": list});
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        DiagFormat::Sarif => {
+            let v = render::sarif(findings, &mut texts);
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        DiagFormat::Github => {
+            for (_, d) in findings {
+                println!("{}", render::github(d, &mut texts));
+            }
+        }
+    }
+}
+
+fn unreadable(path: &Path) -> Option<ExitCode> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => None,
+        Ok(_) => {
+            eprintln!("error: `{}` is not a file", path.display());
+            Some(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("error: cannot read `{}`: {e}", path.display());
+            Some(ExitCode::from(2))
+        }
+    }
+}
+
+fn check(
+    file: &Path,
+    config_id: Option<String>,
+    interfaces: Option<Vec<String>>,
+    format: DiagFormat,
+) -> ExitCode {
+    if let Some(code) = unreadable(file) {
+        return code;
+    }
+    let opts = Options {
+        config_id: Some(config_id.unwrap_or_else(machine::default_config_id)),
+        interfaces: Some(interfaces.unwrap_or_else(machine::interfaces)),
+        default_script_user_exists: Some(machine::user_exists("keepalived_script")),
+        script_exists: Some(machine::executable_exists),
+        drop_virtual_servers: true,
+    };
+    let parsed = kac_compiler::parse_conf(file, &file.to_string_lossy(), &opts);
+    let findings: Vec<(Option<String>, Diagnostic)> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.fails_check())
+        .cloned()
+        .map(|d| (None, d))
+        .collect();
+    emit(&findings, &parsed.sources, format);
+    if parsed.fails_check() {
+        if format == DiagFormat::Text {
+            eprintln!(
+                "{}: keepalived would reject this configuration ({} problem(s))",
+                file.display(),
+                findings.len()
+            );
+        }
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn compile(
+    path: &Path,
+    config_id: Option<String>,
+    host: Option<String>,
+    _format: PlanFormat,
+) -> ExitCode {
+    if let Some(code) = unreadable(path) {
+        return code;
+    }
+    let ids = kac_compiler::config_ids(path);
+    let config_id = match (config_id, ids.len()) {
+        (Some(id), _) => Some(id),
+        (None, 0) => None,
+        (None, 1) => ids.first().cloned(),
+        (None, _) => {
+            eprintln!(
+                "error: `{}` is shared by several hosts (config ids: {}); choose one with `-i ID`",
+                path.display(),
+                ids.join(", ")
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let host = host.or_else(|| config_id.clone()).unwrap_or_else(|| {
+        path.file_stem()
+            .map_or_else(|| "host".into(), |s| s.to_string_lossy().into_owned())
+    });
+    let opts = Options {
+        config_id: config_id.clone(),
+        ..Options::default()
+    };
+    let compiled = kac_compiler::compile_conf(path, &path.to_string_lossy(), &host, &opts);
+    let findings: Vec<(Option<String>, Diagnostic)> = compiled
+        .parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity != Severity::Advice)
+        .cloned()
+        .map(|d| (None, d))
+        .collect();
+    emit(&findings, &compiled.parsed.sources, DiagFormat::Text);
+    match compiled.plan {
+        Some(plan) => match serde_json::to_string_pretty(&plan) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: cannot serialize the plan: {e}");
+                ExitCode::from(1)
+            }
+        },
+        None => {
+            eprintln!("error: no plan: the configuration has errors");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn lint(
+    paths: Vec<PathBuf>,
+    format: DiagFormat,
+    deny_warnings: bool,
+    select: Option<Vec<String>>,
+    ignore: Option<Vec<String>>,
+    only_id: Option<String>,
+) -> ExitCode {
+    let paths = if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths
+    };
+    let enabled = |code: &str| {
+        select.as_ref().is_none_or(|s| {
+            s.iter()
+                .any(|x| code == x || code.starts_with(&format!("{x}::")))
+        }) && !ignore.as_ref().is_some_and(|s| {
+            s.iter()
+                .any(|x| code == x || code.starts_with(&format!("{x}::")))
+        })
+    };
+    let mut targets = Vec::new();
+    for p in &paths {
+        match site::targets(p) {
+            Ok(t) => targets.extend(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut failed = false;
+    let mut total = 0;
+    for t in &targets {
+        let ids: Vec<Option<String>> = match &only_id {
+            Some(id) => vec![Some(id.clone())],
+            None if t.config_ids.is_empty() => vec![None],
+            None => t.config_ids.iter().cloned().map(Some).collect(),
+        };
+        for id in ids {
+            let opts = Options {
+                config_id: id.clone(),
+                ..Options::default()
+            };
+            let parsed = kac_compiler::parse_conf(&t.entry, &t.shown, &opts);
+            let mut diags: Vec<Diagnostic> = parsed.diagnostics.clone();
+            diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
+            let findings: Vec<(Option<String>, Diagnostic)> = diags
+                .into_iter()
+                .filter(|d| d.severity != Severity::Advice && enabled(&d.code))
+                .map(|d| (id.clone(), d))
+                .collect();
+            failed |= findings.iter().any(|(_, d)| {
+                d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
+            });
+            total += findings.len();
+            emit(&findings, &parsed.sources, format);
+        }
+    }
+    if format == DiagFormat::Text {
+        eprintln!(
+            "kac lint: {} configuration(s), {total} finding(s)",
+            targets.len()
+        );
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

@@ -1,0 +1,458 @@
+//! Test support for kac-tests.
+//!
+//! * [`workspace_root`], [`fixtures_dir`]: where things are.
+//! * [`kac_bin`]: the `kac` binary under test (tests in this package cannot use
+//!   `CARGO_BIN_EXE_kac`, because the binary belongs to another package).
+//! * [`check_cases`]: the `fixtures/check/` cases, with keepalived's recorded verdicts.
+//! * [`run_with_timeout`]: run a command, capture its output, kill it when it hangs.
+//! * [`privileges`] and [`OracleNamespace`]: run the real `keepalived -t` in a throw-away network
+//!   namespace, exactly like `tests/oracle/record.sh` does.
+
+use std::ffi::OsString;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+/// The workspace root (the parent of this package's directory).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+/// `fixtures/check/` in the workspace.
+pub fn fixtures_dir() -> PathBuf {
+    workspace_root().join("fixtures").join("check")
+}
+
+/// The cargo target directory: `CARGO_TARGET_DIR` (or `CARGO_BUILD_TARGET_DIR`) when set, a relative
+/// value taken relative to the workspace root; otherwise `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    let root = workspace_root();
+    for var in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET_DIR"] {
+        if let Some(dir) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            let dir = PathBuf::from(dir);
+            return if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            };
+        }
+    }
+    root.join("target")
+}
+
+/// The path of the `kac` binary to test, built on demand.
+///
+/// * `KAC_BIN=/path/to/kac` in the environment: that binary is used as is (e.g. a release build).
+/// * Otherwise `<target>/debug/kac` (see [`target_dir`]). If it is missing, or older than any file
+///   of the packages it is built from (`Cargo.toml`, `Cargo.lock`, `src/`, `schema/`,
+///   `compiler/`, `lint-rules/`, `reconciler/`), `cargo build -p kac --bin kac` is run once per test
+///   process (guarded by a [`OnceLock`], so parallel tests share one build).
+///
+/// # Panics
+/// When the build fails or the binary is still missing afterwards: a test without its binary
+/// cannot say anything useful.
+pub fn kac_bin() -> PathBuf {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    match BIN.get_or_init(find_or_build_kac) {
+        Ok(path) => path.clone(),
+        Err(msg) => panic!("{msg}"),
+    }
+}
+
+fn find_or_build_kac() -> Result<PathBuf, String> {
+    if let Some(bin) = std::env::var_os("KAC_BIN").filter(|v| !v.is_empty()) {
+        let bin = PathBuf::from(bin);
+        return if bin.is_file() {
+            Ok(bin)
+        } else {
+            Err(format!("KAC_BIN={} is not a file", bin.display()))
+        };
+    }
+    let bin = target_dir()
+        .join("debug")
+        .join(format!("kac{}", std::env::consts::EXE_SUFFIX));
+    let built_at = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let root = workspace_root();
+    let sources = [
+        "Cargo.toml",
+        "Cargo.lock",
+        "src",
+        "schema",
+        "compiler",
+        "lint-rules",
+        "reconciler",
+    ];
+    let newest_source = sources
+        .iter()
+        .filter_map(|s| newest_mtime(&root.join(s)))
+        .max();
+    let fresh = match (built_at, newest_source) {
+        (Some(built), Some(source)) => built >= source,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if fresh {
+        return Ok(bin);
+    }
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
+    eprintln!("kac-tests: building kac (`cargo build -p kac --bin kac`) ...");
+    let status = Command::new(&cargo)
+        .args(["build", "-p", "kac", "--bin", "kac"])
+        .arg("--target-dir")
+        .arg(target_dir())
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", cargo.to_string_lossy()))?;
+    if !status.success() {
+        return Err(format!("`cargo build -p kac --bin kac` failed ({status})"));
+    }
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!(
+            "`cargo build -p kac --bin kac` did not produce {}",
+            bin.display()
+        ))
+    }
+}
+
+/// The newest modification time of a file, or of any file below a directory (skipping `target`
+/// and hidden directories).
+fn newest_mtime(path: &Path) -> Option<SystemTime> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    let mut newest = None;
+    for entry in std::fs::read_dir(path).ok()?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name == "target" || name.starts_with('.') {
+            continue;
+        }
+        newest = newest.max(newest_mtime(&entry.path()));
+    }
+    newest
+}
+
+/// What `keepalived -t` did with a case: its exit status and its stderr, line by line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeepalivedRecord {
+    /// Exit status (128 + N when killed by signal N, as a shell reports it).
+    pub exit: i32,
+    /// stderr lines, without line terminators.
+    pub stderr: Vec<String>,
+}
+
+impl KeepalivedRecord {
+    /// keepalived "accepts" a configuration iff it exits 0 and prints nothing on stderr.
+    pub fn accepts(&self) -> bool {
+        self.exit == 0 && self.stderr.is_empty()
+    }
+}
+
+/// The contents of a case's `case.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseFile {
+    /// One line: what the case tests.
+    pub description: String,
+    /// The config id passed with `-i`.
+    pub config_id: String,
+    /// keepalived's recorded behaviour (`null` until `tests/oracle/record.sh` ran).
+    pub keepalived: Option<KeepalivedRecord>,
+    /// `null`, or why kac deliberately disagrees with keepalived's verdict.
+    pub kac_differs: Option<String>,
+}
+
+/// One directory of `fixtures/check/`.
+#[derive(Debug, Clone)]
+pub struct CheckCase {
+    /// The directory name, e.g. `err-vrid-out-of-range`.
+    pub name: String,
+    /// The case directory (the cwd for keepalived and kac).
+    pub dir: PathBuf,
+    /// The parsed `case.json`.
+    pub case: CaseFile,
+}
+
+impl CheckCase {
+    /// The entry file, `keepalived.conf`.
+    pub fn conf(&self) -> PathBuf {
+        self.dir.join("keepalived.conf")
+    }
+}
+
+/// Every case directory under `fixtures/check/` (sorted by name). A directory without a
+/// `case.json`, or with one that does not parse, is an error naming it.
+pub fn check_cases() -> Result<Vec<CheckCase>, String> {
+    let dir = fixtures_dir();
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut cases = Vec::new();
+    let mut errors = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let json = path.join("case.json");
+        match std::fs::read_to_string(&json) {
+            Err(e) => errors.push(format!("{name}: cannot read case.json: {e}")),
+            Ok(text) => match serde_json::from_str::<CaseFile>(&text) {
+                Ok(case) => cases.push(CheckCase {
+                    name,
+                    dir: path,
+                    case,
+                }),
+                Err(e) => errors.push(format!("{name}: bad case.json: {e}")),
+            },
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors.join("\n"));
+    }
+    cases.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(cases)
+}
+
+/// The captured result of [`run_with_timeout`].
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    /// The exit status.
+    pub status: ExitStatus,
+    /// Everything written to stdout.
+    pub stdout: String,
+    /// Everything written to stderr.
+    pub stderr: String,
+    /// True when the process was killed because it ran out of time.
+    pub timed_out: bool,
+}
+
+impl RunOutput {
+    /// The exit code as a shell reports it: the code, or 128 + N when killed by signal N.
+    pub fn shell_code(&self) -> i32 {
+        use std::os::unix::process::ExitStatusExt;
+        match (self.status.code(), self.status.signal()) {
+            (Some(code), _) => code,
+            (None, Some(sig)) => 128 + sig,
+            (None, None) => -1,
+        }
+    }
+
+    /// stderr split into lines (no terminators).
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.lines().map(str::to_owned).collect()
+    }
+}
+
+/// Run `cmd` with stdin closed and stdout/stderr captured; kill it after `limit`.
+pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> std::io::Result<RunOutput> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buf);
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let err = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + limit;
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait()?;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    Ok(RunOutput {
+        status,
+        stdout,
+        stderr,
+        timed_out,
+    })
+}
+
+/// Whether the privileged (root, network namespace, real keepalived) tests can run here.
+pub mod privileges {
+    use std::io::Write;
+    use std::path::PathBuf;
+
+    /// The effective uid is 0 (read from `/proc/self/status`).
+    pub fn is_root() -> bool {
+        let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+            return false;
+        };
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1).map(|euid| euid == "0"))
+            .unwrap_or(false)
+    }
+
+    /// Find an executable in `PATH`, then in the sbin directories (root's tools live there and
+    /// `PATH` under cargo may lack them).
+    pub fn find_program(name: &str) -> Option<PathBuf> {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .chain(["/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    }
+
+    /// Why the privileged tests must be skipped here, or `None` when they can run: needs root,
+    /// `ip` and `keepalived`.
+    pub fn skip_reason() -> Option<String> {
+        if !is_root() {
+            return Some("not running as root (needs ip netns)".to_owned());
+        }
+        if find_program("ip").is_none() {
+            return Some("`ip` (iproute2) not found".to_owned());
+        }
+        if find_program("keepalived").is_none() {
+            return Some("`keepalived` not found".to_owned());
+        }
+        None
+    }
+
+    /// Handle a skip: print `skipped: <reason>`, or panic when `KAC_REQUIRE_PRIVILEGED=1` says
+    /// that skipping is not allowed (CI runners that are supposed to have root).
+    pub fn skip(test: &str, reason: &str) {
+        if std::env::var("KAC_REQUIRE_PRIVILEGED").is_ok_and(|v| v == "1") {
+            panic!("{test}: cannot run ({reason}) but KAC_REQUIRE_PRIVILEGED=1");
+        }
+        // Written to the real stderr (not through `eprintln!`, which the test harness captures),
+        // so the skip shows up in an ordinary `cargo test` run.
+        let _ = writeln!(std::io::stderr(), "{test}: skipped: {reason}");
+    }
+}
+
+/// A throw-away network namespace in which `eth0`..`eth3` (veth pairs, peers `ethN-peer`, both
+/// ends inside the namespace) and `lo` exist and are up — the same setup as
+/// `tests/oracle/record.sh`. The namespace is deleted on drop, also when a test panics.
+/// Nothing in the host namespace is touched.
+#[derive(Debug)]
+pub struct OracleNamespace {
+    name: String,
+    ip: PathBuf,
+}
+
+impl OracleNamespace {
+    /// The interfaces that exist inside the namespace and that fixtures may use.
+    pub const INTERFACES: [&'static str; 5] = ["eth0", "eth1", "eth2", "eth3", "lo"];
+
+    /// Create the namespace (`kac-oracle-<pid>-<n>`) and its interfaces. Needs root.
+    pub fn create() -> Result<Self, String> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let ip = privileges::find_program("ip").ok_or("`ip` not found")?;
+        let name = format!(
+            "kac-oracle-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let ip_cmd = ip.clone();
+        let run = |args: &[&str]| -> Result<(), String> {
+            let out = Command::new(&ip_cmd)
+                .args(args)
+                .output()
+                .map_err(|e| format!("cannot run ip: {e}"))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`ip {}` failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        };
+        run(&["netns", "add", &name])?;
+        // From here on the guard owns the namespace: an error below still deletes it.
+        let ns = Self { name, ip };
+        let n = ns.name.as_str();
+        run(&["-n", n, "link", "set", "lo", "up"])?;
+        for i in 0..4 {
+            let (dev, peer) = (format!("eth{i}"), format!("eth{i}-peer"));
+            run(&[
+                "-n", n, "link", "add", &dev, "type", "veth", "peer", "name", &peer,
+            ])?;
+            run(&["-n", n, "link", "set", &dev, "up"])?;
+            run(&["-n", n, "link", "set", &peer, "up"])?;
+        }
+        Ok(ns)
+    }
+
+    /// The namespace's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A command that runs `program args…` inside the namespace (`ip netns exec NAME …`).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(&self.ip);
+        cmd.args(["netns", "exec", &self.name]).arg(program);
+        cmd
+    }
+
+    /// Run `keepalived -t -f keepalived.conf -i ID` in the namespace with the case directory as
+    /// cwd, like `tests/oracle/record.sh`.
+    pub fn keepalived_check(&self, case: &CheckCase) -> Result<KeepalivedRecord, String> {
+        let keepalived = privileges::find_program("keepalived").ok_or("`keepalived` not found")?;
+        let mut cmd = self.command(keepalived);
+        cmd.args(["-t", "-f", "keepalived.conf", "-i", &case.case.config_id])
+            .current_dir(&case.dir);
+        let out = run_with_timeout(&mut cmd, Duration::from_secs(60))
+            .map_err(|e| format!("cannot run keepalived: {e}"))?;
+        if out.timed_out {
+            return Err("keepalived -t did not finish within 60 s".to_owned());
+        }
+        Ok(KeepalivedRecord {
+            exit: out.shell_code(),
+            stderr: out.stderr_lines(),
+        })
+    }
+}
+
+impl Drop for OracleNamespace {
+    fn drop(&mut self) {
+        let deleted = Command::new(&self.ip)
+            .args(["netns", "del", &self.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if !deleted.is_ok_and(|s| s.success()) {
+            eprintln!("warning: could not delete network namespace {}", self.name);
+        }
+    }
+}
