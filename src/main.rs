@@ -134,7 +134,7 @@ fn main() -> ExitCode {
         } => lint(paths, format, deny_warnings, select, ignore, config_id),
         Cmd::Explain { rule } => match kac_lint_rules::find(&rule) {
             Some(r) => {
-                println!("# {}\n\n{}", r.name, r.doc);
+                out(&format!("# {}\n\n{}", r.name, r.doc));
                 ExitCode::SUCCESS
             }
             None => {
@@ -146,7 +146,7 @@ fn main() -> ExitCode {
         },
         Cmd::Schema { kind } => match kind {
             SchemaKind::Plan => {
-                println!("{}", kac_schema::plan_schema_json());
+                out(&kac_schema::plan_schema_json());
                 ExitCode::SUCCESS
             }
             SchemaKind::Config => {
@@ -157,6 +157,12 @@ fn main() -> ExitCode {
             }
         },
     }
+}
+
+/// Writes a result to stdout; a closed pipe (`kac compile | head`) is not an error.
+fn out(s: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{s}");
 }
 
 fn color_on_stderr() -> bool {
@@ -188,15 +194,15 @@ fn emit(
                 .map(|(h, d)| render::json(d, h.as_deref(), &mut texts))
                 .collect();
             let v = serde_json::json!({"version": 1, "diagnostics": list});
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            out(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         DiagFormat::Sarif => {
             let v = render::sarif(findings, &mut texts);
-            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            out(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         DiagFormat::Github => {
             for (_, d) in findings {
-                println!("{}", render::github(d, &mut texts));
+                out(&render::github(d, &mut texts));
             }
         }
     }
@@ -299,7 +305,7 @@ fn compile(
     match compiled.plan {
         Some(plan) => match serde_json::to_string_pretty(&plan) {
             Ok(s) => {
-                println!("{s}");
+                out(&s);
                 ExitCode::SUCCESS
             }
             Err(e) => {

@@ -190,10 +190,10 @@ fn collect_ids(
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix('@') {
             let rest = rest.strip_prefix('^').unwrap_or(rest);
-            if let Some(id) = rest.split([' ', '\t']).next() {
-                if !id.is_empty() {
-                    ids.insert(id.to_string());
-                }
+            if let Some(id) = rest.split([' ', '\t']).next()
+                && !id.is_empty()
+            {
+                ids.insert(id.to_string());
             }
         }
         let words: Vec<&str> = t.split_whitespace().collect();

@@ -352,7 +352,7 @@ pub fn lower(cfg: &Config, host: &str, config_id: Option<&str>) -> Plan {
         vrrp_instances.insert(
             i.name.value.clone(),
             PlanVrrpInstance {
-                state: if master && !(strict && !owner) {
+                state: if master && (owner || !strict) {
                     "MASTER".into()
                 } else {
                     "BACKUP".into()
@@ -686,7 +686,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             }
         })
         .collect();
-    real_servers.sort_by(|a, b| (a.addr, a.port).cmp(&(b.addr, b.port)));
+    real_servers.sort_by_key(|a| (a.addr, a.port));
     let mut sched_flags = vs.sched_flags.clone();
     sched_flags.sort();
     sched_flags.dedup();

@@ -44,20 +44,18 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
                 .with_help("keepalived defaults to UDP, which is rarely intended: write `protocol TCP` (or UDP/SCTP)"),
         );
     }
-    if let VsAddress::Addr { port: 0, .. } = vs.address.value {
-        if vs.persistence_timeout.is_none() {
-            p.report(
-                Diagnostic::warning(
-                    codes::CONFLICT,
-                    format!(
-                        "virtual server {name}: zero port is only valid for persistent services"
-                    ),
-                )
-                .with_primary(at, "no port")
-                .with_help("add the port, or `persistence_timeout` (keepalived sets 360 s)"),
-            );
-            vs.persistence_timeout = Some(360);
-        }
+    if let VsAddress::Addr { port: 0, .. } = vs.address.value
+        && vs.persistence_timeout.is_none()
+    {
+        p.report(
+            Diagnostic::warning(
+                codes::CONFLICT,
+                format!("virtual server {name}: zero port is only valid for persistent services"),
+            )
+            .with_primary(at, "no port")
+            .with_help("add the port, or `persistence_timeout` (keepalived sets 360 s)"),
+        );
+        vs.persistence_timeout = Some(360);
     }
     if is_fwmark && vs.ha_suspend {
         p.report(
@@ -90,23 +88,24 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
             .as_ref()
             .map_or(vs_method.as_str(), |k| k.method.as_str())
             .to_string();
-        if let Some(v4) = vs_family {
-            if rs.addr.is_ipv4() != v4 && method != "TUN" {
-                p.report(
-                    Diagnostic::warning(
-                        codes::FAMILY_MISMATCH,
-                        format!(
-                            "virtual server {name}: real server {} has a different address family",
-                            rs.addr
-                        ),
-                    )
-                    .with_primary(rs.span, "address family differs from the virtual server")
-                    .with_help(
-                        "only TUN can forward between families; keepalived drops this real server",
+        if let Some(v4) = vs_family
+            && rs.addr.is_ipv4() != v4
+            && method != "TUN"
+        {
+            p.report(
+                Diagnostic::warning(
+                    codes::FAMILY_MISMATCH,
+                    format!(
+                        "virtual server {name}: real server {} has a different address family",
+                        rs.addr
                     ),
-                );
-                continue;
-            }
+                )
+                .with_primary(rs.span, "address family differs from the virtual server")
+                .with_help(
+                    "only TUN can forward between families; keepalived drops this real server",
+                ),
+            );
+            continue;
         }
         if is_fwmark {
             if rs.port.is_some_and(|p| p != 0) {
@@ -176,18 +175,16 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
                 .with_help("lower the quorum; keepalived caps it"),
             );
         }
-        if let Some(h) = vs.hysteresis {
-            if h >= q {
-                p.report(
-                    Diagnostic::warning(
-                        codes::CONFLICT,
-                        format!(
-                            "virtual server {name}: hysteresis {h} must be less than quorum {q}"
-                        ),
-                    )
-                    .with_primary(at, "hysteresis too large"),
-                );
-            }
+        if let Some(h) = vs.hysteresis
+            && h >= q
+        {
+            p.report(
+                Diagnostic::warning(
+                    codes::CONFLICT,
+                    format!("virtual server {name}: hysteresis {h} must be less than quorum {q}"),
+                )
+                .with_primary(at, "hysteresis too large"),
+            );
         }
     }
 }
@@ -247,17 +244,15 @@ pub fn config(p: &mut Parser<'_>, cfg: &mut Config) {
             .unwrap_or_else(|| "eth0".into());
         let missing = p.interfaces.as_ref().is_some_and(|l| !l.contains(&dflt))
             && !cfg.global.dynamic_interfaces;
-        if missing {
-            if let Some(a) = cfg.static_addresses.iter().find(|a| a.dev.is_none()) {
-                p.report(
-                    Diagnostic::error(
-                        codes::MISSING_INTERFACE,
-                        format!("default interface `{dflt}` does not exist"),
-                    )
-                    .with_primary(a.span, "static address without `dev`")
-                    .with_help("add `dev IF` to the address, or set `default_interface`"),
-                );
-            }
+        if missing && let Some(a) = cfg.static_addresses.iter().find(|a| a.dev.is_none()) {
+            p.report(
+                Diagnostic::error(
+                    codes::MISSING_INTERFACE,
+                    format!("default interface `{dflt}` does not exist"),
+                )
+                .with_primary(a.span, "static address without `dev`")
+                .with_help("add `dev IF` to the address, or set `default_interface`"),
+            );
         }
     }
 }
@@ -449,18 +444,16 @@ fn instance(
         );
     }
     if owner {
-        if let Some(n) = &inst.nopreempt {
-            if n.value {
-                p.report(
-                    Diagnostic::warning(
-                        codes::CONFLICT,
-                        format!(
-                            "({name}) `nopreempt` is ignored for the address owner (priority 255)"
-                        ),
-                    )
-                    .with_primary(n.span, "ignored"),
-                );
-            }
+        if let Some(n) = &inst.nopreempt
+            && n.value
+        {
+            p.report(
+                Diagnostic::warning(
+                    codes::CONFLICT,
+                    format!("({name}) `nopreempt` is ignored for the address owner (priority 255)"),
+                )
+                .with_primary(n.span, "ignored"),
+            );
         }
         let t = &inst.tracking;
         let weighted = t

@@ -357,7 +357,7 @@ impl Parser<'_> {
 
 /// Formats µs as seconds for messages.
 pub fn fmt_secs(us: Micros) -> String {
-    if us % 1_000_000 == 0 {
+    if us.is_multiple_of(1_000_000) {
         format!("{}s", us / 1_000_000)
     } else {
         let s = format!("{:.6}", us as f64 / 1e6);

@@ -385,14 +385,14 @@ impl<'a> Parser<'a> {
             Act::Leaf(f) | Act::Block(f) => f(self, target, line),
             Act::Values(f) => self.value_block(line, target, *f, true),
             Act::Generic(spec) => {
-                if let Some(args) = self.check_args(line, spec) {
-                    if let Some(other) = target.other() {
-                        other.push(Setting {
-                            keyword: line.keyword().to_string(),
-                            args,
-                            span: line.line_span(),
-                        });
-                    }
+                if let Some(args) = self.check_args(line, spec)
+                    && let Some(other) = target.other()
+                {
+                    other.push(Setting {
+                        keyword: line.keyword().to_string(),
+                        args,
+                        span: line.line_span(),
+                    });
                 }
             }
             Act::Include(_) => {}

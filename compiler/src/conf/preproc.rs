@@ -324,14 +324,14 @@ impl<'a> Preprocessor<'a> {
     }
 
     fn finish_collecting(&mut self) {
-        if let Some(name) = self.collecting_def.take() {
-            if let Some(d) = self.defs.get_mut(&name) {
-                while d.value.ends_with('\n') {
-                    d.value.pop();
-                }
-                if d.value.is_empty() {
-                    d.multiline = false;
-                }
+        if let Some(name) = self.collecting_def.take()
+            && let Some(d) = self.defs.get_mut(&name)
+        {
+            while d.value.ends_with('\n') {
+                d.value.pop();
+            }
+            if d.value.is_empty() {
+                d.multiline = false;
             }
         }
     }
@@ -350,10 +350,10 @@ impl<'a> Preprocessor<'a> {
             return Some(r);
         }
         let seq_depth = self.multiline.as_ref().map_or(0, |m| m.seq_depth);
-        if self.seqs.len() > seq_depth {
-            if let Some(line) = self.next_seq_line() {
-                return Some(line);
-            }
+        if self.seqs.len() > seq_depth
+            && let Some(line) = self.next_seq_line()
+        {
+            return Some(line);
         }
         if let Some(m) = self.multiline.as_mut() {
             let text = m.lines[m.next].clone();
@@ -502,15 +502,15 @@ impl<'a> Preprocessor<'a> {
             Some(b) => (b.trim_end_matches([' ', '\t']), true),
             None => (text, false),
         };
-        if let Some(d) = self.defs.get_mut(name) {
-            if !body.is_empty() {
-                if !d.value.is_empty() && !d.value.ends_with('\n') {
-                    d.value.push('\n');
-                }
-                d.value.push_str(body);
-                if more {
-                    d.value.push('\n');
-                }
+        if let Some(d) = self.defs.get_mut(name)
+            && !body.is_empty()
+        {
+            if !d.value.is_empty() && !d.value.ends_with('\n') {
+                d.value.push('\n');
+            }
+            d.value.push_str(body);
+            if more {
+                d.value.push('\n');
             }
         }
         if !more {

@@ -32,14 +32,22 @@ keepalived-reference.md §5.1";
 /// Reports every such instance.
 pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
     for i in &cfg.vrrp_instances {
-        if let (Some(state), None) = (&i.state, &i.priority) {
-            if state.value == VrrpState::Master {
-                out.push(
-                    Diagnostic::warning(NAME, format!("({}) `state MASTER` without `priority` makes this host the address owner", i.name.value))
-                        .with_primary(state.span, "priority becomes 255")
-                        .with_help("set `priority` explicitly (below 255 unless this host owns the addresses)"),
-                );
-            }
+        if let (Some(state), None) = (&i.state, &i.priority)
+            && state.value == VrrpState::Master
+        {
+            out.push(
+                Diagnostic::warning(
+                    NAME,
+                    format!(
+                        "({}) `state MASTER` without `priority` makes this host the address owner",
+                        i.name.value
+                    ),
+                )
+                .with_primary(state.span, "priority becomes 255")
+                .with_help(
+                    "set `priority` explicitly (below 255 unless this host owns the addresses)",
+                ),
+            );
         }
     }
 }

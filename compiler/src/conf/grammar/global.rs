@@ -68,16 +68,16 @@ pub static TOP: &[Kw<Config>] = &[
     values!("linkbeat_interfaces", |p, c, l| {
         let n = l.w(0).to_string();
         check_interface(p, l, 0, &n);
-        if let Some(m) = l.word(1) {
-            if !matches!(m, "MII" | "ETHTOOL" | "IOCTL") {
-                let m = m.to_string();
-                p.error(
-                    codes::INVALID_VALUE,
-                    format!("unknown linkbeat method `{m}`"),
-                    l.span(1),
-                    "expected MII, ETHTOOL or IOCTL",
-                );
-            }
+        if let Some(m) = l.word(1)
+            && !matches!(m, "MII" | "ETHTOOL" | "IOCTL")
+        {
+            let m = m.to_string();
+            p.error(
+                codes::INVALID_VALUE,
+                format!("unknown linkbeat method `{m}`"),
+                l.span(1),
+                "expected MII, ETHTOOL or IOCTL",
+            );
         }
         c.linkbeat_interfaces.push(Spanned::new(n, l.span(0)));
         p.extra(l, 2);
@@ -322,16 +322,16 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     generic!("vmac_addr_prefix", Arg::Word),
     leaf!("dynamic_interfaces", |p, g, l| {
         g.dynamic_interfaces = true;
-        if let Some(w) = l.word(1) {
-            if w != "allow_if_changes" {
-                let w = w.to_string();
-                p.error(
-                    codes::INVALID_VALUE,
-                    format!("unknown dynamic_interfaces option `{w}`"),
-                    l.span(1),
-                    "expected `allow_if_changes`",
-                );
-            }
+        if let Some(w) = l.word(1)
+            && w != "allow_if_changes"
+        {
+            let w = w.to_string();
+            p.error(
+                codes::INVALID_VALUE,
+                format!("unknown dynamic_interfaces option `{w}`"),
+                l.span(1),
+                "expected `allow_if_changes`",
+            );
         }
         p.extra(l, 2);
     }),
@@ -396,8 +396,8 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
         g.lvs_flush = true;
         p.extra(l, 1);
     }),
-    leaf!("lvs_flush_on_stop", |p, g, l| flush_on_stop(p, g, l)),
-    leaf!("lvs_flush_onstop", |p, g, l| flush_on_stop(p, g, l)),
+    leaf!("lvs_flush_on_stop", flush_on_stop),
+    leaf!("lvs_flush_onstop", flush_on_stop),
     leaf!("lvs_sync_daemon", |p, g, l| {
         if let Some(args) = p.check_args(l, &[Arg::Word, Arg::Rest]) {
             if l.len() >= 3
@@ -430,11 +430,11 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     ),
     generic!("nftables_ipvs_start_fwmark", Arg::U(0, U32)),
     generic!("notify_fifo", Arg::Word, Arg::OptWord, Arg::OptWord),
-    leaf!("notify_fifo_script", |p, g, l| fifo_script(p, g, l)),
+    leaf!("notify_fifo_script", fifo_script),
     generic!("vrrp_notify_fifo", Arg::Word, Arg::OptWord, Arg::OptWord),
-    leaf!("vrrp_notify_fifo_script", |p, g, l| fifo_script(p, g, l)),
+    leaf!("vrrp_notify_fifo_script", fifo_script),
     generic!("lvs_notify_fifo", Arg::Word, Arg::OptWord, Arg::OptWord),
-    leaf!("lvs_notify_fifo_script", |p, g, l| fifo_script(p, g, l)),
+    leaf!("lvs_notify_fifo_script", fifo_script),
     generic!("fifo_write_vrrp_states_on_reload"),
     generic!("snmp_socket", Arg::Word),
     generic!("enable_traps"),

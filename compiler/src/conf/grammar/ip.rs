@@ -104,15 +104,17 @@ pub fn parse_address(p: &mut Parser<'_>, line: &Line, ctx: AddrContext) -> Optio
             }
             "brd" | "broadcast" => {
                 let b = p.req(line, i + 1).map(str::to_string);
-                if let Some(b) = &b {
-                    if b != "+" && b != "-" && b.parse::<IpAddr>().is_err() {
-                        p.error(
-                            codes::INVALID_ADDRESS,
-                            format!("invalid broadcast `{b}`"),
-                            line.span(i + 1),
-                            "expected an address, `+` or `-`",
-                        );
-                    }
+                if let Some(b) = &b
+                    && b != "+"
+                    && b != "-"
+                    && b.parse::<IpAddr>().is_err()
+                {
+                    p.error(
+                        codes::INVALID_ADDRESS,
+                        format!("invalid broadcast `{b}`"),
+                        line.span(i + 1),
+                        "expected an address, `+` or `-`",
+                    );
                 }
                 a.broadcast = b;
                 i += 2;
@@ -142,7 +144,7 @@ pub fn parse_address(p: &mut Parser<'_>, line: &Line, ctx: AddrContext) -> Optio
             "peer" => {
                 a.peer = p
                     .req(line, i + 1)
-                    .and_then(|w| parse_prefix_word(w))
+                    .and_then(parse_prefix_word)
                     .and_then(Result::ok);
                 if a.peer.is_none() && line.word(i + 1).is_some() {
                     let w = line.w(i + 1).to_string();
@@ -454,13 +456,14 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
             }
         }
     }
-    if dest.is_none() && dest_word == "default" {
-        if r.via.is_some_and(|v| v.is_ipv6()) || r.src.is_some_and(|v| v.is_ipv6()) {
-            r.dest = IpPrefix {
-                addr: IpAddr::from([0u16; 8]),
-                len: Some(0),
-            };
-        }
+    if dest.is_none()
+        && dest_word == "default"
+        && (r.via.is_some_and(|v| v.is_ipv6()) || r.src.is_some_and(|v| v.is_ipv6()))
+    {
+        r.dest = IpPrefix {
+            addr: IpAddr::from([0u16; 8]),
+            len: Some(0),
+        };
     }
     let has_dev = r.dev.is_some() || r.nexthops.iter().any(|n| n.1.is_some());
     if !r.no_track && !has_dev {
@@ -577,11 +580,11 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line) -> Option<Rule> {
                 if let Some(v) = p.req(line, i + 1) {
                     r.options.push(format!("{kw} {v}"));
                 }
-                if matches!(kw, "dev" | "iif" | "oif") {
-                    if let Some(d) = line.word(i + 1) {
-                        let d = d.to_string();
-                        check_interface(p, line, i + 1, &d);
-                    }
+                if matches!(kw, "dev" | "iif" | "oif")
+                    && let Some(d) = line.word(i + 1)
+                {
+                    let d = d.to_string();
+                    check_interface(p, line, i + 1, &d);
                 }
                 i += 2;
             }

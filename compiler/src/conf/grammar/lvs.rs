@@ -9,7 +9,7 @@ use kac_schema::config::{
     RealServer, Setting, Spanned, SslSettings, VirtualServer, VsAddress, VsGroup, VsGroupEntry,
 };
 
-use super::common::{block, block_name, bool_kw, generic, leaf, script, values, weight_reverse};
+use super::common::{block, block_name, bool_kw, generic, leaf, script, weight_reverse};
 use crate::codes;
 use crate::conf::args::Arg;
 use crate::conf::parser::{Act, Kw, Line, Parser, Target};
@@ -428,21 +428,21 @@ pub static VIRTUAL_SERVER: &[Kw<VirtualServer>] = &[
         }
         p.extra(l, 2);
     }),
-    leaf!("lb_algo", |p, v, l| sched(p, v, l)),
-    leaf!("lvs_sched", |p, v, l| sched(p, v, l)),
+    leaf!("lb_algo", sched),
+    leaf!("lvs_sched", sched),
     leaf!("lb_kind", |p, v, l| v.lb_kind =
         lb_kind(p, l).map(|k| Spanned::new(k, l.span(1)))),
     leaf!("lvs_method", |p, v, l| v.lb_kind =
         lb_kind(p, l).map(|k| Spanned::new(k, l.span(1)))),
-    leaf!("ops", |p, v, l| flag(p, v, l)),
-    leaf!("flag-1", |p, v, l| flag(p, v, l)),
-    leaf!("flag-2", |p, v, l| flag(p, v, l)),
-    leaf!("flag-3", |p, v, l| flag(p, v, l)),
-    leaf!("sh-port", |p, v, l| flag(p, v, l)),
-    leaf!("sh-fallback", |p, v, l| flag(p, v, l)),
-    leaf!("mh-port", |p, v, l| flag(p, v, l)),
-    leaf!("mh-fallback", |p, v, l| flag(p, v, l)),
-    leaf!("hashed", |p, v, l| flag(p, v, l)),
+    leaf!("ops", flag),
+    leaf!("flag-1", flag),
+    leaf!("flag-2", flag),
+    leaf!("flag-3", flag),
+    leaf!("sh-port", flag),
+    leaf!("sh-fallback", flag),
+    leaf!("mh-port", flag),
+    leaf!("mh-fallback", flag),
+    leaf!("hashed", flag),
     leaf!("ip_family", |p, v, l| {
         match p.choice(l, 1, &["inet", "inet6"]) {
             Some("inet") => v.ip_family = Some(Family::Inet),
@@ -550,7 +550,7 @@ pub static VIRTUAL_SERVER: &[Kw<VirtualServer>] = &[
         p.extra(l, 1);
     }),
     generic!("sorry_server_lvs_method", Arg::Rest),
-    block!("real_server", |p, v, l| real_server(p, v, l)),
+    block!("real_server", real_server),
 ];
 
 fn sched(p: &mut Parser<'_>, v: &mut VirtualServer, l: &Line) {
@@ -878,7 +878,7 @@ static HTTP_CHECK: &[Kw<Checker>] = &[
     }),
     Kw {
         name: "nb_get_retry",
-        act: Act::Deprecated("`retry`", &Act::Leaf(|p, c, l| timing_retry(p, c, l))),
+        act: Act::Deprecated("`retry`", &Act::Leaf(timing_retry)),
     },
 ];
 
@@ -909,7 +909,6 @@ static URL: &[Kw<HttpUrl>] = &[
         }
         p.extra(l, 2);
     }),
-    values!("status_code", |p, u, l| status_codes(p, u, l, 0)),
     leaf!("status_code", |p, u, l| status_codes(p, u, l, 1)),
     leaf!("virtualhost", |p, u, l| {
         u.virtualhost = p.req(l, 1).map(str::to_string);

@@ -458,10 +458,10 @@ pub fn vrrp_script(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
         init_fail: false,
     };
     p.block(VRRP_SCRIPT, &mut s);
-    if let (Some(_), Some(sc)) = (&s.user, &s.script) {
-        if let Some(e) = p.script_spans.iter_mut().find(|(sp, _)| *sp == sc.span) {
-            e.1 = true;
-        }
+    if let (Some(_), Some(sc)) = (&s.user, &s.script)
+        && let Some(e) = p.script_spans.iter_mut().find(|(sp, _)| *sp == sc.span)
+    {
+        e.1 = true;
     }
     if s.script.is_none() {
         p.warn(
@@ -584,13 +584,13 @@ pub static TRACK_FILE: &[Kw<TrackFile>] = &[
     leaf!("init_file", |p, t, l| {
         let mut k = 1;
         let mut v = None;
-        if let Some(w) = l.word(1) {
-            if w != "overwrite" {
-                v = p
-                    .int(l, 1, i32::MIN as i64, i32::MAX as i64)
-                    .map(|x| x as i32);
-                k = 2;
-            }
+        if let Some(w) = l.word(1)
+            && w != "overwrite"
+        {
+            v = p
+                .int(l, 1, i32::MIN as i64, i32::MAX as i64)
+                .map(|x| x as i32);
+            k = 2;
         }
         let ow = l.word(k) == Some("overwrite");
         t.init_file = Some((v, ow));
