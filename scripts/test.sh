@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need (as root, on Debian) and runs every test suite.
+# Privileged suites (network namespaces, the real keepalived) run when root; with
+# KAC_REQUIRE_PRIVILEGED=1 a skipped privileged suite is a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  need=()
+  for p in keepalived iproute2 time python3; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+fi
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo build --bin kac
+cargo test --workspace
+# Benchmark smoke run (the full sizes are run by hand: benches/check_vs_keepalived.sh).
+if command -v keepalived >/dev/null && [ -e /sys/class/net/eth0 ]; then
+  cargo build --release --bin kac
+  benches/check_vs_keepalived.sh 200
+fi
