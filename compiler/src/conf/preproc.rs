@@ -1192,8 +1192,9 @@ mod tests {
 
     #[test]
     fn multiline_definitions_expand_to_lines() {
-        let text = "$BLOCK=a \\\n  b \\\n  c\n$BLOCK\nx $BLOCK\n";
-        assert_eq!(lines(text, None).0, vec!["a", "b", "c", "x $BLOCK"]);
+        // A multi-line value expands only where nothing follows the reference.
+        let text = "$BLOCK=a \\\n  b \\\n  c\n$BLOCK\nx $BLOCK\nx $BLOCK y\n";
+        assert_eq!(lines(text, None).0, vec!["a", "b", "c", "x a", "b", "c", "x $BLOCK y"]);
     }
 
     #[test]
