@@ -1194,7 +1194,10 @@ mod tests {
     fn multiline_definitions_expand_to_lines() {
         // A multi-line value expands only where nothing follows the reference.
         let text = "$BLOCK=a \\\n  b \\\n  c\n$BLOCK\nx $BLOCK\nx $BLOCK y\n";
-        assert_eq!(lines(text, None).0, vec!["a", "b", "c", "x a", "b", "c", "x $BLOCK y"]);
+        assert_eq!(
+            lines(text, None).0,
+            vec!["a", "b", "c", "x a", "b", "c", "x $BLOCK y"]
+        );
     }
 
     #[test]
