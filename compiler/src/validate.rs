@@ -37,7 +37,9 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
         );
     }
     let is_fwmark = matches!(vs.address.value, VsAddress::Fwmark(_));
-    if !is_fwmark && vs.protocol.is_none() {
+    let is_group = matches!(vs.address.value, VsAddress::Group(_));
+    // A group's protocol check needs the group, which may come later: see `config`.
+    if !is_fwmark && !is_group && vs.protocol.is_none() {
         p.report(
             Diagnostic::warning(codes::MISSING_SETTING, format!("virtual server {name}: no protocol set"))
                 .with_primary(at, "no `protocol`")
@@ -234,6 +236,7 @@ pub fn config(p: &mut Parser<'_>, cfg: &mut Config) {
         );
     }
     vrid_conflicts(p, cfg);
+    group_protocols(p, cfg);
     sync_groups(p, cfg);
     scripts(p, cfg);
     if !cfg.static_addresses.is_empty() {
@@ -489,6 +492,34 @@ fn instance(
                     ),
                 );
             }
+        }
+    }
+}
+
+/// A group virtual server needs a protocol when its group has addresses (not only fwmarks).
+fn group_protocols(p: &mut Parser<'_>, cfg: &Config) {
+    for vs in &cfg.virtual_servers {
+        let VsAddress::Group(name) = &vs.address.value else {
+            continue;
+        };
+        if vs.protocol.is_some() {
+            continue;
+        }
+        let has_addresses = cfg
+            .vs_groups
+            .iter()
+            .filter(|g| &g.name.value == name)
+            .any(|g| {
+                g.entries
+                    .iter()
+                    .any(|e| matches!(e, kac_schema::config::VsGroupEntry::Range { .. }))
+            });
+        if has_addresses {
+            p.report(
+                Diagnostic::warning(codes::MISSING_SETTING, format!("virtual server {}: no protocol set", describe_vs(vs)))
+                    .with_primary(vs.address.span, "no `protocol`")
+                    .with_help("keepalived defaults to UDP, which is rarely intended: write `protocol TCP` (or UDP/SCTP)"),
+            );
         }
     }
 }

@@ -257,6 +257,19 @@ const ROUTE_ONE_ARG: &[&str] = &[
     "tos",
     "dsfield",
     "realms",
+    "features",
+    "quickack",
+    "pref",
+    "ttl-propagate",
+    "fastopen_no_cookie",
+    "expires",
+    "vrf",
+];
+
+/// Route metrics that take `[lock] VALUE`.
+const ROUTE_METRICS: &[&str] = &[
+    "mtu",
+    "congctl",
     "advmss",
     "rtt",
     "rttvar",
@@ -267,13 +280,6 @@ const ROUTE_ONE_ARG: &[&str] = &[
     "rto_min",
     "initcwnd",
     "initrwnd",
-    "features",
-    "quickack",
-    "pref",
-    "ttl-propagate",
-    "fastopen_no_cookie",
-    "expires",
-    "vrf",
     "hoplimit",
 ];
 
@@ -396,7 +402,7 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                     .map(|v| v as u32);
                 i += 2;
             }
-            "mtu" | "congctl" => {
+            _ if ROUTE_METRICS.contains(&kw) => {
                 let mut j = i + 1;
                 if line.w(j) == "lock" {
                     j += 1;

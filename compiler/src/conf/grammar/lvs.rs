@@ -334,7 +334,8 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     p.block(VIRTUAL_SERVER, &mut vs);
     p.virtual_server_count += 1;
     crate::validate::virtual_server(p, &mut vs);
-    if p.keep_virtual_servers {
+    // Group services are always kept: their group may be defined later.
+    if p.keep_virtual_servers || matches!(vs.address.value, VsAddress::Group(_)) {
         cfg.virtual_servers.push(vs);
     }
 }
