@@ -270,7 +270,7 @@ fn compile(
     if let Some(code) = unreadable(path) {
         return code;
     }
-    let ids = kac_compiler::config_ids(path);
+    let ids = kac_compiler::config_ids(path, &Default::default());
     let config_id = match (config_id, ids.len()) {
         (Some(id), _) => Some(id),
         (None, 0) => None,

@@ -35,7 +35,7 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
         for line in text.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
             if words.len() >= 2 && words[0].starts_with("include") {
-                for m in kac_compiler::conf::include::resolve(words[1].trim_matches('"'), dir).files
+                for m in kac_compiler::conf::include::resolve(words[1].trim_matches('"'), dir, &Default::default()).files
                 {
                     included.insert(std::fs::canonicalize(&m.path).unwrap_or(m.path));
                 }
@@ -53,7 +53,7 @@ fn target(path: &Path) -> Target {
     Target {
         entry: path.to_path_buf(),
         shown: path.to_string_lossy().into_owned(),
-        config_ids: kac_compiler::config_ids(path),
+        config_ids: kac_compiler::config_ids(path, &Default::default()),
     }
 }
 

@@ -37,6 +37,8 @@ pub struct Options {
     /// Whether a script path can be executed on the machine (`kac check` only); `None`
     /// skips the check.
     pub script_exists: Option<fn(&str) -> bool>,
+    /// Where absolute include paths (`/etc/keepalived/…`) live in the repository.
+    pub path_map: conf::include::PathMap,
     /// Validate virtual servers and drop them instead of keeping them in the model
     /// (`kac check` on large configurations: keeps memory flat).
     pub drop_virtual_servers: bool,
@@ -88,6 +90,7 @@ pub fn parse_conf_with(
         PreprocOptions {
             config_id: opts.config_id.clone(),
             random_seed: 0,
+            path_map: opts.path_map.clone(),
         },
     );
     let mut p = Parser::new(pp);
@@ -166,15 +169,16 @@ pub fn compile_conf(path: &Path, shown: &str, host: &str, opts: &Options) -> Com
 }
 
 /// The config ids a configuration's `@id`/`@^id` lines name, across its includes.
-pub fn config_ids(path: &Path) -> Vec<String> {
+pub fn config_ids(path: &Path, map: &conf::include::PathMap) -> Vec<String> {
     let mut ids = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
-    collect_ids(path, &mut ids, &mut seen, 0);
+    collect_ids(path, map, &mut ids, &mut seen, 0);
     ids.into_iter().collect()
 }
 
 fn collect_ids(
     path: &Path,
+    map: &conf::include::PathMap,
     ids: &mut std::collections::BTreeSet<String>,
     seen: &mut std::collections::HashSet<std::path::PathBuf>,
     depth: usize,
@@ -198,8 +202,8 @@ fn collect_ids(
         }
         let words: Vec<&str> = t.split_whitespace().collect();
         if words.len() == 2 && words[0].starts_with("include") {
-            for m in conf::include::resolve(words[1].trim_matches('"'), dir).files {
-                collect_ids(&m.path, ids, seen, depth + 1);
+            for m in conf::include::resolve(words[1].trim_matches('"'), dir, map).files {
+                collect_ids(&m.path, map, ids, seen, depth + 1);
             }
         }
     }

@@ -69,8 +69,31 @@ pub struct Resolved {
     pub skipped: Vec<String>,
 }
 
-/// Resolves `pattern` relative to `dir` (the directory of the including file).
-pub fn resolve(pattern: &str, dir: &Path) -> Resolved {
+/// Where absolute paths that configs expect on the host live in the repository
+/// (`/etc/keepalived` → `site/lb`), from the site manifest. Longest prefix wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathMap {
+    /// (path on the host, directory in the repository).
+    pub entries: Vec<(PathBuf, PathBuf)>,
+}
+
+impl PathMap {
+    /// The repository path for an absolute host path (unchanged when nothing maps it).
+    pub fn map(&self, p: &Path) -> PathBuf {
+        self.entries
+            .iter()
+            .filter(|(host, _)| p.starts_with(host))
+            .max_by_key(|(host, _)| host.components().count())
+            .map_or_else(
+                || p.to_path_buf(),
+                |(host, repo)| repo.join(p.strip_prefix(host).unwrap_or(p)),
+            )
+    }
+}
+
+/// Resolves `pattern` relative to `dir` (the directory of the including file); absolute
+/// patterns go through `map`.
+pub fn resolve(pattern: &str, dir: &Path, map: &PathMap) -> Resolved {
     let mut res = Resolved::default();
     let opts = glob::MatchOptions {
         case_sensitive: true,
@@ -79,7 +102,7 @@ pub fn resolve(pattern: &str, dir: &Path) -> Resolved {
     };
     for alt in expand_braces(pattern) {
         let full: PathBuf = if Path::new(&alt).is_absolute() {
-            PathBuf::from(&alt)
+            map.map(Path::new(&alt))
         } else {
             dir.join(&alt)
         };
@@ -112,7 +135,7 @@ pub fn resolve(pattern: &str, dir: &Path) -> Resolved {
 /// The name keepalived would print: the pattern's own spelling with the matched tail.
 fn shown_name(alt: &str, full: &Path, matched: &Path) -> String {
     if Path::new(alt).is_absolute() {
-        return matched.to_string_lossy().into_owned();
+        return alt_with_match(alt, full, matched);
     }
     let base = full.to_string_lossy();
     let base_prefix_len = base.len() - alt.len();
@@ -121,6 +144,14 @@ fn shown_name(alt: &str, full: &Path, matched: &Path) -> String {
         m[base_prefix_len..].to_string()
     } else {
         m.into_owned()
+    }
+}
+
+/// An absolute pattern's host spelling with the matched file name (`/etc/keepalived/conf.d/a.conf`).
+fn alt_with_match(alt: &str, full: &Path, matched: &Path) -> String {
+    match (Path::new(alt).parent(), full.parent(), matched.strip_prefix(full.parent().unwrap_or(Path::new("/")))) {
+        (Some(host_dir), Some(_), Ok(rest)) => host_dir.join(rest).to_string_lossy().into_owned(),
+        _ => matched.to_string_lossy().into_owned(),
     }
 }
 
@@ -136,6 +167,19 @@ pub fn is_includable(p: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_map_uses_longest_prefix() {
+        let m = PathMap {
+            entries: vec![
+                (PathBuf::from("/etc/keepalived"), PathBuf::from("/repo/lb")),
+                (PathBuf::from("/etc/keepalived/shared"), PathBuf::from("/repo/shared")),
+            ],
+        };
+        assert_eq!(m.map(Path::new("/etc/keepalived/a.conf")), PathBuf::from("/repo/lb/a.conf"));
+        assert_eq!(m.map(Path::new("/etc/keepalived/shared/x.conf")), PathBuf::from("/repo/shared/x.conf"));
+        assert_eq!(m.map(Path::new("/other/x.conf")), PathBuf::from("/other/x.conf"));
+    }
 
     #[test]
     fn braces_expand_in_order() {

@@ -132,6 +132,8 @@ pub struct PreprocOptions {
     pub config_id: Option<String>,
     /// Seed for `${_RANDOM}` (keepalived seeds with the time; kac is deterministic).
     pub random_seed: u32,
+    /// Where absolute include paths live in the repository.
+    pub path_map: include::PathMap,
 }
 
 /// The preprocessor: an iterator of [`LogicalLine`]s over a configuration and its includes.
@@ -902,7 +904,7 @@ impl<'a> Preprocessor<'a> {
             return true;
         };
         let dir = frame.dir.clone();
-        let res = include::resolve(&pattern, &dir);
+        let res = include::resolve(&pattern, &dir, &self.opts.path_map);
         let strict_match = matches!(variant, "m" | "w" | "a");
         for alt in &res.unmatched {
             let wildcard = include::has_wildcards(alt);
