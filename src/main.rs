@@ -237,6 +237,7 @@ fn check(
         default_script_user_exists: Some(machine::user_exists("keepalived_script")),
         script_exists: Some(machine::executable_exists),
         drop_virtual_servers: true,
+        ..Options::default()
     };
     let parsed = kac_compiler::parse_conf(file, &file.to_string_lossy(), &opts);
     let findings: Vec<(Option<String>, Diagnostic)> = parsed

@@ -33,6 +33,7 @@ fn rejected_fixtures_diagnostics() {
             default_script_user_exists: Some(false),
             script_exists: Some(|p| std::path::Path::new(p).exists()),
             drop_virtual_servers: false,
+            ..Options::default()
         };
         let parsed = kac_compiler::parse_conf(&conf, "keepalived.conf", &opts);
         let diags: Vec<_> = parsed
