@@ -31,3 +31,14 @@ pub fn executable_exists(path: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
+
+/// The VRF devices among the interfaces (`DEVTYPE=vrf` in sysfs).
+pub fn vrfs() -> Vec<String> {
+    interfaces()
+        .into_iter()
+        .filter(|n| {
+            std::fs::read_to_string(format!("/sys/class/net/{n}/uevent"))
+                .is_ok_and(|u| u.lines().any(|l| l == "DEVTYPE=vrf"))
+        })
+        .collect()
+}

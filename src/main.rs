@@ -233,6 +233,11 @@ fn check(
     }
     let opts = Options {
         config_id: Some(config_id.unwrap_or_else(machine::default_config_id)),
+        vrfs: Some(if interfaces.is_some() {
+            Vec::new()
+        } else {
+            machine::vrfs()
+        }),
         interfaces: Some(interfaces.unwrap_or_else(machine::interfaces)),
         default_script_user_exists: Some(machine::user_exists("keepalived_script")),
         script_exists: Some(machine::executable_exists),

@@ -34,6 +34,8 @@ pub struct Options {
     pub interfaces: Option<Vec<String>>,
     /// Whether user `keepalived_script` exists (`kac check` only); `None` skips the check.
     pub default_script_user_exists: Option<bool>,
+    /// VRF devices of the machine (`kac check` only); `None` skips VRF checks.
+    pub vrfs: Option<Vec<String>>,
     /// Whether a script path can be executed on the machine (`kac check` only); `None`
     /// skips the check.
     pub script_exists: Option<fn(&str) -> bool>,
@@ -78,49 +80,67 @@ pub fn parse_conf(path: &Path, shown: &str, opts: &Options) -> Parsed {
 
 /// [`parse_conf`] through a custom file opener (tests, fuzzing).
 pub fn parse_conf_with(
-    opener: &dyn FileOpener,
+    opener: &(dyn FileOpener + Sync),
     path: &Path,
     shown: &str,
     opts: &Options,
 ) -> Parsed {
-    let pp = Preprocessor::new(
-        opener,
-        path,
-        shown,
-        PreprocOptions {
-            config_id: opts.config_id.clone(),
-            random_seed: 0,
-            path_map: opts.path_map.clone(),
-        },
-    );
-    let mut p = Parser::new(pp);
-    p.interfaces = opts.interfaces.clone();
-    p.default_script_user_exists = opts.default_script_user_exists;
-    p.keep_virtual_servers = !opts.drop_virtual_servers;
-    p.script_exists = opts.script_exists;
-    let mut config = Config::default();
-    p.top_level(conf::grammar::global::TOP, &mut config);
-    let depth = p.pp.block_depth();
+    let pp_opts = PreprocOptions {
+        config_id: opts.config_id.clone(),
+        random_seed: 0,
+        path_map: opts.path_map.clone(),
+    };
+    // The preprocessor runs on its own thread and hands lines over in batches, so reading
+    // and parsing overlap on large configurations.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        let (back_tx, back_rx) = std::sync::mpsc::sync_channel(4);
+        let producer = scope.spawn(move || {
+            let pp = Preprocessor::new(opener, path, shown, pp_opts);
+            conf::parser::feed_lines(pp, tx, back_rx)
+        });
+        let lines = conf::parser::LineFeed::Piped {
+            rx,
+            back: back_tx,
+            cur: Vec::new().into_iter(),
+            spare: Vec::new(),
+        };
+        let mut p = Parser::new(lines);
+        p.interfaces = opts.interfaces.clone();
+        p.default_script_user_exists = opts.default_script_user_exists;
+        p.keep_virtual_servers = !opts.drop_virtual_servers;
+        p.script_exists = opts.script_exists;
+        p.vrfs = opts.vrfs.clone();
+        let mut config = Config::default();
+        p.top_level(conf::grammar::global::TOP, &mut config);
+        let pre = producer
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        finish(p, pre, config)
+    })
+}
+
+fn finish(mut p: Parser<'_>, pre: conf::parser::PreprocOutcome, mut config: Config) -> Parsed {
+    let depth = pre.block_depth;
     if depth > 0 {
-        let loc = p.pp.last_loc();
         p.report(
             Diagnostic::error(
                 codes::UNCLOSED_BLOCK,
                 format!("{depth} block(s) not closed at the end of the configuration"),
             )
-            .with_primary(loc, "input ends here")
+            .with_primary(pre.last_loc, "input ends here")
             .with_help(
                 "add the missing `}`; everything after the unclosed block was read as part of it",
             ),
         );
     }
     validate::config(&mut p, &mut config);
-    let mut diagnostics = std::mem::take(&mut p.pp.diags);
+    let mut diagnostics = pre.diags;
     diagnostics.append(&mut p.diags);
-    let mut notes = std::mem::take(&mut p.pp.notes);
+    let mut notes = pre.notes;
     notes.append(&mut p.notes);
     config.notes = notes;
-    let mut sources = std::mem::take(&mut p.pp.sources);
+    let mut sources = pre.sources;
     let virtual_server_count = p.virtual_server_count;
     add_include_notes(&mut diagnostics, &mut sources);
     Parsed {

@@ -74,6 +74,24 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
         .as_ref()
         .map_or("NAT", |k| k.value.method.as_str())
         .to_string();
+    if let (Some((_, Some(sp))), VsAddress::Addr { port, .. }) =
+        (vs.sorry_server, &vs.address.value)
+        && vs_method != "NAT"
+        && sp != *port
+    {
+        p.report(
+            Diagnostic::warning(
+                codes::CONFLICT,
+                format!(
+                    "virtual server {name}: sorry server port {sp} differs from the service port"
+                ),
+            )
+            .with_primary(at, format!("{vs_method} cannot change the port"))
+            .with_help(format!(
+                "use port {port} for the sorry server, or `lb_kind NAT`; keepalived resets it"
+            )),
+        );
+    }
     let vs_port = match vs.address.value {
         VsAddress::Addr { port, .. } => Some(port),
         _ => None,
@@ -365,6 +383,22 @@ fn instance(
                     .with_help("add `unicast_peer { … }`, or remove the unicast settings (keepalived falls back to multicast)"),
             );
         }
+    }
+    if inst.other.iter().any(|o| o.keyword == "use_vmac_addr")
+        && let Some(a) = inst
+            .vips
+            .iter()
+            .chain(&inst.excluded_vips)
+            .find(|a| a.flags.iter().any(|f| f == "use_vmac"))
+    {
+        p.report(
+            Diagnostic::warning(
+                codes::CONFLICT,
+                format!("({name}) `use_vmac_addr` and a virtual address with `use_vmac`"),
+            )
+            .with_primary(a.span, "`use_vmac` on this address")
+            .with_help("use one of them"),
+        );
     }
     if strict && unicast {
         p.report(

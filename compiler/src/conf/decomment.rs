@@ -15,6 +15,27 @@ pub struct Decommented {
     pub continued: bool,
 }
 
+/// [`decomment`] into a reused buffer: `out` receives the text; the rest of the result is
+/// returned with an empty `text`. The common line (no quote, comment, or backslash) is a copy.
+pub fn decomment_into(line: &str, out: &mut String) -> Decommented {
+    out.clear();
+    let b = line.as_bytes();
+    if !b.iter().any(|&c| matches!(c, b'"' | b'\\' | b'#' | b'!')) {
+        let lead = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
+        out.push_str(line[lead..].trim_end_matches([' ', '\t']));
+        return Decommented {
+            text: String::new(),
+            lead,
+            exact: true,
+            unterminated_quote: false,
+            continued: false,
+        };
+    }
+    let mut d = decomment(line);
+    std::mem::swap(out, &mut d.text);
+    d
+}
+
 /// Removes a comment (`#` or `!` outside double quotes), the backslash of `\#`/`\!`
 /// outside quotes, and leading and trailing blanks; keeps a trailing `\` (continuation)
 /// with the blanks before it removed.
@@ -108,6 +129,24 @@ mod tests {
         let d = decomment("$A=one   \\");
         assert_eq!(d.text, "$A=one\\");
         assert!(d.continued);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_slow_path() {
+        let mut out = String::new();
+        for line in [
+            "  priority 100  ",
+            "a # b",
+            r#"x "q" y"#,
+            "\tinterface eth0\t",
+            "x \\",
+            "",
+        ] {
+            let d = decomment_into(line, &mut out);
+            let slow = decomment(line);
+            assert_eq!(out, slow.text, "{line:?}");
+            assert_eq!(d.lead, slow.lead, "{line:?}");
+        }
     }
 
     #[test]

@@ -149,7 +149,11 @@ fn shown_name(alt: &str, full: &Path, matched: &Path) -> String {
 
 /// An absolute pattern's host spelling with the matched file name (`/etc/keepalived/conf.d/a.conf`).
 fn alt_with_match(alt: &str, full: &Path, matched: &Path) -> String {
-    match (Path::new(alt).parent(), full.parent(), matched.strip_prefix(full.parent().unwrap_or(Path::new("/")))) {
+    match (
+        Path::new(alt).parent(),
+        full.parent(),
+        matched.strip_prefix(full.parent().unwrap_or(Path::new("/"))),
+    ) {
         (Some(host_dir), Some(_), Ok(rest)) => host_dir.join(rest).to_string_lossy().into_owned(),
         _ => matched.to_string_lossy().into_owned(),
     }
@@ -173,12 +177,24 @@ mod tests {
         let m = PathMap {
             entries: vec![
                 (PathBuf::from("/etc/keepalived"), PathBuf::from("/repo/lb")),
-                (PathBuf::from("/etc/keepalived/shared"), PathBuf::from("/repo/shared")),
+                (
+                    PathBuf::from("/etc/keepalived/shared"),
+                    PathBuf::from("/repo/shared"),
+                ),
             ],
         };
-        assert_eq!(m.map(Path::new("/etc/keepalived/a.conf")), PathBuf::from("/repo/lb/a.conf"));
-        assert_eq!(m.map(Path::new("/etc/keepalived/shared/x.conf")), PathBuf::from("/repo/shared/x.conf"));
-        assert_eq!(m.map(Path::new("/other/x.conf")), PathBuf::from("/other/x.conf"));
+        assert_eq!(
+            m.map(Path::new("/etc/keepalived/a.conf")),
+            PathBuf::from("/repo/lb/a.conf")
+        );
+        assert_eq!(
+            m.map(Path::new("/etc/keepalived/shared/x.conf")),
+            PathBuf::from("/repo/shared/x.conf")
+        );
+        assert_eq!(
+            m.map(Path::new("/other/x.conf")),
+            PathBuf::from("/other/x.conf")
+        );
     }
 
     #[test]

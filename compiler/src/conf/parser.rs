@@ -151,6 +151,94 @@ pub trait Target {
     }
 }
 
+/// The parser's supply of logical lines: either a preprocessor on this thread, or batches
+/// from a preprocessor running on another thread (so reading and parsing overlap).
+pub enum LineFeed {
+    /// Lines from a channel fed by [`feed_lines`].
+    Piped {
+        /// Batches of lines.
+        rx: std::sync::mpsc::Receiver<Vec<LogicalLine>>,
+        /// Used line buffers, sent back for reuse.
+        back: std::sync::mpsc::SyncSender<Vec<String>>,
+        /// The batch being read.
+        cur: std::vec::IntoIter<LogicalLine>,
+        /// Buffers collected for the next send back.
+        spare: Vec<String>,
+    },
+    /// Lines from a list (tests).
+    List(std::vec::IntoIter<LogicalLine>),
+}
+
+impl LineFeed {
+    /// The next logical line.
+    pub fn next(&mut self) -> Option<LogicalLine> {
+        match self {
+            LineFeed::Piped { rx, cur, .. } => loop {
+                if let Some(l) = cur.next() {
+                    return Some(l);
+                }
+                *cur = rx.recv().ok()?.into_iter();
+            },
+            LineFeed::List(it) => it.next(),
+        }
+    }
+
+    /// Hands a used line buffer back for reuse.
+    pub fn give_back(&mut self, text: String) {
+        if let LineFeed::Piped { back, spare, .. } = self {
+            spare.push(text);
+            if spare.len() >= BATCH {
+                let _ = back.try_send(std::mem::take(spare));
+            }
+        }
+    }
+}
+
+/// Lines per batch between the preprocessor and the parser.
+pub const BATCH: usize = 512;
+
+/// What the preprocessor thread leaves behind.
+pub struct PreprocOutcome {
+    /// Files read.
+    pub sources: kac_schema::SourceMap,
+    /// Its diagnostics.
+    pub diags: Vec<Diagnostic>,
+    /// Its lexical observations.
+    pub notes: Vec<SourceNote>,
+    /// `{` minus `}` at the end.
+    pub block_depth: i64,
+    /// Location of the last line.
+    pub last_loc: Span,
+}
+
+/// Runs `pp` to the end, sending its lines in batches and reusing the buffers sent back.
+pub fn feed_lines(
+    mut pp: Preprocessor<'_>,
+    tx: std::sync::mpsc::SyncSender<Vec<LogicalLine>>,
+    back: std::sync::mpsc::Receiver<Vec<String>>,
+) -> PreprocOutcome {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(l) = pp.next_line() {
+        batch.push(l);
+        if batch.len() >= BATCH {
+            if tx.send(std::mem::take(&mut batch)).is_err() {
+                break;
+            }
+            batch = Vec::with_capacity(BATCH);
+            while let Ok(spares) = back.try_recv() {
+                for s in spares {
+                    pp.give_back(s);
+                }
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(batch);
+    }
+    drop(tx);
+    pp.finish()
+}
+
 /// Names of blocks defined so far, for order-dependent references.
 #[derive(Debug, Default)]
 pub struct Names {
@@ -160,16 +248,19 @@ pub struct Names {
     pub track_files: std::collections::HashSet<String>,
     /// `vrrp_track_process` names.
     pub processes: std::collections::HashSet<String>,
-    /// `bfd_instance` names.
+    /// `bfd_instance` names visible to VRRP (`track_bfd`).
     pub bfds: std::collections::HashSet<String>,
+    /// `bfd_instance` names visible to the checker (`BFD_CHECK`).
+    pub checker_bfds: std::collections::HashSet<String>,
     /// `track_group` names.
     pub track_groups: std::collections::HashSet<String>,
 }
 
 /// The parser state around the preprocessor.
 pub struct Parser<'a> {
-    /// The preprocessor.
-    pub pp: Preprocessor<'a>,
+    /// The logical lines, from the preprocessor.
+    pub lines: LineFeed,
+    _opener: std::marker::PhantomData<&'a ()>,
     /// Problems found by the parser and its handlers.
     pub diags: Vec<Diagnostic>,
     /// Lexical observations for lint rules.
@@ -180,6 +271,8 @@ pub struct Parser<'a> {
     pub keep_virtual_servers: bool,
     /// Number of virtual servers seen.
     pub virtual_server_count: usize,
+    /// VRF devices of the machine, when `check` knows them.
+    pub vrfs: Option<Vec<String>>,
     /// `dynamic_interfaces` is set: missing interfaces are allowed.
     pub dynamic_interfaces: bool,
     /// Whether the machine has keepalived's default script user `keepalived_script`
@@ -198,15 +291,17 @@ pub struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     /// A parser over `pp`.
-    pub fn new(pp: Preprocessor<'a>) -> Self {
+    pub fn new(lines: LineFeed) -> Self {
         Parser {
-            pp,
+            lines,
+            _opener: std::marker::PhantomData,
             diags: Vec::new(),
             notes: Vec::new(),
             interfaces: None,
             keep_virtual_servers: true,
             virtual_server_count: 0,
             dynamic_interfaces: false,
+            vrfs: None,
             default_script_user_exists: None,
             script_spans: Vec::new(),
             names: Names::default(),
@@ -253,7 +348,7 @@ impl<'a> Parser<'a> {
     /// The next non-empty line, split into words.
     pub fn next_line(&mut self) -> Option<Line> {
         loop {
-            let ll = self.pp.next_line()?;
+            let ll = self.lines.next()?;
             let mut words = std::mem::take(&mut self.words_buf);
             if let Some(SplitProblem::UnmatchedQuote { at }) = split_words(&ll.text, &mut words) {
                 let end = ll.text.len() as u32;
@@ -274,6 +369,7 @@ impl<'a> Parser<'a> {
     /// Gives a line's word buffer back for reuse.
     pub fn recycle(&mut self, line: Line) {
         self.words_buf = line.words;
+        self.lines.give_back(line.ll.text);
     }
 
     /// Asks the driver to skip the block that follows the current keyword line.
@@ -333,7 +429,6 @@ impl<'a> Parser<'a> {
 
     fn run<T: Target>(&mut self, table: &'static [Kw<T>], target: &mut T, nested: bool) {
         let mut need_bob = nested;
-        let mut open_span = None;
         while let Some(line) = self.next_line() {
             if self.skip != 0 && self.skip_lines(&line) {
                 self.recycle(line);
@@ -343,7 +438,6 @@ impl<'a> Parser<'a> {
             if need_bob {
                 need_bob = false;
                 if first == "{" {
-                    open_span = Some(line.line_span());
                     self.recycle(line);
                     continue;
                 }
@@ -374,9 +468,6 @@ impl<'a> Parser<'a> {
                 None => self.unknown(table, &line),
             }
             self.recycle(line);
-        }
-        if nested && self.pp.block_depth() > 0 {
-            let _ = open_span;
         }
     }
 

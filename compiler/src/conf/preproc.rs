@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use kac_schema::config::SourceNote;
 use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
-use super::decomment::decomment;
+use super::decomment::{decomment, decomment_into};
 use super::include;
 use super::words::{is_space, split_words};
 use crate::codes;
@@ -155,6 +155,10 @@ pub struct Preprocessor<'a> {
     collecting_def: Option<String>,
     block_depth: i64,
     rng: u64,
+    /// Reused buffer of the physical line being read.
+    phys: String,
+    /// Spare line buffers handed back by the parser ([`Preprocessor::give_back`]).
+    spare: Vec<String>,
     last_loc: Span,
 }
 
@@ -182,6 +186,8 @@ impl<'a> Preprocessor<'a> {
             collecting_def: None,
             block_depth: 0,
             rng,
+            phys: String::new(),
+            spare: Vec::new(),
             last_loc: Span::default(),
         };
         for (name, b) in [
@@ -252,16 +258,41 @@ impl<'a> Preprocessor<'a> {
         self.last_loc
     }
 
-    /// Reads the next physical line of the current file (after `\r\n` removal and the
-    /// 1023-byte split), skipping blank ones. `None` at the end of the file.
-    fn physical_line(&mut self) -> Option<(String, Span)> {
+    /// Ends preprocessing: what the parser needs after the last line.
+    pub fn finish(self) -> super::parser::PreprocOutcome {
+        super::parser::PreprocOutcome {
+            sources: self.sources,
+            diags: self.diags,
+            notes: self.notes,
+            block_depth: self.block_depth,
+            last_loc: self.last_loc,
+        }
+    }
+
+    /// Gives a line buffer back for reuse.
+    pub fn give_back(&mut self, mut text: String) {
+        if self.spare.len() < 2 * super::parser::BATCH {
+            text.clear();
+            self.spare.push(text);
+        }
+    }
+
+    fn spare_string(&mut self) -> String {
+        self.spare.pop().unwrap_or_default()
+    }
+
+    /// Reads the next physical line of the current file into `self.phys` (after `\r\n`
+    /// removal and the 1023-byte split), skipping blank ones. `None` at the end of the file.
+    fn physical_line(&mut self) -> Option<Span> {
         loop {
             let frame = self.stack.last_mut()?;
             if let Some((text, offset)) = frame.pending.pop() {
                 let span = Span::new(frame.file, frame.line_no, offset as u32, text.len() as u32);
-                return Some((text, span));
+                self.phys = text;
+                return Some(span);
             }
-            let mut buf = Vec::new();
+            let mut buf = std::mem::take(&mut self.phys).into_bytes();
+            buf.clear();
             match frame.reader.read_until(b'\n', &mut buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
@@ -285,6 +316,7 @@ impl<'a> Preprocessor<'a> {
                 buf.pop();
             }
             if buf.is_empty() {
+                self.phys = String::from_utf8(buf).unwrap_or_default();
                 if self.collecting_def.is_some() {
                     self.finish_collecting();
                 }
@@ -318,10 +350,8 @@ impl<'a> Preprocessor<'a> {
                 continue;
             }
             let len = buf.len() as u32;
-            return Some((
-                bytes_to_string(buf),
-                Span::new(file, line_no, start as u32, len),
-            ));
+            self.phys = bytes_to_string(buf);
+            return Some(Span::new(file, line_no, start as u32, len));
         }
     }
 
@@ -371,7 +401,7 @@ impl<'a> Preprocessor<'a> {
             });
         }
         loop {
-            let Some((text, span)) = self.physical_line() else {
+            let Some(span) = self.physical_line() else {
                 if self.stack.is_empty() {
                     return None;
                 }
@@ -384,12 +414,13 @@ impl<'a> Preprocessor<'a> {
                 }
                 continue;
             };
-            let d = decomment(&text);
+            let mut text = self.spare_string();
+            let d = decomment_into(&self.phys, &mut text);
             let loc = Span::new(
                 span.file,
                 span.line,
                 span.offset + d.lead as u32,
-                d.text.len() as u32,
+                text.len() as u32,
             );
             if d.unterminated_quote {
                 self.diags.push(
@@ -400,11 +431,12 @@ impl<'a> Preprocessor<'a> {
                         ),
                 );
             }
-            if d.text.is_empty() {
+            if text.is_empty() {
+                self.give_back(text);
                 continue;
             }
             return Some(LogicalLine {
-                text: d.text,
+                text,
                 loc,
                 exact: d.exact,
             });
@@ -468,12 +500,15 @@ impl<'a> Preprocessor<'a> {
             let mut line = self.raw_line()?;
             if let Some(name) = self.collecting_def.clone() {
                 self.continue_definition(&name, &line.text);
+                self.give_back(line.text);
                 continue;
             }
             if !self.conditionals_and_definitions(&mut line) {
+                self.give_back(line.text);
                 continue;
             }
             if self.try_include(&line) {
+                self.give_back(line.text);
                 continue;
             }
             break line;
@@ -884,7 +919,8 @@ impl<'a> Preprocessor<'a> {
 
     /// `include[rmwba] PATTERN`: opens the matched files. Returns true when the line was one.
     fn try_include(&mut self, line: &LogicalLine) -> bool {
-        if !line.text.contains("include") {
+        // keepalived looks for "include" anywhere, but only a first word of include* counts.
+        if !(line.text.starts_with("include") || line.text.starts_with("\"include")) {
             return false;
         }
         let mut words = Vec::new();
@@ -1034,7 +1070,8 @@ impl<'a> Preprocessor<'a> {
             p
         };
         if skip < b.len() {
-            let mut rest = line.text[skip..].to_string();
+            let mut rest = self.spare_string();
+            rest.push_str(&line.text[skip..]);
             trim_end_blanks(&mut rest);
             if !rest.is_empty() {
                 let mut loc = line.loc;

@@ -61,7 +61,7 @@ pub static TOP: &[Kw<Config>] = &[
         }
     }),
     values!("static_rules", |p, c, l| {
-        if let Some(r) = parse_rule(p, l) {
+        if let Some(r) = parse_rule(p, l, true) {
             c.static_rules.push(r);
         }
     }),
@@ -286,7 +286,7 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
         p.extra(l, 2);
     }),
     leaf!("vrrp_garp_master_repeat", |p, g, l| {
-        g.vrrp_garp_master_repeat = p.uint(l, 1, 0, U32).map(|v| v.max(1) as u32);
+        g.vrrp_garp_master_repeat = repeat_at_least_one(p, l);
         p.extra(l, 2);
     }),
     leaf!("vrrp_garp_master_refresh", |p, g, l| {
@@ -294,7 +294,7 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
         p.extra(l, 2);
     }),
     leaf!("vrrp_garp_master_refresh_repeat", |p, g, l| {
-        g.vrrp_garp_master_refresh_repeat = p.uint(l, 1, 0, U32).map(|v| v.max(1) as u32);
+        g.vrrp_garp_master_refresh_repeat = repeat_at_least_one(p, l);
         p.extra(l, 2);
     }),
     generic!("vrrp_garp_lower_prio_delay", Arg::U(0, 86400)),
@@ -311,7 +311,7 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     generic!("vrrp_down_timer_adverts", Arg::U(1, 100)),
     generic!("vrrp_lower_prio_no_advert", Arg::Bool),
     generic!("vrrp_higher_prio_send_advert", Arg::Bool),
-    generic!("vrrp_garp_extra_if", Arg::Rest),
+    leaf!("vrrp_garp_extra_if", |p, _g, l| garp_extra_if(p, l, 1)),
     Kw {
         name: "vrrp_vmac_garp_intvl",
         act: Act::Deprecated("`vrrp_garp_extra_if`", &Act::Generic(&[Arg::Rest])),
@@ -450,7 +450,14 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     generic!("reload_time_file", Arg::Word),
     generic!("reload_repeat"),
     generic!("reload_file", Arg::OptWord),
-    generic!("include_check", Arg::Rest),
+    leaf!("include_check", |p, g, l| {
+        include_check(p, l);
+        g.other.push(Setting {
+            keyword: "include_check".into(),
+            args: l.words_from(1),
+            span: l.line_span(),
+        });
+    }),
     generic!("config_save_dir", Arg::Word),
     generic!("tmp_config_directory", Arg::Word),
     generic!("data_use_instance", Arg::Bool),
@@ -481,5 +488,61 @@ fn fifo_script(p: &mut Parser<'_>, g: &mut GlobalDefs, l: &crate::conf::parser::
             args: s.argv,
             span: l.line_span(),
         });
+    }
+}
+
+/// `*_repeat N`: 0 is corrected to 1 with a message.
+fn repeat_at_least_one(p: &mut Parser<'_>, l: &crate::conf::parser::Line) -> Option<u32> {
+    let v = p.uint(l, 1, 0, U32)?;
+    p.extra(l, 2);
+    if v == 0 {
+        p.warn(
+            codes::CORRECTED_VALUE,
+            format!("`{}` must be greater than 0", l.keyword()),
+            l.span(1),
+            "0 is not allowed",
+        )
+        .help = Some("keepalived uses 1".into());
+        return Some(1);
+    }
+    Some(v as u32)
+}
+
+/// `[vrrp_]garp_extra_if [all] N`; the global form needs N ≥ `min`.
+pub fn garp_extra_if(p: &mut Parser<'_>, l: &crate::conf::parser::Line, min: u64) {
+    let at = if l.word(1) == Some("all") { 2 } else { 1 };
+    p.uint(l, at, min, 86400);
+    p.extra(l, at + 1);
+}
+
+/// `include_check [[+|-]read|match|wildcard_match|brace_match …]`.
+fn include_check(p: &mut Parser<'_>, l: &crate::conf::parser::Line) {
+    const TYPES: &[&str] = &["read", "match", "wildcard_match", "brace_match"];
+    for k in 1..l.len() {
+        let w = l.w(k);
+        let (prefixed, t) = match w.strip_prefix(['+', '-']) {
+            Some(t) => (true, t),
+            None => (false, w),
+        };
+        if !TYPES.contains(&t) {
+            let w = w.to_string();
+            p.warn(
+                codes::INVALID_VALUE,
+                format!("unknown include_check type `{w}`"),
+                l.span(k),
+                "not a check type",
+            )
+            .help = Some(format!("types: {}", TYPES.join(", ")));
+        } else if !prefixed && k > 1 {
+            let w = w.to_string();
+            p.warn(
+                codes::INVALID_VALUE,
+                format!("include_check `{w}` is ignored"),
+                l.span(k),
+                "only the first type may be unprefixed",
+            )
+            .help =
+                Some("prefix every type with `+` (or `-`): `include_check +read +match`".into());
+        }
     }
 }

@@ -333,7 +333,8 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
     while i < line.len() {
         let kw = line.w(i);
         match kw {
-            "inet" | "inet6" => i += 1,
+            // keepalived reads a word after `inet`/`inet6` here (a quirk: the word is lost).
+            "inet" | "inet6" => i += 2,
             "src" => {
                 r.src = p.ip(line, i + 1);
                 i += 2;
@@ -417,6 +418,18 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 i += 2;
             }
             "encap" => {
+                if let Some(t) = p.req(line, i + 1)
+                    && !matches!(t, "mpls" | "ip" | "ip6" | "ila" | "bpf")
+                {
+                    let t = t.to_string();
+                    p.warn(
+                        codes::INVALID_VALUE,
+                        format!("unknown encap type `{t}`"),
+                        line.span(i + 1),
+                        "not supported by keepalived",
+                    )
+                    .help = Some("keepalived supports `mpls`, `ip`, `ip6`, `ila` and `bpf`".into());
+                }
                 r.options.push(line.words_from(i).join(" "));
                 i = line.len();
             }
@@ -471,6 +484,45 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
             len: Some(0),
         };
     }
+    if let Some(pos) = r.options.iter().position(|o| o.starts_with("expires "))
+        && !r.dest.addr.is_ipv6()
+    {
+        let _ = pos;
+        p.warn(
+            codes::CONFLICT,
+            "`expires` is only valid for IPv6 routes",
+            line.line_span(),
+            "IPv4 route",
+        )
+        .help = Some("remove `expires`".into());
+    }
+    if let Some(v) = r.options.iter().find_map(|o| o.strip_prefix("vrf ")) {
+        let is_vrf = p.vrfs.as_ref().is_none_or(|l| l.iter().any(|x| x == v));
+        if !is_vrf {
+            let v = v.to_string();
+            p.warn(
+                codes::MISSING_INTERFACE,
+                format!("route VRF `{v}` is not a VRF"),
+                line.line_span(),
+                "not a VRF device",
+            )
+            .help =
+                Some("create the VRF (`ip link add NAME type vrf table N`) or fix the name".into());
+        }
+    }
+    if !r.no_track
+        && r.protocol
+            .as_deref()
+            .is_some_and(|pr| pr != "keepalived" && pr != "18")
+    {
+        p.warn(
+            codes::CONFLICT,
+            "a tracked route must have protocol keepalived",
+            line.line_span(),
+            "`protocol` on a tracked route",
+        )
+        .help = Some("add `no_track`, or remove `protocol` (keepalived resets it to 18)".into());
+    }
     let has_dev = r.dev.is_some() || r.nexthops.iter().any(|n| n.1.is_some());
     if !r.no_track && !has_dev {
         p.report(
@@ -486,7 +538,7 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
 }
 
 /// Parses one rule entry.
-pub fn parse_rule(p: &mut Parser<'_>, line: &Line) -> Option<Rule> {
+pub fn parse_rule(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Rule> {
     let mut r = Rule {
         from: None,
         to: None,
@@ -508,13 +560,14 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line) -> Option<Rule> {
                 r.options.push(kw.to_string());
                 i += 1;
             }
+            // keepalived reads a word after `inet`/`inet6` (a quirk: that word is lost).
             "inet" => {
                 r.family = Some(Family::Inet);
-                i += 1;
+                i += 2;
             }
             "inet6" => {
                 r.family = Some(Family::Inet6);
-                i += 1;
+                i += 2;
             }
             "from" | "to" => {
                 let v = if line.w(i + 1) == "all" {
@@ -584,6 +637,20 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line) -> Option<Rule> {
             | "dport"
             | "track_group" => {
                 if let Some(v) = p.req(line, i + 1) {
+                    if matches!(kw, "sport" | "dport")
+                        && !v.split_once('-').is_some_and(|(a, b)| {
+                            a.parse::<u16>().is_ok() && b.parse::<u16>().is_ok()
+                        })
+                    {
+                        let v = v.to_string();
+                        p.warn(
+                            codes::INVALID_VALUE,
+                            format!("invalid {kw} range `{v}`"),
+                            line.span(i + 1),
+                            "expected FIRST-LAST",
+                        )
+                        .help = Some(format!("keepalived needs a range: write `{kw} {v}-{v}`"));
+                    }
                     r.options.push(format!("{kw} {v}"));
                 }
                 if matches!(kw, "dev" | "iif" | "oif")
@@ -599,6 +666,34 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line) -> Option<Rule> {
                 i += 1;
             }
         }
+    }
+    let has = |k: &str| {
+        r.options
+            .iter()
+            .any(|o| o == k || o.starts_with(&format!("{k} ")))
+    };
+    if !has("no_track")
+        && r.options.iter().any(|o| {
+            o.strip_prefix("protocol ")
+                .is_some_and(|p| p != "keepalived" && p != "18")
+        })
+    {
+        p.warn(
+            codes::CONFLICT,
+            "a tracked rule must have protocol keepalived",
+            line.line_span(),
+            "`protocol` on a tracked rule",
+        )
+        .help = Some("add `no_track`, or remove `protocol`".into());
+    }
+    if is_static && has("track_group") && !has("dev") && !has("iif") {
+        p.warn(
+            codes::CONFLICT,
+            "a static rule with `track_group` needs `dev` or `iif`",
+            line.line_span(),
+            "no interface to track",
+        )
+        .help = Some("add `iif IF`, or remove `track_group`".into());
     }
     if r.table.is_none() && r.action.is_none() {
         p.error(

@@ -44,13 +44,13 @@ pub const SCHEDULERS: &[&str] = &[
 
 /// keepalived's `inet_stosockaddr()`: the address before any `-` or `/`, which it drops.
 fn vs_addr(p: &mut Parser<'_>, line: &Line, i: usize) -> Option<IpAddr> {
-    let w = p.req(line, i)?.to_string();
+    let w = p.req(line, i)?;
     let cut = w.find(['/', '-']).unwrap_or(w.len());
     match w[..cut].parse::<IpAddr>() {
         Ok(a) => {
             if cut < w.len() {
                 p.notes.push(SourceNote::DroppedAddressSuffix {
-                    written: w.clone(),
+                    written: w.to_string(),
                     span: line.span(i),
                 });
             }
@@ -387,6 +387,29 @@ fn lb_kind(p: &mut Parser<'_>, line: &Line) -> Option<LbKind> {
                 _ => break,
             }
         }
+        let kind = tunnel
+            .iter()
+            .find_map(|t| t.strip_prefix("type "))
+            .unwrap_or("ipip");
+        let has_port = tunnel.iter().any(|t| t.starts_with("port "));
+        if (kind == "gue") != has_port {
+            p.warn(
+                codes::CONFLICT,
+                "gue tunnels require a port, other tunnel types cannot have one",
+                line.span_from(1),
+                "tunnel options",
+            )
+            .help = Some("write `lb_kind TUN type gue port N`, or drop `port`".into());
+        }
+        if kind == "ipip" && tunnel.iter().any(|t| t == "csum" || t == "remcsum") {
+            p.warn(
+                codes::CONFLICT,
+                "ipip tunnels do not support checksums",
+                line.span_from(1),
+                "checksum option",
+            )
+            .help = Some("remove `csum`/`remcsum` (or use `nocsum`)".into());
+        }
     }
     p.extra(line, k);
     Some(LbKind { method, tunnel })
@@ -461,21 +484,8 @@ pub static VIRTUAL_SERVER: &[Kw<VirtualServer>] = &[
         p.extra(l, 2);
     }),
     leaf!("persistence_granularity", |p, v, l| {
-        if let Some(w) = p.req(l, 1) {
-            let ok = w.parse::<IpAddr>().is_ok()
-                || w.parse::<u8>().is_ok_and(|n| (1..=128).contains(&n));
-            if ok {
-                v.persistence_granularity = Some(w.to_string());
-            } else {
-                let w = w.to_string();
-                p.error(
-                    codes::INVALID_VALUE,
-                    format!("invalid persistence_granularity `{w}`"),
-                    l.span(1),
-                    "expected a netmask or a prefix length 1..128",
-                );
-            }
-        }
+        // keepalived -t does not check the value.
+        v.persistence_granularity = p.req(l, 1).map(str::to_string);
         p.extra(l, 2);
     }),
     leaf!("persistence_engine", |p, v, l| {
@@ -580,12 +590,8 @@ fn sched(p: &mut Parser<'_>, v: &mut VirtualServer, l: &Line) {
 fn flag(p: &mut Parser<'_>, v: &mut VirtualServer, l: &Line) {
     let f = l.keyword();
     let sched = v.scheduler.as_ref().map(|s| s.value.as_str());
-    let ok = match f {
-        "sh-port" | "sh-fallback" => sched == Some("sh"),
-        "mh-port" | "mh-fallback" => sched == Some("mh"),
-        "hashed" => matches!(sched, Some("sh" | "mh")),
-        _ => true,
-    };
+    // keepalived 2.2.7 checks only `hashed`; sh-*/mh-* flags are taken whatever the scheduler.
+    let ok = f != "hashed" || matches!(sched, Some("sh" | "mh"));
     if !ok {
         let f = f.to_string();
         p.warn(
@@ -648,7 +654,6 @@ pub static REAL_SERVER: &[Kw<RealServer>] = &[
         p.extra(l, 2);
     }),
     leaf!("lvs_method", |p, r, l| r.lb_kind = lb_kind(p, l)),
-    leaf!("lb_kind", |p, r, l| r.lb_kind = lb_kind(p, l)),
     leaf!("uthreshold", |p, r, l| {
         r.uthreshold = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32);
         p.extra(l, 2);
@@ -1130,7 +1135,7 @@ static BFD_CHECK: &[Kw<Checker>] = &[
     leaf!("name", |p, c, l| {
         if let Some(n) = p.req(l, 1) {
             let n = n.to_string();
-            if !p.names.bfds.contains(&n) {
+            if !p.names.checker_bfds.contains(&n) {
                 p.error(
                     codes::UNDEFINED_REFERENCE,
                     format!("bfd_instance `{n}` not found"),
@@ -1203,7 +1208,14 @@ pub fn bfd_instance(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
         .help = Some("add `neighbor_ip IP`; keepalived drops the instance".into());
         return;
     }
-    p.names.bfds.insert(b.name.value.clone());
+    let only = |k: &str| b.other.iter().any(|o| o.keyword == k);
+    let (vrrp, checker) = (only("vrrp"), only("checker"));
+    if vrrp || !checker {
+        p.names.bfds.insert(b.name.value.clone());
+    }
+    if checker || !vrrp {
+        p.names.checker_bfds.insert(b.name.value.clone());
+    }
     cfg.bfd_instances.push(b);
 }
 

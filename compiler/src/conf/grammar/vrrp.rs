@@ -209,7 +209,7 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
         }
     }),
     values!("virtual_rules", |p, i, l| {
-        if let Some(r) = parse_rule(p, l) {
+        if let Some(r) = parse_rule(p, l, false) {
             i.rules.push(r);
         }
     }),
@@ -315,7 +315,9 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
     generic!("garp_master_refresh_repeat", Arg::U(0, u32::MAX as u64)),
     generic!("garp_lower_prio_delay", Arg::U(0, 86400)),
     generic!("garp_lower_prio_repeat", Arg::U(0, u32::MAX as u64)),
-    generic!("garp_extra_if", Arg::Rest),
+    leaf!("garp_extra_if", |p, _i, l| super::global::garp_extra_if(
+        p, l, 0
+    )),
     Kw {
         name: "vmac_garp_intvl",
         act: crate::conf::parser::Act::Deprecated(
@@ -327,7 +329,14 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
         i.use_vmac = Some(l.word(1).unwrap_or("").to_string());
         p.extra(l, 3);
     }),
-    generic!("use_vmac_addr"),
+    leaf!("use_vmac_addr", |p, i, l| {
+        i.other.push(kac_schema::config::Setting {
+            keyword: "use_vmac_addr".into(),
+            args: Vec::new(),
+            span: l.line_span(),
+        });
+        p.extra(l, 1);
+    }),
     generic!("vmac_xmit_base"),
     generic!("use_ipvlan", Arg::Rest),
     leaf!("accept", |p, i, l| {
@@ -803,11 +812,11 @@ pub fn garp_group(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
 /// Keywords of `garp_group`.
 pub static GARP_GROUP: &[Kw<GarpGroup>] = &[
     leaf!("garp_interval", |p, g, l| {
-        g.garp_interval = p.timer(l, 1, 1, u64::from(u32::MAX) * SEC);
+        g.garp_interval = p.timer(l, 1, 0, u64::from(u32::MAX) * SEC);
         p.extra(l, 2);
     }),
     leaf!("gna_interval", |p, g, l| {
-        g.gna_interval = p.timer(l, 1, 1, u64::from(u32::MAX) * SEC);
+        g.gna_interval = p.timer(l, 1, 0, u64::from(u32::MAX) * SEC);
         p.extra(l, 2);
     }),
     leaf!("interface", |p, g, l| {
