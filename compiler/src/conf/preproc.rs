@@ -1191,7 +1191,7 @@ mod tests {
             "mem.conf",
             PreprocOptions {
                 config_id: id.map(str::to_string),
-                random_seed: 0,
+                ..Default::default()
             },
         );
         let mut out = Vec::new();
