@@ -171,7 +171,7 @@ pub enum LineFeed {
 
 impl LineFeed {
     /// The next logical line.
-    pub fn next(&mut self) -> Option<LogicalLine> {
+    pub fn next_line(&mut self) -> Option<LogicalLine> {
         match self {
             LineFeed::Piped { rx, cur, .. } => loop {
                 if let Some(l) = cur.next() {
@@ -348,7 +348,7 @@ impl<'a> Parser<'a> {
     /// The next non-empty line, split into words.
     pub fn next_line(&mut self) -> Option<Line> {
         loop {
-            let ll = self.lines.next()?;
+            let ll = self.lines.next_line()?;
             let mut words = std::mem::take(&mut self.words_buf);
             if let Some(SplitProblem::UnmatchedQuote { at }) = split_words(&ll.text, &mut words) {
                 let end = ll.text.len() as u32;
