@@ -35,7 +35,12 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
         for line in text.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
             if words.len() >= 2 && words[0].starts_with("include") {
-                for m in kac_compiler::conf::include::resolve(words[1].trim_matches('"'), dir, &Default::default()).files
+                for m in kac_compiler::conf::include::resolve(
+                    words[1].trim_matches('"'),
+                    dir,
+                    &Default::default(),
+                )
+                .files
                 {
                     included.insert(std::fs::canonicalize(&m.path).unwrap_or(m.path));
                 }
