@@ -77,7 +77,11 @@ impl std::error::Error for Report {}
 
 impl miette::Diagnostic for Report {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(&self.d.code))
+        if self.d.code.is_empty() {
+            None
+        } else {
+            Some(Box::new(&self.d.code))
+        }
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.d.severity {
@@ -140,7 +144,7 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
             src = Some(NamedSource::new(texts.name(p), text));
         }
         for l in d.labels.iter().filter(|l| l.span.file != p.file) {
-            let mut sub = Diagnostic::new(d.code.clone(), Severity::Advice, l.message.clone());
+            let mut sub = Diagnostic::new(String::new(), Severity::Advice, l.message.clone());
             sub.labels.push(kac_schema::Label {
                 span: l.span,
                 message: l.message.clone(),
@@ -149,11 +153,17 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
             related.push(build(&sub, texts));
         }
     }
-    let notes = if d.notes.is_empty() {
+    // Include chains are shown as labels on the include lines; other notes go to the help.
+    let notes: Vec<&String> = d
+        .notes
+        .iter()
+        .filter(|n| !n.starts_with("included from "))
+        .collect();
+    let notes = if notes.is_empty() {
         None
     } else {
         Some(
-            d.notes
+            notes
                 .iter()
                 .map(|n| format!("note: {n}"))
                 .collect::<Vec<_>>()

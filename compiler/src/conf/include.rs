@@ -137,14 +137,17 @@ fn shown_name(alt: &str, full: &Path, matched: &Path) -> String {
     if Path::new(alt).is_absolute() {
         return alt_with_match(alt, full, matched);
     }
-    let base = full.to_string_lossy();
-    let base_prefix_len = base.len() - alt.len();
-    let m = matched.to_string_lossy();
-    if m.len() >= base_prefix_len {
-        m[base_prefix_len..].to_string()
+    // The including file's directory is `full` minus the pattern; show the match relative
+    // to it, as keepalived (which chdir()s there) does.
+    let dir_part = full.to_string_lossy();
+    let dir_part = dir_part.strip_suffix(alt).unwrap_or("");
+    let dir = Path::new(dir_part.trim_end_matches('/'));
+    let rel = if dir.as_os_str().is_empty() || dir == Path::new(".") {
+        matched.strip_prefix("./").unwrap_or(matched)
     } else {
-        m.into_owned()
-    }
+        matched.strip_prefix(dir).unwrap_or(matched)
+    };
+    rel.to_string_lossy().into_owned()
 }
 
 /// An absolute pattern's host spelling with the matched file name (`/etc/keepalived/conf.d/a.conf`).
@@ -194,6 +197,25 @@ mod tests {
         assert_eq!(
             m.map(Path::new("/other/x.conf")),
             PathBuf::from("/other/x.conf")
+        );
+    }
+
+    #[test]
+    fn shown_names_are_relative_to_the_including_file() {
+        let m = |alt: &str, dir: &str, matched: &str| {
+            shown_name(alt, &Path::new(dir).join(alt), Path::new(matched))
+        };
+        assert_eq!(
+            m("conf.d/*.conf", ".", "conf.d/10-vrrp.conf"),
+            "conf.d/10-vrrp.conf"
+        );
+        assert_eq!(
+            m("conf.d/*.conf", "/etc/k", "/etc/k/conf.d/a.conf"),
+            "conf.d/a.conf"
+        );
+        assert_eq!(
+            m("../x.inc", "/etc/k/sub", "/etc/k/sub/../x.inc"),
+            "../x.inc"
         );
     }
 
