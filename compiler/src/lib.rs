@@ -97,14 +97,9 @@ pub fn parse_conf_with(
         let (back_tx, back_rx) = std::sync::mpsc::sync_channel(4);
         let producer = scope.spawn(move || {
             let pp = Preprocessor::new(opener, path, shown, pp_opts);
-            conf::parser::feed_lines(pp, tx, back_rx)
+            conf::feed::feed_lines(pp, tx, back_rx)
         });
-        let lines = conf::parser::LineFeed::Piped {
-            rx,
-            back: back_tx,
-            cur: Vec::new().into_iter(),
-            spare: Vec::new(),
-        };
+        let lines = conf::feed::LineFeed::piped(rx, back_tx);
         let mut p = Parser::new(lines);
         p.interfaces = opts.interfaces.clone();
         p.default_script_user_exists = opts.default_script_user_exists;
@@ -120,7 +115,7 @@ pub fn parse_conf_with(
     })
 }
 
-fn finish(mut p: Parser<'_>, pre: conf::parser::PreprocOutcome, mut config: Config) -> Parsed {
+fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config) -> Parsed {
     let depth = pre.block_depth;
     if depth > 0 {
         p.report(

@@ -100,6 +100,8 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
         VsAddress::Addr { addr, .. } => Some(addr.is_ipv4()),
         _ => vs.ip_family.map(|f| f == kac_schema::config::Family::Inet),
     };
+    // Real servers are few per service: a linear scan beats hashing until they are many.
+    let many = vs.real_servers.len() > 32;
     let mut seen: HashSet<(IpAddr, Option<u16>)> = HashSet::new();
     let mut kept = Vec::with_capacity(vs.real_servers.len());
     for mut rs in std::mem::take(&mut vs.real_servers) {
@@ -150,7 +152,13 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
                 _ => {}
             }
         }
-        if !seen.insert((rs.addr, rs.port)) {
+        let duplicate = if many {
+            !seen.insert((rs.addr, rs.port))
+        } else {
+            kept.iter()
+                .any(|k: &kac_schema::config::RealServer| k.addr == rs.addr && k.port == rs.port)
+        };
+        if duplicate {
             p.report(
                 Diagnostic::warning(
                     codes::DUPLICATE,

@@ -20,7 +20,7 @@ pub struct Decommented {
 pub fn decomment_into(line: &str, out: &mut String) -> Decommented {
     out.clear();
     let b = line.as_bytes();
-    if !b.iter().any(|&c| matches!(c, b'"' | b'\\' | b'#' | b'!')) {
+    if memchr::memchr3(b'"', b'\\', b'#', b).is_none() && memchr::memchr(b'!', b).is_none() {
         let lead = b.iter().take_while(|&&c| c == b' ' || c == b'\t').count();
         out.push_str(line[lead..].trim_end_matches([' ', '\t']));
         return Decommented {

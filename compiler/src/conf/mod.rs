@@ -2,6 +2,7 @@
 
 pub mod args;
 pub mod decomment;
+pub mod feed;
 pub mod grammar;
 pub mod include;
 pub mod parser;

@@ -9,8 +9,8 @@ use kac_schema::config::{Config, Setting, SourceNote};
 use kac_schema::{Diagnostic, Severity, Span};
 
 use super::args::Arg;
-use super::preproc::{LogicalLine, Preprocessor};
-use super::words::{SplitProblem, Word, split_words};
+use super::preproc::LogicalLine;
+use super::words::Word;
 use crate::codes;
 
 /// A logical line split into words.
@@ -151,93 +151,7 @@ pub trait Target {
     }
 }
 
-/// The parser's supply of logical lines: either a preprocessor on this thread, or batches
-/// from a preprocessor running on another thread (so reading and parsing overlap).
-pub enum LineFeed {
-    /// Lines from a channel fed by [`feed_lines`].
-    Piped {
-        /// Batches of lines.
-        rx: std::sync::mpsc::Receiver<Vec<LogicalLine>>,
-        /// Used line buffers, sent back for reuse.
-        back: std::sync::mpsc::SyncSender<Vec<String>>,
-        /// The batch being read.
-        cur: std::vec::IntoIter<LogicalLine>,
-        /// Buffers collected for the next send back.
-        spare: Vec<String>,
-    },
-    /// Lines from a list (tests).
-    List(std::vec::IntoIter<LogicalLine>),
-}
-
-impl LineFeed {
-    /// The next logical line.
-    pub fn next_line(&mut self) -> Option<LogicalLine> {
-        match self {
-            LineFeed::Piped { rx, cur, .. } => loop {
-                if let Some(l) = cur.next() {
-                    return Some(l);
-                }
-                *cur = rx.recv().ok()?.into_iter();
-            },
-            LineFeed::List(it) => it.next(),
-        }
-    }
-
-    /// Hands a used line buffer back for reuse.
-    pub fn give_back(&mut self, text: String) {
-        if let LineFeed::Piped { back, spare, .. } = self {
-            spare.push(text);
-            if spare.len() >= BATCH {
-                let _ = back.try_send(std::mem::take(spare));
-            }
-        }
-    }
-}
-
-/// Lines per batch between the preprocessor and the parser.
-pub const BATCH: usize = 512;
-
-/// What the preprocessor thread leaves behind.
-pub struct PreprocOutcome {
-    /// Files read.
-    pub sources: kac_schema::SourceMap,
-    /// Its diagnostics.
-    pub diags: Vec<Diagnostic>,
-    /// Its lexical observations.
-    pub notes: Vec<SourceNote>,
-    /// `{` minus `}` at the end.
-    pub block_depth: i64,
-    /// Location of the last line.
-    pub last_loc: Span,
-}
-
-/// Runs `pp` to the end, sending its lines in batches and reusing the buffers sent back.
-pub fn feed_lines(
-    mut pp: Preprocessor<'_>,
-    tx: std::sync::mpsc::SyncSender<Vec<LogicalLine>>,
-    back: std::sync::mpsc::Receiver<Vec<String>>,
-) -> PreprocOutcome {
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(l) = pp.next_line() {
-        batch.push(l);
-        if batch.len() >= BATCH {
-            if tx.send(std::mem::take(&mut batch)).is_err() {
-                break;
-            }
-            batch = Vec::with_capacity(BATCH);
-            while let Ok(spares) = back.try_recv() {
-                for s in spares {
-                    pp.give_back(s);
-                }
-            }
-        }
-    }
-    if !batch.is_empty() {
-        let _ = tx.send(batch);
-    }
-    drop(tx);
-    pp.finish()
-}
+pub use super::feed::LineFeed;
 
 /// Names of blocks defined so far, for order-dependent references.
 #[derive(Debug, Default)]
@@ -348,9 +262,9 @@ impl<'a> Parser<'a> {
     /// The next non-empty line, split into words.
     pub fn next_line(&mut self) -> Option<Line> {
         loop {
-            let ll = self.lines.next_line()?;
             let mut words = std::mem::take(&mut self.words_buf);
-            if let Some(SplitProblem::UnmatchedQuote { at }) = split_words(&ll.text, &mut words) {
+            let (ll, unmatched) = self.lines.next_line(&mut words)?;
+            if let Some(at) = unmatched {
                 let end = ll.text.len() as u32;
                 self.diags.push(
                     Diagnostic::error(codes::UNTERMINATED_QUOTE, "unmatched quote")

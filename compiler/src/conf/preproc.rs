@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use kac_schema::config::SourceNote;
 use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
-use super::decomment::{decomment, decomment_into};
+use super::decomment::{Decommented, decomment, decomment_into};
 use super::include;
 use super::words::{is_space, split_words};
 use crate::codes;
@@ -259,8 +259,8 @@ impl<'a> Preprocessor<'a> {
     }
 
     /// Ends preprocessing: what the parser needs after the last line.
-    pub fn finish(self) -> super::parser::PreprocOutcome {
-        super::parser::PreprocOutcome {
+    pub fn finish(self) -> super::feed::PreprocOutcome {
+        super::feed::PreprocOutcome {
             sources: self.sources,
             diags: self.diags,
             notes: self.notes,
@@ -271,7 +271,7 @@ impl<'a> Preprocessor<'a> {
 
     /// Gives a line buffer back for reuse.
     pub fn give_back(&mut self, mut text: String) {
-        if self.spare.len() < 2 * super::parser::BATCH {
+        if self.spare.len() < 64 {
             text.clear();
             self.spare.push(text);
         }
@@ -355,6 +355,37 @@ impl<'a> Preprocessor<'a> {
         }
     }
 
+    /// The common case without copying: a whole line of at most 1023 bytes sits in the
+    /// reader's buffer. Decomments it straight into `out`; `None` when the slow path must
+    /// read the line (end of buffer, end of file, long line, split pending, bad UTF-8).
+    fn buffered_line(&mut self, out: &mut String) -> Option<(Span, Decommented)> {
+        let frame = self.stack.last_mut()?;
+        if !frame.pending.is_empty() {
+            return None;
+        }
+        let buf = frame.reader.fill_buf().ok()?;
+        let nl = memchr::memchr(b'\n', buf)?;
+        if nl + 1 > MAX_LINE {
+            return None;
+        }
+        let mut end = nl;
+        while end > 0 && buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let text = std::str::from_utf8(&buf[..end]).ok()?;
+        let d = decomment_into(text, out);
+        let span = Span::new(
+            frame.file,
+            frame.line_no + 1,
+            frame.offset as u32,
+            end as u32,
+        );
+        frame.reader.consume(nl + 1);
+        frame.offset += nl as u64 + 1;
+        frame.line_no += 1;
+        Some((span, d))
+    }
+
     fn finish_collecting(&mut self) {
         if let Some(name) = self.collecting_def.take()
             && let Some(d) = self.defs.get_mut(&name)
@@ -401,6 +432,14 @@ impl<'a> Preprocessor<'a> {
             });
         }
         loop {
+            let mut text = self.spare_string();
+            if let Some((span, d)) = self.buffered_line(&mut text) {
+                if let Some(line) = self.decommented(text, span, &d) {
+                    return Some(line);
+                }
+                continue;
+            }
+            self.give_back(text);
             let Some(span) = self.physical_line() else {
                 if self.stack.is_empty() {
                     return None;
@@ -416,31 +455,42 @@ impl<'a> Preprocessor<'a> {
             };
             let mut text = self.spare_string();
             let d = decomment_into(&self.phys, &mut text);
-            let loc = Span::new(
-                span.file,
-                span.line,
-                span.offset + d.lead as u32,
-                text.len() as u32,
-            );
-            if d.unterminated_quote {
-                self.diags.push(
-                    Diagnostic::error(codes::UNTERMINATED_QUOTE, "unterminated quote")
-                        .with_primary(span, "this `\"` is never closed")
-                        .with_help(
-                            "close the quote on the same line; quoted strings cannot span lines",
-                        ),
-                );
+            if let Some(line) = self.decommented(text, span, &d) {
+                return Some(line);
             }
-            if text.is_empty() {
-                self.give_back(text);
-                continue;
-            }
-            return Some(LogicalLine {
-                text,
-                loc,
-                exact: d.exact,
-            });
         }
+    }
+
+    /// A decommented physical line as a logical line (`None` when nothing is left of it).
+    fn decommented(&mut self, text: String, span: Span, d: &Decommented) -> Option<LogicalLine> {
+        if d.unterminated_quote {
+            self.diags.push(
+                Diagnostic::error(codes::UNTERMINATED_QUOTE, "unterminated quote")
+                    .with_primary(span, "this `\"` is never closed")
+                    .with_help(
+                        "close the quote on the same line; quoted strings cannot span lines",
+                    ),
+            );
+        }
+        if text.is_empty() {
+            // keepalived ends a multi-line definition at a blank or comment-only line.
+            if self.collecting_def.is_some() {
+                self.finish_collecting();
+            }
+            self.give_back(text);
+            return None;
+        }
+        let loc = Span::new(
+            span.file,
+            span.line,
+            span.offset + d.lead as u32,
+            text.len() as u32,
+        );
+        Some(LogicalLine {
+            text,
+            loc,
+            exact: d.exact,
+        })
     }
 
     fn next_seq_line(&mut self) -> Option<LogicalLine> {
@@ -1042,17 +1092,15 @@ impl<'a> Preprocessor<'a> {
         } else {
             let mut i = 0;
             let mut found = None;
-            while i < b.len() {
-                match b[i] {
-                    b'"' => match b[i + 1..].iter().position(|&c| c == b'"') {
-                        Some(r) => i += r + 2,
-                        None => break,
-                    },
-                    b'{' | b'}' => {
-                        found = Some(i);
-                        break;
-                    }
-                    _ => i += 1,
+            while let Some(r) = memchr::memchr3(b'{', b'}', b'"', &b[i..]) {
+                i += r;
+                if b[i] != b'"' {
+                    found = Some(i);
+                    break;
+                }
+                match memchr::memchr(b'"', &b[i + 1..]) {
+                    Some(r) => i += r + 2,
+                    None => break,
                 }
             }
             found
