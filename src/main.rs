@@ -37,6 +37,7 @@ enum PlanFormat {
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum SchemaKind {
     Plan,
+    Site,
     Config,
 }
 
@@ -59,13 +60,22 @@ enum Cmd {
         format: DiagFormat,
     },
     /// Print the normalized plan of one host.
+    ///
+    /// Inside a site (a directory with `kac.kdl`/`kac.yaml`, see docs/site.md) PATH is the
+    /// site's directory, its manifest or a host's config, and the host comes from the
+    /// manifest: `--host H`, or the host with config id `-i ID`, or the only host. Outside a
+    /// site PATH is a keepalived.conf and `-i` selects the `@id` lines.
+    /// Exit 0: plan printed; 1: the configuration or manifest has errors; 2: usage error
+    /// (unknown host, several hosts and no `--host`).
     Compile {
-        /// A keepalived.conf.
+        /// A keepalived.conf, or a site directory / manifest.
         path: PathBuf,
-        /// Config id for `@id` lines (required when the configuration uses several).
+        /// Config id for `@id` lines (required outside a site when the configuration uses
+        /// several; inside a site it selects the host with that config id).
         #[arg(short = 'i', long = "config-id")]
         config_id: Option<String>,
-        /// Host name recorded in the plan (default: the config id, else the file name).
+        /// The host to compile, from the site manifest (outside a site: the host name recorded
+        /// in the plan; default: the config id, else the file name).
         #[arg(long)]
         host: Option<String>,
         /// Output format.
@@ -74,9 +84,14 @@ enum Cmd {
     },
     /// Compile every configuration found and run the lint rules.
     ///
-    /// A PATH is a file or a directory; in a directory every root config (a `*.conf` no other
-    /// file includes; hidden files skipped) is linted for each config id it uses.
-    /// Exit 1 on any error-level finding (or warning, with --deny-warnings).
+    /// A PATH inside a site (the nearest directory, walking up, with a manifest `kac.kdl` or
+    /// `kac.yaml`; see docs/site.md) lints exactly the manifest's hosts, each with its config
+    /// id, path map and interfaces; findings carry the host name. Outside a site a PATH is a
+    /// file or a directory; in a directory every root config (a `*.conf` no other file
+    /// includes; hidden files skipped) is linted for each config id it uses, and each
+    /// subdirectory with a manifest is a site.
+    /// Exit 1 on any error-level finding (or warning, with --deny-warnings), manifest problems
+    /// included.
     Lint {
         /// Files or directories (default: the current directory).
         paths: Vec<PathBuf>,
@@ -92,7 +107,7 @@ enum Cmd {
         /// Not these rules/codes (comma-separated).
         #[arg(long, value_delimiter = ',')]
         ignore: Option<Vec<String>>,
-        /// Lint only this config id.
+        /// Lint only this config id (in a site: the hosts with this config id).
         #[arg(short = 'i', long = "config-id")]
         config_id: Option<String>,
     },
@@ -147,6 +162,10 @@ fn main() -> ExitCode {
         Cmd::Schema { kind } => match kind {
             SchemaKind::Plan => {
                 out(&kac_schema::plan_schema_json());
+                ExitCode::SUCCESS
+            }
+            SchemaKind::Site => {
+                out(&kac_schema::site::manifest_schema_json());
                 ExitCode::SUCCESS
             }
             SchemaKind::Config => {
@@ -273,6 +292,24 @@ fn compile(
     host: Option<String>,
     _format: PlanFormat,
 ) -> ExitCode {
+    if let Err(e) = std::fs::metadata(path) {
+        eprintln!("error: cannot read `{}`: {e}", path.display());
+        return ExitCode::from(2);
+    }
+    let manifest = match kac_compiler::site::find_manifest(path) {
+        Ok(m) => m,
+        Err(d) => {
+            emit(
+                &[(None, *d)],
+                &kac_schema::SourceMap::default(),
+                DiagFormat::Text,
+            );
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(manifest) = manifest {
+        return compile_in_site(path, &manifest, config_id, host);
+    }
     if let Some(code) = unreadable(path) {
         return code;
     }
@@ -298,7 +335,152 @@ fn compile(
         config_id: config_id.clone(),
         ..Options::default()
     };
-    let compiled = kac_compiler::compile_conf(path, &path.to_string_lossy(), &host, &opts);
+    print_plan(path, &host, &opts)
+}
+
+/// `kac compile` of a path inside a site: the host comes from the manifest (`--host`, or the
+/// one host with config id `-i`, or the only host), with its config id, path map and
+/// interfaces. A file inside the site that no host uses as its entry compiles like a file
+/// outside any site (with `-i`), but with the site's path map.
+fn compile_in_site(
+    path: &Path,
+    manifest_path: &Path,
+    config_id: Option<String>,
+    host: Option<String>,
+) -> ExitCode {
+    let mut sources = kac_schema::SourceMap::default();
+    let (manifest, diags) = kac_compiler::site::load_manifest(manifest_path, &mut sources);
+    let errors = diags.iter().any(|d| d.severity == Severity::Error);
+    let findings: Vec<(Option<String>, Diagnostic)> =
+        diags.into_iter().map(|d| (None, d)).collect();
+    emit(&findings, &sources, DiagFormat::Text);
+    let (Some(m), false) = (manifest, errors) else {
+        eprintln!(
+            "error: no plan: the site manifest `{}` has errors",
+            manifest_path.display()
+        );
+        return ExitCode::from(1);
+    };
+    let dir = kac_compiler::site::site_dir(manifest_path);
+    let is_manifest = path.file_name().is_some_and(|n| {
+        kac_schema::site::MANIFEST_FILE_NAMES
+            .iter()
+            .any(|m| n == std::ffi::OsStr::new(m))
+    });
+    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    // The hosts PATH can mean: all of them for the site's directory (or the manifest), else
+    // those whose entry config is PATH.
+    let candidates: Vec<&kac_schema::site::Host> = if path.is_dir() || is_manifest {
+        m.hosts.iter().collect()
+    } else {
+        m.hosts
+            .iter()
+            .filter(|h| same(&kac_compiler::site::host_entry(&m, &dir, h), path))
+            .collect()
+    };
+    let names = |hosts: &[&kac_schema::site::Host]| {
+        hosts
+            .iter()
+            .map(|h| format!("{} (-i {})", h.name, h.config_id()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let chosen: &kac_schema::site::Host = match (&host, &config_id) {
+        (Some(h), _) => {
+            let Some(found) = candidates.iter().find(|c| &c.name == h) else {
+                let what = if candidates.len() == m.hosts.len() {
+                    format!("the site `{}`", manifest_path.display())
+                } else {
+                    format!(
+                        "the hosts of `{}` in `{}`",
+                        path.display(),
+                        manifest_path.display()
+                    )
+                };
+                eprintln!(
+                    "error: no host `{h}` in {what}; hosts: {}",
+                    names(&candidates)
+                );
+                return ExitCode::from(2);
+            };
+            if let Some(id) = &config_id
+                && id != found.config_id()
+            {
+                eprintln!(
+                    "error: host `{h}` has config id `{}` in `{}`, not `{id}`; drop `-i`",
+                    found.config_id(),
+                    manifest_path.display()
+                );
+                return ExitCode::from(2);
+            }
+            found
+        }
+        (None, Some(id)) => {
+            let with_id: Vec<&kac_schema::site::Host> = candidates
+                .iter()
+                .copied()
+                .filter(|c| c.config_id() == id)
+                .collect();
+            match with_id.as_slice() {
+                [one] => one,
+                [] if path.is_file() && !is_manifest => {
+                    // Not a host's entry: compile the file itself, with the site's path map.
+                    let opts = Options {
+                        config_id: Some(id.clone()),
+                        path_map: kac_compiler::site::path_map(&m, &dir),
+                        ..Options::default()
+                    };
+                    return print_plan(path, id, &opts);
+                }
+                [] => {
+                    eprintln!(
+                        "error: no host with config id `{id}` in `{}`; hosts: {}",
+                        manifest_path.display(),
+                        names(&candidates)
+                    );
+                    return ExitCode::from(2);
+                }
+                several => {
+                    eprintln!(
+                        "error: several hosts have config id `{id}`: {}; choose one with `--host H`",
+                        names(several)
+                    );
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        (None, None) => match candidates.as_slice() {
+            [one] => one,
+            [] => {
+                eprintln!(
+                    "error: `{}` is no host's config in `{}`; choose a config id with `-i ID` or compile a host with `--host H` (hosts: {})",
+                    path.display(),
+                    manifest_path.display(),
+                    names(&m.hosts.iter().collect::<Vec<_>>())
+                );
+                return ExitCode::from(2);
+            }
+            several => {
+                eprintln!(
+                    "error: `{}` has several hosts: {}; choose one with `--host H` (or `-i ID`)",
+                    path.display(),
+                    names(several)
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let entry = kac_compiler::site::host_entry(&m, &dir, chosen);
+    let opts = kac_compiler::site::host_options(&m, &dir, chosen);
+    print_plan(&entry, &chosen.name, &opts)
+}
+
+/// Compiles `entry` for `host` and prints its plan (diagnostics on stderr).
+fn print_plan(entry: &Path, host: &str, opts: &Options) -> ExitCode {
+    let compiled = kac_compiler::compile_conf(entry, &entry.to_string_lossy(), host, opts);
     let findings: Vec<(Option<String>, Diagnostic)> = compiled
         .parsed
         .diagnostics
@@ -358,39 +540,100 @@ fn lint(
             }
         }
     }
-    let mut failed = false;
-    let mut total = 0;
-    for t in &targets {
-        let ids: Vec<Option<String>> = match &only_id {
-            Some(id) => vec![Some(id.clone())],
-            None if t.config_ids.is_empty() => vec![None],
-            None => t.config_ids.iter().cloned().map(Some).collect(),
-        };
-        for id in ids {
-            let opts = Options {
-                config_id: id.clone(),
-                ..Options::default()
-            };
-            let parsed = kac_compiler::parse_conf(&t.entry, &t.shown, &opts);
-            let mut diags: Vec<Diagnostic> = parsed.diagnostics.clone();
-            diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
-            let findings: Vec<(Option<String>, Diagnostic)> = diags
-                .into_iter()
-                .filter(|d| d.severity != Severity::Advice && enabled(&d.code))
-                .map(|d| (id.clone(), d))
-                .collect();
-            failed |= findings.iter().any(|(_, d)| {
-                d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
-            });
-            total += findings.len();
-            emit(&findings, &parsed.sources, format);
+    // Findings of every configuration and manifest, rendered at once (one JSON document).
+    let mut all = site::Findings::default();
+    let keep = |diags: Vec<Diagnostic>, host: Option<&str>| -> Vec<(Option<String>, Diagnostic)> {
+        diags
+            .into_iter()
+            .filter(|d| d.severity != Severity::Advice && enabled(&d.code))
+            .map(|d| (host.map(str::to_string), d))
+            .collect()
+    };
+    let mut configs = 0;
+    let mut sites_seen = std::collections::BTreeSet::new();
+    let mut hosts = 0;
+    for t in targets {
+        match t {
+            site::Target::Problem(d) => {
+                all.add(kac_schema::SourceMap::default(), keep(vec![*d], None));
+            }
+            site::Target::Config(t) => {
+                configs += 1;
+                let ids: Vec<Option<String>> = match &only_id {
+                    Some(id) => vec![Some(id.clone())],
+                    None if t.config_ids.is_empty() => vec![None],
+                    None => t.config_ids.iter().cloned().map(Some).collect(),
+                };
+                for id in ids {
+                    let opts = Options {
+                        config_id: id.clone(),
+                        ..Options::default()
+                    };
+                    let parsed = kac_compiler::parse_conf(&t.entry, &t.shown, &opts);
+                    let mut diags: Vec<Diagnostic> = parsed.diagnostics;
+                    diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
+                    all.add(parsed.sources, keep(diags, id.as_deref()));
+                }
+            }
+            site::Target::Site(manifest_path) => {
+                let key = std::fs::canonicalize(&manifest_path).unwrap_or(manifest_path.clone());
+                if !sites_seen.insert(key) {
+                    continue;
+                }
+                let mut sources = kac_schema::SourceMap::default();
+                let (manifest, diags) =
+                    kac_compiler::site::load_manifest(&manifest_path, &mut sources);
+                all.add(sources, keep(diags, None));
+                let Some(m) = manifest else {
+                    continue;
+                };
+                let dir = kac_compiler::site::site_dir(&manifest_path);
+                for h in &m.hosts {
+                    if only_id.as_ref().is_some_and(|id| id != h.config_id()) {
+                        continue;
+                    }
+                    hosts += 1;
+                    let entry = kac_compiler::site::host_entry(&m, &dir, h);
+                    let opts = kac_compiler::site::host_options(&m, &dir, h);
+                    let parsed = kac_compiler::parse_conf(&entry, &entry.to_string_lossy(), &opts);
+                    let mut diags: Vec<Diagnostic> = parsed.diagnostics;
+                    diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
+                    if let Some(names) = h.interface_names() {
+                        for d in &mut diags {
+                            if d.code == kac_compiler::codes::MISSING_INTERFACE {
+                                d.notes.push(format!(
+                                    "the interfaces of host `{}` are those `{}` lists: {}",
+                                    h.name,
+                                    manifest_path.display(),
+                                    names.join(", ")
+                                ));
+                            }
+                        }
+                    }
+                    all.add(parsed.sources, keep(diags, Some(&h.name)));
+                }
+            }
         }
     }
+    let failed = all.list.iter().any(|(_, d)| {
+        d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
+    });
+    emit(&all.list, &all.sources, format);
     if format == DiagFormat::Text {
-        eprintln!(
-            "kac lint: {} configuration(s), {total} finding(s)",
-            targets.len()
-        );
+        let total = all.list.len();
+        if sites_seen.is_empty() {
+            eprintln!("kac lint: {configs} configuration(s), {total} finding(s)");
+        } else if configs == 0 {
+            eprintln!(
+                "kac lint: {hosts} host(s) in {} site(s), {total} finding(s)",
+                sites_seen.len()
+            );
+        } else {
+            eprintln!(
+                "kac lint: {hosts} host(s) in {} site(s) and {configs} other configuration(s), {total} finding(s)",
+                sites_seen.len()
+            );
+        }
     }
     if failed {
         ExitCode::from(1)

@@ -3,6 +3,7 @@
 //! * [`conf`]: the keepalived.conf front end (lexical layer, preprocessor, keyword tables).
 //! * [`validate`]: what keepalived checks after parsing.
 //! * [`lower`]: the configuration model of one host to its normalized plan.
+//! * [`site`]: site manifests (`kac.kdl`/`kac.yaml`): the hosts of a repository.
 //!
 //! Architecture invariant: the compiler knows nothing of netlink or of the machine it runs
 //! on; facts about the machine (its interfaces, whether a user exists) are passed in by the
@@ -13,6 +14,7 @@
 pub mod codes;
 pub mod conf;
 pub mod lower;
+pub mod site;
 pub mod suggest;
 pub mod validate;
 

@@ -4,12 +4,14 @@
 //! * [`diagnostic`]: problems found in configuration, rendered only by binaries.
 //! * [`config`]: the configuration model every front end produces, with spans.
 //! * [`plan`]: the normalized, span-free, per-host plan the reconciler consumes.
+//! * [`site`]: the site manifest (`kac.kdl`/`kac.yaml`): the hosts of a repository.
 //!
 //! Architecture invariant: this crate does no IO, no async and no netlink.
 
 pub mod config;
 pub mod diagnostic;
 pub mod plan;
+pub mod site;
 pub mod span;
 
 pub use diagnostic::{Diagnostic, Label, Severity};

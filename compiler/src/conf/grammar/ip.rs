@@ -204,7 +204,7 @@ pub fn check_interface(p: &mut Parser<'_>, line: &Line, i: usize, name: &str) {
         p.report(
             Diagnostic::error(
                 codes::MISSING_INTERFACE,
-                format!("interface `{name}` does not exist on this machine"),
+                format!("interface `{name}` does not exist on this host"),
             )
             .with_primary(line.span(i), "no such interface")
             .with_help("create it first, fix the name, or set `dynamic_interfaces` in global_defs"),
