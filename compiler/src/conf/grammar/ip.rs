@@ -417,6 +417,18 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 p.req(line, i + 1);
                 i += 2;
             }
+            "as" => {
+                let j = if line.w(i + 1) == "to" { i + 2 } else { i + 1 };
+                p.req(line, j);
+                p.warn(
+                    codes::CONFLICT,
+                    "`as` (MPLS) is only valid for MPLS routes",
+                    line.span(i),
+                    "not an MPLS route",
+                )
+                .help = Some("remove `as`; keepalived ignores it for IP routes".into());
+                i = j + 1;
+            }
             "encap" => {
                 if let Some(t) = p.req(line, i + 1)
                     && !matches!(t, "mpls" | "ip" | "ip6" | "ila" | "bpf")

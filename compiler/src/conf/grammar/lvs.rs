@@ -798,7 +798,7 @@ fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKin
     r.checkers.push(c);
 }
 
-static TIMING_CHECK: &[Kw<Checker>] = &[
+pub(crate) static TIMING_CHECK: &[Kw<Checker>] = &[
     leaf!("connect_timeout", |p, c, l| timing(p, &mut c.timing, l)),
     leaf!("retry", |p, c, l| timing(p, &mut c.timing, l)),
     leaf!("delay_before_retry", |p, c, l| timing(p, &mut c.timing, l)),
@@ -812,7 +812,7 @@ static TIMING_CHECK: &[Kw<Checker>] = &[
     )),
 ];
 
-static COMMON_CHECK: &[Kw<Checker>] = &[
+pub(crate) static COMMON_CHECK: &[Kw<Checker>] = &[
     leaf!("connect_ip", |p, c, l| {
         c.connect_ip = p.ip(l, 1);
         p.extra(l, 2);
@@ -843,7 +843,7 @@ static COMMON_CHECK: &[Kw<Checker>] = &[
     },
 ];
 
-static HTTP_CHECK: &[Kw<Checker>] = &[
+pub(crate) static HTTP_CHECK: &[Kw<Checker>] = &[
     Kw {
         name: "",
         act: Act::Include(COMMON_CHECK),
@@ -893,7 +893,7 @@ fn timing_retry(p: &mut Parser<'_>, c: &mut Checker, l: &Line) {
     p.extra(l, 2);
 }
 
-static URL: &[Kw<HttpUrl>] = &[
+pub(crate) static URL: &[Kw<HttpUrl>] = &[
     leaf!("path", |p, u, l| {
         u.path = p.req(l, 1).map(str::to_string);
         p.extra(l, 2);
@@ -967,7 +967,31 @@ fn status_codes(p: &mut Parser<'_>, u: &mut HttpUrl, l: &Line, from: usize) {
     }
 }
 
-static SMTP_CHECK: &[Kw<Checker>] = &[
+pub(crate) static SMTP_CHECK: &[Kw<Checker>] = &[
+    block!("host", |p, _c, l| {
+        p.report(
+            kac_schema::Diagnostic::new(
+                codes::DEPRECATED,
+                kac_schema::Severity::Advice,
+                "`host` blocks in SMTP_CHECK are deprecated",
+            )
+            .with_primary(l.span(0), "deprecated")
+            .with_help("write one SMTP_CHECK per host instead (keepalived only logs this)"),
+        );
+        let mut scratch = Checker {
+            kind: CheckerKind::Smtp { helo_name: None },
+            timing: CheckTiming::default(),
+            connect_ip: None,
+            connect_port: None,
+            bindto: None,
+            bind_port: None,
+            bind_if: None,
+            fwmark: None,
+            log_all_failures: None,
+            span: l.line_span(),
+        };
+        p.block(COMMON_CHECK, &mut scratch);
+    }),
     Kw {
         name: "",
         act: Act::Include(COMMON_CHECK),
@@ -981,7 +1005,7 @@ static SMTP_CHECK: &[Kw<Checker>] = &[
     }),
 ];
 
-static DNS_CHECK: &[Kw<Checker>] = &[
+pub(crate) static DNS_CHECK: &[Kw<Checker>] = &[
     Kw {
         name: "",
         act: Act::Include(COMMON_CHECK),
@@ -1027,7 +1051,7 @@ static DNS_CHECK: &[Kw<Checker>] = &[
     }),
 ];
 
-static MISC_CHECK: &[Kw<Checker>] = &[
+pub(crate) static MISC_CHECK: &[Kw<Checker>] = &[
     leaf!("misc_path", |p, c, l| {
         let s = script(p, l, 1);
         if let CheckerKind::Misc { path, .. } = &mut c.kind {
@@ -1062,7 +1086,7 @@ static MISC_CHECK: &[Kw<Checker>] = &[
     },
 ];
 
-static UDP_CHECK: &[Kw<Checker>] = &[
+pub(crate) static UDP_CHECK: &[Kw<Checker>] = &[
     Kw {
         name: "",
         act: Act::Include(COMMON_CHECK),
@@ -1103,7 +1127,7 @@ static UDP_CHECK: &[Kw<Checker>] = &[
     }),
 ];
 
-static FILE_CHECK: &[Kw<Checker>] = &[
+pub(crate) static FILE_CHECK: &[Kw<Checker>] = &[
     leaf!("track_file", |p, c, l| {
         if let Some(n) = p.req(l, 1) {
             let n = n.to_string();
@@ -1131,7 +1155,7 @@ static FILE_CHECK: &[Kw<Checker>] = &[
     }),
 ];
 
-static BFD_CHECK: &[Kw<Checker>] = &[
+pub(crate) static BFD_CHECK: &[Kw<Checker>] = &[
     leaf!("name", |p, c, l| {
         if let Some(n) = p.req(l, 1) {
             let n = n.to_string();
@@ -1159,7 +1183,7 @@ pub fn ssl(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     cfg.ssl = Some(s);
 }
 
-static SSL: &[Kw<SslSettings>] = &[
+pub(crate) static SSL: &[Kw<SslSettings>] = &[
     leaf!("password", |p, s, l| {
         s.password = p.req(l, 1).map(str::to_string);
         p.extra(l, 2);
@@ -1219,7 +1243,7 @@ pub fn bfd_instance(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     cfg.bfd_instances.push(b);
 }
 
-static BFD: &[Kw<BfdInstance>] = &[
+pub(crate) static BFD: &[Kw<BfdInstance>] = &[
     leaf!("source_ip", |p, b, l| {
         b.source_ip = p.ip(l, 1);
         p.extra(l, 2);

@@ -5,3 +5,6 @@ pub mod global;
 pub mod ip;
 pub mod lvs;
 pub mod vrrp;
+
+#[cfg(test)]
+mod coverage;

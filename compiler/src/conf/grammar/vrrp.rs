@@ -250,6 +250,39 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
     generic!("unicast_fault_no_peer"),
     generic!("check_unicast_src"),
     generic!("old_unicast_checksum", Arg::OptChoice(&["never"])),
+    leaf!("vrf", |p, i, l| {
+        if let Some(v) = p.req(l, 1) {
+            let v = v.to_string();
+            if i.interface.is_some() {
+                p.warn(
+                    codes::CONFLICT,
+                    format!("({}) cannot set both `vrf` and `interface`", i.name.value),
+                    l.span(0),
+                    "`interface` is set",
+                )
+                .help = Some(
+                    "`vrf` is for unicast instances without `interface`; keepalived ignores it"
+                        .into(),
+                );
+            } else if p.vrfs.as_ref().is_some_and(|list| !list.contains(&v)) {
+                p.warn(
+                    codes::MISSING_INTERFACE,
+                    format!("({}) `{v}` is not a VRF device", i.name.value),
+                    l.span(1),
+                    "not a VRF",
+                )
+                .help = Some(
+                    "create the VRF (`ip link add NAME type vrf table N`) or fix the name".into(),
+                );
+            }
+            i.other.push(kac_schema::config::Setting {
+                keyword: "vrf".into(),
+                args: vec![v],
+                span: l.line_span(),
+            });
+        }
+        p.extra(l, 2);
+    }),
     leaf!("mcast_src_ip", |p, i, l| {
         i.mcast_src_ip = p.ip(l, 1);
         p.extra(l, 2);
