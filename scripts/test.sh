@@ -19,8 +19,8 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build --bin kac
 cargo test --workspace
-# Benchmark smoke run (the full sizes are run by hand: benches/check_vs_keepalived.sh).
+# Benchmark smoke run (the full sizes are run by hand: benches/check_vs_keepalived.py).
 if command -v keepalived >/dev/null && [ -e /sys/class/net/eth0 ]; then
   cargo build --release --bin kac
-  benches/check_vs_keepalived.sh 200
+  python3 benches/check_vs_keepalived.py --runs 3 200
 fi

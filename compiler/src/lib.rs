@@ -95,13 +95,12 @@ pub fn parse_conf_with(
     // The preprocessor runs on its own thread and hands lines over in batches, so reading
     // and parsing overlap on large configurations.
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(4);
-        let (back_tx, back_rx) = std::sync::mpsc::sync_channel(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let producer = scope.spawn(move || {
             let pp = Preprocessor::new(opener, path, shown, pp_opts);
-            conf::feed::feed_lines(pp, tx, back_rx)
+            conf::feed::feed_lines(pp, tx)
         });
-        let lines = conf::feed::LineFeed::piped(rx, back_tx);
+        let lines = conf::feed::LineFeed::new(rx);
         let mut p = Parser::new(lines);
         p.interfaces = opts.interfaces.clone();
         p.default_script_user_exists = opts.default_script_user_exists;

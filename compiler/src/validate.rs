@@ -105,11 +105,16 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
     let mut seen: HashSet<(IpAddr, Option<u16>)> = HashSet::new();
     let mut kept = Vec::with_capacity(vs.real_servers.len());
     for mut rs in std::mem::take(&mut vs.real_servers) {
-        let method = rs
+        // A `&'static str` (the method is one of three) so `rs` stays free to change.
+        let method: &'static str = match rs
             .lb_kind
             .as_ref()
             .map_or(vs_method.as_str(), |k| k.method.as_str())
-            .to_string();
+        {
+            "DR" => "DR",
+            "TUN" => "TUN",
+            _ => "NAT",
+        };
         if let Some(v4) = vs_family
             && rs.addr.is_ipv4() != v4
             && method != "TUN"

@@ -240,18 +240,22 @@ impl Parser<'_> {
             );
             return None;
         }
-        let secs: u64 = if int_part.is_empty() {
-            0
-        } else {
-            int_part.parse().ok()?
+        // Digits only from here on: fold them without allocating; overflow is out of range.
+        let secs = int_part.bytes().try_fold(0u64, |acc, b| {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        });
+        let frac_us = frac
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(6)
+            .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+        let Some(micros) = secs
+            .and_then(|s| s.checked_mul(1_000_000))
+            .and_then(|s| s.checked_add(frac_us))
+        else {
+            self.out_of_range(line, i, fmt_secs(lo), fmt_secs(hi));
+            return None;
         };
-        let mut f = frac.to_string();
-        while f.len() < 6 {
-            f.push('0');
-        }
-        let micros = secs
-            .checked_mul(1_000_000)?
-            .checked_add(f.parse::<u64>().unwrap_or(0))?;
         if micros < lo || micros > hi {
             self.out_of_range(line, i, fmt_secs(lo), fmt_secs(hi));
             return None;

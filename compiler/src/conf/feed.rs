@@ -1,123 +1,128 @@
 //! Handing logical lines from the preprocessor thread to the parser thread.
 //!
-//! The preprocessor appends each line's text to one contiguous buffer per batch; the parser
-//! copies each line out into a reused string. No per-line allocation crosses threads, and
-//! both buffers are recycled through a return channel.
+//! The preprocessor appends each line's text to one contiguous buffer per batch, with its
+//! words already split; the batch is shared (`Arc`) with the parser, whose [`Line`]s are
+//! views into it. Nothing is copied or allocated per line on the parser's side.
+//!
+//! [`Line`]: super::parser::Line
 
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use kac_schema::config::SourceNote;
 use kac_schema::{Diagnostic, Span};
 
-use super::preproc::{LogicalLine, Preprocessor};
+use super::parser::Line;
+use super::preproc::Preprocessor;
 use super::words::{SplitProblem, Word, split_words};
 
 /// Lines per batch between the preprocessor and the parser.
-pub const BATCH: usize = 1024;
+pub const BATCH: usize = 2048;
 
-/// One line of a [`Batch`]: its bytes in the batch text, its words in the batch word list,
-/// location, exactness, and where an unmatched quote starts.
-struct Entry {
-    start: u32,
-    end: u32,
-    words_start: u32,
-    words_end: u32,
-    loc: Span,
-    exact: bool,
-    unmatched_quote: Option<u32>,
+/// One line of a [`Batch`].
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Byte range of the text in the batch text.
+    pub start: u32,
+    /// End of that range.
+    pub end: u32,
+    /// Range of the line's words in the batch words (positions relative to the line).
+    pub words_start: u32,
+    /// End of that range.
+    pub words_end: u32,
+    /// Where the line is.
+    pub loc: Span,
+    /// Whether the text maps byte for byte onto the file at `loc`.
+    pub exact: bool,
+    /// Where an unmatched `"` starts.
+    pub unmatched_quote: Option<u32>,
 }
 
-/// Lines in one contiguous text buffer, already split into words (the split runs on the
-/// preprocessor's thread too, which balances the two threads).
-#[derive(Default)]
+/// Lines in one contiguous text buffer, already split into words.
+#[derive(Debug, Default)]
 pub struct Batch {
-    text: String,
-    words: Vec<Word>,
-    lines: Vec<Entry>,
+    /// All the lines' text (UTF-8 checked once per batch, see [`Batch::seal`]).
+    pub text: Vec<u8>,
+    /// The text as a string, once sealed.
+    pub sealed: String,
+    /// All the lines' words.
+    pub words: Vec<Word>,
+    /// The lines.
+    pub lines: Vec<Entry>,
 }
 
-/// The parser's supply of logical lines.
-pub enum LineFeed {
-    /// Batches from a preprocessor running on another thread ([`feed_lines`]).
-    Piped {
-        /// Batches of lines.
-        rx: Receiver<Batch>,
-        /// Used batches, sent back for reuse.
-        back: SyncSender<Batch>,
-        /// The batch being read and the next line in it.
-        cur: Batch,
-        /// Index of the next line of `cur`.
-        next: usize,
-        /// Reused line strings.
-        spare: Vec<String>,
-    },
-    /// Lines from a list (tests).
-    List(std::vec::IntoIter<LogicalLine>),
+impl Batch {
+    /// Appends a line; `words` are its words (relative to `text`).
+    pub fn push(
+        &mut self,
+        text: &[u8],
+        words: &[Word],
+        loc: Span,
+        exact: bool,
+        unmatched_quote: Option<u32>,
+    ) {
+        let start = self.text.len() as u32;
+        self.text.extend_from_slice(text);
+        let words_start = self.words.len() as u32;
+        self.words.extend_from_slice(words);
+        self.lines.push(Entry {
+            start,
+            end: self.text.len() as u32,
+            words_start,
+            words_end: self.words.len() as u32,
+            loc,
+            exact,
+            unmatched_quote,
+        });
+    }
+
+    /// Checks the text once (every piece pushed was UTF-8 already) and makes it a string.
+    fn seal(mut self) -> Self {
+        let bytes = std::mem::take(&mut self.text);
+        self.sealed = String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        self
+    }
+
+    fn with_capacity() -> Self {
+        Batch {
+            sealed: String::new(),
+            text: Vec::with_capacity(BATCH * 24),
+            words: Vec::with_capacity(BATCH * 3),
+            lines: Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+/// The parser's supply of logical lines, batches from the preprocessor thread.
+pub struct LineFeed {
+    rx: Receiver<Arc<Batch>>,
+    cur: Option<Arc<Batch>>,
+    next: u32,
 }
 
 impl LineFeed {
-    /// A feed reading batches from `rx` and returning them on `back`.
-    pub fn piped(rx: Receiver<Batch>, back: SyncSender<Batch>) -> Self {
-        LineFeed::Piped {
+    /// A feed reading batches from `rx`.
+    pub fn new(rx: Receiver<Arc<Batch>>) -> Self {
+        LineFeed {
             rx,
-            back,
-            cur: Batch::default(),
+            cur: None,
             next: 0,
-            spare: Vec::new(),
         }
     }
 
-    /// The next logical line, its words put into `words`, and the start of an unmatched
-    /// quote if the line has one.
-    pub fn next_line(&mut self, words: &mut Vec<Word>) -> Option<(LogicalLine, Option<u32>)> {
-        match self {
-            LineFeed::Piped {
-                rx,
-                back,
-                cur,
-                next,
-                spare,
-            } => {
-                while *next >= cur.lines.len() {
-                    let fresh = rx.recv().ok()?;
-                    let mut used = std::mem::replace(cur, fresh);
-                    used.text.clear();
-                    used.words.clear();
-                    used.lines.clear();
-                    let _ = back.try_send(used);
-                    *next = 0;
-                }
-                let e = &cur.lines[*next];
-                *next += 1;
-                let mut text = spare.pop().unwrap_or_default();
-                text.clear();
-                text.push_str(&cur.text[e.start as usize..e.end as usize]);
-                words.clear();
-                words.extend_from_slice(&cur.words[e.words_start as usize..e.words_end as usize]);
-                Some((
-                    LogicalLine {
-                        text,
-                        loc: e.loc,
-                        exact: e.exact,
-                    },
-                    e.unmatched_quote,
-                ))
+    /// The next logical line.
+    pub fn next_line(&mut self) -> Option<Line> {
+        loop {
+            if let Some(cur) = &self.cur
+                && (self.next as usize) < cur.lines.len()
+            {
+                let line = Line::new(Arc::clone(cur), self.next);
+                self.next += 1;
+                return Some(line);
             }
-            LineFeed::List(it) => {
-                let l = it.next()?;
-                let problem = split_words(&l.text, words);
-                let at = problem.map(|SplitProblem::UnmatchedQuote { at }| at);
-                Some((l, at))
-            }
-        }
-    }
-
-    /// Hands a used line string back for reuse.
-    pub fn give_back(&mut self, text: String) {
-        if let LineFeed::Piped { spare, .. } = self
-            && spare.len() < 64
-        {
-            spare.push(text);
+            self.cur = Some(self.rx.recv().ok()?);
+            self.next = 0;
         }
     }
 }
@@ -136,39 +141,27 @@ pub struct PreprocOutcome {
     pub last_loc: Span,
 }
 
-/// Runs `pp` to the end, sending its lines in batches and reusing the batches sent back.
-pub fn feed_lines(
-    mut pp: Preprocessor<'_>,
-    tx: SyncSender<Batch>,
-    back: Receiver<Batch>,
-) -> PreprocOutcome {
-    let mut batch = Batch::default();
+/// Runs `pp` to the end, sending its lines in batches.
+pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Arc<Batch>>) -> PreprocOutcome {
+    let mut batch = Batch::with_capacity();
     let mut words = Vec::new();
-    while let Some(l) = pp.next_line() {
-        let start = batch.text.len() as u32;
-        batch.text.push_str(&l.text);
-        let problem = split_words(&l.text, &mut words);
-        let words_start = batch.words.len() as u32;
-        batch.words.extend_from_slice(&words);
-        batch.lines.push(Entry {
-            start,
-            end: batch.text.len() as u32,
-            words_start,
-            words_end: batch.words.len() as u32,
-            loc: l.loc,
-            exact: l.exact,
-            unmatched_quote: problem.map(|SplitProblem::UnmatchedQuote { at }| at),
-        });
-        pp.give_back(l.text);
+    loop {
+        if !pp.fast_line(&mut batch) {
+            let Some(l) = pp.next_line() else { break };
+            let problem = split_words(&l.text, &mut words);
+            let at = problem.map(|SplitProblem::UnmatchedQuote { at }| at);
+            batch.push(l.text.as_bytes(), &words, l.loc, l.exact, at);
+            pp.give_back(l.text);
+        }
         if batch.lines.len() >= BATCH {
-            let next = back.try_recv().unwrap_or_default();
-            if tx.send(std::mem::replace(&mut batch, next)).is_err() {
+            let full = std::mem::replace(&mut batch, Batch::with_capacity());
+            if tx.send(Arc::new(full.seal())).is_err() {
                 break;
             }
         }
     }
     if !batch.lines.is_empty() {
-        let _ = tx.send(batch);
+        let _ = tx.send(Arc::new(batch.seal()));
     }
     drop(tx);
     pp.finish()

@@ -9,35 +9,106 @@ use kac_schema::config::{Config, Setting, SourceNote};
 use kac_schema::{Diagnostic, Severity, Span};
 
 use super::args::Arg;
-use super::preproc::LogicalLine;
+use super::feed::{Batch, Entry};
 use super::words::Word;
 use crate::codes;
 
-/// A logical line split into words.
-#[derive(Debug, Clone)]
+/// A logical line split into words: a view into a shared batch of lines (no copy).
+#[derive(Clone)]
 pub struct Line {
-    /// The preprocessed line.
-    pub ll: LogicalLine,
-    /// Its words.
-    pub words: Vec<Word>,
+    data: std::sync::Arc<Batch>,
+    entry: u32,
+    /// First and end word index in the batch (a value block may drop a brace word).
+    ws: u32,
+    we: u32,
+}
+
+impl std::fmt::Debug for Line {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Line")
+            .field("text", &self.text())
+            .field("loc", &self.loc())
+            .finish()
+    }
 }
 
 impl Line {
+    /// The line at `entry` of `data`.
+    pub fn new(data: std::sync::Arc<Batch>, entry: u32) -> Self {
+        let e = &data.lines[entry as usize];
+        let (ws, we) = (e.words_start, e.words_end);
+        Line {
+            data,
+            entry,
+            ws,
+            we,
+        }
+    }
+
+    fn e(&self) -> &Entry {
+        &self.data.lines[self.entry as usize]
+    }
+
+    /// The text of the line.
+    pub fn text(&self) -> &str {
+        let e = self.e();
+        &self.data.sealed[e.start as usize..e.end as usize]
+    }
+
+    /// Where the line (or the line that produced it) is.
+    pub fn loc(&self) -> Span {
+        self.e().loc
+    }
+
+    /// Where an unmatched `"` starts, if the line has one.
+    pub fn unmatched_quote(&self) -> Option<u32> {
+        self.e().unmatched_quote
+    }
+
+    fn words(&self) -> &[Word] {
+        &self.data.words[self.ws as usize..self.we as usize]
+    }
+
+    /// Drops the first word (a value block's leading `{`).
+    pub fn drop_first_word(&mut self) {
+        self.ws = (self.ws + 1).min(self.we);
+    }
+
+    /// Drops the last word (a value block's trailing `}`).
+    pub fn drop_last_word(&mut self) {
+        self.we = self.we.saturating_sub(1).max(self.ws);
+    }
+
+    /// The span of bytes `start..end` of the text (the whole line when not exact).
+    pub fn span_of(&self, start: u32, end: u32) -> Span {
+        let e = self.e();
+        if e.exact {
+            Span::new(
+                e.loc.file,
+                e.loc.line,
+                e.loc.offset + start,
+                end.saturating_sub(start),
+            )
+        } else {
+            e.loc
+        }
+    }
+
     /// Number of words.
     pub fn len(&self) -> usize {
-        self.words.len()
+        (self.we - self.ws) as usize
     }
 
     /// Whether the line has no word.
     pub fn is_empty(&self) -> bool {
-        self.words.is_empty()
+        self.we == self.ws
     }
 
     /// Word `i`, if present.
     pub fn word(&self, i: usize) -> Option<&str> {
-        self.words
+        self.words()
             .get(i)
-            .map(|w| &self.ll.text[w.start as usize..w.end as usize])
+            .map(|w| &self.text()[w.start as usize..w.end as usize])
     }
 
     /// Word `i`, or `""`.
@@ -52,27 +123,27 @@ impl Line {
 
     /// Span of word `i` (the line's end when missing).
     pub fn span(&self, i: usize) -> Span {
-        match self.words.get(i) {
-            Some(w) => self.ll.span(w.start, w.end),
+        match self.words().get(i) {
+            Some(w) => self.span_of(w.start, w.end),
             None => {
-                let end = self.ll.text.len() as u32;
-                self.ll.span(end, end)
+                let end = self.text().len() as u32;
+                self.span_of(end, end)
             }
         }
     }
 
     /// Span of words `from..` (to the end of the line).
     pub fn span_from(&self, from: usize) -> Span {
-        let end = self.ll.text.len() as u32;
-        match self.words.get(from) {
-            Some(w) => self.ll.span(w.start, end),
-            None => self.ll.span(end, end),
+        let end = self.text().len() as u32;
+        match self.words().get(from) {
+            Some(w) => self.span_of(w.start, end),
+            None => self.span_of(end, end),
         }
     }
 
     /// Span of the whole line.
     pub fn line_span(&self) -> Span {
-        self.ll.span(0, self.ll.text.len() as u32)
+        self.span_of(0, self.text().len() as u32)
     }
 
     /// Words `from..` as owned strings.
@@ -82,10 +153,10 @@ impl Line {
 
     /// The raw text after word `from` starts (for script keywords).
     pub fn raw_from(&self, from: usize) -> &str {
-        match self.words.get(from) {
+        match self.words().get(from) {
             Some(w) => {
                 let start = if w.quoted { w.start - 1 } else { w.start };
-                &self.ll.text[start as usize..]
+                &self.text()[start as usize..]
             }
             None => "",
         }
@@ -200,7 +271,6 @@ pub struct Parser<'a> {
     pub names: Names,
     skip: i32,
     depth: usize,
-    words_buf: Vec<Word>,
 }
 
 impl<'a> Parser<'a> {
@@ -222,7 +292,6 @@ impl<'a> Parser<'a> {
             script_exists: None,
             skip: 0,
             depth: 0,
-            words_buf: Vec::new(),
         }
     }
 
@@ -262,28 +331,25 @@ impl<'a> Parser<'a> {
     /// The next non-empty line, split into words.
     pub fn next_line(&mut self) -> Option<Line> {
         loop {
-            let mut words = std::mem::take(&mut self.words_buf);
-            let (ll, unmatched) = self.lines.next_line(&mut words)?;
-            if let Some(at) = unmatched {
-                let end = ll.text.len() as u32;
+            let line = self.lines.next_line()?;
+            if let Some(at) = line.unmatched_quote() {
+                let end = line.text().len() as u32;
                 self.diags.push(
                     Diagnostic::error(codes::UNTERMINATED_QUOTE, "unmatched quote")
-                        .with_primary(ll.span(at, end), "this `\"` is never closed")
+                        .with_primary(line.span_of(at, end), "this `\"` is never closed")
                         .with_help("close the quote; quoted strings cannot span lines"),
                 );
             }
-            if words.is_empty() {
-                self.words_buf = words;
+            if line.is_empty() {
                 continue;
             }
-            return Some(Line { ll, words });
+            return Some(line);
         }
     }
 
-    /// Gives a line's word buffer back for reuse.
+    /// Done with a line (kept as a hook; lines are views and need no recycling).
     pub fn recycle(&mut self, line: Line) {
-        self.words_buf = line.words;
-        self.lines.give_back(line.ll.text);
+        drop(line);
     }
 
     /// Asks the driver to skip the block that follows the current keyword line.
@@ -443,7 +509,7 @@ impl<'a> Parser<'a> {
                         self.recycle(line);
                         continue;
                     }
-                    line.words.remove(0);
+                    line.drop_first_word();
                 } else {
                     self.report(
                         Diagnostic::new(
@@ -456,18 +522,13 @@ impl<'a> Parser<'a> {
                 }
             }
             let mut had_eob = false;
-            if line
-                .words
-                .last()
-                .map(|w| &line.ll.text[w.start as usize..w.end as usize])
-                == Some("}")
-            {
+            if !line.is_empty() && line.w(line.len() - 1) == "}" {
                 if line.len() == 1 {
                     self.recycle(line);
                     return;
                 }
                 had_eob = true;
-                line.words.pop();
+                line.drop_last_word();
             }
             if !line.is_empty() {
                 f(self, target, &line);

@@ -15,7 +15,7 @@ use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
 use super::decomment::{Decommented, decomment, decomment_into};
 use super::include;
-use super::words::{is_space, split_words};
+use super::words::{Word, is_space, split_words};
 use crate::codes;
 
 /// keepalived's line buffer holds 1023 bytes plus the terminating NUL.
@@ -353,6 +353,139 @@ impl<'a> Preprocessor<'a> {
             self.phys = bytes_to_string(buf);
             return Some(Span::new(file, line_no, start as u32, len));
         }
+    }
+
+    /// The fast lane for plain lines (most of any large configuration): a line with no
+    /// comment, quote, escape, definition, condition, sequence or include, at most one
+    /// trailing `{` or a lone `}`, read straight from the reader's buffer into `batch` with
+    /// its words, in one pass. Returns false (consuming nothing) when the line needs the
+    /// general path ([`Preprocessor::next_line`]); both give the same lines.
+    pub fn fast_line(&mut self, batch: &mut super::feed::Batch) -> bool {
+        if self.residue.is_some()
+            || !self.seqs.is_empty()
+            || self.multiline.is_some()
+            || self.collecting_def.is_some()
+        {
+            return false;
+        }
+        let depth = self.block_depth;
+        let Some(frame) = self.stack.last_mut() else {
+            return false;
+        };
+        if !frame.pending.is_empty() {
+            return false;
+        }
+        let Ok(buf) = frame.reader.fill_buf() else {
+            return false;
+        };
+        // The line must end within the buffer and within keepalived's 1023 bytes.
+        let buf = &buf[..buf.len().min(MAX_LINE)];
+        // One pass: word boundaries, and whether anything needs the general path.
+        let mut words = [Word {
+            start: 0,
+            end: 0,
+            quoted: false,
+        }; 8];
+        let mut n = 0usize;
+        let mut in_word = false;
+        let mut brace: Option<usize> = None;
+        let mut nl = None;
+        for (i, &c) in buf.iter().enumerate() {
+            match c {
+                b'\n' => {
+                    if in_word {
+                        words[n - 1].end = i as u32;
+                    }
+                    nl = Some(i);
+                    break;
+                }
+                b' ' | b'\t' => {
+                    if in_word {
+                        words[n - 1].end = i as u32;
+                        in_word = false;
+                    }
+                }
+                b'{' | b'}' => {
+                    if brace.is_some() || in_word {
+                        return false;
+                    }
+                    brace = Some(i);
+                }
+                b'"'
+                | b'\\'
+                | b'#'
+                | b'!'
+                | b'$'
+                | b'@'
+                | b'~'
+                | b'\r'
+                | 0x0b
+                | 0x0c
+                | 0x80..=0xff => {
+                    return false;
+                }
+                _ => {
+                    if brace.is_some() {
+                        return false;
+                    }
+                    if !in_word {
+                        if n == words.len() {
+                            return false;
+                        }
+                        words[n] = Word {
+                            start: i as u32,
+                            end: i as u32,
+                            quoted: false,
+                        };
+                        n += 1;
+                        in_word = true;
+                    }
+                }
+            }
+        }
+        let Some(nl) = nl else { return false };
+        let raw = &buf[..nl];
+        if n > 0 && raw[words[0].start as usize..words[0].end as usize].starts_with(b"include") {
+            return false;
+        }
+        let closing = brace.is_some_and(|b| raw[b] == b'}');
+        if closing && (n > 0 || depth < 1) {
+            return false;
+        }
+        // Only ASCII here (non-ASCII took the general path): no UTF-8 check needed per line.
+        let text = raw;
+        let (file, line_no, offset) = (frame.file, frame.line_no + 1, frame.offset as u32);
+        if n > 0 {
+            let (start, end) = (words[0].start, words[n - 1].end);
+            for w in &mut words[..n] {
+                w.start -= start;
+                w.end -= start;
+            }
+            let loc = Span::new(file, line_no, offset + start, end - start);
+            batch.push(
+                &text[start as usize..end as usize],
+                &words[..n],
+                loc,
+                true,
+                None,
+            );
+            self.last_loc = loc;
+        }
+        if let Some(b) = brace {
+            let loc = Span::new(file, line_no, offset + b as u32, 1);
+            let w = [Word {
+                start: 0,
+                end: 1,
+                quoted: false,
+            }];
+            batch.push(&text[b..=b], &w, loc, true, None);
+            self.last_loc = loc;
+            self.block_depth += if closing { -1 } else { 1 };
+        }
+        frame.reader.consume(nl + 1);
+        frame.offset += nl as u64 + 1;
+        frame.line_no += 1;
+        true
     }
 
     /// The common case without copying: a whole line of at most 1023 bytes sits in the

@@ -328,7 +328,7 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
         smtp_alert: None,
         sorry_server: None,
         sorry_server_inhibit: false,
-        real_servers: Vec::new(),
+        real_servers: Vec::with_capacity(16),
         other: Vec::new(),
     };
     p.block(VIRTUAL_SERVER, &mut vs);
@@ -417,6 +417,8 @@ fn lb_kind(p: &mut Parser<'_>, line: &Line) -> Option<LbKind> {
 
 /// Keywords of `virtual_server`.
 pub static VIRTUAL_SERVER: &[Kw<VirtualServer>] = &[
+    // Most frequent first: lookups scan the table in order.
+    block!("real_server", real_server),
     leaf!("protocol", |p, v, l| {
         if let Some(w) = p.req(l, 1) {
             let proto = match w.to_ascii_uppercase().as_str() {
@@ -561,7 +563,6 @@ pub static VIRTUAL_SERVER: &[Kw<VirtualServer>] = &[
         p.extra(l, 1);
     }),
     generic!("sorry_server_lvs_method", Arg::Rest),
-    block!("real_server", real_server),
 ];
 
 fn sched(p: &mut Parser<'_>, v: &mut VirtualServer, l: &Line) {
@@ -626,7 +627,7 @@ pub fn real_server(p: &mut Parser<'_>, v: &mut VirtualServer, line: &Line) {
         notify_up: None,
         notify_down: None,
         timing: CheckTiming::default(),
-        checkers: Vec::new(),
+        checkers: Vec::with_capacity(1),
         other: Vec::new(),
         span: line.line_span(),
     };
@@ -649,35 +650,7 @@ fn timing(p: &mut Parser<'_>, t: &mut CheckTiming, l: &Line) {
 
 /// Keywords of `real_server`.
 pub static REAL_SERVER: &[Kw<RealServer>] = &[
-    leaf!("weight", |p, r, l| {
-        r.weight = p.uint(l, 1, 0, i32::MAX as u64).map(|x| x as u32);
-        p.extra(l, 2);
-    }),
-    leaf!("lvs_method", |p, r, l| r.lb_kind = lb_kind(p, l)),
-    leaf!("uthreshold", |p, r, l| {
-        r.uthreshold = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32);
-        p.extra(l, 2);
-    }),
-    leaf!("lthreshold", |p, r, l| {
-        r.lthreshold = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32);
-        p.extra(l, 2);
-    }),
-    leaf!("inhibit_on_failure", |p, r, l| bool_kw(
-        p,
-        &mut r.inhibit_on_failure,
-        l
-    )),
-    leaf!("notify_up", |p, r, l| r.notify_up = script(p, l, 1)),
-    leaf!("notify_down", |p, r, l| r.notify_down = script(p, l, 1)),
-    leaf!("alpha", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("retry", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("delay_before_retry", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("warmup", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("connect_timeout", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("delay_loop", |p, r, l| timing(p, &mut r.timing, l)),
-    generic!("smtp_alert", Arg::Bool),
-    generic!("virtualhost", Arg::Word),
-    generic!("snmp_name", Arg::Word),
+    // Most frequent first: lookups scan the table in order.
     block!("TCP_CHECK", |p, r, l| checker(p, r, l, CheckerKind::Tcp)),
     block!("HTTP_GET", |p, r, l| checker(p, r, l, http(false))),
     block!("SSL_GET", |p, r, l| checker(p, r, l, http(true))),
@@ -734,6 +707,35 @@ pub static REAL_SERVER: &[Kw<RealServer>] = &[
         l,
         CheckerKind::Bfd { name: None }
     )),
+    leaf!("weight", |p, r, l| {
+        r.weight = p.uint(l, 1, 0, i32::MAX as u64).map(|x| x as u32);
+        p.extra(l, 2);
+    }),
+    leaf!("lvs_method", |p, r, l| r.lb_kind = lb_kind(p, l)),
+    leaf!("uthreshold", |p, r, l| {
+        r.uthreshold = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32);
+        p.extra(l, 2);
+    }),
+    leaf!("lthreshold", |p, r, l| {
+        r.lthreshold = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32);
+        p.extra(l, 2);
+    }),
+    leaf!("inhibit_on_failure", |p, r, l| bool_kw(
+        p,
+        &mut r.inhibit_on_failure,
+        l
+    )),
+    leaf!("notify_up", |p, r, l| r.notify_up = script(p, l, 1)),
+    leaf!("notify_down", |p, r, l| r.notify_down = script(p, l, 1)),
+    leaf!("alpha", |p, r, l| timing(p, &mut r.timing, l)),
+    leaf!("retry", |p, r, l| timing(p, &mut r.timing, l)),
+    leaf!("delay_before_retry", |p, r, l| timing(p, &mut r.timing, l)),
+    leaf!("warmup", |p, r, l| timing(p, &mut r.timing, l)),
+    leaf!("connect_timeout", |p, r, l| timing(p, &mut r.timing, l)),
+    leaf!("delay_loop", |p, r, l| timing(p, &mut r.timing, l)),
+    generic!("smtp_alert", Arg::Bool),
+    generic!("virtualhost", Arg::Word),
+    generic!("snmp_name", Arg::Word),
 ];
 
 fn http(tls: bool) -> CheckerKind {
@@ -813,6 +815,10 @@ pub(crate) static TIMING_CHECK: &[Kw<Checker>] = &[
 ];
 
 pub(crate) static COMMON_CHECK: &[Kw<Checker>] = &[
+    Kw {
+        name: "",
+        act: Act::Include(TIMING_CHECK),
+    },
     leaf!("connect_ip", |p, c, l| {
         c.connect_ip = p.ip(l, 1);
         p.extra(l, 2);
@@ -837,10 +843,6 @@ pub(crate) static COMMON_CHECK: &[Kw<Checker>] = &[
         c.fwmark = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32);
         p.extra(l, 2);
     }),
-    Kw {
-        name: "",
-        act: Act::Include(TIMING_CHECK),
-    },
 ];
 
 pub(crate) static HTTP_CHECK: &[Kw<Checker>] = &[
