@@ -13,7 +13,8 @@ use crate::conf::parser::Parser;
 /// Checks of one virtual server, as keepalived's `validate_check_config()` does them.
 pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
     let at = vs.address.span;
-    let name = describe_vs(vs);
+    // Formatted only when a message needs it.
+    let name = VsLabel(vs.address.value.clone(), effective_protocol(vs));
     if vs.scheduler.is_none() {
         p.report(
             Diagnostic::warning(
@@ -103,8 +104,8 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
     // Real servers are few per service: a linear scan beats hashing until they are many.
     let many = vs.real_servers.len() > 32;
     let mut seen: HashSet<(IpAddr, Option<u16>)> = HashSet::new();
-    let mut kept = Vec::with_capacity(vs.real_servers.len());
-    for mut rs in std::mem::take(&mut vs.real_servers) {
+    let mut kept: Vec<(IpAddr, Option<u16>)> = Vec::with_capacity(vs.real_servers.len());
+    vs.real_servers.retain_mut(|rs| {
         // A `&'static str` (the method is one of three) so `rs` stays free to change.
         let method: &'static str = match rs
             .lb_kind
@@ -132,7 +133,7 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
                     "only TUN can forward between families; keepalived drops this real server",
                 ),
             );
-            continue;
+            return false;
         }
         if is_fwmark {
             if rs.port.is_some_and(|p| p != 0) {
@@ -160,8 +161,7 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
         let duplicate = if many {
             !seen.insert((rs.addr, rs.port))
         } else {
-            kept.iter()
-                .any(|k: &kac_schema::config::RealServer| k.addr == rs.addr && k.port == rs.port)
+            kept.contains(&(rs.addr, rs.port))
         };
         if duplicate {
             p.report(
@@ -175,11 +175,11 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
                 .with_primary(rs.span, "second definition")
                 .with_help("remove one; keepalived removes the second"),
             );
-            continue;
+            return false;
         }
-        kept.push(rs);
-    }
-    vs.real_servers = kept;
+        kept.push((rs.addr, rs.port));
+        true
+    });
     if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
         p.report(
             Diagnostic::warning(
@@ -230,14 +230,23 @@ fn fmt_rs(a: &IpAddr, port: Option<u16>) -> String {
     }
 }
 
+/// A virtual server's name for messages, formatted only when displayed.
+struct VsLabel(VsAddress, Protocol);
+
+impl std::fmt::Display for VsLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let proto = self.1.as_str();
+        match &self.0 {
+            VsAddress::Addr { addr, port } => write!(f, "{}/{proto}", fmt_rs(addr, Some(*port))),
+            VsAddress::Fwmark(m) => write!(f, "fwmark {m}"),
+            VsAddress::Group(g) => write!(f, "group {g}"),
+        }
+    }
+}
+
 /// A readable name of a virtual server for messages.
 pub fn describe_vs(vs: &VirtualServer) -> String {
-    let proto = vs.protocol.as_ref().map_or("UDP", |p| p.value.as_str());
-    match &vs.address.value {
-        VsAddress::Addr { addr, port } => format!("{}/{proto}", fmt_rs(addr, Some(*port))),
-        VsAddress::Fwmark(m) => format!("fwmark {m}"),
-        VsAddress::Group(g) => format!("group {g}"),
-    }
+    VsLabel(vs.address.value.clone(), effective_protocol(vs)).to_string()
 }
 
 /// Whole-configuration checks (VRRP completion, VRID conflicts, sync groups, scripts).

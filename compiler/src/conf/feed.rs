@@ -26,7 +26,7 @@ pub struct Entry {
     pub start: u32,
     /// End of that range.
     pub end: u32,
-    /// Range of the line's words in the batch words (positions relative to the line).
+    /// Range of the line's words in the batch words (positions in the batch text).
     pub words_start: u32,
     /// End of that range.
     pub words_end: u32,
@@ -64,7 +64,12 @@ impl Batch {
         let start = self.text.len() as u32;
         self.text.extend_from_slice(text);
         let words_start = self.words.len() as u32;
-        self.words.extend_from_slice(words);
+        // Stored with positions in the batch text, so a word is one slice away.
+        self.words.extend(words.iter().map(|w| Word {
+            start: w.start + start,
+            end: w.end + start,
+            quoted: w.quoted,
+        }));
         self.lines.push(Entry {
             start,
             end: self.text.len() as u32,

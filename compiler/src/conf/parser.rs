@@ -106,9 +106,13 @@ impl Line {
 
     /// Word `i`, if present.
     pub fn word(&self, i: usize) -> Option<&str> {
-        self.words()
-            .get(i)
-            .map(|w| &self.text()[w.start as usize..w.end as usize])
+        let w = self.words().get(i)?;
+        Some(&self.data.sealed[w.start as usize..w.end as usize])
+    }
+
+    /// A batch text position relative to the line.
+    fn rel(&self, pos: u32) -> u32 {
+        pos - self.e().start
     }
 
     /// Word `i`, or `""`.
@@ -124,7 +128,7 @@ impl Line {
     /// Span of word `i` (the line's end when missing).
     pub fn span(&self, i: usize) -> Span {
         match self.words().get(i) {
-            Some(w) => self.span_of(w.start, w.end),
+            Some(w) => self.span_of(self.rel(w.start), self.rel(w.end)),
             None => {
                 let end = self.text().len() as u32;
                 self.span_of(end, end)
@@ -136,7 +140,7 @@ impl Line {
     pub fn span_from(&self, from: usize) -> Span {
         let end = self.text().len() as u32;
         match self.words().get(from) {
-            Some(w) => self.span_of(w.start, end),
+            Some(w) => self.span_of(self.rel(w.start), end),
             None => self.span_of(end, end),
         }
     }
@@ -156,7 +160,7 @@ impl Line {
         match self.words().get(from) {
             Some(w) => {
                 let start = if w.quoted { w.start - 1 } else { w.start };
-                &self.text()[start as usize..]
+                &self.data.sealed[start as usize..self.e().end as usize]
             }
             None => "",
         }
