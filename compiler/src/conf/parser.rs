@@ -312,10 +312,7 @@ impl<'a> Parser<'a> {
         span: Span,
         label: impl Into<String>,
     ) -> &mut Diagnostic {
-        self.diags
-            .push(Diagnostic::error(code, msg).with_primary(span, label));
-        let last = self.diags.len() - 1;
-        &mut self.diags[last]
+        self.push(Diagnostic::error(code, msg).with_primary(span, label))
     }
 
     /// A warning (keepalived reports it, then carries on) at `span`.
@@ -326,10 +323,14 @@ impl<'a> Parser<'a> {
         span: Span,
         label: impl Into<String>,
     ) -> &mut Diagnostic {
-        self.diags
-            .push(Diagnostic::warning(code, msg).with_primary(span, label));
-        let last = self.diags.len() - 1;
-        &mut self.diags[last]
+        self.push(Diagnostic::warning(code, msg).with_primary(span, label))
+    }
+
+    /// Reports `d` and returns it for adding help.
+    fn push(&mut self, d: Diagnostic) -> &mut Diagnostic {
+        let at = self.diags.len();
+        self.diags.push(d);
+        &mut self.diags[at]
     }
 
     /// The next non-empty line, split into words.
