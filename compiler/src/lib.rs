@@ -91,6 +91,7 @@ pub fn parse_conf_with(
         config_id: opts.config_id.clone(),
         random_seed: 0,
         path_map: opts.path_map.clone(),
+        no_fast_lane: false,
     };
     // The preprocessor runs on its own thread and hands lines over in batches, so reading
     // and parsing overlap on large configurations.

@@ -171,3 +171,93 @@ pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Arc<Batch>>) -> Prepr
     drop(tx);
     pp.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::BufRead;
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::conf::preproc::{FileOpener, PreprocOptions};
+
+    struct Mem(String);
+    impl FileOpener for Mem {
+        fn open(&self, _p: &Path) -> std::io::Result<Box<dyn BufRead>> {
+            // A small buffer so lines straddle buffer ends too.
+            Ok(Box::new(std::io::BufReader::with_capacity(
+                64,
+                std::io::Cursor::new(self.0.clone().into_bytes()),
+            )))
+        }
+    }
+
+    type Seen = (String, Span, bool, Vec<String>);
+
+    /// Every line the feed produces (text, location, unmatched quote, words), the number of
+    /// diagnostics and the final brace depth.
+    fn lines(text: &str, fast: bool) -> (Vec<Seen>, usize, i64) {
+        let mem = Mem(text.to_string());
+        let opts = PreprocOptions {
+            config_id: Some("lb1".into()),
+            no_fast_lane: !fast,
+            ..Default::default()
+        };
+        let pp = Preprocessor::new(&mem, Path::new("m.conf"), "m.conf", opts);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1 << 16);
+        let out = feed_lines(pp, tx);
+        let mut feed = LineFeed::new(rx);
+        let mut v = Vec::new();
+        while let Some(l) = feed.next_line() {
+            let words = (0..l.len()).map(|i| l.w(i).to_string()).collect();
+            v.push((
+                l.text().to_string(),
+                l.loc(),
+                l.unmatched_quote().is_some(),
+                words,
+            ));
+        }
+        (v, out.diags.len(), out.block_depth)
+    }
+
+    fn line_strategy() -> impl Strategy<Value = String> {
+        let words = prop::sample::select(vec![
+            "vrrp_instance",
+            "VI_1",
+            "{",
+            "}",
+            "priority",
+            "100",
+            "real_server",
+            "10.0.0.1",
+            "80",
+            "include",
+            "#",
+            "!",
+            "\"q\"",
+            "$X",
+            "@lb1",
+            "~SEQ(i,2)",
+            "x\\",
+            "é",
+            "\t",
+            "  ",
+        ]);
+        prop::collection::vec(words, 0..6).prop_map(|w| w.join(" "))
+    }
+
+    proptest! {
+        #[test]
+        fn fast_lane_gives_the_same_lines(lines_in in prop::collection::vec(line_strategy(), 0..30)) {
+            let text = lines_in.join("\n") + "\n";
+            prop_assert_eq!(lines(&text, true), lines(&text, false));
+        }
+    }
+
+    #[test]
+    fn fast_lane_handles_braces_and_blank_lines() {
+        let text = "vrrp_instance VI_1 {\n\n   priority 100\t\n}\n}\nvirtual_server 10.0.0.1 80{\n";
+        assert_eq!(lines(text, true), lines(text, false));
+    }
+}

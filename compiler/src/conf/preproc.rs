@@ -134,6 +134,8 @@ pub struct PreprocOptions {
     pub random_seed: u32,
     /// Where absolute include paths live in the repository.
     pub path_map: include::PathMap,
+    /// Turn the fast lane off (tests compare both paths).
+    pub no_fast_lane: bool,
 }
 
 /// The preprocessor: an iterator of [`LogicalLine`]s over a configuration and its includes.
@@ -361,7 +363,8 @@ impl<'a> Preprocessor<'a> {
     /// its words, in one pass. Returns false (consuming nothing) when the line needs the
     /// general path ([`Preprocessor::next_line`]); both give the same lines.
     pub fn fast_line(&mut self, batch: &mut super::feed::Batch) -> bool {
-        if self.residue.is_some()
+        if self.opts.no_fast_lane
+            || self.residue.is_some()
             || !self.seqs.is_empty()
             || self.multiline.is_some()
             || self.collecting_def.is_some()
