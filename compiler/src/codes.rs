@@ -61,3 +61,5 @@ pub const SCRIPT_SECURITY: &str = "kac::conf::script-security";
 pub const WARNING: &str = "kac::conf::warning";
 /// A feature this keepalived build (Debian's) does not support.
 pub const UNSUPPORTED: &str = "kac::conf::unsupported";
+/// More problems than kac keeps; the rest are counted.
+pub const TOO_MANY_PROBLEMS: &str = "kac::conf::too-many-problems";

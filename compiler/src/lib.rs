@@ -132,6 +132,18 @@ fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config
         );
     }
     validate::config(&mut p, &mut config);
+    if p.dropped.0 > 0 {
+        let sev = if p.dropped.1 {
+            kac_schema::Severity::Error
+        } else {
+            kac_schema::Severity::Advice
+        };
+        p.diags.push(kac_schema::Diagnostic::new(
+            codes::TOO_MANY_PROBLEMS,
+            sev,
+            format!("{} more problems not shown", p.dropped.0),
+        ));
+    }
     let mut diagnostics = pre.diags;
     diagnostics.append(&mut p.diags);
     let mut notes = pre.notes;

@@ -2,8 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
+/// At most this many alternatives come out of one include pattern's braces.
+pub const MAX_ALTERNATIVES: usize = 4096;
+
+/// Expands `{a,b}` alternatives (nested allowed), left to right, like GLOB_BRACE; `None`
+/// when that gives more than [`MAX_ALTERNATIVES`].
+pub fn expand_braces_limited(pattern: &str) -> Option<Vec<String>> {
+    let out = expand_braces_upto(pattern, MAX_ALTERNATIVES + 1);
+    (out.len() <= MAX_ALTERNATIVES).then_some(out)
+}
+
 /// Expands `{a,b}` alternatives (nested allowed), left to right, like GLOB_BRACE.
 pub fn expand_braces(pattern: &str) -> Vec<String> {
+    expand_braces_upto(pattern, usize::MAX)
+}
+
+/// [`expand_braces`], stopping once `max` alternatives exist.
+fn expand_braces_upto(pattern: &str, max: usize) -> Vec<String> {
     let b = pattern.as_bytes();
     let Some(open) = b.iter().position(|&c| c == b'{') else {
         return vec![pattern.to_string()];
@@ -37,8 +52,12 @@ pub fn expand_braces(pattern: &str) -> Vec<String> {
     let mut out = Vec::new();
     for w in bounds.windows(2) {
         let alt = &pattern[w[0] + 1..w[1]];
-        for rest in expand_braces(&format!("{prefix}{alt}{suffix}")) {
+        for rest in expand_braces_upto(&format!("{prefix}{alt}{suffix}"), max - out.len().min(max))
+        {
             out.push(rest);
+            if out.len() >= max {
+                return out;
+            }
         }
     }
     out
@@ -67,6 +86,8 @@ pub struct Resolved {
     pub unmatched: Vec<String>,
     /// Matches that are not regular non-executable files (skipped by keepalived).
     pub skipped: Vec<String>,
+    /// The braces expand to more than [`MAX_ALTERNATIVES`] patterns (nothing was resolved).
+    pub too_many: bool,
 }
 
 /// Where absolute paths that configs expect on the host live in the repository
@@ -95,12 +116,16 @@ impl PathMap {
 /// patterns go through `map`.
 pub fn resolve(pattern: &str, dir: &Path, map: &PathMap) -> Resolved {
     let mut res = Resolved::default();
+    let Some(alternatives) = expand_braces_limited(pattern) else {
+        res.too_many = true;
+        return res;
+    };
     let opts = glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
         require_literal_leading_dot: true,
     };
-    for alt in expand_braces(pattern) {
+    for alt in alternatives {
         let full: PathBuf = if Path::new(&alt).is_absolute() {
             map.map(Path::new(&alt))
         } else {
@@ -108,7 +133,12 @@ pub fn resolve(pattern: &str, dir: &Path, map: &PathMap) -> Resolved {
         };
         let mut found = Vec::new();
         if has_wildcards(&alt) {
-            if let Ok(paths) = glob::glob_with(&full.to_string_lossy(), opts) {
+            // glob(3) has no `**`: it is just `*` there (the glob crate would recurse).
+            let mut pat = full.to_string_lossy().into_owned();
+            while pat.contains("**") {
+                pat = pat.replace("**", "*");
+            }
+            if let Ok(paths) = glob::glob_with(&pat, opts) {
                 for p in paths.flatten() {
                     found.push(p);
                 }

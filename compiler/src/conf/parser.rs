@@ -228,6 +228,9 @@ pub trait Target {
 
 pub use super::feed::LineFeed;
 
+/// At most this many diagnostics are kept from one parse; the rest are counted.
+pub const MAX_DIAGNOSTICS: usize = 10_000;
+
 /// Names of blocks defined so far, for order-dependent references.
 #[derive(Debug, Default)]
 pub struct Names {
@@ -271,6 +274,9 @@ pub struct Parser<'a> {
     pub script_spans: Vec<(Span, bool)>,
     /// Whether a script path is executable on the machine (`check` only).
     pub script_exists: Option<fn(&str) -> bool>,
+    /// Diagnostics dropped past [`MAX_DIAGNOSTICS`], and whether any would fail `check`.
+    pub dropped: (usize, bool),
+    overflow: Diagnostic,
     /// Names defined so far (keepalived resolves references in file order).
     pub names: Names,
     skip: i32,
@@ -293,6 +299,8 @@ impl<'a> Parser<'a> {
             default_script_user_exists: None,
             script_spans: Vec::new(),
             names: Names::default(),
+            dropped: (0, false),
+            overflow: Diagnostic::error("", ""),
             script_exists: None,
             skip: 0,
             depth: 0,
@@ -301,7 +309,7 @@ impl<'a> Parser<'a> {
 
     /// Reports a diagnostic.
     pub fn report(&mut self, d: Diagnostic) {
-        self.diags.push(d);
+        let _ = self.push(d);
     }
 
     /// An error at `span`.
@@ -328,6 +336,13 @@ impl<'a> Parser<'a> {
 
     /// Reports `d` and returns it for adding help.
     fn push(&mut self, d: Diagnostic) -> &mut Diagnostic {
+        if self.diags.len() >= MAX_DIAGNOSTICS {
+            // Past the cap, count instead of keeping (a runaway expansion must not eat memory).
+            self.dropped.0 += 1;
+            self.dropped.1 |= d.fails_check();
+            self.overflow = d;
+            return &mut self.overflow;
+        }
         let at = self.diags.len();
         self.diags.push(d);
         &mut self.diags[at]
@@ -339,7 +354,7 @@ impl<'a> Parser<'a> {
             let line = self.lines.next_line()?;
             if let Some(at) = line.unmatched_quote() {
                 let end = line.text().len() as u32;
-                self.diags.push(
+                self.report(
                     Diagnostic::error(codes::UNTERMINATED_QUOTE, "unmatched quote")
                         .with_primary(line.span_of(at, end), "this `\"` is never closed")
                         .with_help("close the quote; quoted strings cannot span lines"),

@@ -18,6 +18,11 @@ use super::include;
 use super::words::{Word, is_space, split_words};
 use crate::codes;
 
+/// At most this many lines may come from definitions and sequences after one line of the
+/// file. keepalived has no limit (it loops forever on a self-producing definition); real
+/// configurations stay far below this.
+pub const MAX_GENERATED: u64 = 1_000_000;
+
 /// keepalived's line buffer holds 1023 bytes plus the terminating NUL.
 pub const MAX_LINE: usize = 1023;
 
@@ -157,6 +162,8 @@ pub struct Preprocessor<'a> {
     collecting_def: Option<String>,
     block_depth: i64,
     rng: u64,
+    /// Lines produced by definitions and sequences since the last physical line.
+    generated: u64,
     /// Reused buffer of the physical line being read.
     phys: String,
     /// Spare line buffers handed back by the parser ([`Preprocessor::give_back`]).
@@ -188,6 +195,7 @@ impl<'a> Preprocessor<'a> {
             collecting_def: None,
             block_depth: 0,
             rng,
+            generated: 0,
             phys: String::new(),
             spare: Vec::new(),
             last_loc: Span::default(),
@@ -548,6 +556,27 @@ impl<'a> Preprocessor<'a> {
         if let Some(r) = self.residue.take() {
             return Some(r);
         }
+        if (!self.seqs.is_empty() || self.multiline.is_some()) && self.generated >= MAX_GENERATED {
+            // A definition or sequence that keeps producing itself: keepalived would loop
+            // forever; stop expanding and say so.
+            let loc = self
+                .multiline
+                .as_ref()
+                .map(|m| m.loc)
+                .or(self.seqs.last().map(|s| s.loc))
+                .unwrap_or(self.last_loc);
+            self.diags.push(
+                Diagnostic::error(
+                    codes::RECURSIVE_DEFINITION,
+                    format!("definitions and sequences here expand to more than {MAX_GENERATED} lines"),
+                )
+                .with_primary(loc, "expansion stopped here")
+                .with_help("a definition or ~SEQ must not produce itself again; keepalived would never finish"),
+            );
+            self.seqs.clear();
+            self.multiline = None;
+            self.multiline_stack.clear();
+        }
         let seq_depth = self.multiline.as_ref().map_or(0, |m| m.seq_depth);
         if self.seqs.len() > seq_depth
             && let Some(line) = self.next_seq_line()
@@ -555,6 +584,7 @@ impl<'a> Preprocessor<'a> {
             return Some(line);
         }
         if let Some(m) = self.multiline.as_mut() {
+            self.generated += 1;
             let text = m.lines[m.next].clone();
             let loc = m.loc;
             m.next += 1;
@@ -567,6 +597,7 @@ impl<'a> Preprocessor<'a> {
                 exact: false,
             });
         }
+        self.generated = 0;
         loop {
             let mut text = self.spare_string();
             if let Some((span, d)) = self.buffered_line(&mut text) {
@@ -630,6 +661,7 @@ impl<'a> Preprocessor<'a> {
     }
 
     fn next_seq_line(&mut self) -> Option<LogicalLine> {
+        self.generated += 1;
         let seq = self.seqs.last_mut()?;
         let (vals, done): (Vec<String>, bool) = match &mut seq.values {
             SeqValues::Range {
@@ -1127,6 +1159,20 @@ impl<'a> Preprocessor<'a> {
         };
         let dir = frame.dir.clone();
         let res = include::resolve(&pattern, &dir, &self.opts.path_map);
+        if res.too_many {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::INCLUDE_NOT_FOUND,
+                    format!(
+                        "include pattern expands to more than {} alternatives",
+                        include::MAX_ALTERNATIVES
+                    ),
+                )
+                .with_primary(pspan, "too many brace alternatives")
+                .with_help("split the include into several lines or use a wildcard"),
+            );
+            return true;
+        }
         let strict_match = matches!(variant, "m" | "w" | "a");
         for alt in &res.unmatched {
             let wildcard = include::has_wildcards(alt);
