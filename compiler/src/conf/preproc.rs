@@ -23,6 +23,36 @@ use crate::codes;
 /// configurations stay far below this.
 pub const MAX_GENERATED: u64 = 1_000_000;
 
+const CLASS_WORD: u8 = 0;
+const CLASS_BLANK: u8 = 1;
+const CLASS_NEWLINE: u8 = 2;
+const CLASS_BRACE: u8 = 3;
+const CLASS_SPECIAL: u8 = 4;
+
+/// What each byte means to the fast lane: printable ASCII is word text, except the bytes
+/// that need the general path (comments, quotes, escapes, `$`, `@`, `~`); control bytes and
+/// non-ASCII need it too.
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [CLASS_SPECIAL; 256];
+    let mut c = 0x21;
+    while c < 0x7f {
+        t[c] = CLASS_WORD;
+        c += 1;
+    }
+    t[b' ' as usize] = CLASS_BLANK;
+    t[b'\t' as usize] = CLASS_BLANK;
+    t[b'\n' as usize] = CLASS_NEWLINE;
+    t[b'{' as usize] = CLASS_BRACE;
+    t[b'}' as usize] = CLASS_BRACE;
+    let specials = b"\"\\#!$@~";
+    let mut k = 0;
+    while k < specials.len() {
+        t[specials[k] as usize] = CLASS_SPECIAL;
+        k += 1;
+    }
+    t
+};
+
 /// keepalived's line buffer holds 1023 bytes plus the terminating NUL.
 pub const MAX_LINE: usize = 1023;
 
@@ -398,61 +428,43 @@ impl<'a> Preprocessor<'a> {
             quoted: false,
         }; 8];
         let mut n = 0usize;
-        let mut in_word = false;
         let mut brace: Option<usize> = None;
         let mut nl = None;
-        for (i, &c) in buf.iter().enumerate() {
-            match c {
-                b'\n' => {
-                    if in_word {
-                        words[n - 1].end = i as u32;
+        let mut i = 0;
+        while i < buf.len() {
+            match BYTE_CLASS[buf[i] as usize] {
+                CLASS_WORD => {
+                    if brace.is_some() || n == words.len() {
+                        return false;
                     }
+                    let start = i;
+                    i += 1;
+                    while i < buf.len() && BYTE_CLASS[buf[i] as usize] == CLASS_WORD {
+                        i += 1;
+                    }
+                    words[n] = Word {
+                        start: start as u32,
+                        end: i as u32,
+                        quoted: false,
+                    };
+                    n += 1;
+                    continue;
+                }
+                CLASS_BLANK => {}
+                CLASS_NEWLINE => {
                     nl = Some(i);
                     break;
                 }
-                b' ' | b'\t' => {
-                    if in_word {
-                        words[n - 1].end = i as u32;
-                        in_word = false;
-                    }
-                }
-                b'{' | b'}' => {
-                    if brace.is_some() || in_word {
+                CLASS_BRACE => {
+                    // `kw{` (no blank before the brace) and a second brace take the general path.
+                    if brace.is_some() || (i > 0 && BYTE_CLASS[buf[i - 1] as usize] == CLASS_WORD) {
                         return false;
                     }
                     brace = Some(i);
                 }
-                b'"'
-                | b'\\'
-                | b'#'
-                | b'!'
-                | b'$'
-                | b'@'
-                | b'~'
-                | b'\r'
-                | 0x0b
-                | 0x0c
-                | 0x80..=0xff => {
-                    return false;
-                }
-                _ => {
-                    if brace.is_some() {
-                        return false;
-                    }
-                    if !in_word {
-                        if n == words.len() {
-                            return false;
-                        }
-                        words[n] = Word {
-                            start: i as u32,
-                            end: i as u32,
-                            quoted: false,
-                        };
-                        n += 1;
-                        in_word = true;
-                    }
-                }
+                _ => return false,
             }
+            i += 1;
         }
         let Some(nl) = nl else { return false };
         let raw = &buf[..nl];

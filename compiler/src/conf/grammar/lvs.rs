@@ -627,7 +627,7 @@ pub fn real_server(p: &mut Parser<'_>, v: &mut VirtualServer, line: &Line) {
         notify_up: None,
         notify_down: None,
         timing: CheckTiming::default(),
-        checkers: Vec::with_capacity(1),
+        checkers: Vec::new(),
         other: Vec::new(),
         span: line.line_span(),
     };
@@ -797,7 +797,10 @@ fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKin
         .help = Some("keepalived drops this checker".into());
         return;
     }
-    r.checkers.push(c);
+    // `check` drops services once validated: their checkers need not be kept at all.
+    if p.keep_virtual_servers {
+        r.checkers.push(c);
+    }
 }
 
 pub(crate) static TIMING_CHECK: &[Kw<Checker>] = &[
