@@ -21,6 +21,19 @@ pub struct Spanned<T> {
     pub span: Span,
 }
 
+impl Setting {
+    /// A setting whose arguments are plain words.
+    pub fn words(keyword: impl Into<String>, args: Vec<String>, span: Span) -> Self {
+        let values = args.iter().cloned().map(SettingValue::Word).collect();
+        Setting {
+            keyword: keyword.into(),
+            args,
+            values,
+            span,
+        }
+    }
+}
+
 impl<T> Spanned<T> {
     /// Wraps a value.
     pub fn new(value: T, span: Span) -> Self {
@@ -69,13 +82,34 @@ pub struct Script {
     pub span: Span,
 }
 
-/// A keyword whose value kac validates but does not yet model field by field.
+/// A typed argument value of a [`Setting`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingValue {
+    /// An unsigned integer.
+    Unsigned(u64),
+    /// A signed integer.
+    Signed(i64),
+    /// A time in microseconds.
+    Micros(Micros),
+    /// A boolean (`true|on|yes` / `false|off|no`, or the keyword alone).
+    Bool(bool),
+    /// An IP address.
+    Ip(IpAddr),
+    /// A word (a name, path or one of a fixed set of words).
+    Word(String),
+}
+
+/// A keyword stored generically rather than as a field of its block: its arguments checked
+/// against the keyword's types and ranges and kept as typed values.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Setting {
     /// The keyword.
     pub keyword: String,
     /// Its arguments as written (after preprocessing).
     pub args: Vec<String>,
+    /// The arguments as typed values, in order (words for arguments with no finer type).
+    pub values: Vec<SettingValue>,
     /// Where it was written.
     #[serde(skip)]
     pub span: Span,

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{IpPrefix, Micros};
+use kac_schema::config::{IpPrefix, Micros, SettingValue};
 
 use super::parser::{Line, Parser};
 use crate::codes;
@@ -36,65 +36,48 @@ pub enum Arg {
 }
 
 impl Arg {
-    /// Checks the argument at `*i`, advancing `*i`. Returns false when it is invalid.
-    pub fn check(&self, p: &mut Parser<'_>, line: &Line, i: &mut usize) -> bool {
+    /// Reads the argument at `*i` into `out`, advancing `*i`. Returns false when it is invalid.
+    pub fn read(
+        &self,
+        p: &mut Parser<'_>,
+        line: &Line,
+        i: &mut usize,
+        out: &mut Vec<SettingValue>,
+    ) -> bool {
         let at = *i;
-        match *self {
-            Arg::U(lo, hi) => {
-                *i += 1;
-                p.uint(line, at, lo, hi).is_some()
+        let optional = matches!(
+            self,
+            Arg::OptU(..) | Arg::Bool | Arg::OptWord | Arg::OptChoice(_)
+        );
+        if optional && line.word(at).is_none() {
+            return true;
+        }
+        if let Arg::Rest = self {
+            out.extend((at..line.len()).map(|k| SettingValue::Word(line.w(k).to_string())));
+            *i = line.len().max(at);
+            return true;
+        }
+        *i += 1;
+        let value = match *self {
+            Arg::U(lo, hi) | Arg::OptU(lo, hi) => {
+                p.uint(line, at, lo, hi).map(SettingValue::Unsigned)
             }
-            Arg::OptU(lo, hi) => {
-                if line.word(at).is_none() {
-                    return true;
-                }
-                *i += 1;
-                p.uint(line, at, lo, hi).is_some()
-            }
-            Arg::I(lo, hi) => {
-                *i += 1;
-                p.int(line, at, lo, hi).is_some()
-            }
-            Arg::T(lo, hi) => {
-                *i += 1;
-                p.timer(line, at, lo, hi).is_some()
-            }
-            Arg::Bool => {
-                if line.word(at).is_none() {
-                    return true;
-                }
-                *i += 1;
-                p.boolean(line, at).is_some()
-            }
-            Arg::Word => {
-                *i += 1;
-                p.req(line, at).is_some()
-            }
-            Arg::OptWord => {
-                if line.word(at).is_some() {
-                    *i += 1;
-                }
+            Arg::I(lo, hi) => p.int(line, at, lo, hi).map(SettingValue::Signed),
+            Arg::T(lo, hi) => p.timer(line, at, lo, hi).map(SettingValue::Micros),
+            Arg::Bool => p.boolean(line, at).map(SettingValue::Bool),
+            Arg::Word | Arg::OptWord => p.req(line, at).map(|w| SettingValue::Word(w.to_string())),
+            Arg::Ip => p.ip(line, at).map(SettingValue::Ip),
+            Arg::Choice(set) | Arg::OptChoice(set) => p
+                .choice(line, at, set)
+                .map(|w| SettingValue::Word(w.to_string())),
+            Arg::Rest => None,
+        };
+        match value {
+            Some(v) => {
+                out.push(v);
                 true
             }
-            Arg::Rest => {
-                *i = line.len().max(at);
-                true
-            }
-            Arg::Ip => {
-                *i += 1;
-                p.ip(line, at).is_some()
-            }
-            Arg::Choice(set) => {
-                *i += 1;
-                p.choice(line, at, set).is_some()
-            }
-            Arg::OptChoice(set) => {
-                if line.word(at).is_none() {
-                    return true;
-                }
-                *i += 1;
-                p.choice(line, at, set).is_some()
-            }
+            None => false,
         }
     }
 }

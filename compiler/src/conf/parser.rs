@@ -476,14 +476,10 @@ impl<'a> Parser<'a> {
             Act::Leaf(f) | Act::Block(f) => f(self, target, line),
             Act::Values(f) => self.value_block(line, target, *f, true),
             Act::Generic(spec) => {
-                if let Some(args) = self.check_args(line, spec)
+                if let Some(setting) = self.check_args(line, spec)
                     && let Some(other) = target.other()
                 {
-                    other.push(Setting {
-                        keyword: line.keyword().to_string(),
-                        args,
-                        span: line.line_span(),
-                    });
+                    other.push(setting);
                 }
             }
             Act::Include(_) => {}
@@ -578,15 +574,21 @@ impl<'a> Parser<'a> {
     }
 
     /// Validates a generic setting's arguments; `None` when they are invalid.
-    pub fn check_args(&mut self, line: &Line, spec: &[Arg]) -> Option<Vec<String>> {
+    pub fn check_args(&mut self, line: &Line, spec: &[Arg]) -> Option<Setting> {
         let mut ok = true;
         let mut i = 1;
+        let mut values = Vec::new();
         for a in spec {
-            if !a.check(self, line, &mut i) {
+            if !a.read(self, line, &mut i, &mut values) {
                 ok = false;
             }
         }
         self.extra(line, i);
-        if ok { Some(line.words_from(1)) } else { None }
+        ok.then(|| Setting {
+            keyword: line.keyword().to_string(),
+            args: line.words_from(1),
+            values,
+            span: line.line_span(),
+        })
     }
 }

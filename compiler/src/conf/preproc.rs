@@ -53,6 +53,11 @@ static BYTE_CLASS: [u8; 256] = {
     t
 };
 
+/// At most this many sequences or multi-line expansions may be started by lines that
+/// definitions and sequences produced, after one line of the file (nested repetition is
+/// legitimate; a definition that restarts itself is not).
+pub const MAX_RESTARTS: u64 = 100_000;
+
 /// keepalived's line buffer holds 1023 bytes plus the terminating NUL.
 pub const MAX_LINE: usize = 1023;
 
@@ -194,6 +199,8 @@ pub struct Preprocessor<'a> {
     rng: u64,
     /// Lines produced by definitions and sequences since the last physical line.
     generated: u64,
+    /// Sequences and multi-line expansions started by such produced lines.
+    restarts: u64,
     /// Reused buffer of the physical line being read.
     phys: String,
     /// Spare line buffers handed back by the parser ([`Preprocessor::give_back`]).
@@ -226,6 +233,7 @@ impl<'a> Preprocessor<'a> {
             block_depth: 0,
             rng,
             generated: 0,
+            restarts: 0,
             phys: String::new(),
             spare: Vec::new(),
             last_loc: Span::default(),
@@ -568,7 +576,9 @@ impl<'a> Preprocessor<'a> {
         if let Some(r) = self.residue.take() {
             return Some(r);
         }
-        if (!self.seqs.is_empty() || self.multiline.is_some()) && self.generated >= MAX_GENERATED {
+        if (!self.seqs.is_empty() || self.multiline.is_some())
+            && (self.generated >= MAX_GENERATED || self.restarts >= MAX_RESTARTS)
+        {
             // A definition or sequence that keeps producing itself: keepalived would loop
             // forever; stop expanding and say so.
             let loc = self
@@ -580,7 +590,9 @@ impl<'a> Preprocessor<'a> {
             self.diags.push(
                 Diagnostic::error(
                     codes::RECURSIVE_DEFINITION,
-                    format!("definitions and sequences here expand to more than {MAX_GENERATED} lines"),
+                    format!(
+                        "definitions and sequences here expand to more than {MAX_GENERATED} lines or restart more than {MAX_RESTARTS} times"
+                    ),
                 )
                 .with_primary(loc, "expansion stopped here")
                 .with_help("a definition or ~SEQ must not produce itself again; keepalived would never finish"),
@@ -610,6 +622,7 @@ impl<'a> Preprocessor<'a> {
             });
         }
         self.generated = 0;
+        self.restarts = 0;
         loop {
             let mut text = self.spare_string();
             if let Some((span, d)) = self.buffered_line(&mut text) {
@@ -952,6 +965,9 @@ impl<'a> Preprocessor<'a> {
                         let rest: Vec<String> = lines.filter(|l| !l.is_empty()).collect();
                         line.text.replace_range(at..end, &first);
                         if !rest.is_empty() {
+                            if self.generated > 0 {
+                                self.restarts += 1;
+                            }
                             let m = Multiline {
                                 lines: rest,
                                 next: 0,
@@ -1029,6 +1045,9 @@ impl<'a> Preprocessor<'a> {
 
     /// Parses `~SEQ(var, …) text` / `~SEQx(…)` / `~LST(…) text` and starts it.
     fn add_sequence(&mut self, line: &LogicalLine) {
+        if self.generated > 0 {
+            self.restarts += 1;
+        }
         let text = line.text.clone();
         let bad = |this: &mut Self, msg: &str| {
             this.diags.push(

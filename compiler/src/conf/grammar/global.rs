@@ -213,20 +213,14 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     }),
     leaf!("startup_script", |p, g, l| {
         if let Some(s) = script(p, l, 1) {
-            g.other.push(Setting {
-                keyword: "startup_script".into(),
-                args: s.argv,
-                span: l.line_span(),
-            });
+            g.other
+                .push(Setting::words("startup_script", s.argv, l.line_span()));
         }
     }),
     leaf!("shutdown_script", |p, g, l| {
         if let Some(s) = script(p, l, 1) {
-            g.other.push(Setting {
-                keyword: "shutdown_script".into(),
-                args: s.argv,
-                span: l.line_span(),
-            });
+            g.other
+                .push(Setting::words("shutdown_script", s.argv, l.line_span()));
         }
     }),
     generic!("startup_script_timeout", Arg::U(1, 1000)),
@@ -399,7 +393,7 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     leaf!("lvs_flush_on_stop", flush_on_stop),
     leaf!("lvs_flush_onstop", flush_on_stop),
     leaf!("lvs_sync_daemon", |p, g, l| {
-        if let Some(args) = p.check_args(l, &[Arg::Word, Arg::Rest]) {
+        if let Some(setting) = p.check_args(l, &[Arg::Word, Arg::Rest]) {
             if l.len() >= 3
                 && !matches!(l.w(2), "inst" | "id" | "maxlen" | "port" | "ttl" | "group")
                 && l.len() >= 4
@@ -412,11 +406,7 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
                 )
                 .help = Some("use `lvs_sync_daemon IF inst VI id N`".into());
             }
-            g.lvs_sync_daemon = Some(Setting {
-                keyword: "lvs_sync_daemon".into(),
-                args,
-                span: l.line_span(),
-            });
+            g.lvs_sync_daemon = Some(setting);
         }
     }),
     generic!("lvs_netlink_cmd_rcv_bufs", Arg::U(0, U32)),
@@ -452,11 +442,11 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     generic!("reload_file", Arg::OptWord),
     leaf!("include_check", |p, g, l| {
         include_check(p, l);
-        g.other.push(Setting {
-            keyword: "include_check".into(),
-            args: l.words_from(1),
-            span: l.line_span(),
-        });
+        g.other.push(Setting::words(
+            "include_check",
+            l.words_from(1),
+            l.line_span(),
+        ));
     }),
     generic!("config_save_dir", Arg::Word),
     generic!("tmp_config_directory", Arg::Word),
@@ -483,11 +473,11 @@ fn flush_on_stop(p: &mut Parser<'_>, g: &mut GlobalDefs, l: &crate::conf::parser
 
 fn fifo_script(p: &mut Parser<'_>, g: &mut GlobalDefs, l: &crate::conf::parser::Line) {
     if let Some(s) = script(p, l, 1) {
-        g.other.push(Setting {
-            keyword: l.keyword().to_string(),
-            args: s.argv,
-            span: l.line_span(),
-        });
+        g.other.push(Setting::words(
+            l.keyword().to_string(),
+            s.argv,
+            l.line_span(),
+        ));
     }
 }
 

@@ -275,11 +275,11 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
                     "create the VRF (`ip link add NAME type vrf table N`) or fix the name".into(),
                 );
             }
-            i.other.push(kac_schema::config::Setting {
-                keyword: "vrf".into(),
-                args: vec![v],
-                span: l.line_span(),
-            });
+            i.other.push(kac_schema::config::Setting::words(
+                "vrf",
+                vec![v],
+                l.line_span(),
+            ));
         }
         p.extra(l, 2);
     }),
@@ -363,11 +363,11 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
         p.extra(l, 3);
     }),
     leaf!("use_vmac_addr", |p, i, l| {
-        i.other.push(kac_schema::config::Setting {
-            keyword: "use_vmac_addr".into(),
-            args: Vec::new(),
-            span: l.line_span(),
-        });
+        i.other.push(kac_schema::config::Setting::words(
+            "use_vmac_addr",
+            Vec::new(),
+            l.line_span(),
+        ));
         p.extra(l, 1);
     }),
     generic!("vmac_xmit_base"),
