@@ -680,8 +680,8 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
                     .unwrap_or(false),
                 uthreshold: rs.uthreshold.unwrap_or(0),
                 lthreshold: rs.lthreshold.unwrap_or(0),
-                notify_up: argv(&rs.notify_up),
-                notify_down: argv(&rs.notify_down),
+                notify_up: rs.notify_up.as_ref().map(|s| s.argv.clone()),
+                notify_down: rs.notify_down.as_ref().map(|s| s.argv.clone()),
                 checkers,
             }
         })

@@ -769,10 +769,10 @@ pub struct RealServer {
     pub uthreshold: Option<u32>,
     /// `lthreshold`.
     pub lthreshold: Option<u32>,
-    /// `notify_up`.
-    pub notify_up: Option<Script>,
-    /// `notify_down`.
-    pub notify_down: Option<Script>,
+    /// `notify_up` (boxed: rare, and real servers are many).
+    pub notify_up: Option<Box<Script>>,
+    /// `notify_down` (boxed: rare, and real servers are many).
+    pub notify_down: Option<Box<Script>>,
     /// Checker defaults for this server's checkers.
     pub timing: CheckTiming,
     /// Health checkers.

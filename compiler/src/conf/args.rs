@@ -129,6 +129,15 @@ impl Parser<'_> {
     /// An unsigned decimal (like `read_unsigned`: leading `+` allowed, no `-`, no junk).
     pub fn uint(&mut self, line: &Line, i: usize, lo: u64, hi: u64) -> Option<u64> {
         let w = self.req(line, i)?;
+        // The common case, plain digits, without the general path below.
+        if !w.is_empty() && w.len() <= 19 && w.bytes().all(|b| b.is_ascii_digit()) {
+            let v = w
+                .bytes()
+                .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+            if (lo..=hi).contains(&v) {
+                return Some(v);
+            }
+        }
         let t = w.trim_start_matches(|c: char| c.is_ascii_whitespace());
         if t.starts_with('-') {
             self.bad_number(

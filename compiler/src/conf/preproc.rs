@@ -458,7 +458,13 @@ impl<'a> Preprocessor<'a> {
                     n += 1;
                     continue;
                 }
-                CLASS_BLANK => {}
+                CLASS_BLANK => {
+                    i += 1;
+                    while i < buf.len() && BYTE_CLASS[buf[i] as usize] == CLASS_BLANK {
+                        i += 1;
+                    }
+                    continue;
+                }
                 CLASS_NEWLINE => {
                     nl = Some(i);
                     break;

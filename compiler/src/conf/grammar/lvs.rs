@@ -45,7 +45,10 @@ pub const SCHEDULERS: &[&str] = &[
 /// keepalived's `inet_stosockaddr()`: the address before any `-` or `/`, which it drops.
 fn vs_addr(p: &mut Parser<'_>, line: &Line, i: usize) -> Option<IpAddr> {
     let w = p.req(line, i)?;
-    let cut = w.find(['/', '-']).unwrap_or(w.len());
+    let cut = w
+        .bytes()
+        .position(|b| b == b'/' || b == b'-')
+        .unwrap_or(w.len());
     match w[..cut].parse::<IpAddr>() {
         Ok(a) => {
             if cut < w.len() {
@@ -635,15 +638,25 @@ pub fn real_server(p: &mut Parser<'_>, v: &mut VirtualServer, line: &Line) {
     v.real_servers.push(rs);
 }
 
-fn timing(p: &mut Parser<'_>, t: &mut CheckTiming, l: &Line) {
-    match l.keyword() {
-        "delay_loop" => t.delay_loop = p.timer(l, 1, 1, MAX_T),
-        "connect_timeout" => t.connect_timeout = p.timer(l, 1, 1, MAX_T),
-        "retry" => t.retry = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32),
-        "delay_before_retry" => t.delay_before_retry = p.timer(l, 1, 0, MAX_T),
-        "warmup" => t.warmup = p.timer(l, 1, 0, MAX_T),
-        "alpha" => t.alpha = p.boolean(l, 1),
-        _ => {}
+/// A timing keyword shared by real servers and checkers.
+#[derive(Clone, Copy)]
+enum TimingField {
+    DelayLoop,
+    ConnectTimeout,
+    Retry,
+    DelayBeforeRetry,
+    Warmup,
+    Alpha,
+}
+
+fn timing(p: &mut Parser<'_>, t: &mut CheckTiming, l: &Line, field: TimingField) {
+    match field {
+        TimingField::DelayLoop => t.delay_loop = p.timer(l, 1, 1, MAX_T),
+        TimingField::ConnectTimeout => t.connect_timeout = p.timer(l, 1, 1, MAX_T),
+        TimingField::Retry => t.retry = p.uint(l, 1, 0, u32::MAX as u64).map(|x| x as u32),
+        TimingField::DelayBeforeRetry => t.delay_before_retry = p.timer(l, 1, 0, MAX_T),
+        TimingField::Warmup => t.warmup = p.timer(l, 1, 0, MAX_T),
+        TimingField::Alpha => t.alpha = p.boolean(l, 1),
     }
     p.extra(l, 2);
 }
@@ -725,14 +738,46 @@ pub static REAL_SERVER: &[Kw<RealServer>] = &[
         &mut r.inhibit_on_failure,
         l
     )),
-    leaf!("notify_up", |p, r, l| r.notify_up = script(p, l, 1)),
-    leaf!("notify_down", |p, r, l| r.notify_down = script(p, l, 1)),
-    leaf!("alpha", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("retry", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("delay_before_retry", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("warmup", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("connect_timeout", |p, r, l| timing(p, &mut r.timing, l)),
-    leaf!("delay_loop", |p, r, l| timing(p, &mut r.timing, l)),
+    leaf!("notify_up", |p, r, l| r.notify_up =
+        script(p, l, 1).map(Box::new)),
+    leaf!("notify_down", |p, r, l| r.notify_down =
+        script(p, l, 1).map(Box::new)),
+    leaf!("alpha", |p, r, l| timing(
+        p,
+        &mut r.timing,
+        l,
+        TimingField::Alpha
+    )),
+    leaf!("retry", |p, r, l| timing(
+        p,
+        &mut r.timing,
+        l,
+        TimingField::Retry
+    )),
+    leaf!("delay_before_retry", |p, r, l| timing(
+        p,
+        &mut r.timing,
+        l,
+        TimingField::DelayBeforeRetry
+    )),
+    leaf!("warmup", |p, r, l| timing(
+        p,
+        &mut r.timing,
+        l,
+        TimingField::Warmup
+    )),
+    leaf!("connect_timeout", |p, r, l| timing(
+        p,
+        &mut r.timing,
+        l,
+        TimingField::ConnectTimeout
+    )),
+    leaf!("delay_loop", |p, r, l| timing(
+        p,
+        &mut r.timing,
+        l,
+        TimingField::DelayLoop
+    )),
     generic!("smtp_alert", Arg::Bool),
     generic!("virtualhost", Arg::Word),
     generic!("snmp_name", Arg::Word),
@@ -804,12 +849,42 @@ fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKin
 }
 
 pub(crate) static TIMING_CHECK: &[Kw<Checker>] = &[
-    leaf!("connect_timeout", |p, c, l| timing(p, &mut c.timing, l)),
-    leaf!("retry", |p, c, l| timing(p, &mut c.timing, l)),
-    leaf!("delay_before_retry", |p, c, l| timing(p, &mut c.timing, l)),
-    leaf!("warmup", |p, c, l| timing(p, &mut c.timing, l)),
-    leaf!("delay_loop", |p, c, l| timing(p, &mut c.timing, l)),
-    leaf!("alpha", |p, c, l| timing(p, &mut c.timing, l)),
+    leaf!("connect_timeout", |p, c, l| timing(
+        p,
+        &mut c.timing,
+        l,
+        TimingField::ConnectTimeout
+    )),
+    leaf!("retry", |p, c, l| timing(
+        p,
+        &mut c.timing,
+        l,
+        TimingField::Retry
+    )),
+    leaf!("delay_before_retry", |p, c, l| timing(
+        p,
+        &mut c.timing,
+        l,
+        TimingField::DelayBeforeRetry
+    )),
+    leaf!("warmup", |p, c, l| timing(
+        p,
+        &mut c.timing,
+        l,
+        TimingField::Warmup
+    )),
+    leaf!("delay_loop", |p, c, l| timing(
+        p,
+        &mut c.timing,
+        l,
+        TimingField::DelayLoop
+    )),
+    leaf!("alpha", |p, c, l| timing(
+        p,
+        &mut c.timing,
+        l,
+        TimingField::Alpha
+    )),
     leaf!("log_all_failures", |p, c, l| bool_kw(
         p,
         &mut c.log_all_failures,
@@ -1177,7 +1252,12 @@ pub(crate) static BFD_CHECK: &[Kw<Checker>] = &[
         }
         p.extra(l, 2);
     }),
-    leaf!("alpha", |p, c, l| timing(p, &mut c.timing, l)),
+    leaf!("alpha", |p, c, l| timing(
+        p,
+        &mut c.timing,
+        l,
+        TimingField::Alpha
+    )),
 ];
 
 /// The top-level `SSL {` block.
