@@ -1,12 +1,13 @@
 //! Handing logical lines from the preprocessor thread to the parser thread.
 //!
 //! The preprocessor appends each line's text to one contiguous buffer per batch, with its
-//! words already split; the batch is shared (`Arc`) with the parser, whose [`Line`]s are
+//! words already split; on the parser's thread the batch is shared (`Rc`, no atomic counts)
+//! by the parser's [`Line`]s, which are
 //! views into it. Nothing is copied or allocated per line on the parser's side.
 //!
 //! [`Line`]: super::parser::Line
 
-use std::sync::Arc;
+use std::rc::Rc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use kac_schema::config::SourceNote;
@@ -101,14 +102,14 @@ impl Batch {
 
 /// The parser's supply of logical lines, batches from the preprocessor thread.
 pub struct LineFeed {
-    rx: Receiver<Arc<Batch>>,
-    cur: Option<Arc<Batch>>,
+    rx: Receiver<Batch>,
+    cur: Option<Rc<Batch>>,
     next: u32,
 }
 
 impl LineFeed {
     /// A feed reading batches from `rx`.
-    pub fn new(rx: Receiver<Arc<Batch>>) -> Self {
+    pub fn new(rx: Receiver<Batch>) -> Self {
         LineFeed {
             rx,
             cur: None,
@@ -122,11 +123,11 @@ impl LineFeed {
             if let Some(cur) = &self.cur
                 && (self.next as usize) < cur.lines.len()
             {
-                let line = Line::new(Arc::clone(cur), self.next);
+                let line = Line::new(Rc::clone(cur), self.next);
                 self.next += 1;
                 return Some(line);
             }
-            self.cur = Some(self.rx.recv().ok()?);
+            self.cur = Some(Rc::new(self.rx.recv().ok()?));
             self.next = 0;
         }
     }
@@ -147,7 +148,7 @@ pub struct PreprocOutcome {
 }
 
 /// Runs `pp` to the end, sending its lines in batches.
-pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Arc<Batch>>) -> PreprocOutcome {
+pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Batch>) -> PreprocOutcome {
     let mut batch = Batch::with_capacity();
     let mut words = Vec::new();
     loop {
@@ -160,13 +161,13 @@ pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Arc<Batch>>) -> Prepr
         }
         if batch.lines.len() >= BATCH {
             let full = std::mem::replace(&mut batch, Batch::with_capacity());
-            if tx.send(Arc::new(full.seal())).is_err() {
+            if tx.send(full.seal()).is_err() {
                 break;
             }
         }
     }
     if !batch.lines.is_empty() {
-        let _ = tx.send(Arc::new(batch.seal()));
+        let _ = tx.send(batch.seal());
     }
     drop(tx);
     pp.finish()

@@ -16,7 +16,7 @@ use crate::codes;
 /// A logical line split into words: a view into a shared batch of lines (no copy).
 #[derive(Clone)]
 pub struct Line {
-    data: std::sync::Arc<Batch>,
+    data: std::rc::Rc<Batch>,
     entry: u32,
     /// First and end word index in the batch (a value block may drop a brace word).
     ws: u32,
@@ -34,7 +34,7 @@ impl std::fmt::Debug for Line {
 
 impl Line {
     /// The line at `entry` of `data`.
-    pub fn new(data: std::sync::Arc<Batch>, entry: u32) -> Self {
+    pub fn new(data: std::rc::Rc<Batch>, entry: u32) -> Self {
         let e = &data.lines[entry as usize];
         let (ws, we) = (e.words_start, e.words_end);
         Line {
