@@ -86,8 +86,9 @@ def main():
                 summary[name] = (statistics.median(walls), min(walls), rss, codes)
                 print(f"{n:>6}  {name:<14} {summary[name][0]:>9.4f} {summary[name][1]:>8.4f} {rss:>9}  exit {sorted(codes)}")
             k, a = summary["keepalived -t"], summary["kac check"]
-            tr, mr = a[0] / k[0], a[2] / k[2]
-            print(f"{n:>6}  ratio kac/keepalived: time {tr:.3f} (target <= 0.100), peak RSS {mr:.3f} (target <= 0.500)")
+            tr, tmin, mr = a[0] / k[0], a[1] / k[1], a[2] / k[2]
+            print(f"{n:>6}  ratio kac/keepalived: time {tr:.3f} median, {tmin:.3f} best (target <= 0.100), "
+                  f"peak RSS {mr:.3f} (target <= 0.500)")
             if a[3] != {0}:
                 print("error: kac check rejected the generated configuration")
                 failed = True
