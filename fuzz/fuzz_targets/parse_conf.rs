@@ -7,34 +7,12 @@
 
 #![no_main]
 
-use std::io::{BufRead, Cursor, Error, ErrorKind};
-use std::path::{Path, PathBuf};
-
 use kac_compiler::Options;
-use kac_compiler::conf::preproc::FileOpener;
+use kac_compiler::conf::preproc::InMemory;
 use libfuzzer_sys::fuzz_target;
 
-/// Serves `text` at `path`; everything else is not found.
-struct MemFs {
-    path: PathBuf,
-    text: Vec<u8>,
-}
-
-impl FileOpener for MemFs {
-    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>> {
-        if path == self.path {
-            Ok(Box::new(Cursor::new(self.text.clone())))
-        } else {
-            Err(Error::new(ErrorKind::NotFound, "not in the fuzz input"))
-        }
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
-    let fs = MemFs {
-        path: PathBuf::from("/nonexistent-kac-fuzz/keepalived.conf"),
-        text: data.to_vec(),
-    };
+    let fs = InMemory::new("/nonexistent-kac-fuzz/keepalived.conf", data);
     for id in [None, Some("lb1")] {
         let opts = Options {
             config_id: id.map(str::to_string),

@@ -11,14 +11,13 @@
 //! crashes with are kept in `fuzz/regressions/*.conf`: each is parsed as is, and they are also
 //! starting points for the mutations.
 
-use std::io::{BufRead, Cursor, Error, ErrorKind};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use kac_compiler::Options;
-use kac_compiler::conf::preproc::FileOpener;
+use kac_compiler::conf::preproc::InMemory;
 use proptest::prelude::*;
 use proptest::test_runner::Config as ProptestConfig;
 
@@ -45,22 +44,6 @@ fn known_bugs() -> &'static [String] {
             .map(str::to_string)
             .collect()
     })
-}
-
-/// Serves the text at [`ENTRY`]; every other path is not found.
-struct MemFs {
-    path: PathBuf,
-    text: Vec<u8>,
-}
-
-impl FileOpener for MemFs {
-    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>> {
-        if path == self.path {
-            Ok(Box::new(Cursor::new(self.text.clone())))
-        } else {
-            Err(Error::new(ErrorKind::NotFound, "not in memory"))
-        }
-    }
 }
 
 fn fuzz_dir() -> PathBuf {
@@ -147,10 +130,7 @@ fn check(text: &[u8]) -> Result<(), String> {
     let worker = std::thread::Builder::new()
         .name("parse".into())
         .spawn(move || {
-            let fs = MemFs {
-                path: PathBuf::from(ENTRY),
-                text,
-            };
+            let fs = InMemory::new(ENTRY, text);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 let mut problems = Vec::new();
                 for id in [None, Some("lb1")] {

@@ -175,31 +175,23 @@ pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Batch>) -> PreprocOut
 
 #[cfg(test)]
 mod tests {
-    use std::io::BufRead;
     use std::path::Path;
 
     use proptest::prelude::*;
 
     use super::*;
-    use crate::conf::preproc::{FileOpener, PreprocOptions};
-
-    struct Mem(String);
-    impl FileOpener for Mem {
-        fn open(&self, _p: &Path) -> std::io::Result<Box<dyn BufRead>> {
-            // A small buffer so lines straddle buffer ends too.
-            Ok(Box::new(std::io::BufReader::with_capacity(
-                64,
-                std::io::Cursor::new(self.0.clone().into_bytes()),
-            )))
-        }
-    }
+    use crate::conf::preproc::{InMemory, PreprocOptions};
 
     type Seen = (String, Span, bool, Vec<String>);
 
     /// Every line the feed produces (text, location, unmatched quote, words), the number of
     /// diagnostics and the final brace depth.
     fn lines(text: &str, fast: bool) -> (Vec<Seen>, usize, i64) {
-        let mem = Mem(text.to_string());
+        // A small buffer so lines straddle buffer ends too.
+        let mem = InMemory {
+            buffer: 64,
+            ..InMemory::new("m.conf", text)
+        };
         let opts = PreprocOptions {
             config_id: Some("lb1".into()),
             no_fast_lane: !fast,

@@ -94,6 +94,46 @@ pub trait FileOpener {
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>>;
 }
 
+/// Serves one file from memory at `path` (everything else is not found): for tests, the
+/// fuzzer, and front ends that already hold the text.
+#[derive(Debug, Clone)]
+pub struct InMemory {
+    /// Where the file is.
+    pub path: std::path::PathBuf,
+    /// Its bytes.
+    pub text: Vec<u8>,
+    /// Reader buffer size (small values make lines straddle buffer ends in tests).
+    pub buffer: usize,
+}
+
+impl InMemory {
+    /// `text` at `path`.
+    pub fn new(path: impl Into<std::path::PathBuf>, text: impl Into<Vec<u8>>) -> Self {
+        InMemory {
+            path: path.into(),
+            text: text.into(),
+            buffer: 64 * 1024,
+        }
+    }
+}
+
+impl FileOpener for InMemory {
+    fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>> {
+        if path == self.path {
+            let cursor = std::io::Cursor::new(self.text.clone());
+            Ok(Box::new(std::io::BufReader::with_capacity(
+                self.buffer.max(1),
+                cursor,
+            )))
+        } else {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "not in memory",
+            ))
+        }
+    }
+}
+
 /// Reads from the file system.
 pub struct RealFs;
 
@@ -1443,15 +1483,8 @@ fn parse_c_long(s: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    struct Mem(String);
-    impl FileOpener for Mem {
-        fn open(&self, _p: &Path) -> std::io::Result<Box<dyn BufRead>> {
-            Ok(Box::new(std::io::Cursor::new(self.0.clone().into_bytes())))
-        }
-    }
-
     fn lines(text: &str, id: Option<&str>) -> (Vec<String>, Vec<Diagnostic>) {
-        let mem = Mem(text.to_string());
+        let mem = InMemory::new("mem.conf", text);
         let mut p = Preprocessor::new(
             &mem,
             Path::new("mem.conf"),

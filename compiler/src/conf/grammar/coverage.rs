@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::conf::parser::{Kw, find_kw};
-use crate::conf::preproc::FileOpener;
+use crate::conf::preproc::InMemory;
 use crate::{Options, parse_conf_with};
 
 use super::{global, lvs, vrrp};
@@ -16,18 +16,11 @@ fn known<T>(table: &'static [Kw<T>], kw: &str) -> bool {
     find_kw(table, kw).is_some()
 }
 
-struct Mem(String);
-impl FileOpener for Mem {
-    fn open(&self, _p: &Path) -> std::io::Result<Box<dyn std::io::BufRead>> {
-        Ok(Box::new(std::io::Cursor::new(self.0.clone().into_bytes())))
-    }
-}
-
 /// Whether an entry option is understood in a value block (no "unknown … option").
 fn entry_option_known(block: &str, entry: &str) -> bool {
     let text = format!("{block} {{\n    {entry}\n}}\n");
     let parsed = parse_conf_with(
-        &Mem(text),
+        &InMemory::new("k.conf", text),
         Path::new("k.conf"),
         "k.conf",
         &Options::default(),
