@@ -794,9 +794,9 @@ fn http(tls: bool) -> CheckerKind {
     }
 }
 
-fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKind) {
-    p.extra(line, 1);
-    let mut c = Checker {
+/// A checker of `kind` with nothing set yet.
+fn new_checker(kind: CheckerKind, span: kac_schema::Span) -> Checker {
+    Checker {
         kind,
         timing: CheckTiming::default(),
         connect_ip: None,
@@ -806,8 +806,13 @@ fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKin
         bind_if: None,
         fwmark: None,
         log_all_failures: None,
-        span: line.line_span(),
-    };
+        span,
+    }
+}
+
+fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKind) {
+    p.extra(line, 1);
+    let mut c = new_checker(kind, line.line_span());
     let table: &'static [Kw<Checker>] = match c.kind {
         CheckerKind::Http { .. } => HTTP_CHECK,
         CheckerKind::Smtp { .. } => SMTP_CHECK,
@@ -1058,18 +1063,7 @@ pub(crate) static SMTP_CHECK: &[Kw<Checker>] = &[
             .with_primary(l.span(0), "deprecated")
             .with_help("write one SMTP_CHECK per host instead (keepalived only logs this)"),
         );
-        let mut scratch = Checker {
-            kind: CheckerKind::Smtp { helo_name: None },
-            timing: CheckTiming::default(),
-            connect_ip: None,
-            connect_port: None,
-            bindto: None,
-            bind_port: None,
-            bind_if: None,
-            fwmark: None,
-            log_all_failures: None,
-            span: l.line_span(),
-        };
+        let mut scratch = new_checker(CheckerKind::Smtp { helo_name: None }, l.line_span());
         p.block(COMMON_CHECK, &mut scratch);
     }),
     Kw {
