@@ -82,6 +82,52 @@ impl Batch {
         });
     }
 
+    /// Appends `raw[from..to]` as a line whose words are given by their positions in `raw`
+    /// (the fast lane's words, without a pass to make them relative first).
+    pub fn push_from(&mut self, raw: &[u8], from: u32, to: u32, words: &[Word], loc: Span) {
+        let start = self.text.len() as u32;
+        self.text
+            .extend_from_slice(&raw[from as usize..to as usize]);
+        let words_start = self.words.len() as u32;
+        for w in words {
+            self.words.push(Word {
+                start: w.start - from + start,
+                end: w.end - from + start,
+                quoted: false,
+            });
+        }
+        self.lines.push(Entry {
+            start,
+            end: start + (to - from),
+            words_start,
+            words_end: self.words.len() as u32,
+            loc,
+            exact: true,
+            unmatched_quote: None,
+        });
+    }
+
+    /// Appends a line made of one brace.
+    pub fn push_brace(&mut self, brace: u8, loc: Span) {
+        let start = self.text.len() as u32;
+        self.text.push(brace);
+        let words_start = self.words.len() as u32;
+        self.words.push(Word {
+            start,
+            end: start + 1,
+            quoted: false,
+        });
+        self.lines.push(Entry {
+            start,
+            end: start + 1,
+            words_start,
+            words_end: words_start + 1,
+            loc,
+            exact: true,
+            unmatched_quote: None,
+        });
+    }
+
     /// Checks the text once (every piece pushed was UTF-8 already) and makes it a string.
     fn seal(mut self) -> Self {
         let bytes = std::mem::take(&mut self.text);

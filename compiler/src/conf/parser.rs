@@ -106,8 +106,11 @@ impl Line {
 
     /// Word `i`, if present.
     pub fn word(&self, i: usize) -> Option<&str> {
-        let w = self.words().get(i)?;
-        Some(&self.data.sealed[w.start as usize..w.end as usize])
+        if i >= self.len() {
+            return None;
+        }
+        let w = self.data.words[self.ws as usize + i];
+        self.data.sealed.get(w.start as usize..w.end as usize)
     }
 
     /// A batch text position relative to the line.

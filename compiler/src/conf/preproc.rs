@@ -534,28 +534,13 @@ impl<'a> Preprocessor<'a> {
         let (file, line_no, offset) = (frame.file, frame.line_no + 1, frame.offset as u32);
         if n > 0 {
             let (start, end) = (words[0].start, words[n - 1].end);
-            for w in &mut words[..n] {
-                w.start -= start;
-                w.end -= start;
-            }
             let loc = Span::new(file, line_no, offset + start, end - start);
-            batch.push(
-                &text[start as usize..end as usize],
-                &words[..n],
-                loc,
-                true,
-                None,
-            );
+            batch.push_from(text, start, end, &words[..n], loc);
             self.last_loc = loc;
         }
         if let Some(b) = brace {
             let loc = Span::new(file, line_no, offset + b as u32, 1);
-            let w = [Word {
-                start: 0,
-                end: 1,
-                quoted: false,
-            }];
-            batch.push(&text[b..=b], &w, loc, true, None);
+            batch.push_brace(text[b], loc);
             self.last_loc = loc;
             self.block_depth += if closing { -1 } else { 1 };
         }
