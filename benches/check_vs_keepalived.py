@@ -52,7 +52,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("sizes", nargs="*", type=int, default=[2000, 20000])
     ap.add_argument("--runs", type=int, default=7)
-    ap.add_argument("--kac", default=os.path.join(HERE, "..", "target", "release", "kac"))
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(HERE, "..", "target")
+    if not os.path.isabs(target):
+        target = os.path.join(HERE, "..", target)
+    ap.add_argument("--kac", default=os.path.join(target, "release", "kac"))
     args = ap.parse_args()
     if not os.path.exists("/usr/bin/time"):
         print("skipped: GNU time (/usr/bin/time, package time) is not installed")
