@@ -15,6 +15,8 @@ use kac_schema::config::Config;
 pub struct Rule {
     /// Kebab-case name of the bad thing (the diagnostic code).
     pub name: &'static str,
+    /// Default level of its findings.
+    pub level: kac_schema::Severity,
     /// Documentation shown by `kac explain`.
     pub doc: &'static str,
     /// Checks one host's configuration.

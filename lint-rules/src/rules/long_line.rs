@@ -3,6 +3,8 @@
 use kac_schema::Diagnostic;
 use kac_schema::config::{Config, SourceNote};
 
+/// Default level.
+pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Error;
 /// Rule name.
 pub const NAME: &str = "long-line";
 /// Documentation.

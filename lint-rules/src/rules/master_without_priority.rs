@@ -3,6 +3,8 @@
 use kac_schema::Diagnostic;
 use kac_schema::config::{Config, VrrpState};
 
+/// Default level.
+pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "master-without-priority";
 /// Documentation.
