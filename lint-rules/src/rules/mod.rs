@@ -1,19 +1,51 @@
 //! The rules, one per file.
 
+mod advert_int_mismatch_in_sync_group;
 mod dropped_address_suffix;
+mod duplicate_vip;
+mod duplicate_virtual_server;
+mod duplicate_vrrp_script;
 mod extra_words;
 mod long_line;
 mod master_without_priority;
+mod real_server_weight_zero;
+mod undefined_virtual_server_group;
+mod unused_vrrp_script;
+mod vip_without_prefix;
 
 use crate::Rule;
 
 /// All rules, sorted by name.
 pub static ALL: &[Rule] = &[
     Rule {
+        name: advert_int_mismatch_in_sync_group::NAME,
+        level: advert_int_mismatch_in_sync_group::LEVEL,
+        doc: advert_int_mismatch_in_sync_group::DOC,
+        check: advert_int_mismatch_in_sync_group::check,
+    },
+    Rule {
         name: dropped_address_suffix::NAME,
         level: dropped_address_suffix::LEVEL,
         doc: dropped_address_suffix::DOC,
         check: dropped_address_suffix::check,
+    },
+    Rule {
+        name: duplicate_vip::NAME,
+        level: duplicate_vip::LEVEL,
+        doc: duplicate_vip::DOC,
+        check: duplicate_vip::check,
+    },
+    Rule {
+        name: duplicate_virtual_server::NAME,
+        level: duplicate_virtual_server::LEVEL,
+        doc: duplicate_virtual_server::DOC,
+        check: duplicate_virtual_server::check,
+    },
+    Rule {
+        name: duplicate_vrrp_script::NAME,
+        level: duplicate_vrrp_script::LEVEL,
+        doc: duplicate_vrrp_script::DOC,
+        check: duplicate_vrrp_script::check,
     },
     Rule {
         name: extra_words::NAME,
@@ -32,5 +64,29 @@ pub static ALL: &[Rule] = &[
         level: master_without_priority::LEVEL,
         doc: master_without_priority::DOC,
         check: master_without_priority::check,
+    },
+    Rule {
+        name: real_server_weight_zero::NAME,
+        level: real_server_weight_zero::LEVEL,
+        doc: real_server_weight_zero::DOC,
+        check: real_server_weight_zero::check,
+    },
+    Rule {
+        name: undefined_virtual_server_group::NAME,
+        level: undefined_virtual_server_group::LEVEL,
+        doc: undefined_virtual_server_group::DOC,
+        check: undefined_virtual_server_group::check,
+    },
+    Rule {
+        name: unused_vrrp_script::NAME,
+        level: unused_vrrp_script::LEVEL,
+        doc: unused_vrrp_script::DOC,
+        check: unused_vrrp_script::check,
+    },
+    Rule {
+        name: vip_without_prefix::NAME,
+        level: vip_without_prefix::LEVEL,
+        doc: vip_without_prefix::DOC,
+        check: vip_without_prefix::check,
     },
 ];

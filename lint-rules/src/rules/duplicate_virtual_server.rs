@@ -1,0 +1,107 @@
+//! Two `virtual_server` blocks for the same service.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use kac_schema::Diagnostic;
+use kac_schema::config::{Config, Family, Protocol, VirtualServer, VsAddress};
+
+/// Default level.
+pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
+/// Rule name.
+pub const NAME: &str = "duplicate-virtual-server";
+/// Documentation.
+pub const DOC: &str = "## What it does
+Finds `virtual_server` blocks that define the same IPVS service as an earlier block: the same
+address, port and protocol (UDP when `protocol` is not set), the same `fwmark` (and family), or
+the same `group` and protocol.
+
+## Why is this bad
+keepalived accepts both blocks, but IPVS has only one service for the key: the real servers,
+scheduler and checkers of the two blocks fight over it, and which settings win depends on
+reload order.
+
+## Example
+```
+virtual_server 192.0.2.50 80 {
+    protocol TCP
+    real_server 198.51.100.1 80 { }
+}
+virtual_server 192.0.2.50 80 {
+    protocol TCP
+    real_server 198.51.100.2 80 { }
+}
+```
+
+## Use instead
+```
+virtual_server 192.0.2.50 80 {
+    protocol TCP
+    real_server 198.51.100.1 80 { }
+    real_server 198.51.100.2 80 { }
+}
+```
+
+## References
+keepalived.conf(5), `virtual_server`";
+
+#[derive(PartialEq, Eq, Hash)]
+enum Key {
+    Addr(IpAddr, u16, Protocol),
+    Fwmark(u32, Family),
+    Group(String, Protocol),
+}
+
+fn key(vs: &VirtualServer) -> Key {
+    let proto = vs.protocol.as_ref().map_or(Protocol::Udp, |p| p.value);
+    match &vs.address.value {
+        VsAddress::Addr { addr, port } => Key::Addr(*addr, *port, proto),
+        VsAddress::Fwmark(mark) => {
+            let family =
+                vs.ip_family
+                    .unwrap_or_else(|| match vs.real_servers.first().map(|r| r.addr) {
+                        Some(IpAddr::V6(_)) => Family::Inet6,
+                        _ => Family::Inet,
+                    });
+            Key::Fwmark(*mark, family)
+        }
+        VsAddress::Group(name) => Key::Group(name.clone(), proto),
+    }
+}
+
+fn describe(vs: &VirtualServer) -> String {
+    let proto = vs
+        .protocol
+        .as_ref()
+        .map_or(Protocol::Udp, |p| p.value)
+        .as_str();
+    match &vs.address.value {
+        VsAddress::Addr {
+            addr: IpAddr::V6(a),
+            port,
+        } => format!("[{a}]:{port}/{proto}"),
+        VsAddress::Addr { addr, port } => format!("{addr}:{port}/{proto}"),
+        VsAddress::Fwmark(mark) => format!("fwmark {mark}"),
+        VsAddress::Group(name) => format!("group {name}/{proto}"),
+    }
+}
+
+/// Reports every virtual server whose service an earlier one already defines.
+pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<Key, &VirtualServer> = HashMap::new();
+    for vs in &cfg.virtual_servers {
+        if let Some(first) = seen.get(&key(vs)) {
+            out.push(
+                Diagnostic::warning(
+                    NAME,
+                    format!("virtual server {} is defined twice", describe(vs)),
+                )
+                .with_primary(vs.address.span, "second definition of the same service")
+                .with_secondary(first.address.span, "first defined here")
+                .with_help("merge the real servers into one virtual_server block"),
+            );
+        } else {
+            seen.insert(key(vs), vs);
+        }
+    }
+}
