@@ -89,7 +89,8 @@ enum Cmd {
     /// id, path map and interfaces; findings carry the host name. Outside a site a PATH is a
     /// file or a directory; in a directory every root config (a `*.conf` no other file
     /// includes; hidden files skipped) is linted for each config id it uses, and each
-    /// subdirectory with a manifest is a site.
+    /// subdirectory with a manifest is a site. The site rules (`kac explain`) then compare
+    /// the hosts of each site: a manifest's hosts, or the config ids of one root config.
     /// Exit 1 on any error-level finding (or warning, with --deny-warnings), manifest problems
     /// included.
     Lint {
@@ -147,14 +148,14 @@ fn main() -> ExitCode {
             ignore,
             config_id,
         } => lint(paths, format, deny_warnings, select, ignore, config_id),
-        Cmd::Explain { rule } => match kac_lint_rules::find(&rule) {
-            Some(r) => {
-                out(&format!("# {}\n\n{}", r.name, r.doc));
+        Cmd::Explain { rule } => match kac_lint_rules::explain(&rule) {
+            Some((name, _, doc)) => {
+                out(&format!("# {name}\n\n{doc}"));
                 ExitCode::SUCCESS
             }
             None => {
                 eprintln!("error: no lint rule named `{rule}`");
-                let names: Vec<&str> = kac_lint_rules::registry().iter().map(|r| r.name).collect();
+                let names = kac_lint_rules::all_names();
                 eprintln!("rules: {}", names.join(", "));
                 ExitCode::from(2)
             }
@@ -508,6 +509,37 @@ fn print_plan(entry: &Path, host: &str, opts: &Options) -> ExitCode {
     }
 }
 
+/// Runs the site rules over the named hosts of one site and appends each finding to the
+/// diagnostics of the host it is reported on (its spans point into that host's sources).
+fn add_site_findings(
+    hosts: &mut [(Option<String>, kac_compiler::Parsed, Vec<Diagnostic>)],
+    enabled: &dyn Fn(&str) -> bool,
+) {
+    let found = {
+        let views: Vec<kac_lint_rules::HostConfig<'_>> = hosts
+            .iter()
+            .filter_map(|(name, parsed, _)| {
+                name.as_deref().map(|host| kac_lint_rules::HostConfig {
+                    host,
+                    config: &parsed.config,
+                })
+            })
+            .collect();
+        if views.len() < 2 {
+            return;
+        }
+        kac_lint_rules::run_site(&views, enabled)
+    };
+    for (host, d) in found {
+        if let Some((_, _, diags)) = hosts
+            .iter_mut()
+            .find(|(name, _, _)| name.as_deref() == Some(host.as_str()))
+        {
+            diags.push(d);
+        }
+    }
+}
+
 fn lint(
     paths: Vec<PathBuf>,
     format: DiagFormat,
@@ -564,14 +596,21 @@ fn lint(
                     None if t.config_ids.is_empty() => vec![None],
                     None => t.config_ids.iter().cloned().map(Some).collect(),
                 };
+                // Without a manifest, the config ids of one root config are the hosts of a
+                // site (for the site rules).
+                let mut site_hosts = Vec::new();
                 for id in ids {
                     let opts = Options {
                         config_id: id.clone(),
                         ..Options::default()
                     };
-                    let parsed = kac_compiler::parse_conf(&t.entry, &t.shown, &opts);
-                    let mut diags: Vec<Diagnostic> = parsed.diagnostics;
+                    let mut parsed = kac_compiler::parse_conf(&t.entry, &t.shown, &opts);
+                    let mut diags: Vec<Diagnostic> = std::mem::take(&mut parsed.diagnostics);
                     diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
+                    site_hosts.push((id, parsed, diags));
+                }
+                add_site_findings(&mut site_hosts, &enabled);
+                for (id, parsed, diags) in site_hosts {
                     all.add(parsed.sources, keep(diags, id.as_deref()));
                 }
             }
@@ -588,6 +627,7 @@ fn lint(
                     continue;
                 };
                 let dir = kac_compiler::site::site_dir(&manifest_path);
+                let mut site_hosts = Vec::new();
                 for h in &m.hosts {
                     if only_id.as_ref().is_some_and(|id| id != h.config_id()) {
                         continue;
@@ -595,8 +635,9 @@ fn lint(
                     hosts += 1;
                     let entry = kac_compiler::site::host_entry(&m, &dir, h);
                     let opts = kac_compiler::site::host_options(&m, &dir, h);
-                    let parsed = kac_compiler::parse_conf(&entry, &entry.to_string_lossy(), &opts);
-                    let mut diags: Vec<Diagnostic> = parsed.diagnostics;
+                    let mut parsed =
+                        kac_compiler::parse_conf(&entry, &entry.to_string_lossy(), &opts);
+                    let mut diags: Vec<Diagnostic> = std::mem::take(&mut parsed.diagnostics);
                     diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
                     if let Some(names) = h.interface_names() {
                         for d in &mut diags {
@@ -610,7 +651,11 @@ fn lint(
                             }
                         }
                     }
-                    all.add(parsed.sources, keep(diags, Some(&h.name)));
+                    site_hosts.push((Some(h.name.clone()), parsed, diags));
+                }
+                add_site_findings(&mut site_hosts, &enabled);
+                for (name, parsed, diags) in site_hosts {
+                    all.add(parsed.sources, keep(diags, name.as_deref()));
                 }
             }
         }

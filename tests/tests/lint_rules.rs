@@ -1,7 +1,8 @@
 //! Every lint rule has documentation, a `bad.conf` and a `good.conf` under
 //! `fixtures/lint/<rule>/`; the rule finds exactly the lines of `bad.conf` marked
 //! `# expect: <rule>` and nothing in `good.conf`. RULES.md is generated from the docs
-//! (`KAC_UPDATE_RULES=1 cargo test -p kac-tests --test lint_rules` rewrites it).
+//! (`KAC_UPDATE_RULES=1 cargo test -p kac-tests --test lint_rules` rewrites it), site rules
+//! included (their fixtures are tested by `site_rules.rs`).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -112,6 +113,20 @@ fn rules_md() -> String {
         let _ = write!(
             out,
             "\n# `{}` ({})\n\n{}\n",
+            rule.name,
+            rule.level.as_str(),
+            rule.doc.trim()
+        );
+    }
+    out.push_str(
+        "\n# Site rules\n\nThese rules compare the hosts of one site (the hosts of a manifest, \
+         or without one the config ids of one shared keepalived.conf). VRRP instances with the \
+         same name on different hosts are peers.\n",
+    );
+    for rule in kac_lint_rules::site_registry() {
+        let _ = write!(
+            out,
+            "\n# `{}` ({}, site)\n\n{}\n",
             rule.name,
             rule.level.as_str(),
             rule.doc.trim()

@@ -1,0 +1,102 @@
+//! Peers with different sets of `virtual_ipaddress` addresses.
+
+use std::collections::BTreeSet;
+
+use kac_schema::Diagnostic;
+use kac_schema::config::VrrpInstance;
+
+use crate::HostConfig;
+
+/// Default level.
+pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
+/// Rule name.
+pub const NAME: &str = "peer-vip-mismatch";
+/// Documentation.
+pub const DOC: &str = "## What it does
+Finds VRRP instances with the same name on different hosts of a site (peers) whose set of
+`virtual_ipaddress` addresses differs from the first host's (the addresses only: prefix
+length, device and other options are not compared, nor the order).
+
+## Why is this bad
+A failover should move the same addresses. When the sets differ, some address disappears or
+appears when the other host becomes MASTER, and clients of it break on failover only, which
+is when nobody is looking. keepalived also logs a mismatch for every VRRPv2 advert (and drops
+them in `vrrp_strict` mode, so both hosts become MASTER).
+
+## Example
+```
+vrrp_instance VI_1 {
+    virtual_ipaddress {
+        192.0.2.10/24
+        @lb1 192.0.2.11/24
+    }
+}
+```
+
+## Use instead
+```
+vrrp_instance VI_1 {
+    virtual_ipaddress {
+        192.0.2.10/24
+        192.0.2.11/24
+    }
+}
+```
+
+## References
+keepalived.conf(5), `virtual_ipaddress`; RFC 3768 §7.1";
+
+fn addrs(i: &VrrpInstance) -> BTreeSet<std::net::IpAddr> {
+    i.vips.iter().map(|v| v.addr.addr).collect()
+}
+
+fn list(s: &BTreeSet<&std::net::IpAddr>) -> String {
+    s.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reports every peer whose addresses differ from the first peer's.
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
+    for (name, peers) in super::peer_groups(hosts) {
+        let Some(((first_host, first), rest)) = peers.split_first() else {
+            continue;
+        };
+        let want = addrs(first);
+        for (host, i) in rest {
+            let have = addrs(i);
+            if have == want {
+                continue;
+            }
+            let only_here: BTreeSet<_> = have.difference(&want).collect();
+            let only_there: BTreeSet<_> = want.difference(&have).collect();
+            let mut parts = Vec::new();
+            if !only_here.is_empty() {
+                parts.push(format!("only on {host}: {}", list(&only_here)));
+            }
+            if !only_there.is_empty() {
+                parts.push(format!("only on {first_host}: {}", list(&only_there)));
+            }
+            // The first address that is only here, else the instance name.
+            let span = i
+                .vips
+                .iter()
+                .find(|v| !want.contains(&v.addr.addr))
+                .map_or(i.name.span, |v| v.span);
+            out.push((
+                (*host).to_string(),
+                Diagnostic::new(
+                    NAME,
+                    LEVEL,
+                    format!(
+                        "({name}) virtual_ipaddress differs between {first_host} and {host} ({})",
+                        parts.join("; ")
+                    ),
+                )
+                .with_primary(span, format!("differs from {first_host}"))
+                .with_help("give the instance the same virtual_ipaddress list on every host"),
+            ));
+        }
+    }
+}
