@@ -1,17 +1,24 @@
 //! The rules, one per file.
 
 mod advert_int_mismatch_in_sync_group;
+mod all_real_servers_weight_zero;
+mod connect_timeout_not_below_delay_loop;
 mod dropped_address_suffix;
 mod duplicate_vip;
 mod duplicate_virtual_server;
 mod duplicate_vrrp_script;
 mod extra_words;
+mod fwmark_persistence_without_granularity;
 mod long_line;
 mod master_without_priority;
+mod plaintext_auth_pass;
 mod real_server_weight_zero;
+mod retries_exceed_delay_loop;
+mod sorry_server_is_real_server;
 mod undefined_virtual_server_group;
 mod unused_vrrp_script;
 mod vip_without_prefix;
+mod vrrp_script_without_weight_or_fall;
 
 use crate::Rule;
 
@@ -22,6 +29,18 @@ pub static ALL: &[Rule] = &[
         level: advert_int_mismatch_in_sync_group::LEVEL,
         doc: advert_int_mismatch_in_sync_group::DOC,
         check: advert_int_mismatch_in_sync_group::check,
+    },
+    Rule {
+        name: all_real_servers_weight_zero::NAME,
+        level: all_real_servers_weight_zero::LEVEL,
+        doc: all_real_servers_weight_zero::DOC,
+        check: all_real_servers_weight_zero::check,
+    },
+    Rule {
+        name: connect_timeout_not_below_delay_loop::NAME,
+        level: connect_timeout_not_below_delay_loop::LEVEL,
+        doc: connect_timeout_not_below_delay_loop::DOC,
+        check: connect_timeout_not_below_delay_loop::check,
     },
     Rule {
         name: dropped_address_suffix::NAME,
@@ -54,6 +73,12 @@ pub static ALL: &[Rule] = &[
         check: extra_words::check,
     },
     Rule {
+        name: fwmark_persistence_without_granularity::NAME,
+        level: fwmark_persistence_without_granularity::LEVEL,
+        doc: fwmark_persistence_without_granularity::DOC,
+        check: fwmark_persistence_without_granularity::check,
+    },
+    Rule {
         name: long_line::NAME,
         level: long_line::LEVEL,
         doc: long_line::DOC,
@@ -66,10 +91,28 @@ pub static ALL: &[Rule] = &[
         check: master_without_priority::check,
     },
     Rule {
+        name: plaintext_auth_pass::NAME,
+        level: plaintext_auth_pass::LEVEL,
+        doc: plaintext_auth_pass::DOC,
+        check: plaintext_auth_pass::check,
+    },
+    Rule {
         name: real_server_weight_zero::NAME,
         level: real_server_weight_zero::LEVEL,
         doc: real_server_weight_zero::DOC,
         check: real_server_weight_zero::check,
+    },
+    Rule {
+        name: retries_exceed_delay_loop::NAME,
+        level: retries_exceed_delay_loop::LEVEL,
+        doc: retries_exceed_delay_loop::DOC,
+        check: retries_exceed_delay_loop::check,
+    },
+    Rule {
+        name: sorry_server_is_real_server::NAME,
+        level: sorry_server_is_real_server::LEVEL,
+        doc: sorry_server_is_real_server::DOC,
+        check: sorry_server_is_real_server::check,
     },
     Rule {
         name: undefined_virtual_server_group::NAME,
@@ -88,5 +131,11 @@ pub static ALL: &[Rule] = &[
         level: vip_without_prefix::LEVEL,
         doc: vip_without_prefix::DOC,
         check: vip_without_prefix::check,
+    },
+    Rule {
+        name: vrrp_script_without_weight_or_fall::NAME,
+        level: vrrp_script_without_weight_or_fall::LEVEL,
+        doc: vrrp_script_without_weight_or_fall::DOC,
+        check: vrrp_script_without_weight_or_fall::check,
     },
 ];
