@@ -370,11 +370,6 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Done with a line (kept as a hook; lines are views and need no recycling).
-    pub fn recycle(&mut self, line: Line) {
-        drop(line);
-    }
-
     /// Asks the driver to skip the block that follows the current keyword line.
     pub fn skip_block(&mut self) {
         self.skip = -1;
@@ -434,14 +429,12 @@ impl<'a> Parser<'a> {
         let mut need_bob = nested;
         while let Some(line) = self.next_line() {
             if self.skip != 0 && self.skip_lines(&line) {
-                self.recycle(line);
                 continue;
             }
             let first = line.keyword();
             if need_bob {
                 need_bob = false;
                 if first == "{" {
-                    self.recycle(line);
                     continue;
                 }
                 self.report(
@@ -455,22 +448,18 @@ impl<'a> Parser<'a> {
                         .with_primary(line.line_span(), "no block starts here")
                         .with_help("a block starts only after a block keyword; remove this `{`"),
                 );
-                self.recycle(line);
                 continue;
             }
             if first == "}" {
                 if nested {
-                    self.recycle(line);
                     return;
                 }
-                self.recycle(line);
                 continue;
             }
             match find_kw(table, first) {
                 Some(kw) => self.dispatch(&kw.act, target, &line),
                 None => self.unknown(table, &line),
             }
-            self.recycle(line);
         }
     }
 
@@ -525,7 +514,6 @@ impl<'a> Parser<'a> {
                 need_bob = false;
                 if line.keyword() == "{" {
                     if line.len() == 1 {
-                        self.recycle(line);
                         continue;
                     }
                     line.drop_first_word();
@@ -543,7 +531,6 @@ impl<'a> Parser<'a> {
             let mut had_eob = false;
             if !line.is_empty() && line.w(line.len() - 1) == "}" {
                 if line.len() == 1 {
-                    self.recycle(line);
                     return;
                 }
                 had_eob = true;
@@ -552,7 +539,6 @@ impl<'a> Parser<'a> {
             if !line.is_empty() {
                 f(self, target, &line);
             }
-            self.recycle(line);
             if had_eob {
                 return;
             }
