@@ -18,8 +18,9 @@ mod peer_vrid_mismatch;
 mod top_priority_tie;
 
 use kac_schema::config::{VrrpInstance, VrrpState};
+use kac_schema::{Diagnostic, Severity, Span};
 
-use crate::SiteRule;
+use crate::{HostConfig, SiteRule};
 
 /// The hosts of one instance name: each host with its instance, in site order.
 pub(crate) type Peers<'a> = Vec<(&'a str, &'a VrrpInstance)>;
@@ -46,6 +47,61 @@ pub(crate) fn peer_groups<'a>(hosts: &'a [crate::HostConfig<'a>]) -> Vec<(&'a st
     }
     groups.retain(|(_, p)| p.len() > 1);
     groups
+}
+
+/// A peer whose property differs from the first peer's, as [`each_differing_peer`] sees it.
+pub(crate) struct Differs<'a, K> {
+    /// The instance name.
+    pub name: &'a str,
+    /// The first host with the instance, and its value.
+    pub first_host: &'a str,
+    /// The first host's value.
+    pub want: K,
+    /// The differing host.
+    pub host: &'a str,
+    /// Its value.
+    pub have: K,
+    /// Its instance.
+    pub instance: &'a VrrpInstance,
+}
+
+/// What a mismatch rule says about one differing peer: message, where, and help.
+pub(crate) type Mismatch = (String, Span, &'static str);
+
+/// The shared shape of the mismatch rules: compares `key` of every peer with the first
+/// peer's and reports each difference (labelled "differs from FIRST") on the differing host.
+pub(crate) fn each_differing_peer<'a, K: PartialEq>(
+    hosts: &'a [HostConfig<'a>],
+    out: &mut Vec<(String, Diagnostic)>,
+    rule: (&str, Severity),
+    key: impl Fn(&'a VrrpInstance) -> K,
+    report: impl Fn(&Differs<'a, K>) -> Mismatch,
+) {
+    for (name, peers) in peer_groups(hosts) {
+        let Some(((first_host, first), rest)) = peers.split_first() else {
+            continue;
+        };
+        for (host, instance) in rest {
+            let d = Differs {
+                name,
+                first_host,
+                want: key(first),
+                host,
+                have: key(instance),
+                instance,
+            };
+            if d.have == d.want {
+                continue;
+            }
+            let (message, span, help) = report(&d);
+            out.push((
+                (*host).to_string(),
+                Diagnostic::new(rule.0, rule.1, message)
+                    .with_primary(span, format!("differs from {first_host}"))
+                    .with_help(help),
+            ));
+        }
+    }
 }
 
 /// keepalived's effective priority: `priority`, else 255 for `state MASTER`, else 100.

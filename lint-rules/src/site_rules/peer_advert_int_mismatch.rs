@@ -53,31 +53,19 @@ fn show(us: Micros) -> String {
 
 /// Reports every peer whose interval differs from the first peer's.
 pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    for (name, peers) in super::peer_groups(hosts) {
-        let Some(((first_host, first), rest)) = peers.split_first() else {
-            continue;
-        };
-        let want = advert(first);
-        for (host, i) in rest {
-            let have = advert(i);
-            if have == want {
-                continue;
-            }
-            let span = i.advert_int.as_ref().map_or(i.name.span, |a| a.span);
-            out.push((
-                (*host).to_string(),
-                Diagnostic::new(
-                    NAME,
-                    LEVEL,
-                    format!(
-                        "({name}) advert_int {} on {first_host} but {} on {host}",
-                        show(want),
-                        show(have)
-                    ),
-                )
-                .with_primary(span, format!("differs from {first_host}"))
-                .with_help("give the instance the same advert_int on every host"),
-            ));
-        }
-    }
+    super::each_differing_peer(hosts, out, (NAME, LEVEL), advert, |d| {
+        let (name, first_host, host) = (d.name, d.first_host, d.host);
+        (
+            format!(
+                "({name}) advert_int {} on {first_host} but {} on {host}",
+                show(d.want),
+                show(d.have)
+            ),
+            d.instance
+                .advert_int
+                .as_ref()
+                .map_or(d.instance.name.span, |a| a.span),
+            "give the instance the same advert_int on every host",
+        )
+    });
 }

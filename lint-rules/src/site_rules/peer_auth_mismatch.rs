@@ -56,34 +56,26 @@ fn show(a: Option<&Authentication>) -> String {
 
 /// Reports every peer whose authentication differs from the first peer's.
 pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    for (name, peers) in super::peer_groups(hosts) {
-        let Some(((first_host, first), rest)) = peers.split_first() else {
-            continue;
-        };
-        let want = auth(first);
-        for (host, i) in rest {
-            let have = auth(i);
-            if have == want {
-                continue;
+    super::each_differing_peer(hosts, out, (NAME, LEVEL), auth, |d| {
+        let (name, first_host, host) = (d.name, d.first_host, d.host);
+        // Never print passwords: say what differs.
+        let what = match (d.want, d.have) {
+            (Some(w), Some(h)) if w.auth_type == h.auth_type => {
+                format!("({name}) auth_pass differs between {first_host} and {host}")
             }
-            // Never print passwords: say what differs.
-            let what = match (want, have) {
-                (Some(w), Some(h)) if w.auth_type == h.auth_type => {
-                    format!("({name}) auth_pass differs between {first_host} and {host}")
-                }
-                _ => format!(
-                    "({name}) {} on {first_host} but {} on {host}",
-                    show(want),
-                    show(have)
-                ),
-            };
-            let span = i.authentication.as_ref().map_or(i.name.span, |a| a.span);
-            out.push((
-                (*host).to_string(),
-                Diagnostic::new(NAME, LEVEL, what)
-                    .with_primary(span, format!("differs from {first_host}"))
-                    .with_help("give the instance the same authentication block on every host"),
-            ));
-        }
-    }
+            _ => format!(
+                "({name}) {} on {first_host} but {} on {host}",
+                show(d.want),
+                show(d.have)
+            ),
+        };
+        (
+            what,
+            d.instance
+                .authentication
+                .as_ref()
+                .map_or(d.instance.name.span, |a| a.span),
+            "give the instance the same authentication block on every host",
+        )
+    });
 }

@@ -42,34 +42,22 @@ fn nopreempt(i: &VrrpInstance) -> bool {
     i.nopreempt.as_ref().is_some_and(|n| n.value)
 }
 
-/// Reports every peer whose `nopreempt` differs from the first peer's.
+/// Reports every peer whose preemption differs from the first peer's.
 pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    for (name, peers) in super::peer_groups(hosts) {
-        let Some(((first_host, first), rest)) = peers.split_first() else {
-            continue;
-        };
-        let want = nopreempt(first);
-        let word = |b: bool| if b { "nopreempt" } else { "preempt" };
-        for (host, i) in rest {
-            let have = nopreempt(i);
-            if have == want {
-                continue;
-            }
-            let span = i.nopreempt.as_ref().map_or(i.name.span, |n| n.span);
-            out.push((
-                (*host).to_string(),
-                Diagnostic::new(
-                    NAME,
-                    LEVEL,
-                    format!(
-                        "({name}) {} on {first_host} but {} on {host}",
-                        word(want),
-                        word(have)
-                    ),
-                )
-                .with_primary(span, format!("differs from {first_host}"))
-                .with_help("set nopreempt on every host of the instance, or on none"),
-            ));
-        }
-    }
+    let word = |b: bool| if b { "nopreempt" } else { "preempt" };
+    super::each_differing_peer(hosts, out, (NAME, LEVEL), nopreempt, |d| {
+        let (name, first_host, host) = (d.name, d.first_host, d.host);
+        (
+            format!(
+                "({name}) {} on {first_host} but {} on {host}",
+                word(d.want),
+                word(d.have)
+            ),
+            d.instance
+                .nopreempt
+                .as_ref()
+                .map_or(d.instance.name.span, |n| n.span),
+            "set nopreempt on every host of the instance, or on none",
+        )
+    });
 }

@@ -59,44 +59,31 @@ fn list(s: &BTreeSet<&std::net::IpAddr>) -> String {
 
 /// Reports every peer whose addresses differ from the first peer's.
 pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    for (name, peers) in super::peer_groups(hosts) {
-        let Some(((first_host, first), rest)) = peers.split_first() else {
-            continue;
-        };
-        let want = addrs(first);
-        for (host, i) in rest {
-            let have = addrs(i);
-            if have == want {
-                continue;
-            }
-            let only_here: BTreeSet<_> = have.difference(&want).collect();
-            let only_there: BTreeSet<_> = want.difference(&have).collect();
-            let mut parts = Vec::new();
-            if !only_here.is_empty() {
-                parts.push(format!("only on {host}: {}", list(&only_here)));
-            }
-            if !only_there.is_empty() {
-                parts.push(format!("only on {first_host}: {}", list(&only_there)));
-            }
-            // The first address that is only here, else the instance name.
-            let span = i
-                .vips
-                .iter()
-                .find(|v| !want.contains(&v.addr.addr))
-                .map_or(i.name.span, |v| v.span);
-            out.push((
-                (*host).to_string(),
-                Diagnostic::new(
-                    NAME,
-                    LEVEL,
-                    format!(
-                        "({name}) virtual_ipaddress differs between {first_host} and {host} ({})",
-                        parts.join("; ")
-                    ),
-                )
-                .with_primary(span, format!("differs from {first_host}"))
-                .with_help("give the instance the same virtual_ipaddress list on every host"),
-            ));
+    super::each_differing_peer(hosts, out, (NAME, LEVEL), addrs, |d| {
+        let (name, first_host, host) = (d.name, d.first_host, d.host);
+        let only_here: BTreeSet<_> = d.have.difference(&d.want).collect();
+        let only_there: BTreeSet<_> = d.want.difference(&d.have).collect();
+        let mut parts = Vec::new();
+        if !only_here.is_empty() {
+            parts.push(format!("only on {host}: {}", list(&only_here)));
         }
-    }
+        if !only_there.is_empty() {
+            parts.push(format!("only on {first_host}: {}", list(&only_there)));
+        }
+        // The first address that is only here, else the instance name.
+        let span = d
+            .instance
+            .vips
+            .iter()
+            .find(|v| !d.want.contains(&v.addr.addr))
+            .map_or(d.instance.name.span, |v| v.span);
+        (
+            format!(
+                "({name}) virtual_ipaddress differs between {first_host} and {host} ({})",
+                parts.join("; ")
+            ),
+            span,
+            "give the instance the same virtual_ipaddress list on every host",
+        )
+    });
 }

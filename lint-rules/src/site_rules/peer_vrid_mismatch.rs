@@ -1,6 +1,7 @@
 //! Peers (same instance name on different hosts) with different `virtual_router_id`.
 
 use kac_schema::Diagnostic;
+use kac_schema::config::VrrpInstance;
 
 use crate::HostConfig;
 
@@ -43,31 +44,20 @@ fn show(v: Option<u8>) -> String {
 
 /// Reports every peer whose VRID differs from the first peer's.
 pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    for (name, peers) in super::peer_groups(hosts) {
-        let Some(((first_host, first), rest)) = peers.split_first() else {
-            continue;
-        };
-        let want = first.vrid.as_ref().map(|v| v.value);
-        for (host, i) in rest {
-            let have = i.vrid.as_ref().map(|v| v.value);
-            if have == want {
-                continue;
-            }
-            let span = i.vrid.as_ref().map_or(i.name.span, |v| v.span);
-            out.push((
-                (*host).to_string(),
-                Diagnostic::new(
-                    NAME,
-                    LEVEL,
-                    format!(
-                        "({name}) VRID {} on {first_host} but {} on {host}",
-                        show(want),
-                        show(have)
-                    ),
-                )
-                .with_primary(span, format!("differs from {first_host}"))
-                .with_help("give the instance the same virtual_router_id on every host"),
-            ));
-        }
-    }
+    let vrid = |i: &VrrpInstance| i.vrid.as_ref().map(|v| v.value);
+    super::each_differing_peer(hosts, out, (NAME, LEVEL), vrid, |d| {
+        let (name, first_host, host) = (d.name, d.first_host, d.host);
+        (
+            format!(
+                "({name}) VRID {} on {first_host} but {} on {host}",
+                show(d.want),
+                show(d.have)
+            ),
+            d.instance
+                .vrid
+                .as_ref()
+                .map_or(d.instance.name.span, |v| v.span),
+            "give the instance the same virtual_router_id on every host",
+        )
+    });
 }
