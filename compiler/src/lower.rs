@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use kac_schema::config::{
-    CheckTiming, Checker, CheckerKind, Config, IpAddress, Notify, Route, Rule, Script, Tracked,
-    VirtualServer, VrrpState, VsAddress, VsGroupEntry,
+    CheckTiming, Checker, CheckerKind, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP,
+    IpAddress, Notify, RealServer, Route, Rule, Script, Tracked, VirtualServer, VrrpState,
+    VsAddress, VsGroupEntry,
 };
 use kac_schema::plan::*;
 
@@ -420,44 +421,30 @@ pub fn lower(cfg: &Config, host: &str, config_id: Option<&str>) -> Plan {
     }
 }
 
-fn resolve_timing(layers: &[&CheckTiming], kind: &CheckerKind) -> (u64, u64, u32, u64, u64, bool) {
-    let pick = |f: &dyn Fn(&CheckTiming) -> Option<u64>| layers.iter().find_map(|t| f(t));
-    let delay_loop = pick(&|t| t.delay_loop).unwrap_or(60 * SEC);
-    let connect_timeout = pick(&|t| t.connect_timeout).unwrap_or(5 * SEC);
+fn resolve_timing(t: &CheckTiming, kind: &CheckerKind) -> (u64, u64, u32, u64, u64, bool) {
+    let delay_loop = t.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP);
+    let connect_timeout = t.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let default_retry = match kind {
         CheckerKind::Dns { .. } => 3,
         CheckerKind::Misc { .. } => 0,
         _ => 1,
     };
-    let retry = layers.iter().find_map(|t| t.retry).unwrap_or(default_retry);
+    let retry = t.retry.unwrap_or(default_retry);
     let default_dbr = match kind {
         CheckerKind::Http { .. } => 3 * SEC,
         CheckerKind::Dns { .. } => delay_loop,
         _ => SEC,
     };
-    let dbr = pick(&|t| t.delay_before_retry).unwrap_or(default_dbr);
-    let warmup = pick(&|t| t.warmup).unwrap_or(delay_loop);
-    let alpha = layers.iter().find_map(|t| t.alpha).unwrap_or(false);
+    let dbr = t.delay_before_retry.unwrap_or(default_dbr);
+    let warmup = t.warmup.unwrap_or(delay_loop);
+    let alpha = t.alpha.unwrap_or(false);
     (delay_loop, connect_timeout, retry, dbr, warmup, alpha)
 }
 
-fn checker(
-    vs: &VirtualServer,
-    rs_addr: IpAddr,
-    rs_port: u16,
-    rs_timing: &CheckTiming,
-    c: &Checker,
-) -> PlanChecker {
-    let vs_timing = CheckTiming {
-        delay_loop: vs.delay_loop,
-        connect_timeout: vs.connect_timeout,
-        retry: vs.retry,
-        delay_before_retry: vs.delay_before_retry,
-        warmup: vs.warmup,
-        alpha: Some(vs.alpha).filter(|a| *a),
-    };
+fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> PlanChecker {
+    let rs_addr = rs.addr;
     let (delay_loop, connect_timeout, retry, dbr, warmup, alpha) =
-        resolve_timing(&[&c.timing, rs_timing, &vs_timing], &c.kind);
+        resolve_timing(&c.inherited_timing(rs, vs), &c.kind);
     let mut params = BTreeMap::new();
     match &c.kind {
         CheckerKind::Http {
@@ -657,7 +644,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             let mut checkers: Vec<PlanChecker> = rs
                 .checkers
                 .iter()
-                .map(|c| checker(vs, rs.addr, port, &rs.timing, c))
+                .map(|c| checker(vs, rs, port, c))
                 .collect();
             checkers.sort_by(|a, b| {
                 (&a.kind, a.connect_ip, a.connect_port).cmp(&(

@@ -40,6 +40,15 @@ pub fn run(config: &Config, enabled: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
     out
 }
 
+/// A time in µs as seconds, for messages.
+pub(crate) fn secs(us: kac_schema::config::Micros) -> String {
+    if us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else {
+        format!("{}s", us as f64 / 1e6)
+    }
+}
+
 /// The rule called `name`.
 pub fn find(name: &str) -> Option<&'static Rule> {
     registry().iter().find(|r| r.name == name)

@@ -801,6 +801,47 @@ pub struct CheckTiming {
     pub alpha: Option<bool>,
 }
 
+/// keepalived's `delay_loop` when none is set (µs).
+pub const DEFAULT_DELAY_LOOP: Micros = 60_000_000;
+/// keepalived's `connect_timeout` when none is set (µs).
+pub const DEFAULT_CONNECT_TIMEOUT: Micros = 5_000_000;
+
+impl CheckTiming {
+    /// Each setting from `self`, else from `fallback` (checker over real server over
+    /// virtual server, as keepalived inherits them).
+    pub fn or(&self, fallback: &CheckTiming) -> CheckTiming {
+        CheckTiming {
+            delay_loop: self.delay_loop.or(fallback.delay_loop),
+            connect_timeout: self.connect_timeout.or(fallback.connect_timeout),
+            retry: self.retry.or(fallback.retry),
+            delay_before_retry: self.delay_before_retry.or(fallback.delay_before_retry),
+            warmup: self.warmup.or(fallback.warmup),
+            alpha: self.alpha.or(fallback.alpha),
+        }
+    }
+}
+
+impl VirtualServer {
+    /// The checker settings written at the virtual server.
+    pub fn timing(&self) -> CheckTiming {
+        CheckTiming {
+            delay_loop: self.delay_loop,
+            connect_timeout: self.connect_timeout,
+            retry: self.retry,
+            delay_before_retry: self.delay_before_retry,
+            warmup: self.warmup,
+            alpha: Some(self.alpha).filter(|a| *a),
+        }
+    }
+}
+
+impl Checker {
+    /// The checker's settings with what it inherits from its real server and virtual server.
+    pub fn inherited_timing(&self, rs: &RealServer, vs: &VirtualServer) -> CheckTiming {
+        self.timing.or(&rs.timing).or(&vs.timing())
+    }
+}
+
 /// One health checker of a real server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Checker {

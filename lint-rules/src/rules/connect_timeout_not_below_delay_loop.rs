@@ -1,7 +1,7 @@
 //! A health checker whose `connect_timeout` is not below its `delay_loop`.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{CheckTiming, Config, Micros};
+use kac_schema::config::{Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP};
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
@@ -45,42 +45,22 @@ virtual_server 192.0.2.50 80 {
 ## References
 keepalived.conf(5), `delay_loop`, `connect_timeout`";
 
-/// Seconds of `us`.
-fn secs(us: Micros) -> String {
-    if us.is_multiple_of(1_000_000) {
-        format!("{}s", us / 1_000_000)
-    } else {
-        format!("{}s", us as f64 / 1e6)
-    }
-}
-
 /// Reports checkers whose connect timeout is not below their delay loop.
 pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
     for vs in &cfg.virtual_servers {
-        let vs_timing = CheckTiming {
-            delay_loop: vs.delay_loop,
-            connect_timeout: vs.connect_timeout,
-            ..CheckTiming::default()
-        };
         for rs in &vs.real_servers {
             for c in &rs.checkers {
-                let layers = [&c.timing, &rs.timing, &vs_timing];
-                let delay_loop = layers
-                    .iter()
-                    .find_map(|t| t.delay_loop)
-                    .unwrap_or(60_000_000);
-                let connect_timeout = layers
-                    .iter()
-                    .find_map(|t| t.connect_timeout)
-                    .unwrap_or(5_000_000);
+                let t = c.inherited_timing(rs, vs);
+                let delay_loop = t.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP);
+                let connect_timeout = t.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
                 if connect_timeout >= delay_loop {
                     out.push(
                         Diagnostic::warning(
                             NAME,
                             format!(
                                 "connect_timeout {} is not below delay_loop {}",
-                                secs(connect_timeout),
-                                secs(delay_loop)
+                                crate::secs(connect_timeout),
+                                crate::secs(delay_loop)
                             ),
                         )
                         .with_primary(c.span, "checks can overrun their interval")

@@ -1,7 +1,7 @@
 //! A health checker whose retries take at least its `delay_loop`.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{CheckTiming, CheckerKind, Config, Micros};
+use kac_schema::config::{CheckerKind, Config, DEFAULT_DELAY_LOOP};
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
@@ -48,24 +48,9 @@ virtual_server 192.0.2.50 80 {
 ## References
 keepalived.conf(5), `retry`, `delay_before_retry`, `delay_loop`";
 
-/// Seconds of `us`.
-fn secs(us: Micros) -> String {
-    if us.is_multiple_of(1_000_000) {
-        format!("{}s", us / 1_000_000)
-    } else {
-        format!("{}s", us as f64 / 1e6)
-    }
-}
-
 /// Reports checkers whose explicit retries take at least their delay loop.
 pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
     for vs in &cfg.virtual_servers {
-        let vs_timing = CheckTiming {
-            delay_loop: vs.delay_loop,
-            retry: vs.retry,
-            delay_before_retry: vs.delay_before_retry,
-            ..CheckTiming::default()
-        };
         for rs in &vs.real_servers {
             for c in &rs.checkers {
                 let default_dbr = match c.kind {
@@ -74,18 +59,14 @@ pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
                     // DNS and MISC checks have their own retry defaults: leave them alone.
                     _ => continue,
                 };
-                let layers = [&c.timing, &rs.timing, &vs_timing];
-                let retry = layers.iter().find_map(|t| t.retry);
-                let dbr = layers.iter().find_map(|t| t.delay_before_retry);
+                let t = c.inherited_timing(rs, vs);
+                let (retry, dbr) = (t.retry, t.delay_before_retry);
                 if retry.is_none() && dbr.is_none() {
                     continue;
                 }
                 let retry = retry.unwrap_or(1);
                 let dbr = dbr.unwrap_or(default_dbr);
-                let delay_loop = layers
-                    .iter()
-                    .find_map(|t| t.delay_loop)
-                    .unwrap_or(60_000_000);
+                let delay_loop = t.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP);
                 let total = u64::from(retry).saturating_mul(dbr);
                 if retry > 0 && total >= delay_loop {
                     out.push(
@@ -94,9 +75,9 @@ pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
                             format!(
                                 "retry {retry} × delay_before_retry {} = {} is not below \
                                  delay_loop {}",
-                                secs(dbr),
-                                secs(total),
-                                secs(delay_loop)
+                                crate::secs(dbr),
+                                crate::secs(total),
+                                crate::secs(delay_loop)
                             ),
                         )
                         .with_primary(c.span, "failures are noticed after more than a delay_loop")
