@@ -104,6 +104,15 @@ pub(crate) fn each_differing_peer<'a, K: PartialEq>(
     }
 }
 
+/// Where an instance's priority comes from: `priority`, else `state`, else its name.
+pub(crate) fn priority_span(i: &VrrpInstance) -> Span {
+    i.priority
+        .as_ref()
+        .map(|p| p.span)
+        .or(i.state.as_ref().map(|s| s.span))
+        .unwrap_or(i.name.span)
+}
+
 /// keepalived's effective priority: `priority`, else 255 for `state MASTER`, else 100.
 pub(crate) fn effective_priority(i: &VrrpInstance) -> u8 {
     match (&i.priority, &i.state) {

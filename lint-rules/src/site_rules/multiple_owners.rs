@@ -1,7 +1,6 @@
 //! More than one peer with priority 255 (the address owner).
 
 use kac_schema::Diagnostic;
-use kac_schema::config::VrrpInstance;
 
 use crate::HostConfig;
 
@@ -40,14 +39,6 @@ vrrp_instance VI_1 {
 ## References
 keepalived.conf(5), `priority`; RFC 5798 §5.2.4";
 
-fn span(i: &VrrpInstance) -> kac_schema::Span {
-    i.priority
-        .as_ref()
-        .map(|p| p.span)
-        .or(i.state.as_ref().map(|s| s.span))
-        .unwrap_or(i.name.span)
-}
-
 /// Reports every owner after the first.
 pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
     for (name, peers) in super::peer_groups(hosts) {
@@ -68,7 +59,10 @@ pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
                         "({name}) priority 255 (address owner) on both {first_host} and {host}"
                     ),
                 )
-                .with_primary(span(i), format!("{first_host} is an owner too"))
+                .with_primary(
+                    super::priority_span(i),
+                    format!("{first_host} is an owner too"),
+                )
                 .with_help("give one host at most priority 255; set `priority` below 255 here"),
             ));
         }

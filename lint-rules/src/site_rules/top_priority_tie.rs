@@ -1,7 +1,6 @@
 //! More than one peer sharing the highest priority.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::VrrpInstance;
 
 use crate::HostConfig;
 
@@ -39,14 +38,6 @@ vrrp_instance VI_1 {
 ## References
 keepalived.conf(5), `priority`; RFC 5798 §6.4.3";
 
-fn span(i: &VrrpInstance) -> kac_schema::Span {
-    i.priority
-        .as_ref()
-        .map(|p| p.span)
-        .or(i.state.as_ref().map(|s| s.span))
-        .unwrap_or(i.name.span)
-}
-
 /// Reports every host tied at the top after the first.
 pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
     for (name, peers) in super::peer_groups(hosts) {
@@ -75,7 +66,10 @@ pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
                     LEVEL,
                     format!("({name}) highest priority {top} on both {first_host} and {host}"),
                 )
-                .with_primary(span(i), format!("same priority as {first_host}"))
+                .with_primary(
+                    super::priority_span(i),
+                    format!("same priority as {first_host}"),
+                )
                 .with_help("give the host that should be MASTER a strictly higher priority"),
             ));
         }
