@@ -82,16 +82,7 @@ impl Line {
     /// The span of bytes `start..end` of the text (the whole line when not exact).
     pub fn span_of(&self, start: u32, end: u32) -> Span {
         let e = self.e();
-        if e.exact {
-            Span::new(
-                e.loc.file,
-                e.loc.line,
-                e.loc.offset + start,
-                end.saturating_sub(start),
-            )
-        } else {
-            e.loc
-        }
+        super::preproc::span_within(e.loc, e.exact, start, end)
     }
 
     /// Number of words.

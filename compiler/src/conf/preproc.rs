@@ -75,16 +75,22 @@ pub struct LogicalLine {
 impl LogicalLine {
     /// The span of bytes `start..end` of the text (the whole line when not exact).
     pub fn span(&self, start: u32, end: u32) -> Span {
-        if self.exact {
-            Span::new(
-                self.loc.file,
-                self.loc.line,
-                self.loc.offset + start,
-                end.saturating_sub(start),
-            )
-        } else {
-            self.loc
-        }
+        span_within(self.loc, self.exact, start, end)
+    }
+}
+
+/// Bytes `start..end` of a line at `loc`: exact when the text maps onto the file, else the
+/// whole line.
+pub fn span_within(loc: Span, exact: bool, start: u32, end: u32) -> Span {
+    if exact {
+        Span::new(
+            loc.file,
+            loc.line,
+            loc.offset + start,
+            end.saturating_sub(start),
+        )
+    } else {
+        loc
     }
 }
 
