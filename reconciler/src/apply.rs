@@ -56,7 +56,7 @@ pub struct Stuck {
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     /// Objects the plan wants are someone else's.
-    #[error("{} object(s) the plan wants exist and are not kac's:\n{}", .0.len(), list(.0))]
+    #[error("{} object(s) the plan wants exist and are not kac's (`--adopt` takes them over):\n{}", .0.len(), list(.0))]
     Conflicts(Vec<Conflict>),
     /// The plan needs IPVS and the kernel has none.
     #[error("the plan has IPVS services but {0}")]
@@ -326,8 +326,9 @@ mod tests {
         let (st, dir) = state();
         let mut k = FakeKernel::with_links(&["eth0"]);
         let old = addr("eth0", 1);
-        // An owned address to be removed, and five to add; the fourth add is missing its
-        // interface (batch of four: ops after it in the batch still ran).
+        // An owned address to be removed (after the additions), and five to add; the fourth
+        // add is missing its interface (batch of four: the op after it in the batch still
+        // ran).
         let before = desired(std::slice::from_ref(&old));
         apply(&mut k, &before, &st, ApplyOptions::default()).expect("setup");
         let state_before = k.state.clone();

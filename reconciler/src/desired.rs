@@ -185,7 +185,12 @@ pub fn address(a: &PlanAddress) -> Result<Address, String> {
         None => None,
     };
     let scope = if v6 { 0 } else { parse_scope(&a.scope)? };
-    let mut flags = 0;
+    // keepalived adds IPv6 host addresses deprecated (preferred lifetime 0).
+    let mut flags = if v6 && a.prefix_len == 128 {
+        ifa::DEPRECATED
+    } else {
+        0
+    };
     for f in &a.flags {
         flags |= match f.as_str() {
             "home" => ifa::HOMEADDRESS,
@@ -206,7 +211,8 @@ pub fn address(a: &PlanAddress) -> Result<Address, String> {
         broadcast,
         label: if v6 { None } else { a.label.clone() },
         scope,
-        flags,
+        // `nodad` means nothing on IPv4 (keepalived does not send it).
+        flags: if v6 { flags } else { flags & !ifa::NODAD },
     })
 }
 
@@ -370,19 +376,10 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
     if out.pref.is_none() && v6 {
         out.pref = Some(0);
     }
-    out.scope = if v6 {
-        0
-    } else {
-        match &r.scope {
-            Some(s) => parse_scope(s)?,
-            // iproute2's defaults.
-            None => match kind {
-                rtn::LOCAL | rtn::NAT => scope::HOST,
-                rtn::BROADCAST | rtn::MULTICAST | rtn::ANYCAST => scope::LINK,
-                rtn::UNICAST if out.gateway.is_none() && out.nexthops.is_empty() => scope::LINK,
-                _ => scope::UNIVERSE,
-            },
-        }
+    // keepalived's default scope is universe, whatever the route (unlike iproute2).
+    out.scope = match (&r.scope, v6) {
+        (_, true) | (None, false) => scope::UNIVERSE,
+        (Some(s), false) => parse_scope(s)?,
     };
     Ok(out)
 }
@@ -743,7 +740,7 @@ mod tests {
     }
 
     #[test]
-    fn route_defaults_follow_iproute2() {
+    fn route_defaults_follow_keepalived() {
         let names = Names::default();
         let r = PlanRoute {
             table: "main".into(),
@@ -761,14 +758,11 @@ mod tests {
             track: true,
         };
         let k = route(&r, &names).expect("valid route");
-        assert_eq!(k.scope, scope::LINK);
+        assert_eq!(k.scope, scope::UNIVERSE);
         assert_eq!(k.protocol, KAC_PROTOCOL);
         assert_eq!(k.metrics.get(&2), Some(&MetricValue::Number(1400)));
         assert!(k.onlink);
-        assert_eq!(
-            k.to_string(),
-            "route 10.9.0.0/16 dev eth0 scope link onlink mtu 1400"
-        );
+        assert_eq!(k.to_string(), "route 10.9.0.0/16 dev eth0 onlink mtu 1400");
         let bad = PlanRoute {
             options: vec!["realms 5".into()],
             ..r

@@ -9,19 +9,19 @@
 //! and never touched.
 //!
 //! # Order (part of the contract)
-//! 1. **address removals**, all of them (and the old copy of an address whose attributes
-//!    change, which the kernel cannot edit in place): removing a primary IPv4 address would
-//!    take the secondaries added after it along, and an IPv6 address with a new prefix length
-//!    is the same kernel object;
-//! 2. link removals that conflict with a link to be created under the same name;
-//! 3. **edits in place**: `lvs_timeouts`, services, destinations, route replaces;
-//! 4. **additions**: links, addresses, routes, rules, services each followed by its
+//! 1. **removals that conflict with an addition**: the old copy of an address whose
+//!    attributes change (the kernel cannot edit an address in place), an IPv6 address with
+//!    another prefix length (the same kernel object), a link recreated under the same name;
+//! 2. **edits in place**: `lvs_timeouts`, services, destinations, route replaces;
+//! 3. **additions**: links, addresses, routes, rules, services each followed by its
 //!    destinations, then destinations of existing services;
-//! 5. **the remaining removals**, make-before-break: destinations, services, rules, routes,
-//!    links.
+//! 4. **the remaining removals**, make-before-break: destinations, services, rules, routes,
+//!    addresses, links.
 //!
 //! So a removal always precedes an addition that conflicts with it (same key or same address),
-//! and nothing else is broken before its replacement exists.
+//! and nothing else is broken before its replacement exists. (Removing a primary IPv4 address
+//! would take its secondaries along; the netlink backend turns on `promote_secondaries` on the
+//! interface for the removal, as keepalived does.)
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -71,7 +71,7 @@ pub struct Conflict {
 
 impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.object, self.reason)
+        f.write_str(&self.reason)
     }
 }
 
@@ -99,7 +99,6 @@ impl Diff {
 #[derive(Default)]
 struct Phases {
     early_removals: Vec<Op>,
-    link_recreates: Vec<Op>,
     edits: Vec<Op>,
     add_links: Vec<Op>,
     add_addresses: Vec<Op>,
@@ -111,6 +110,7 @@ struct Phases {
     del_services: Vec<Op>,
     del_rules: Vec<Op>,
     del_routes: Vec<Op>,
+    del_addresses: Vec<Op>,
     del_links: Vec<Op>,
 }
 
@@ -118,7 +118,6 @@ impl Phases {
     fn into_ops(self) -> Vec<Op> {
         [
             self.early_removals,
-            self.link_recreates,
             self.edits,
             self.add_links,
             self.add_addresses,
@@ -130,6 +129,7 @@ impl Phases {
             self.del_services,
             self.del_rules,
             self.del_routes,
+            self.del_addresses,
             self.del_links,
         ]
         .concat()
@@ -158,7 +158,7 @@ impl Ctx<'_> {
         } else {
             self.conflicts.push(Conflict {
                 object,
-                reason: format!("`{have}` exists and is not kac's (use `--adopt` to take it over)"),
+                reason: format!("`{have}` exists and is not kac's"),
             });
             false
         }
@@ -209,7 +209,7 @@ fn links(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
                         mac: [0; 6],
                         mode: 0,
                     });
-                    cx.phases.link_recreates.push(Op::DelLink(old));
+                    cx.phases.early_removals.push(Op::DelLink(old));
                     cx.phases.add_links.push(Op::AddLink(want.clone()));
                 }
             }
@@ -280,7 +280,7 @@ fn addresses(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
             continue;
         }
         if let Some(have) = observed.addresses.get(k) {
-            cx.phases.early_removals.push(Op::DelAddress(have.clone()));
+            cx.phases.del_addresses.push(Op::DelAddress(have.clone()));
         }
     }
 }
@@ -542,7 +542,10 @@ mod tests {
         let d = diff(&want, &o, &Journal::default(), false);
         assert!(d.ops.is_empty());
         assert_eq!(d.conflicts.len(), 1);
-        assert!(d.conflicts[0].to_string().contains("--adopt"));
+        assert_eq!(
+            d.conflicts[0].to_string(),
+            "`addr 10.0.0.5/24 dev eth0` exists and is not kac's"
+        );
         let d = diff(&want, &o, &Journal::default(), true);
         assert!(d.ops.is_empty() && d.conflicts.is_empty());
         assert_eq!(d.adopted, vec![Owned::Address(a.key.clone())]);
@@ -562,18 +565,24 @@ mod tests {
         let r = route(v4(10, 9, 0, 0), 16, v4(10, 0, 0, 1), KAC_PROTOCOL);
         want.routes.insert(r.key.clone(), r.clone());
         let old_route = route(v4(10, 8, 0, 0), 16, v4(10, 0, 0, 1), KAC_PROTOCOL);
-        let mut o = observed_with(&[addr("eth0", v4(10, 0, 0, 5), 24)]);
+        let extra = addr("eth0", v4(10, 0, 0, 6), 24);
+        want.addresses.insert(extra.key.clone(), extra);
+        let gone = addr("eth0", v4(10, 0, 0, 1), 24);
+        let mut o = observed_with(&[addr("eth0", v4(10, 0, 0, 5), 24), gone.clone()]);
         o.routes.insert(old_route.key.clone(), old_route);
         let mut j = Journal::default();
         j.addresses.insert(new.key.clone());
+        j.addresses.insert(gone.key);
         let d = diff(&want, &o, &j, false);
         assert_eq!(
             lines(&d),
             [
                 "- addr 10.0.0.5/24 dev eth0",
                 "+ addr 10.0.0.5/24 dev eth0 label eth0:vip",
+                "+ addr 10.0.0.6/24 dev eth0",
                 "+ route 10.9.0.0/16 via 10.0.0.1",
                 "- route 10.8.0.0/16 via 10.0.0.1",
+                "- addr 10.0.0.1/24 dev eth0",
             ]
         );
     }

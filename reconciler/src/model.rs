@@ -97,12 +97,17 @@ pub mod ifa {
     pub const NOPREFIXROUTE: u32 = 0x200;
     /// `autojoin`.
     pub const MCAUTOJOIN: u32 = 0x400;
+    /// Deprecated (preferred lifetime 0): keepalived adds IPv6 /128 addresses so, to keep them
+    /// from being chosen as source addresses.
+    pub const DEPRECATED: u32 = 0x20;
     /// All flags kac sets and compares.
-    pub const MANAGED: u32 = NODAD | HOMEADDRESS | MANAGETEMPADDR | NOPREFIXROUTE | MCAUTOJOIN;
+    pub const MANAGED: u32 =
+        NODAD | HOMEADDRESS | MANAGETEMPADDR | NOPREFIXROUTE | MCAUTOJOIN | DEPRECATED;
     /// Names, in display order.
-    pub const NAMES: [(u32, &str); 5] = [
+    pub const NAMES: [(u32, &str); 6] = [
         (HOMEADDRESS, "home"),
         (NODAD, "nodad"),
+        (DEPRECATED, "preferred_lft 0"),
         (MANAGETEMPADDR, "mngtmpaddr"),
         (NOPREFIXROUTE, "noprefixroute"),
         (MCAUTOJOIN, "autojoin"),

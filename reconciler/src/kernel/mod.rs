@@ -35,8 +35,12 @@ pub enum KernelError {
 impl KernelError {
     /// A rejection with the errno's text and the kernel's extended-ack message.
     pub fn rejected(errno: i32, ext_ack: Option<&str>) -> Self {
-        let os = std::io::Error::from_raw_os_error(errno);
-        let mut reason = os.to_string();
+        let os = std::io::Error::from_raw_os_error(errno).to_string();
+        // "No such device (os error 19)" -> "No such device".
+        let mut reason = match os.rfind(" (os error") {
+            Some(i) => os[..i].to_string(),
+            None => os,
+        };
         if let Some(m) = ext_ack.filter(|m| !m.is_empty()) {
             reason = format!("{m} ({reason})");
         }

@@ -50,6 +50,34 @@ fn is_link_op(op: &Op) -> bool {
     matches!(op, Op::AddLink(_) | Op::DelLink(_))
 }
 
+/// Turns on `net.ipv4.conf.<dev>.promote_secondaries` for the interfaces of the IPv4 address
+/// removals in `ops` (so removing a primary address does not take its secondaries along, as
+/// keepalived does for its VIPs); returns the interfaces to turn it off on again.
+fn promote_secondaries(ops: &[Op]) -> Vec<String> {
+    let mut changed = Vec::new();
+    for op in ops {
+        if let Op::DelAddress(a) = op
+            && a.key.addr.is_ipv4()
+            && !changed.contains(&a.key.dev)
+        {
+            let path = format!("/proc/sys/net/ipv4/conf/{}/promote_secondaries", a.key.dev);
+            if std::fs::read_to_string(&path).is_ok_and(|v| v.trim() == "0")
+                && std::fs::write(&path, "1").is_ok()
+            {
+                changed.push(a.key.dev.clone());
+            }
+        }
+    }
+    changed
+}
+
+fn restore_promote_secondaries(devs: &[String]) {
+    for dev in devs {
+        let path = format!("/proc/sys/net/ipv4/conf/{dev}/promote_secondaries");
+        let _ = std::fs::write(path, "0");
+    }
+}
+
 impl Kernel for NetlinkKernel {
     fn observe(&mut self, ipvs: bool) -> Result<Observed, KernelError> {
         let links = self.refresh_links()?;
@@ -97,9 +125,13 @@ impl Kernel for NetlinkKernel {
             let run = &ops[i..j];
             let results = match channel {
                 Channel::Route => {
+                    let promoted = promote_secondaries(run);
                     let links = &self.links;
-                    self.route
-                        .requests(run.len(), |k| rtnl::encode(&run[k], links))
+                    let r = self
+                        .route
+                        .requests(run.len(), |k| rtnl::encode(&run[k], links));
+                    restore_promote_secondaries(&promoted);
+                    r
                 }
                 Channel::Ipvs => match self.ipvs() {
                     Ok(c) => c.apply(run),

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, NetlinkMessage};
 use netlink_packet_route::address::{
-    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo,
 };
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
@@ -451,7 +451,8 @@ fn address_message(
     m.header.prefix_len = k.prefix_len;
     m.header.index = ifindex(links, &k.dev)?;
     m.header.scope = a.scope.into();
-    m.header.flags = AddressHeaderFlags::from_bits_retain((a.flags & 0xff) as u8);
+    m.header.flags =
+        AddressHeaderFlags::from_bits_retain((a.flags & 0xff & !ifa::DEPRECATED) as u8);
     m.attributes.push(AddressAttribute::Local(k.addr));
     m.attributes
         .push(AddressAttribute::Address(a.peer.unwrap_or(k.addr)));
@@ -637,11 +638,18 @@ pub fn encode(op: &Op, links: &BTreeMap<String, u32>) -> Result<Msg, KernelError
             if let Some(l) = &a.label {
                 m.attributes.push(AddressAttribute::Label(l.clone()));
             }
-            if a.flags != 0 {
+            let flags = a.flags & !ifa::DEPRECATED;
+            if flags != 0 {
                 m.attributes
                     .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
-                        a.flags,
+                        flags,
                     )));
+            }
+            if a.flags & ifa::DEPRECATED != 0 {
+                let mut c = CacheInfo::default();
+                c.ifa_preferred = 0;
+                c.ifa_valid = u32::MAX;
+                m.attributes.push(AddressAttribute::CacheInfo(c));
             }
             with_flags(RouteNetlinkMessage::NewAddress(m), add)
         }
