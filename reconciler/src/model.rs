@@ -345,13 +345,10 @@ impl fmt::Display for Route {
                 MetricValue::Name(x) => write!(f, " {name} {x}")?,
             }
         }
-        if let Some(p) = self.pref {
-            let name = match p {
-                1 => "high",
-                3 => "low",
-                _ => "medium",
-            };
-            write!(f, " pref {name}")?;
+        match self.pref {
+            Some(1) => f.write_str(" pref high")?,
+            Some(3) => f.write_str(" pref low")?,
+            _ => {}
         }
         for nh in &self.nexthops {
             f.write_str(" nexthop")?;
@@ -466,8 +463,10 @@ impl fmt::Display for Rule {
         if self.tos != 0 {
             write!(f, " tos {:#x}", self.tos)?;
         }
-        if let Some((m, mask)) = self.fwmark {
-            write!(f, " fwmark {m:#x}/{mask:#x}")?;
+        match self.fwmark {
+            Some((m, u32::MAX)) => write!(f, " fwmark {m:#x}")?,
+            Some((m, mask)) => write!(f, " fwmark {m:#x}/{mask:#x}")?,
+            None => {}
         }
         if let Some(i) = &self.iif {
             write!(f, " iif {i}")?;
