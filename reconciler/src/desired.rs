@@ -682,6 +682,14 @@ pub fn services(vs: &PlanVirtualServer) -> Result<Vec<Service>, String> {
                     n
                 }
             };
+            // keepalived ignores real server ports on fwmark services.
+            let dests = match key {
+                ServiceKey::Fwmark { .. } => dests
+                    .iter()
+                    .map(|(d, a)| (SocketAddr::new(d.ip(), 0), a.clone()))
+                    .collect(),
+                ServiceKey::Addr { .. } => dests.clone(),
+            };
             Ok(Service {
                 key,
                 attrs: ServiceAttrs {
@@ -691,7 +699,7 @@ pub fn services(vs: &PlanVirtualServer) -> Result<Vec<Service>, String> {
                     netmask,
                     pe_name: vs.persistence_engine.clone(),
                 },
-                dests: dests.clone(),
+                dests,
             })
         })
         .collect()

@@ -71,6 +71,33 @@ fn promote_secondaries(ops: &[Op]) -> Vec<String> {
     changed
 }
 
+/// IPVS answers ENOENT when a service names a scheduler or persistence engine the kernel
+/// cannot load; say so.
+fn explain_missing_modules(ops: &[Op], results: &mut [Result<(), KernelError>]) {
+    const ENOENT: i32 = 2;
+    for (op, r) in ops.iter().zip(results.iter_mut()) {
+        let attrs = match op {
+            Op::AddService(s) => &s.attrs,
+            Op::EditService { to, .. } => to,
+            _ => continue,
+        };
+        if let Err(KernelError::Rejected {
+            errno: ENOENT,
+            reason,
+        }) = r
+        {
+            let pe = attrs
+                .pe_name
+                .as_ref()
+                .map_or(String::new(), |p| format!(" or persistence engine `{p}`"));
+            *reason = format!(
+                "{reason}: this kernel has no IPVS scheduler `{}`{pe} (module ip_vs_{} missing?)",
+                attrs.scheduler, attrs.scheduler
+            );
+        }
+    }
+}
+
 fn restore_promote_secondaries(devs: &[String]) {
     for dev in devs {
         let path = format!("/proc/sys/net/ipv4/conf/{dev}/promote_secondaries");
@@ -134,7 +161,11 @@ impl Kernel for NetlinkKernel {
                     r
                 }
                 Channel::Ipvs => match self.ipvs() {
-                    Ok(c) => c.apply(run),
+                    Ok(c) => {
+                        let mut r = c.apply(run);
+                        explain_missing_modules(run, &mut r);
+                        r
+                    }
                     Err(e) => vec![Err(e)],
                 },
             };
