@@ -206,7 +206,9 @@ pub fn apply(
         round += 1;
         current = live_diff(kernel, desired, &current.journal, false)?;
     }
-    state.store(&current.journal)?;
+    if current.journal != before {
+        state.store(&current.journal)?;
+    }
     report.ops = done;
     Ok(report)
 }

@@ -20,7 +20,7 @@ pub const JOURNAL_VERSION: u32 = 1;
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/kac";
 
 /// The objects kac owns.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Journal {
     /// [`JOURNAL_VERSION`].
     pub version: u32,
@@ -34,6 +34,20 @@ pub struct Journal {
     pub links: BTreeSet<String>,
     /// IPVS services (with all their destinations).
     pub services: BTreeSet<ServiceKey>,
+}
+
+impl Default for Journal {
+    /// Owns nothing.
+    fn default() -> Self {
+        Journal {
+            version: JOURNAL_VERSION,
+            addresses: BTreeSet::new(),
+            routes: BTreeSet::new(),
+            rules: BTreeSet::new(),
+            links: BTreeSet::new(),
+            services: BTreeSet::new(),
+        }
+    }
 }
 
 impl Journal {

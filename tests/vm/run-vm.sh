@@ -53,13 +53,6 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,lib,lib64,run,files}
 
-cp "$(command -v busybox)" "$root/bin/busybox"
-for a in $("$root/bin/busybox" --list); do
-  [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
-done
-# The kernel's request_module() (scheduler and persistence engine autoload) runs /sbin/modprobe.
-ln -sf /bin/busybox "$root/sbin/modprobe"
-
 # A dynamically linked binary and the libraries it needs.
 add_binary() {
   local src=$1 dst=$2
@@ -69,6 +62,14 @@ add_binary() {
     cp -L "$lib" "$root$lib"
   done || true
 }
+# busybox-static, or a dynamically linked busybox with its libraries.
+add_binary "$(command -v busybox)" /bin/busybox
+for a in $("$root/bin/busybox" --list); do
+  [ "$a" = busybox ] || ln -sf busybox "$root/bin/$a"
+done
+# The kernel's request_module() (scheduler and persistence engine autoload) runs /sbin/modprobe.
+ln -sf /bin/busybox "$root/sbin/modprobe"
+
 add_binary "$(command -v ipvsadm)" /sbin/ipvsadm
 objcopy --strip-debug "$kac" "$work/kac"
 add_binary "$work/kac" /bin/kac
