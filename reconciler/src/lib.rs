@@ -22,6 +22,9 @@ pub mod names;
 pub mod observed;
 pub mod op;
 
+#[cfg(test)]
+mod proptests;
+
 use std::path::Path;
 
 /// The plan type the reconciler consumes.

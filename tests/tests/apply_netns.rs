@@ -601,3 +601,46 @@ fn unsupported_plans_are_refused_before_touching_anything() {
     );
     assert!(!state.exists(), "the state directory was created");
 }
+
+/// `kac_reconciler::live_diff_of_plan` (what `kac plan --live` will show) computes, without a
+/// lock and without changing anything, the ops `kac apply --dry-run` prints.
+#[test]
+fn the_live_diff_of_a_plan_is_what_dry_run_prints() {
+    let Some(ns) = namespace("the_live_diff_of_a_plan_is_what_dry_run_prints") else {
+        return;
+    };
+    let state = tempfile::tempdir().expect("tempdir");
+    ok(&apply(&ns, "static.conf", state.path(), &[]));
+    ip(&ns, &["addr", "add", "10.0.0.5/24", "dev", "eth1"]);
+    let before = kernel_state(&ns);
+    let conf = fixture("static-v2.conf");
+    let compiled = kac_compiler::compile_conf(
+        &conf,
+        &conf.to_string_lossy(),
+        "static-v2",
+        &kac_compiler::Options::default(),
+    );
+    let plan = compiled.plan.expect("static-v2.conf compiles");
+    let name = ns.name().to_string();
+    let dir = state.path().to_path_buf();
+    let diff = std::thread::spawn(move || {
+        let f = std::fs::File::open(format!("/run/netns/{name}")).expect("netns file");
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        kac_reconciler::live_diff_of_plan(&plan, &dir, false).expect("live diff")
+    })
+    .join()
+    .expect("thread");
+    let live: String = diff.ops.iter().map(|o| format!("{o}\n")).collect();
+    assert!(diff.conflicts.is_empty() && diff.adopted.is_empty());
+    assert_eq!(
+        kernel_state(&ns),
+        before,
+        "the live diff changed the kernel"
+    );
+    let dry = apply(&ns, "static-v2.conf", state.path(), &["--dry-run"]);
+    assert_eq!(live, ok(&dry));
+    assert!(
+        live.contains("~ route 10.9.0.0/16 via 10.0.0.2 dev eth0\n"),
+        "{live}"
+    );
+}
