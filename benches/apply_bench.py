@@ -142,7 +142,8 @@ def bench_vm(services, dests, runs, work):
     out = subprocess.run(
         ["bash", os.path.join(ROOT, "tests/vm/run-vm.sh"), "--kac", kac_bin(), "--files", files,
          "--script", script],
-        capture_output=True, text=True, timeout=7200)
+        capture_output=True, text=True, timeout=4 * 3600,
+        env={**os.environ, "KAC_VM_TIMEOUT": str(4 * 3600)})
     rows = [dict(kv.split("=") for kv in l.split()[1:])
             for l in out.stdout.splitlines() if l.startswith("BENCH ")]
     if out.returncode != 0 or not rows:

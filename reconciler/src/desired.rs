@@ -8,7 +8,6 @@
 //! them to a [`Desired`] of its own.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use kac_schema::plan::{
@@ -703,25 +702,6 @@ pub fn services(vs: &PlanVirtualServer) -> Result<Vec<Service>, String> {
             })
         })
         .collect()
-}
-
-impl fmt::Display for Desired {
-    /// One object per line, as `kac apply --dry-run` would add them to an empty host.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for a in self.addresses.values() {
-            writeln!(f, "{a}")?;
-        }
-        for r in self.routes.values() {
-            writeln!(f, "{r}")?;
-        }
-        for r in self.rules.values() {
-            writeln!(f, "{r}")?;
-        }
-        for s in self.services.values() {
-            writeln!(f, "service {} scheduler {}", s.key, s.attrs.scheduler)?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
