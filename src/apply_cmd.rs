@@ -5,9 +5,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use kac_reconciler::apply::{ApplyOptions, apply};
+use kac_reconciler::apply::{ApplyError, ApplyOptions, Report, apply, live_diff};
 use kac_reconciler::desired::Desired;
-use kac_reconciler::journal::StateDir;
+use kac_reconciler::journal::{StateDir, read_journal};
 use kac_reconciler::kernel::netlink::NetlinkKernel;
 use kac_reconciler::names::Names;
 use kac_schema::plan::Plan;
@@ -33,17 +33,10 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
     };
     if !plan.vrrp_instances.is_empty() {
         eprintln!(
-            "note: {} VRRP instance(s) (VIPs, virtual routes and rules, VMAC links) are not applied by `kac apply`; the daemon runs VRRP",
+            "note: {} VRRP instance(s) (VIPs, virtual routes and rules, VMAC links) are not applied by `kac apply` (VRRP is the job of `kac daemon`, not implemented yet)",
             plan.vrrp_instances.len()
         );
     }
-    let state = match StateDir::lock(&args.state_dir) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(1);
-        }
-    };
     let mut kernel = match NetlinkKernel::new() {
         Ok(k) => k,
         Err(e) => {
@@ -51,44 +44,82 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let opts = ApplyOptions {
-        dry_run: args.dry_run,
-        adopt: args.adopt,
-        ..ApplyOptions::default()
+    let result = if args.dry_run {
+        dry_run(&mut kernel, &desired, args)
+    } else {
+        match StateDir::lock(&args.state_dir) {
+            Ok(state) => {
+                let opts = ApplyOptions {
+                    adopt: args.adopt,
+                    ..ApplyOptions::default()
+                };
+                apply(&mut kernel, &desired, &state, opts).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e.to_string()),
+        }
     };
-    match apply(&mut kernel, &desired, &state, opts) {
+    match result {
         Ok(report) => {
-            let mut o = std::io::stdout().lock();
-            for a in &report.adopted {
-                let _ = writeln!(o, "= adopt {a}");
-            }
-            for op in &report.ops {
-                let _ = writeln!(o, "{op}");
-            }
-            let n = report.ops.len();
-            let what = if args.dry_run {
-                format!("{n} change(s) would be made (dry run, nothing changed)")
-            } else if n == 0 && report.adopted.is_empty() {
-                "nothing to do".to_string()
-            } else if report.repairs > 0 {
-                format!(
-                    "{n} change(s) made ({} found by re-reading the kernel)",
-                    report.repairs
-                )
-            } else {
-                format!("{n} change(s) made")
-            };
-            let adopted = if report.adopted.is_empty() {
-                String::new()
-            } else {
-                format!(", {} object(s) adopted", report.adopted.len())
-            };
-            eprintln!("kac apply: host `{}`: {what}{adopted}", plan.host);
+            print_report(&report);
+            eprintln!(
+                "kac apply: host `{}`: {}",
+                plan.host,
+                summary(&report, args.dry_run)
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// The ops an apply would make: no lock taken, nothing written (a daemon may be running).
+fn dry_run(
+    kernel: &mut NetlinkKernel,
+    desired: &Desired,
+    args: &ApplyArgs,
+) -> Result<Report, String> {
+    let journal = read_journal(&args.state_dir).map_err(|e| e.to_string())?;
+    let diff = live_diff(kernel, desired, &journal, args.adopt).map_err(|e| e.to_string())?;
+    if !diff.conflicts.is_empty() {
+        return Err(ApplyError::Conflicts(diff.conflicts).to_string());
+    }
+    Ok(Report {
+        ops: diff.ops,
+        adopted: diff.adopted,
+        repairs: 0,
+    })
+}
+
+fn print_report(report: &Report) {
+    let mut o = std::io::stdout().lock();
+    for a in &report.adopted {
+        let _ = writeln!(o, "= adopt {a}");
+    }
+    for op in &report.ops {
+        let _ = writeln!(o, "{op}");
+    }
+}
+
+fn summary(report: &Report, dry_run: bool) -> String {
+    let n = report.ops.len();
+    let what = if dry_run {
+        format!("{n} change(s) would be made (dry run, nothing changed)")
+    } else if n == 0 && report.adopted.is_empty() {
+        "nothing to do".to_string()
+    } else if report.repairs > 0 {
+        format!(
+            "{n} change(s) made ({} found by re-reading the kernel)",
+            report.repairs
+        )
+    } else {
+        format!("{n} change(s) made")
+    };
+    if report.adopted.is_empty() {
+        what
+    } else {
+        format!("{what}, {} object(s) adopted", report.adopted.len())
     }
 }

@@ -133,7 +133,7 @@ enum Cmd {
         /// The host to apply, from the site manifest.
         #[arg(long)]
         host: Option<String>,
-        /// Print the changes without making them.
+        /// Print the changes without making them (takes no lock, writes nothing).
         #[arg(long)]
         dry_run: bool,
         /// The state directory (ownership journal and lock).

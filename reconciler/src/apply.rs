@@ -11,11 +11,9 @@ use crate::journal::{Journal, JournalError, StateDir};
 use crate::kernel::{Kernel, KernelError};
 use crate::op::Op;
 
-/// How to apply.
+/// How to apply. (A dry run is [`live_diff`]: it needs neither the lock nor this.)
 #[derive(Clone, Copy, Debug)]
 pub struct ApplyOptions {
-    /// Compute and report the ops, change nothing.
-    pub dry_run: bool,
     /// Take over existing objects the plan wants instead of refusing.
     pub adopt: bool,
     /// Repair rounds after the first pass before giving up.
@@ -25,7 +23,6 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         ApplyOptions {
-            dry_run: false,
             adopt: false,
             verify_rounds: 3,
         }
@@ -154,10 +151,6 @@ pub fn apply(
         adopted: first.adopted.clone(),
         repairs: 0,
     };
-    if opts.dry_run {
-        report.ops = first.ops;
-        return Ok(report);
-    }
     let mut done: Vec<Op> = Vec::new();
     let mut current = first;
     let mut journal = before.clone();
@@ -308,18 +301,14 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_changes_nothing() {
+    fn the_live_diff_changes_nothing() {
         let (st, dir) = state();
         let mut k = FakeKernel::with_links(&["eth0"]);
         let want = desired(&[addr("eth0", 5)]);
-        let opts = ApplyOptions {
-            dry_run: true,
-            ..Default::default()
-        };
-        let r = apply(&mut k, &want, &st, opts).expect("dry");
-        assert_eq!(r.ops.len(), 1);
+        let d = live_diff(&mut k, &want, &st.load().expect("journal"), false).expect("diff");
+        assert_eq!(d.ops.len(), 1);
         assert!(k.state.addresses.is_empty());
-        assert!(st.load().expect("journal").is_empty());
+        assert!(k.log.is_empty());
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -168,15 +168,14 @@ fn vs_key_text(k: &PlanVsKey) -> String {
 /// A plan address (static or virtual) as a kernel address.
 pub fn address(a: &PlanAddress) -> Result<Address, String> {
     let v6 = a.addr.is_ipv6();
-    let peer = match &a.peer {
-        Some(p) => Some(
-            p.split('/')
-                .next()
-                .unwrap_or("")
-                .parse::<IpAddr>()
-                .map_err(|_| format!("invalid peer `{p}`"))?,
-        ),
-        None => None,
+    // With a peer, keepalived takes the prefix length from the peer (`/32`, `/128` when the
+    // peer has none).
+    let (peer, prefix_len) = match &a.peer {
+        Some(p) => {
+            let p = parse_prefix(p).map_err(|_| format!("invalid peer `{p}`"))?;
+            (Some(p.addr), p.len)
+        }
+        None => (None, a.prefix_len),
     };
     let broadcast = match a.broadcast {
         Some(IpAddr::V4(b)) if !v6 => Some(b),
@@ -204,7 +203,7 @@ pub fn address(a: &PlanAddress) -> Result<Address, String> {
         key: AddressKey {
             dev: a.dev.clone(),
             addr: a.addr,
-            prefix_len: a.prefix_len,
+            prefix_len,
         },
         peer,
         broadcast,
@@ -323,6 +322,8 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
         out.gateway = n.gateway;
         out.dev = n.dev;
     }
+    // The order the kernel reports them in is not meaningful: compare them sorted.
+    nexthops.sort();
     out.nexthops = nexthops;
     for o in &r.options {
         let mut w = o.split_whitespace();
