@@ -6,7 +6,9 @@
 //! * [`check_cases`]: the `fixtures/check/` cases, with keepalived's recorded verdicts.
 //! * [`run_with_timeout`]: run a command, capture its output, kill it when it hangs.
 //! * [`privileges`] and [`OracleNamespace`]: run the real `keepalived -t` in a throw-away network
-//!   namespace, exactly like `tests/oracle/record.sh` does.
+//!   namespace, exactly like `tests/oracle/record.sh` does (the apply suite reuses it).
+//! * [`vm`]: boot the QEMU guest with IPVS (`tests/vm/run-vm.sh`) and split its console into
+//!   named steps.
 
 use std::ffi::OsString;
 use std::io::Read;
