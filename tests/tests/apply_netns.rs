@@ -476,13 +476,20 @@ fn leave_keepalived_state(ns: &OracleNamespace, conf: &Path, ready: &str) {
         .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().expect("start keepalived");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !kernel_state(ns).contains(ready) {
-        assert!(
-            Instant::now() < deadline,
-            "keepalived did not set up `{ready}`"
-        );
+    let mut up = false;
+    while !up && Instant::now() < deadline {
+        up = kernel_state(ns).contains(ready);
         std::thread::sleep(Duration::from_millis(100));
     }
+    kill_everything_in(ns);
+    let _ = child.wait();
+    assert!(up, "keepalived did not set up `{ready}`");
+}
+
+/// Stops, then kills, every process in the namespace: keepalived's children clean up when
+/// their parent dies (a signal they would handle if they were running), and a process left
+/// behind would keep the namespace alive after the test.
+fn kill_everything_in(ns: &OracleNamespace) {
     let ip_bin = privileges::find_program("ip").expect("ip");
     let pids = run({
         let mut c = Command::new(ip_bin);
@@ -491,13 +498,13 @@ fn leave_keepalived_state(ns: &OracleNamespace, conf: &Path, ready: &str) {
     })
     .stdout;
     let pids: Vec<&str> = pids.split_whitespace().collect();
-    // Stop them all first: keepalived's children clean up when their parent dies (a signal
-    // they would handle if they were running).
+    if pids.is_empty() {
+        return;
+    }
     for signal in ["-STOP", "-KILL"] {
         let status = Command::new("kill").arg(signal).args(&pids).status();
         assert!(status.is_ok_and(|s| s.success()), "kill {signal} {pids:?}");
     }
-    let _ = child.wait();
 }
 
 #[test]
