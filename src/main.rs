@@ -1,6 +1,9 @@
 //! `kac`: keepalived-as-code. The one composition root: parses the command line, asks the
 //! machine what `check` needs to know, and hands everything to the libraries.
 
+mod baseline;
+mod fix;
+mod lint;
 mod machine;
 mod render;
 mod site;
@@ -21,8 +24,9 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// Output format of diagnostics.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum DiagFormat {
+pub(crate) enum DiagFormat {
     Text,
     Json,
     Sarif,
@@ -111,6 +115,22 @@ enum Cmd {
         /// Lint only this config id (in a site: the hosts with this config id).
         #[arg(short = 'i', long = "config-id")]
         config_id: Option<String>,
+        /// Also say which rules did not run for a host, and why (missing manifest data).
+        #[arg(short, long)]
+        verbose: bool,
+        /// Apply the safe fixes of the findings to the files, report what changed, and lint
+        /// again (only the fixed bytes change; comments and spacing stay).
+        #[arg(long)]
+        fix: bool,
+        /// With `--fix`: also apply fixes that change behaviour.
+        #[arg(long, requires = "fix")]
+        unsafe_fixes: bool,
+        /// Report only findings this baseline (from `--write-baseline`) does not accept.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Write the current findings to FILE as a baseline and exit 0.
+        #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+        write_baseline: Option<PathBuf>,
     },
     /// Show a lint rule's documentation.
     Explain {
@@ -147,7 +167,24 @@ fn main() -> ExitCode {
             select,
             ignore,
             config_id,
-        } => lint(paths, format, deny_warnings, select, ignore, config_id),
+            verbose,
+            fix,
+            unsafe_fixes,
+            baseline,
+            write_baseline,
+        } => lint::run(&lint::Args {
+            paths,
+            format,
+            deny_warnings,
+            select,
+            ignore,
+            config_id,
+            verbose,
+            fix,
+            unsafe_fixes,
+            baseline,
+            write_baseline,
+        }),
         Cmd::Explain { rule } => match kac_lint_rules::explain(&rule) {
             Some((name, _, doc)) => {
                 out(&format!("# {name}\n\n{doc}"));
@@ -190,7 +227,7 @@ fn color_on_stderr() -> bool {
 }
 
 /// Prints diagnostics to stderr (text) or stdout (machine formats).
-fn emit(
+pub(crate) fn emit(
     findings: &[(Option<String>, Diagnostic)],
     sources: &kac_schema::SourceMap,
     format: DiagFormat,
@@ -217,12 +254,17 @@ fn emit(
             out(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         DiagFormat::Sarif => {
-            let v = render::sarif(findings, &mut texts);
+            let fp = baseline::Fingerprints::for_file(Path::new("./sarif"));
+            let prints: Vec<String> = findings
+                .iter()
+                .map(|(h, d)| fp.hash(h.as_deref(), d, &mut texts))
+                .collect();
+            let v = render::sarif(findings, &prints, &mut texts);
             out(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         DiagFormat::Github => {
-            for (_, d) in findings {
-                out(&render::github(d, &mut texts));
+            for (h, d) in findings {
+                out(&render::github(d, h.as_deref(), &mut texts));
             }
         }
     }
@@ -506,183 +548,5 @@ fn print_plan(entry: &Path, host: &str, opts: &Options) -> ExitCode {
             eprintln!("error: no plan: the configuration has errors");
             ExitCode::from(1)
         }
-    }
-}
-
-/// Runs the site rules over the named hosts of one site and appends each finding to the
-/// diagnostics of the host it is reported on (its spans point into that host's sources).
-fn add_site_findings(
-    hosts: &mut [(Option<String>, kac_compiler::Parsed, Vec<Diagnostic>)],
-    enabled: &dyn Fn(&str) -> bool,
-) {
-    let found = {
-        let views: Vec<kac_lint_rules::HostConfig<'_>> = hosts
-            .iter()
-            .filter_map(|(name, parsed, _)| {
-                name.as_deref().map(|host| kac_lint_rules::HostConfig {
-                    host,
-                    config: &parsed.config,
-                })
-            })
-            .collect();
-        if views.len() < 2 {
-            return;
-        }
-        kac_lint_rules::run_site(&views, enabled)
-    };
-    for (host, d) in found {
-        if let Some((_, _, diags)) = hosts
-            .iter_mut()
-            .find(|(name, _, _)| name.as_deref() == Some(host.as_str()))
-        {
-            diags.push(d);
-        }
-    }
-}
-
-fn lint(
-    paths: Vec<PathBuf>,
-    format: DiagFormat,
-    deny_warnings: bool,
-    select: Option<Vec<String>>,
-    ignore: Option<Vec<String>>,
-    only_id: Option<String>,
-) -> ExitCode {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths
-    };
-    let enabled = |code: &str| {
-        select.as_ref().is_none_or(|s| {
-            s.iter()
-                .any(|x| code == x || code.starts_with(&format!("{x}::")))
-        }) && !ignore.as_ref().is_some_and(|s| {
-            s.iter()
-                .any(|x| code == x || code.starts_with(&format!("{x}::")))
-        })
-    };
-    let mut targets = Vec::new();
-    for p in &paths {
-        match site::targets(p) {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    // Findings of every configuration and manifest, rendered at once (one JSON document).
-    let mut all = site::Findings::default();
-    let keep = |diags: Vec<Diagnostic>, host: Option<&str>| -> Vec<(Option<String>, Diagnostic)> {
-        diags
-            .into_iter()
-            .filter(|d| d.severity != Severity::Advice && enabled(&d.code))
-            .map(|d| (host.map(str::to_string), d))
-            .collect()
-    };
-    let mut configs = 0;
-    let mut sites_seen = std::collections::BTreeSet::new();
-    let mut hosts = 0;
-    for t in targets {
-        match t {
-            site::Target::Problem(d) => {
-                all.add(kac_schema::SourceMap::default(), keep(vec![*d], None));
-            }
-            site::Target::Config(t) => {
-                configs += 1;
-                let ids: Vec<Option<String>> = match &only_id {
-                    Some(id) => vec![Some(id.clone())],
-                    None if t.config_ids.is_empty() => vec![None],
-                    None => t.config_ids.iter().cloned().map(Some).collect(),
-                };
-                // Without a manifest, the config ids of one root config are the hosts of a
-                // site (for the site rules).
-                let mut site_hosts = Vec::new();
-                for id in ids {
-                    let opts = Options {
-                        config_id: id.clone(),
-                        ..Options::default()
-                    };
-                    let mut parsed = kac_compiler::parse_conf(&t.entry, &t.shown, &opts);
-                    let mut diags: Vec<Diagnostic> = std::mem::take(&mut parsed.diagnostics);
-                    diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
-                    site_hosts.push((id, parsed, diags));
-                }
-                add_site_findings(&mut site_hosts, &enabled);
-                for (id, parsed, diags) in site_hosts {
-                    all.add(parsed.sources, keep(diags, id.as_deref()));
-                }
-            }
-            site::Target::Site(manifest_path) => {
-                let key = std::fs::canonicalize(&manifest_path).unwrap_or(manifest_path.clone());
-                if !sites_seen.insert(key) {
-                    continue;
-                }
-                let mut sources = kac_schema::SourceMap::default();
-                let (manifest, diags) =
-                    kac_compiler::site::load_manifest(&manifest_path, &mut sources);
-                all.add(sources, keep(diags, None));
-                let Some(m) = manifest else {
-                    continue;
-                };
-                let dir = kac_compiler::site::site_dir(&manifest_path);
-                let mut site_hosts = Vec::new();
-                for h in &m.hosts {
-                    if only_id.as_ref().is_some_and(|id| id != h.config_id()) {
-                        continue;
-                    }
-                    hosts += 1;
-                    let entry = kac_compiler::site::host_entry(&m, &dir, h);
-                    let opts = kac_compiler::site::host_options(&m, &dir, h);
-                    let mut parsed =
-                        kac_compiler::parse_conf(&entry, &entry.to_string_lossy(), &opts);
-                    let mut diags: Vec<Diagnostic> = std::mem::take(&mut parsed.diagnostics);
-                    diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
-                    if let Some(names) = h.interface_names() {
-                        for d in &mut diags {
-                            if d.code == kac_compiler::codes::MISSING_INTERFACE {
-                                d.notes.push(format!(
-                                    "the interfaces of host `{}` are those `{}` lists: {}",
-                                    h.name,
-                                    manifest_path.display(),
-                                    names.join(", ")
-                                ));
-                            }
-                        }
-                    }
-                    site_hosts.push((Some(h.name.clone()), parsed, diags));
-                }
-                add_site_findings(&mut site_hosts, &enabled);
-                for (name, parsed, diags) in site_hosts {
-                    all.add(parsed.sources, keep(diags, name.as_deref()));
-                }
-            }
-        }
-    }
-    let failed = all.list.iter().any(|(_, d)| {
-        d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
-    });
-    emit(&all.list, &all.sources, format);
-    if format == DiagFormat::Text {
-        let total = all.list.len();
-        if sites_seen.is_empty() {
-            eprintln!("kac lint: {configs} configuration(s), {total} finding(s)");
-        } else if configs == 0 {
-            eprintln!(
-                "kac lint: {hosts} host(s) in {} site(s), {total} finding(s)",
-                sites_seen.len()
-            );
-        } else {
-            eprintln!(
-                "kac lint: {hosts} host(s) in {} site(s) and {configs} other configuration(s), {total} finding(s)",
-                sites_seen.len()
-            );
-        }
-    }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
     }
 }

@@ -9,16 +9,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use kac_compiler::site as ksite;
-use kac_schema::{Diagnostic, SourceMap};
+use kac_schema::Diagnostic;
 
-/// One configuration to lint without a manifest.
+/// One configuration to lint without a manifest (each config id its `@id` lines use is a
+/// host; they are found while it is parsed).
 pub struct Config {
     /// Entry file.
     pub entry: PathBuf,
-    /// Name shown in messages.
-    pub shown: String,
-    /// Config ids its `@id` lines use (each is a host).
-    pub config_ids: Vec<String>,
 }
 
 /// Something to lint.
@@ -81,8 +78,6 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
 fn config(path: &Path) -> Config {
     Config {
         entry: path.to_path_buf(),
-        shown: path.to_string_lossy().into_owned(),
-        config_ids: kac_compiler::config_ids(path, &Default::default()),
     }
 }
 
@@ -108,41 +103,6 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
             }
         } else if name.ends_with(".conf") {
             files.push(p);
-        }
-    }
-}
-
-/// Findings of several compilations, with their source maps merged into one (so that one
-/// JSON or SARIF document can carry them all).
-#[derive(Default)]
-pub struct Findings {
-    /// The files the findings point into.
-    pub sources: SourceMap,
-    /// Each finding with the host it belongs to.
-    pub list: Vec<(Option<String>, Diagnostic)>,
-}
-
-impl Findings {
-    /// Adds findings whose spans point into `sources`.
-    pub fn add(&mut self, sources: SourceMap, findings: Vec<(Option<String>, Diagnostic)>) {
-        if findings.is_empty() {
-            return;
-        }
-        let base = u32::try_from(self.sources.files.len()).unwrap_or(u32::MAX);
-        for mut f in sources.files {
-            if let Some(s) = &mut f.included_from {
-                s.file.0 += base;
-            }
-            self.sources.files.push(f);
-        }
-        for (host, mut d) in findings {
-            for l in &mut d.labels {
-                l.span.file.0 += base;
-            }
-            if let Some(fix) = &mut d.fix {
-                fix.span.file.0 += base;
-            }
-            self.list.push((host, d));
         }
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod codes;
 pub mod conf;
+pub mod deprecated;
 pub mod lower;
 pub mod site;
 pub mod suggest;
@@ -20,7 +21,7 @@ pub mod validate;
 
 use std::path::Path;
 
-use kac_schema::config::Config;
+use kac_schema::config::{Config, VirtualServer};
 use kac_schema::plan::Plan;
 use kac_schema::{Diagnostic, Severity, SourceMap};
 
@@ -46,6 +47,9 @@ pub struct Options {
     /// Validate virtual servers and drop them instead of keeping them in the model
     /// (`kac check` on large configurations: keeps memory flat).
     pub drop_virtual_servers: bool,
+    /// Files of earlier compilations: the files read get ids after theirs, and
+    /// [`Parsed::sources`] holds both (the hosts of a site share one source map this way).
+    pub sources: SourceMap,
 }
 
 /// The result of reading a configuration.
@@ -59,6 +63,9 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// Number of virtual servers read.
     pub virtual_server_count: usize,
+    /// The config ids the `@id`/`@^id` lines read name (lines of files that were not read,
+    /// such as files included only for another config id, are not seen).
+    pub config_ids: Vec<String>,
 }
 
 impl Parsed {
@@ -87,11 +94,35 @@ pub fn parse_conf_with(
     shown: &str,
     opts: &Options,
 ) -> Parsed {
+    parse(opener, path, shown, opts, None)
+}
+
+/// [`parse_conf`] that hands each virtual server to `visit` when its block closes (after
+/// keepalived's checks) and then drops it, so that memory stays flat on large configurations
+/// while the lint rules still see every virtual server ([`Config::virtual_servers`] keeps
+/// only the services of a `group`, whose group may come later).
+pub fn parse_conf_visiting(
+    path: &Path,
+    shown: &str,
+    opts: &Options,
+    visit: &mut dyn FnMut(&VirtualServer),
+) -> Parsed {
+    parse(&RealFs, path, shown, opts, Some(visit))
+}
+
+fn parse(
+    opener: &(dyn FileOpener + Sync),
+    path: &Path,
+    shown: &str,
+    opts: &Options,
+    visit: Option<&mut dyn FnMut(&VirtualServer)>,
+) -> Parsed {
     let pp_opts = PreprocOptions {
         config_id: opts.config_id.clone(),
         random_seed: 0,
         path_map: opts.path_map.clone(),
         no_fast_lane: false,
+        sources: opts.sources.clone(),
     };
     // The preprocessor runs on its own thread and hands lines over in batches, so reading
     // and parsing overlap on large configurations.
@@ -105,7 +136,8 @@ pub fn parse_conf_with(
         let mut p = Parser::new(lines);
         p.interfaces = opts.interfaces.clone();
         p.default_script_user_exists = opts.default_script_user_exists;
-        p.keep_virtual_servers = !opts.drop_virtual_servers;
+        p.keep_virtual_servers = !opts.drop_virtual_servers && visit.is_none();
+        p.visit_virtual_server = visit;
         p.script_exists = opts.script_exists;
         p.vrfs = opts.vrfs.clone();
         let mut config = Config::default();
@@ -149,6 +181,7 @@ fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config
     let mut notes = pre.notes;
     notes.append(&mut p.notes);
     config.notes = notes;
+    config.suppressions = pre.suppressions;
     let mut sources = pre.sources;
     let virtual_server_count = p.virtual_server_count;
     add_include_notes(&mut diagnostics, &mut sources);
@@ -157,6 +190,7 @@ fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config
         sources,
         diagnostics,
         virtual_server_count,
+        config_ids: pre.config_ids.into_iter().collect(),
     }
 }
 

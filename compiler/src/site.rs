@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use kac_schema::site::{
-    Host, HostSpans, Interface, MANIFEST_FILE_NAMES, Manifest, PathMapping, Subnet,
+    Host, HostSpans, Interface, LintSettings, MANIFEST_FILE_NAMES, Manifest, PathMapping,
+    RuleLevel, Subnet,
 };
 use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
@@ -50,6 +51,47 @@ pub mod codes {
     pub const DUPLICATE_INTERFACE: &str = "kac::site::duplicate-interface";
     /// The manifest names no host.
     pub const NO_HOSTS: &str = "kac::site::no-hosts";
+    /// The `lint` settings name a rule or code that does not exist (checked by `kac lint`,
+    /// which knows the rules).
+    pub const UNKNOWN_RULE: &str = "kac::site::unknown-rule";
+}
+
+const LEVEL_HELP: &str = "a level is `error` or `warning` (use `ignore` to turn a rule off)";
+
+impl Cx<'_> {
+    /// A rule level: reports [`codes::INVALID_VALUE`] when it is not one.
+    fn level(&mut self, s: &str, at: Span) -> Option<RuleLevel> {
+        let l = RuleLevel::parse(s);
+        if l.is_none() {
+            self.invalid(
+                format!("`{s}` is not a lint level"),
+                at,
+                "expected `error` or `warning`",
+                LEVEL_HELP,
+            );
+        }
+        l
+    }
+
+    /// Records a `levels` entry, reporting a rule given a level twice.
+    fn set_level(&mut self, lint: &mut LintSettings, rule: (String, Span), level: RuleLevel) {
+        if let Some((_, first)) = lint
+            .spans
+            .iter()
+            .find(|(n, at)| *n == rule.0 && lint.levels.contains_key(n) && *at != rule.1)
+        {
+            let first = *first;
+            self.duplicate(
+                format!("rule `{}` is given a level twice", rule.0),
+                rule.1,
+                first,
+                "give each rule one level",
+            );
+            return;
+        }
+        lint.levels.insert(rule.0.clone(), level);
+        lint.spans.push(rule);
+    }
 }
 
 /// The manifest in `dir` itself, if any (no walking up). Both `kac.kdl` and `kac.yaml` in one
@@ -552,8 +594,9 @@ mod kdl_form {
 
     use super::*;
 
-    const TOP: &[&str] = &["site", "path-map", "host"];
+    const TOP: &[&str] = &["site", "path-map", "host", "lint"];
     const HOST_PROPS: &[&str] = &["config", "config-id"];
+    const LINT: &[&str] = &["select", "ignore", "level"];
 
     /// The span of a kdl `SourceSpan` (byte offset and length).
     macro_rules! span {
@@ -804,6 +847,7 @@ mod kdl_form {
                         m.hosts.push(h);
                     }
                 }
+                "lint" => lint(cx, node, &mut m.lint),
                 other => {
                     let at = span!(cx, node.name().span());
                     cx.unknown("node", other, at, TOP, None);
@@ -904,6 +948,72 @@ mod kdl_form {
         Some(h)
     }
 
+    /// `lint { select …; ignore …; level RULE LEVEL }`.
+    fn lint(cx: &mut Cx<'_>, node: &KdlNode, out: &mut LintSettings) {
+        let help = "write `lint { select \"RULE\"…; ignore \"RULE\"…; level \"RULE\" \"error\" }`";
+        no_props(cx, node, help);
+        extra_args(cx, node, 0, help);
+        let Some(children) = node.children() else {
+            return;
+        };
+        for child in children.nodes() {
+            let name = child.name().value();
+            if !LINT.contains(&name) {
+                let at = span!(cx, child.name().span());
+                cx.unknown("child of `lint`:", name, at, LINT, None);
+                continue;
+            }
+            no_props(cx, child, help);
+            no_children(cx, child, help);
+            let a = args(child);
+            if name == "level" {
+                extra_args(
+                    cx,
+                    child,
+                    2,
+                    "write one `level \"RULE\" \"LEVEL\"` per rule",
+                );
+                if a.len() < 2 {
+                    let at = head(cx, child);
+                    cx.missing(
+                        "`level` needs a rule and a level".into(),
+                        at,
+                        "expected two arguments",
+                        "write `level \"plaintext-auth-pass\" \"error\"`",
+                    );
+                    continue;
+                }
+                let rule = string(cx, a[0], "the rule name");
+                let level = string(cx, a[1], "the level");
+                if let (Some(rule), Some((l, lat))) = (rule, level)
+                    && let Some(level) = cx.level(&l, lat)
+                {
+                    cx.set_level(out, rule, level);
+                }
+                continue;
+            }
+            if a.is_empty() {
+                let at = head(cx, child);
+                cx.missing(
+                    format!("`{name}` without a rule"),
+                    at,
+                    "rule missing",
+                    &format!("write `{name} \"RULE\" \"RULE\"…`"),
+                );
+            }
+            for e in a {
+                if let Some((rule, at)) = string(cx, e, "a rule name") {
+                    if name == "select" {
+                        out.select.push(rule.clone());
+                    } else {
+                        out.ignore.push(rule.clone());
+                    }
+                    out.spans.push((rule, at));
+                }
+            }
+        }
+    }
+
     fn interface(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Interface> {
         let help = "write `interface \"eth0\" { subnet \"192.0.2.0/24\" }`";
         no_props(
@@ -985,7 +1095,8 @@ mod yaml_form {
 
     use super::*;
 
-    const TOP: &[&str] = &["site", "path_map", "hosts"];
+    const TOP: &[&str] = &["site", "path_map", "hosts", "lint"];
+    const LINT_KEYS: &[&str] = &["select", "ignore", "levels"];
     const HOST_KEYS: &[&str] = &["name", "config", "config_id", "interfaces"];
     const IFACE_KEYS: &[&str] = &["name", "subnets"];
 
@@ -1272,10 +1383,72 @@ mod yaml_form {
                         written += 1;
                     }
                 },
+                "lint" => lint(cx, v, &mut m.lint),
                 other => cx.unknown("key", other, at, TOP, None),
             }
         }
         Some((m, written))
+    }
+
+    /// `lint: {select: […], ignore: […], levels: {RULE: LEVEL}}`.
+    fn lint(cx: &mut Cx<'_>, v: &Spanned<Y>, out: &mut LintSettings) {
+        let map = match &v.value {
+            Y::Null => return,
+            Y::Map(map) => map,
+            other => {
+                let at = span(cx, v);
+                cx.invalid(
+                    format!("`lint` must be a mapping, not {}", kind(other)),
+                    at,
+                    "expected `select`, `ignore` and `levels`",
+                    "write `lint: {select: [RULE], ignore: [RULE], levels: {RULE: error}}`",
+                );
+                return;
+            }
+        };
+        for (key, at, v) in entries(cx, map) {
+            match key.as_str() {
+                "select" | "ignore" => {
+                    let items: Vec<&Spanned<Y>> = match &v.value {
+                        Y::Null => Vec::new(),
+                        Y::Seq(items) => items.iter().collect(),
+                        _ => vec![v],
+                    };
+                    for item in items {
+                        if let Some((rule, at)) = string(cx, item, "a rule name") {
+                            if key == "select" {
+                                out.select.push(rule.clone());
+                            } else {
+                                out.ignore.push(rule.clone());
+                            }
+                            out.spans.push((rule, at));
+                        }
+                    }
+                }
+                "levels" => match &v.value {
+                    Y::Null => {}
+                    Y::Map(levels) => {
+                        for (rule, rat, l) in entries(cx, levels) {
+                            if let Some((l, lat)) = string(cx, l, &format!("the level of `{rule}`"))
+                                && let Some(level) = cx.level(&l, lat)
+                            {
+                                cx.set_level(out, (rule, rat), level);
+                            }
+                        }
+                    }
+                    other => {
+                        let vat = span(cx, v);
+                        cx.invalid(
+                            format!("`levels` must be a mapping, not {}", kind(other)),
+                            vat,
+                            "expected RULE: LEVEL entries",
+                            "write `levels: {plaintext-auth-pass: error}`",
+                        );
+                    }
+                },
+                other => cx.unknown("key of `lint`:", other, at, LINT_KEYS, None),
+            }
+        }
     }
 
     fn host(cx: &mut Cx<'_>, node: &Spanned<Y>) -> Option<Host> {
@@ -1459,6 +1632,11 @@ host "lb1" config="src/lib.rs" config-id="lb1" {
     interface "eth1"
 }
 host "lb2" config="src/lib.rs"
+lint {
+    select "kac::conf" "peer-vrid-mismatch"
+    ignore "real-server-weight-zero"
+    level "plaintext-auth-pass" "error"
+}
 "#;
 
     const YAML: &str = r#"site: dc1
@@ -1474,6 +1652,11 @@ hosts:
       - name: eth1
   - name: lb2
     config: src/lib.rs
+lint:
+  select: ["kac::conf", peer-vrid-mismatch]
+  ignore: [real-server-weight-zero]
+  levels:
+    plaintext-auth-pass: error
 "#;
 
     #[test]
@@ -1490,6 +1673,13 @@ hosts:
             Some(vec!["eth0".to_string(), "eth1".to_string()])
         );
         assert_eq!(k.hosts[1].interfaces, None);
+        assert_eq!(k.lint.select, vec!["kac::conf", "peer-vrid-mismatch"]);
+        assert_eq!(k.lint.ignore, vec!["real-server-weight-zero"]);
+        assert_eq!(
+            k.lint.levels.get("plaintext-auth-pass"),
+            Some(&RuleLevel::Error)
+        );
+        assert_eq!(k.lint.spans.len(), 4);
         let map = path_map(&k, Path::new("/repo"));
         assert_eq!(
             map.map(Path::new("/etc/keepalived/a.conf")),
@@ -1526,6 +1716,24 @@ hosts:
                 (codes::DUPLICATE_CONFIG_ID.into(), 8),
             ]
         );
+    }
+
+    #[test]
+    fn lint_settings_problems() {
+        let kdl = "host \"lb1\" config=\"src/lib.rs\"\nlint {\n  level \"x\" \"fatal\"\n  selekt \"y\"\n  level \"z\"\n}\n";
+        assert_eq!(
+            codes_lines(kdl, false),
+            vec![
+                (codes::INVALID_VALUE.into(), 3),
+                (codes::UNKNOWN_FIELD.into(), 4),
+                (codes::MISSING_VALUE.into(), 5),
+            ]
+        );
+        let yaml = "hosts:\n  - name: lb1\n    config: src/lib.rs\nlint:\n  levels: {x: off}\n  ignore: y\n";
+        let (m, d) = parse(yaml, true);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, codes::INVALID_VALUE);
+        assert_eq!(m.expect("manifest").lint.ignore, vec!["y"]);
     }
 
     #[test]

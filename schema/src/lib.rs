@@ -14,7 +14,7 @@ pub mod plan;
 pub mod site;
 pub mod span;
 
-pub use diagnostic::{Diagnostic, Label, Severity};
+pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity};
 pub use span::{FileId, SourceFile, SourceMap, Span};
 
 /// The JSON Schema of [`plan::Plan`], pretty-printed (committed as `schema/plan.schema.json`).

@@ -187,6 +187,10 @@ pub struct PreprocOutcome {
     pub diags: Vec<Diagnostic>,
     /// Its lexical observations.
     pub notes: Vec<SourceNote>,
+    /// `# kac: allow(…)` comments.
+    pub suppressions: Vec<kac_schema::config::Suppression>,
+    /// Config ids of the `@id` lines read.
+    pub config_ids: std::collections::BTreeSet<String>,
     /// `{` minus `}` at the end.
     pub block_depth: i64,
     /// Location of the last line.

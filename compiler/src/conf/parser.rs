@@ -174,6 +174,9 @@ pub enum Act<T: 'static> {
     Generic(&'static [Arg]),
     /// A deprecated keyword: handled like `then`, reported with the replacement.
     Deprecated(&'static str, &'static Act<T>),
+    /// A deprecated keyword keepalived accepts without a message (renamed, see
+    /// [`crate::deprecated`]): handled like `then`, reported as advice with its fix.
+    Silent(&'static Act<T>),
     /// Not a keyword: the keywords of another table are valid here too.
     Include(&'static [Kw<T>]),
 }
@@ -255,6 +258,8 @@ pub struct Parser<'a> {
     pub interfaces: Option<Vec<String>>,
     /// Keep virtual servers in the model (false: validate and drop them, to save memory).
     pub keep_virtual_servers: bool,
+    /// Called with each virtual server when it closes, before it is dropped (lint).
+    pub visit_virtual_server: Option<&'a mut dyn FnMut(&kac_schema::config::VirtualServer)>,
     /// Number of virtual servers seen.
     pub virtual_server_count: usize,
     /// VRF devices of the machine, when `check` knows them.
@@ -287,6 +292,7 @@ impl<'a> Parser<'a> {
             notes: Vec::new(),
             interfaces: None,
             keep_virtual_servers: true,
+            visit_virtual_server: None,
             virtual_server_count: 0,
             dynamic_interfaces: false,
             vrfs: None,
@@ -467,14 +473,18 @@ impl<'a> Parser<'a> {
             }
             Act::Include(_) => {}
             Act::Deprecated(instead, inner) => {
-                self.report(
-                    Diagnostic::warning(
-                        codes::DEPRECATED,
-                        format!("`{}` is deprecated", line.keyword()),
-                    )
-                    .with_primary(line.span(0), "deprecated keyword")
-                    .with_help(format!("use {instead}")),
-                );
+                let mut d = Diagnostic::warning(
+                    codes::DEPRECATED,
+                    format!("`{}` is deprecated", line.keyword()),
+                )
+                .with_primary(line.span(0), "deprecated keyword")
+                .with_help(format!("use {instead}"));
+                d.fix = crate::deprecated::rename_fix(line.keyword(), line.span(0));
+                self.report(d);
+                self.dispatch(inner, target, line);
+            }
+            Act::Silent(inner) => {
+                self.report(crate::deprecated::silent(line.keyword(), line.span(0)));
                 self.dispatch(inner, target, line);
             }
         }

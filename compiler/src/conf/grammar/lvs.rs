@@ -340,6 +340,8 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     // Group services are always kept: their group may be defined later.
     if p.keep_virtual_servers || matches!(vs.address.value, VsAddress::Group(_)) {
         cfg.virtual_servers.push(vs);
+    } else if let Some(visit) = p.visit_virtual_server.as_mut() {
+        visit(&vs);
     }
 }
 
@@ -848,7 +850,7 @@ fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKin
         return;
     }
     // `check` drops services once validated: their checkers need not be kept at all.
-    if p.keep_virtual_servers {
+    if p.keep_virtual_servers || p.visit_virtual_server.is_some() {
         r.checkers.push(c);
     }
 }
