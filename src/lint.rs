@@ -220,10 +220,20 @@ impl Repo for SiteRepo {
             return None;
         }
         use std::os::unix::fs::PermissionsExt;
-        let base = std::path::absolute(&self.dir).unwrap_or_else(|_| self.dir.clone());
-        let shown = mapped
+        let plain = |p: &Path| -> PathBuf {
+            p.components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect()
+        };
+        let dir = if self.dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            self.dir.as_path()
+        };
+        let base = plain(&std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
+        let shown = plain(&mapped)
             .strip_prefix(&base)
-            .map_or(mapped.clone(), |r| self.dir.join(r));
+            .map_or(mapped.clone(), |r| plain(&dir.join(r)));
         Some(RepoFile {
             shown: shown.to_string_lossy().into_owned(),
             mode: meta.permissions().mode() & 0o7777,

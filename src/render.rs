@@ -264,9 +264,12 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
     let mut labels = Vec::new();
     let mut related = Vec::new();
     if let Some(p) = primary {
+        // Two hosts reading one file have two file ids for it: same path, same snippet.
+        let primary_path = texts.path(p);
+        let same = |texts: &Texts<'_>, s: Span| s.file == p.file || texts.path(s) == primary_path;
         if let Some(ix) = texts.indexed(p) {
             let len = ix.text.len();
-            for l in d.labels.iter().filter(|l| l.span.file == p.file) {
+            for l in d.labels.iter().filter(|l| same(texts, l.span)) {
                 let off = (l.span.offset as usize).min(len);
                 let ln = (l.span.len as usize).min(len - off);
                 let msg = if l.message.is_empty() {
@@ -285,7 +288,7 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
         // Labels in other files (another host's configuration, an including file) are shown
         // as related reports, one per file, each with its own source.
         let mut others: Vec<kac_schema::FileId> = Vec::new();
-        for l in d.labels.iter().filter(|l| l.span.file != p.file) {
+        for l in d.labels.iter().filter(|l| !same(texts, l.span)) {
             if !others.contains(&l.span.file) {
                 others.push(l.span.file);
             }
@@ -293,6 +296,7 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
         for file in others {
             let mut sub = Diagnostic::new(String::new(), Severity::Advice, String::new());
             for (n, l) in d.labels.iter().filter(|l| l.span.file == file).enumerate() {
+                // The first label's text is also the related report's message.
                 if n == 0 {
                     sub.message.clone_from(&l.message);
                 }

@@ -50,7 +50,7 @@ pub fn silent(old: &str, span: Span) -> Diagnostic {
     )
     .with_primary(span, "deprecated keyword")
     .with_help(format!(
-        "use `{new}` (keepalived accepts `{old}` without a message, but may drop it)"
+        "use `{new}` (keepalived 2.2.7 still accepts `{old}` without a message)"
     ));
     d.fix = rename_fix(old, span);
     d

@@ -465,6 +465,11 @@ pub fn finish_site(
     }
     suppress::apply(hosts, findings, selection, path_of);
     levels(findings);
+    // In file order (per host): front-end, per-service and whole-configuration findings
+    // interleave as they appear in the text.
+    for list in findings.iter_mut() {
+        list.sort_by_key(|d| d.primary_span().map(|s| (s.file, s.offset)));
+    }
 }
 
 /// Lints one host completely (no site rules): the convenience for tests and single files.
