@@ -730,7 +730,7 @@ fn scripts(p: &mut Parser<'_>, cfg: &Config) {
         for s in &cfg.vrrp_scripts {
             let Some(sc) = &s.script else { continue };
             let Some(cmd) = sc.argv.first() else { continue };
-            if cmd.starts_with('/') && !exists(cmd) {
+            if !exists(cmd) {
                 p.report(
                     Diagnostic::error(codes::MISSING_SETTING, format!("script `{cmd}` of vrrp_script `{}` is not found or not executable", s.name.value))
                         .with_primary(sc.span, "no such executable on this machine")
