@@ -21,7 +21,6 @@ a fix. Renamed keywords (same arguments, same meaning) are fixed by `kac lint --
 | `vmac_garp_intvl` (vrrp_instance) | `garp_extra_if` | yes |
 | `global_tracking` (vrrp_sync_group) | `sync_group_tracking_weight` | yes |
 | `gw` (routes) | `via` | yes |
-| `via A or B` (routes) | `nexthop via A nexthop via B` | yes |
 | positional `lvs_sync_daemon IF VI ID` | `lvs_sync_daemon IF inst VI id ID` | yes |
 | `lvs_process_name` | `checker_process_name` | no |
 | `vrrp_rlimit_rtime`, `checker_rlimit_rtime`, `bfd_rlimit_rtime` | `…_rlimit_rttime` | no |
@@ -29,8 +28,10 @@ a fix. Renamed keywords (same arguments, same meaning) are fixed by `kac lint --
 | `enable_snmp_keepalived` | `enable_snmp_vrrp` | no |
 | `vrrp_track_file` | `track_file` | no |
 
-Two moves are offered as unsafe fixes (`kac lint --fix --unsafe-fixes`), because they add a
-top-level block at the start of the file, which applies to every config id of a shared file:
+Three rewrites are offered as unsafe fixes (`kac lint --fix --unsafe-fixes`): a route's
+`via A or B` becomes `nexthop via A nexthop via B` (a `dev` after them then belongs to the last
+next hop rather than the route, so keepalived no longer tracks the route); and two moves that add
+a top-level block at the start of the file, which applies to every config id of a shared file:
 `lvs_sync_daemon_interface IF` in a `vrrp_instance` becomes `lvs_sync_daemon IF inst VI` in
 `global_defs`, and `linkbeat_use_polling` in a `vrrp_instance` becomes a `linkbeat_interfaces`
 block for the instance's interface. SMTP_CHECK `host { … }` blocks have no automatic fix (each

@@ -371,9 +371,10 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                     "deprecated",
                 );
                 d.help = Some("use `nexthop via A nexthop via B`".into());
-                // keepalived turns `via A or B` into two next hops, A then B.
+                // keepalived turns `via A or B` into two next hops, A then B; a `dev` after
+                // them then belongs to the last next hop, not the route: not the same.
                 if let Some(v) = via_at {
-                    d.fix = Some(kac_schema::Fix::safe(
+                    d.fix = Some(kac_schema::Fix::unsafe_(
                         "write the next hops as `nexthop via A nexthop via B`",
                         vec![
                             kac_schema::Edit::replace(line.span(v), line.w(v), "nexthop via"),
