@@ -233,25 +233,31 @@ pub(crate) fn emit(
     format: DiagFormat,
 ) {
     let mut texts = render::Texts::new(sources);
+    // Buffered: a large configuration may have many findings.
     match format {
         DiagFormat::Text => {
-            let color = color_on_stderr();
-            let mut err = std::io::stderr().lock();
+            let human = render::Human::new(color_on_stderr());
+            let mut err = std::io::BufWriter::new(std::io::stderr().lock());
             for (host, d) in findings {
-                let mut s = render::human(d, &mut texts, color);
-                if let Some(h) = host {
-                    s = format!("[{h}] {s}");
-                }
-                let _ = writeln!(err, "{s}");
+                let s = human.render(d, &mut texts);
+                let _ = match host {
+                    Some(h) => writeln!(err, "[{h}] {s}"),
+                    None => writeln!(err, "{s}"),
+                };
             }
         }
         DiagFormat::Json => {
-            let list: Vec<serde_json::Value> = findings
-                .iter()
-                .map(|(h, d)| render::json(d, h.as_deref(), &mut texts))
-                .collect();
-            let v = serde_json::json!({"version": 1, "diagnostics": list});
-            out(&serde_json::to_string_pretty(&v).unwrap_or_default());
+            // Written one diagnostic at a time (never one value holding them all).
+            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = write!(o, "{{\n  \"version\": 1,\n  \"diagnostics\": [");
+            for (i, (h, d)) in findings.iter().enumerate() {
+                let v = render::json(d, h.as_deref(), &mut texts);
+                let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+                let sep = if i == 0 { "" } else { "," };
+                let _ = write!(o, "{sep}\n    {}", text.replace('\n', "\n    "));
+            }
+            let end = if findings.is_empty() { "]" } else { "\n  ]" };
+            let _ = writeln!(o, "{end}\n}}");
         }
         DiagFormat::Sarif => {
             let fp = baseline::Fingerprints::for_file(Path::new("./sarif"));
@@ -263,8 +269,9 @@ pub(crate) fn emit(
             out(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         DiagFormat::Github => {
+            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
             for (h, d) in findings {
-                out(&render::github(d, h.as_deref(), &mut texts));
+                let _ = writeln!(o, "{}", render::github(d, h.as_deref(), &mut texts));
             }
         }
     }

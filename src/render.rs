@@ -327,20 +327,33 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
     }
 }
 
-/// Renders one diagnostic for a human, as miette does (no colour unless `color`).
-pub fn human(d: &Diagnostic, texts: &mut Texts<'_>, color: bool) -> String {
-    let report = build(d, texts);
-    let handler = if color {
-        GraphicalReportHandler::new_themed(GraphicalTheme::unicode())
-    } else {
-        GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+/// Renders diagnostics for a human, as miette does.
+pub struct Human {
+    handler: GraphicalReportHandler,
+}
+
+impl Human {
+    /// A renderer (no colour unless `color`).
+    pub fn new(color: bool) -> Self {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        Human {
+            handler: GraphicalReportHandler::new_themed(theme).with_width(100),
+        }
     }
-    .with_width(100);
-    let mut out = String::new();
-    if handler.render_report(&mut out, &report).is_err() {
-        out = format!("{}: {} [{}]\n", d.severity.as_str(), d.message, d.code);
+
+    /// One diagnostic.
+    pub fn render(&self, d: &Diagnostic, texts: &mut Texts<'_>) -> String {
+        let report = build(d, texts);
+        let mut out = String::new();
+        if self.handler.render_report(&mut out, &report).is_err() {
+            out = format!("{}: {} [{}]\n", d.severity.as_str(), d.message, d.code);
+        }
+        out
     }
-    out
 }
 
 fn location(texts: &mut Texts<'_>, s: Span) -> serde_json::Value {
