@@ -24,3 +24,8 @@ if command -v keepalived >/dev/null && [ -e /sys/class/net/eth0 ]; then
   cargo build --release --bin kac
   python3 benches/check_vs_keepalived.py --runs 3 200
 fi
+# Lint vs check smoke run (full size by hand: benches/lint_vs_check.py).
+if [ -x /usr/bin/time ]; then
+  cargo build --release --bin kac
+  python3 benches/lint_vs_check.py --runs 3 200
+fi
