@@ -4,6 +4,8 @@
 //! * [`validate`]: what keepalived checks after parsing.
 //! * [`lower`]: the configuration model of one host to its normalized plan.
 //! * [`site`]: site manifests (`kac.kdl`/`kac.yaml`): the hosts of a repository.
+//! * [`review`]: the semantic diff of plans between two revisions and its hazards
+//!   (`kac plan`).
 //!
 //! Architecture invariant: the compiler knows nothing of netlink or of the machine it runs
 //! on; facts about the machine (its interfaces, whether a user exists) are passed in by the
@@ -14,6 +16,7 @@
 pub mod codes;
 pub mod conf;
 pub mod lower;
+pub mod review;
 pub mod site;
 pub mod suggest;
 pub mod validate;
@@ -189,7 +192,18 @@ pub struct Compiled {
 
 /// Compiles the keepalived.conf at `path` for `host`.
 pub fn compile_conf(path: &Path, shown: &str, host: &str, opts: &Options) -> Compiled {
-    let parsed = parse_conf(path, shown, opts);
+    compile_conf_with(&RealFs, path, shown, host, opts)
+}
+
+/// [`compile_conf`] through a custom file opener (a git revision for `kac plan`).
+pub fn compile_conf_with(
+    opener: &(dyn FileOpener + Sync),
+    path: &Path,
+    shown: &str,
+    host: &str,
+    opts: &Options,
+) -> Compiled {
+    let parsed = parse_conf_with(opener, path, shown, opts);
     let plan = if parsed.has_errors() {
         None
     } else {
@@ -204,13 +218,23 @@ pub fn compile_conf(path: &Path, shown: &str, host: &str, opts: &Options) -> Com
 
 /// The config ids a configuration's `@id`/`@^id` lines name, across its includes.
 pub fn config_ids(path: &Path, map: &conf::include::PathMap) -> Vec<String> {
+    config_ids_in(&RealFs, path, map)
+}
+
+/// [`config_ids`] in the tree `fs` serves (a git revision for `kac plan`).
+pub fn config_ids_in(
+    fs: &dyn FileOpener,
+    path: &Path,
+    map: &conf::include::PathMap,
+) -> Vec<String> {
     let mut ids = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
-    collect_ids(path, map, &mut ids, &mut seen, 0);
+    collect_ids(fs, path, map, &mut ids, &mut seen, 0);
     ids.into_iter().collect()
 }
 
 fn collect_ids(
+    fs: &dyn FileOpener,
     path: &Path,
     map: &conf::include::PathMap,
     ids: &mut std::collections::BTreeSet<String>,
@@ -220,9 +244,10 @@ fn collect_ids(
     if depth > 32 || !seen.insert(path.to_path_buf()) {
         return;
     }
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = fs.read(path) else {
         return;
     };
+    let text = String::from_utf8_lossy(&text);
     let dir = path.parent().unwrap_or(Path::new("."));
     for line in text.lines() {
         let t = line.trim_start();
@@ -236,8 +261,8 @@ fn collect_ids(
         }
         let words: Vec<&str> = t.split_whitespace().collect();
         if words.len() == 2 && words[0].starts_with("include") {
-            for m in conf::include::resolve(words[1].trim_matches('"'), dir, map).files {
-                collect_ids(&m.path, map, ids, seen, depth + 1);
+            for m in conf::include::resolve_in(fs, words[1].trim_matches('"'), dir, map).files {
+                collect_ids(fs, &m.path, map, ids, seen, depth + 1);
             }
         }
     }

@@ -185,6 +185,7 @@ pub fn lower(cfg: &Config, host: &str, config_id: Option<&str>) -> Plan {
             Some(true) => "vs".into(),
         },
         dynamic_interfaces: g.dynamic_interfaces,
+        real_server_drain: kac_schema::plan::PlanDrain::default(),
     };
 
     let mut static_addresses: Vec<PlanAddress> = cfg
