@@ -318,6 +318,45 @@ mod tests {
         );
     }
 
+    /// A tree served by listing (the default `FileOpener::glob`) matches what the `glob`
+    /// crate finds on the real file system.
+    #[test]
+    fn listing_glob_agrees_with_the_glob_crate() {
+        struct Listing;
+        impl FileOpener for Listing {
+            fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::BufRead>> {
+                RealFs.open(path)
+            }
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for f in [
+            "a.conf",
+            "b.conf",
+            ".hidden.conf",
+            "sub/c.conf",
+            "sub/d.txt",
+            "sub2/e.conf",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&p, "x").expect("write");
+        }
+        for pat in [
+            "*.conf",
+            "*/*.conf",
+            "sub*/*",
+            "?.conf",
+            "[ab].conf",
+            "sub/c.conf",
+            "none/*",
+            "*",
+        ] {
+            let full = root.join(pat).to_string_lossy().into_owned();
+            assert_eq!(Listing.glob(&full), glob_real(&full), "{pat}");
+        }
+    }
+
     #[test]
     fn braces_expand_in_order() {
         assert_eq!(expand_braces("a{1,2}b"), vec!["a1b", "a2b"]);

@@ -122,6 +122,26 @@ pub fn field_changes<T: Serialize>(old: &T, new: &T, skip: &[&str]) -> Vec<Field
     };
     let mut out = Vec::new();
     compare_values("", &old, &new, skip, &mut out);
+    // Secrets are compared, never shown.
+    for f in &mut out {
+        for v in [&mut f.old, &mut f.new] {
+            match v {
+                serde_json::Value::String(p) if f.field.ends_with("auth.pass") => {
+                    *p = keys::secret_text(p);
+                }
+                serde_json::Value::Object(_) => {
+                    let mut wrapped = serde_json::json!({ "auth": v.clone() });
+                    if f.field.ends_with("auth") {
+                        keys::hide_secrets(&mut wrapped);
+                        *v = wrapped["auth"].take();
+                    } else {
+                        keys::hide_secrets(v);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
     out
 }
 
@@ -613,7 +633,7 @@ impl Review<'_> {
                 moved_from: None,
                 drain_s: Some(self.drain.period_s),
                 summary: Some(keys::real_server_summary(r)),
-                value: serde_json::to_value(r).ok(),
+                value: shown_value(r),
             });
         } else {
             self.push(added_or_removed(
@@ -780,6 +800,13 @@ fn added_or_removed<T: Serialize + ?Sized>(
         moved_from: None,
         drain_s: None,
         summary: (!summary.is_empty()).then_some(summary),
-        value: serde_json::to_value(value).ok(),
+        value: shown_value(value),
     }
+}
+
+/// An object as the plan serializes it, secrets hidden.
+fn shown_value<T: Serialize + ?Sized>(value: &T) -> Option<serde_json::Value> {
+    let mut v = serde_json::to_value(value).ok()?;
+    keys::hide_secrets(&mut v);
+    Some(v)
 }

@@ -120,8 +120,8 @@ pub fn instance_summary(i: &PlanVrrpInstance) -> String {
         format!("VIPs {}", vips.join(", "))
     };
     format!(
-        "VRID {}{on}, priority {}, {} {vips}",
-        i.vrid, i.priority, i.state
+        "VRID {}{on}, {}, priority {}, {vips}",
+        i.vrid, i.state, i.priority
     )
 }
 
@@ -153,6 +153,36 @@ pub fn checker_summary(c: &PlanChecker) -> String {
         c.retry,
         if c.retry == 1 { "y" } else { "ies" }
     )
+}
+
+/// How a secret (a VRRP password) is shown: `password #1a2b`, a short stable fingerprint
+/// (FNV-1a folded to 16 bits) that tells two passwords apart without showing them.
+pub fn secret_text(secret: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in secret.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("password #{:04x}", (h >> 16) ^ (h & 0xffff))
+}
+
+/// Replaces every secret in a serialized plan object (`auth.pass`) by [`secret_text`], so that
+/// plans pasted into pull requests do not carry VRRP passwords.
+pub fn hide_secrets(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "auth"
+                    && let Some(serde_json::Value::String(p)) = x.get_mut("pass")
+                {
+                    *p = secret_text(p);
+                }
+                hide_secrets(x);
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(hide_secrets),
+        _ => {}
+    }
 }
 
 /// Microseconds as seconds (`1s`, `0.5s`).

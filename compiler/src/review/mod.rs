@@ -207,3 +207,6 @@ pub fn finish(from: Revision, to: Revision, sites: Vec<SiteDiff>) -> PlanDiff {
         summary,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use kac_schema::plan::{Plan, PlanVrrpInstance};
 use kac_schema::plan_diff::{Hazard, HazardKind, ObjectKind, ObjectRef};
 
-use super::keys::seconds_us;
+use super::keys::{seconds_us, secret_text};
 
 /// One side of a site: each host that compiled, with its plan.
 pub type SiteSide<'a> = [(&'a str, &'a Plan)];
@@ -191,18 +191,8 @@ fn auth_text(i: &PlanVrrpInstance) -> String {
     match &i.auth {
         None => "none".into(),
         // The password is shown as a short fingerprint, never in clear.
-        Some(a) => format!("{} (password #{:04x})", a.auth_type, fingerprint(&a.pass)),
+        Some(a) => format!("{} ({})", a.auth_type, secret_text(&a.pass)),
     }
-}
-
-/// A short, stable fingerprint of a secret (FNV-1a folded to 16 bits).
-fn fingerprint(s: &str) -> u16 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in s.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    ((h >> 16) ^ (h & 0xffff)) as u16
 }
 
 fn priorities(peers: &[(&str, &PlanVrrpInstance)]) -> String {
