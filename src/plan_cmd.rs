@@ -76,8 +76,12 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let from_sites = discover(sides.from.as_ref(), &sides.scope, &sides.root);
-    let to_sites = discover(sides.to.as_ref(), &sides.scope, &sides.root);
+    let (from_sites, to_sites) = std::thread::scope(|scope| {
+        let from = scope.spawn(|| discover(sides.from.as_ref(), &sides.scope, &sides.root));
+        let to = discover(sides.to.as_ref(), &sides.scope, &sides.root);
+        let from = from.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (from, to)
+    });
     let mut inputs = match pair_sites(&from_sites, &to_sites, args.host.as_deref()) {
         Ok(i) => i,
         Err(msg) => {
@@ -103,7 +107,10 @@ pub fn run(args: &Args) -> ExitCode {
         .collect();
     let diff = review::finish(sides.from_rev.clone(), sides.to_rev.clone(), sites);
     print(&diff, args.format, &shown_diags);
-    exit_code(&diff, args)
+    let code = exit_code(&diff, args);
+    // The plans of large sites take a noticeable time to free, and the process ends here.
+    std::mem::forget((inputs, from_sites, to_sites, sides, diff));
+    code
 }
 
 fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {

@@ -59,9 +59,9 @@ pub fn dir_targets(fs: &dyn FileOpener, dir: &Path) -> Vec<Target> {
         let Ok(text) = fs.read(f) else {
             continue;
         };
-        let text = String::from_utf8_lossy(&text);
         let dir = f.parent().unwrap_or(Path::new("."));
-        for line in text.lines() {
+        for line in kac_compiler::lines_starting_with(&text, b"include") {
+            let line = String::from_utf8_lossy(line);
             let words: Vec<&str> = line.split_whitespace().collect();
             if words.len() >= 2 && words[0].starts_with("include") {
                 let resolved = kac_compiler::conf::include::resolve_in(

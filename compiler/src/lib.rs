@@ -181,6 +181,23 @@ fn add_include_notes(diags: &mut [Diagnostic], sources: &mut SourceMap) {
     }
 }
 
+/// The lines of `text` whose first non-blank bytes are `prefix`, each from the prefix to the
+/// end of the line. Found by searching for the prefix, so scanning a large configuration where
+/// such lines are rare (`include`, `@id`) takes milliseconds.
+pub fn lines_starting_with<'a>(
+    text: &'a [u8],
+    prefix: &'a [u8],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    memchr::memmem::find_iter(text, prefix).filter_map(move |at| {
+        let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+        if !text[line_start..at].iter().all(|b| b.is_ascii_whitespace()) {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+        Some(&text[at..end])
+    })
+}
+
 /// The outcome of compiling one host.
 #[derive(Debug)]
 pub struct Compiled {
@@ -247,20 +264,20 @@ fn collect_ids(
     let Ok(text) = fs.read(path) else {
         return;
     };
-    let text = String::from_utf8_lossy(&text);
     let dir = path.parent().unwrap_or(Path::new("."));
-    for line in text.lines() {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix('@') {
-            let rest = rest.strip_prefix('^').unwrap_or(rest);
-            if let Some(id) = rest.split([' ', '\t']).next()
-                && !id.is_empty()
-            {
-                ids.insert(id.to_string());
-            }
+    for line in lines_starting_with(&text, b"@") {
+        let line = String::from_utf8_lossy(&line[1..]);
+        let rest = line.strip_prefix('^').unwrap_or(&line);
+        if let Some(id) = rest.split([' ', '\t', '\r']).next()
+            && !id.is_empty()
+        {
+            ids.insert(id.to_string());
         }
-        let words: Vec<&str> = t.split_whitespace().collect();
-        if words.len() == 2 && words[0].starts_with("include") {
+    }
+    for line in lines_starting_with(&text, b"include") {
+        let line = String::from_utf8_lossy(line);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() == 2 {
             for m in conf::include::resolve_in(fs, words[1].trim_matches('"'), dir, map).files {
                 collect_ids(fs, &m.path, map, ids, seen, depth + 1);
             }

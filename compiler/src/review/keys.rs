@@ -187,7 +187,7 @@ pub fn hide_secrets(v: &mut serde_json::Value) {
 
 /// Microseconds as seconds (`1s`, `0.5s`).
 pub fn seconds_us(us: u64) -> String {
-    if us % 1_000_000 == 0 {
+    if us.is_multiple_of(1_000_000) {
         format!("{}s", us / 1_000_000)
     } else {
         let s = format!("{:.6}", us as f64 / 1e6);
@@ -201,9 +201,12 @@ mod tests {
 
     #[test]
     fn endpoints_bracket_ipv6() {
-        assert_eq!(endpoint("10.0.0.1".parse().unwrap(), 80), "10.0.0.1:80");
         assert_eq!(
-            endpoint("2001:db8::1".parse().unwrap(), 80),
+            endpoint("10.0.0.1".parse().expect("address"), 80),
+            "10.0.0.1:80"
+        );
+        assert_eq!(
+            endpoint("2001:db8::1".parse().expect("address"), 80),
             "[2001:db8::1]:80"
         );
     }
