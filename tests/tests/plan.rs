@@ -315,3 +315,46 @@ fn repo_option_plans_a_subdirectory_and_reads_commits_without_checkout() {
         (Some(7), Some(100))
     );
 }
+
+#[test]
+fn symbolic_links_in_a_revision_are_followed_like_in_the_working_tree() {
+    // conf.d is a link to shared/, and the entry config a link to a file in site/.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path();
+    git(repo, &["init", "-q", "-b", "main"]);
+    let two = workspace_root().join("examples").join("two-lbs");
+    std::fs::create_dir_all(repo.join("site")).expect("mkdir");
+    std::fs::create_dir_all(repo.join("shared")).expect("mkdir");
+    copy_tree(&two.join("conf.d"), &repo.join("shared"));
+    std::fs::copy(
+        two.join("keepalived.conf"),
+        repo.join("site").join("real.conf"),
+    )
+    .expect("copy");
+    std::fs::copy(two.join("kac.kdl"), repo.join("site").join("kac.kdl")).expect("copy");
+    std::os::unix::fs::symlink("../shared", repo.join("site").join("conf.d")).expect("symlink");
+    std::os::unix::fs::symlink("real.conf", repo.join("site").join("keepalived.conf"))
+        .expect("symlink");
+    commit(repo, "first");
+    // The committed tree and the working tree compile alike: no change.
+    let out = kac_plan(repo, &["--detailed-exitcode"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A change behind the link is seen between two commits.
+    let web = repo.join("shared").join("web.conf");
+    let text = std::fs::read_to_string(&web).expect("web.conf");
+    std::fs::write(&web, text.replacen("weight 100", "weight 3", 1)).expect("write");
+    commit(repo, "second");
+    let out = kac_plan(
+        repo,
+        &["--from", "HEAD~1", "--to", "HEAD", "--detailed-exitcode"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("weight: 100 -> 3"), "{text}");
+}
