@@ -478,7 +478,11 @@ fn compile_side(
     };
     for h in &site.hosts {
         let shown = rel(&h.entry, root);
-        let compiled = kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &h.opts);
+        let opts = kac_compiler::Options {
+            lower_virtual_servers_early: true,
+            ..h.opts.clone()
+        };
+        let compiled = kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &opts);
         let result = match compiled.plan {
             Some(plan) => (HostSide::Plan(Box::new(plan)), Vec::new()),
             None => {

@@ -358,3 +358,52 @@ fn symbolic_links_in_a_revision_are_followed_like_in_the_working_tree() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("weight: 100 -> 3"), "{text}");
 }
+
+/// `kac plan` lowers virtual servers as their blocks close (`lower_virtual_servers_early`):
+/// the plan must be the one `kac compile` builds from the whole model, for every recorded
+/// case and config id, and for every plan fixture.
+#[test]
+fn early_lowering_gives_the_same_plans_and_verdicts() {
+    let mut entries: Vec<(PathBuf, Vec<Option<String>>)> = kac_tests::check_cases()
+        .expect("fixtures/check")
+        .into_iter()
+        .map(|c| (c.conf(), vec![None, Some("lb1".into()), Some("lb2".into())]))
+        .collect();
+    for case in cases() {
+        for side in ["from", "to"] {
+            for e in std::fs::read_dir(case.join(side)).expect("side").flatten() {
+                if e.path().extension().is_some_and(|x| x == "conf") {
+                    entries.push((e.path(), vec![Some("lb1".into()), Some("lb2".into())]));
+                }
+            }
+        }
+    }
+    let mut planned = 0;
+    for (conf, ids) in entries {
+        for id in ids {
+            let opts = kac_compiler::Options {
+                config_id: id.clone(),
+                ..Default::default()
+            };
+            let early = kac_compiler::Options {
+                lower_virtual_servers_early: true,
+                ..opts.clone()
+            };
+            let shown = conf.to_string_lossy();
+            let a = kac_compiler::compile_conf(&conf, &shown, "h", &opts);
+            let b = kac_compiler::compile_conf(&conf, &shown, "h", &early);
+            assert_eq!(a.plan, b.plan, "{} -i {id:?}", conf.display());
+            assert_eq!(
+                a.parsed.diagnostics,
+                b.parsed.diagnostics,
+                "{} -i {id:?}",
+                conf.display()
+            );
+            planned += usize::from(a.plan.is_some_and(|p| !p.virtual_servers.is_empty()));
+        }
+    }
+    assert!(
+        planned > 50,
+        "enough plans with virtual servers compared: {planned}"
+    );
+}
