@@ -201,6 +201,23 @@ impl FileOpener for GitTree {
         }
     }
 
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let rel = self.resolve(path).ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file in this revision",
+            )
+        })?;
+        match self.nodes.get(&rel) {
+            Some(Node::Blob { oid, .. }) => Ok(self.blob(*oid)?.to_vec()),
+            _ => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut self.open(path)?, &mut out)?;
+                Ok(out)
+            }
+        }
+    }
+
     fn entry(&self, path: &Path) -> Option<EntryKind> {
         if self.above_root(path) {
             return Some(EntryKind::Dir);
