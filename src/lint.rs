@@ -334,7 +334,7 @@ fn lint_once(targets: &[site::Target], a: &Args) -> Outcome {
             }
             site::Target::Config(t) => {
                 out.configs += 1;
-                lint_config(&t.entry, a, &mut out);
+                lint_config(&t.entry, &t.shown, a, &mut out);
             }
             site::Target::Site(manifest_path) => {
                 let key = std::fs::canonicalize(manifest_path).unwrap_or(manifest_path.clone());

@@ -327,6 +327,11 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
     }
 }
 
+/// Renders one diagnostic for a human (no colour unless `color`); [`Human`] renders many.
+pub fn human(d: &Diagnostic, texts: &mut Texts<'_>, color: bool) -> String {
+    Human::new(color).render(d, texts)
+}
+
 /// Renders diagnostics for a human, as miette does.
 pub struct Human {
     handler: GraphicalReportHandler,

@@ -8,14 +8,18 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use kac_compiler::conf::preproc::{EntryKind, FileOpener, RealFs};
 use kac_compiler::site as ksite;
 use kac_schema::Diagnostic;
 
-/// One configuration to lint without a manifest (each config id its `@id` lines use is a
-/// host; they are found while it is parsed).
+/// One configuration to lint without a manifest.
 pub struct Config {
     /// Entry file.
     pub entry: PathBuf,
+    /// Name shown in messages.
+    pub shown: String,
+    /// Config ids its `@id` lines use (each is a host; `kac lint` finds them while parsing).
+    pub config_ids: Vec<String>,
 }
 
 /// Something to lint.
@@ -38,28 +42,36 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
         Err(d) => return Ok(vec![Target::Problem(d)]),
     }
     if meta.is_file() {
-        return Ok(vec![Target::Config(config(path))]);
+        return Ok(vec![Target::Config(config(&RealFs, path))]);
     }
+    Ok(dir_targets(&RealFs, path))
+}
+
+/// The targets inside directory `dir` of the tree `fs` serves (that belongs to no site): the
+/// sites of its subdirectories and its root configs.
+pub fn dir_targets(fs: &dyn FileOpener, dir: &Path) -> Vec<Target> {
     let mut files = Vec::new();
     let mut out = Vec::new();
-    walk(path, &mut files, &mut out);
+    walk(fs, dir, &mut files, &mut out);
     files.sort();
     let mut included = BTreeSet::new();
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else {
+        let Ok(text) = fs.read(f) else {
             continue;
         };
         let dir = f.parent().unwrap_or(Path::new("."));
-        for line in text.lines() {
+        for line in kac_compiler::lines_starting_with(&text, b"include") {
+            let line = String::from_utf8_lossy(line);
             let words: Vec<&str> = line.split_whitespace().collect();
             if words.len() >= 2 && words[0].starts_with("include") {
-                let resolved = kac_compiler::conf::include::resolve(
+                let resolved = kac_compiler::conf::include::resolve_in(
+                    fs,
                     words[1].trim_matches('"'),
                     dir,
                     &Default::default(),
                 );
                 for m in resolved.files {
-                    included.insert(std::fs::canonicalize(&m.path).unwrap_or(m.path));
+                    included.insert(fs.canonicalize(&m.path));
                 }
             }
         }
@@ -67,42 +79,38 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
     out.extend(
         files
             .iter()
-            .filter(|f| {
-                !included.contains(&std::fs::canonicalize(f).unwrap_or_else(|_| (*f).clone()))
-            })
-            .map(|f| Target::Config(config(f))),
+            .filter(|f| !included.contains(&fs.canonicalize(f)))
+            .map(|f| Target::Config(config(fs, f))),
     );
-    Ok(out)
+    out
 }
 
-fn config(path: &Path) -> Config {
+fn config(fs: &dyn FileOpener, path: &Path) -> Config {
     Config {
         entry: path.to_path_buf(),
+        shown: path.to_string_lossy().into_owned(),
+        config_ids: kac_compiler::config_ids_in(fs, path, &Default::default()),
     }
 }
 
 /// Collects `*.conf` files under `dir`; subdirectories holding a manifest become sites.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
+fn walk(fs: &dyn FileOpener, dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
+    let Ok(names) = fs.list_dir(dir) else {
         return;
     };
-    let mut entries: Vec<_> = rd.flatten().collect();
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for e in entries {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
+    for name in names {
         if name.starts_with('.') || name == "target" {
             continue;
         }
-        let p = e.path();
-        if p.is_dir() {
-            match ksite::manifest_in(&p) {
+        let p = dir.join(&name);
+        match fs.entry(&p) {
+            Some(EntryKind::Dir) => match ksite::manifest_in_tree(fs, &p) {
                 Ok(Some(m)) => sites.push(Target::Site(m)),
-                Ok(None) => walk(&p, files, sites),
+                Ok(None) => walk(fs, &p, files, sites),
                 Err(d) => sites.push(Target::Problem(d)),
-            }
-        } else if name.ends_with(".conf") {
-            files.push(p);
+            },
+            Some(_) if name.ends_with(".conf") => files.push(p),
+            _ => {}
         }
     }
 }

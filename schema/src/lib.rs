@@ -5,12 +5,14 @@
 //! * [`config`]: the configuration model every front end produces, with spans.
 //! * [`plan`]: the normalized, span-free, per-host plan the reconciler consumes.
 //! * [`site`]: the site manifest (`kac.kdl`/`kac.yaml`): the hosts of a repository.
+//! * [`plan_diff`]: what `kac plan` reports (changes and hazards between two revisions).
 //!
 //! Architecture invariant: this crate does no IO, no async and no netlink.
 
 pub mod config;
 pub mod diagnostic;
 pub mod plan;
+pub mod plan_diff;
 pub mod site;
 pub mod span;
 
@@ -20,5 +22,12 @@ pub use span::{FileId, SourceFile, SourceMap, Span};
 /// The JSON Schema of [`plan::Plan`], pretty-printed (committed as `schema/plan.schema.json`).
 pub fn plan_schema_json() -> String {
     let schema = schemars::schema_for!(plan::Plan);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+/// The JSON Schema of [`plan_diff::PlanDiff`] (`kac plan --format json`), pretty-printed
+/// (committed as `schema/plan-diff.schema.json`).
+pub fn plan_diff_schema_json() -> String {
+    let schema = schemars::schema_for!(plan_diff::PlanDiff);
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }

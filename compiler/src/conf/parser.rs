@@ -260,6 +260,10 @@ pub struct Parser<'a> {
     pub keep_virtual_servers: bool,
     /// Called with each virtual server when it closes, before it is dropped (lint).
     pub visit_virtual_server: Option<&'a mut dyn FnMut(&kac_schema::config::VirtualServer)>,
+    /// When set, virtual servers that are not group services are lowered to their plan form
+    /// as their block closes and not kept in the model (`kac plan` on large sites: the model
+    /// of 200,000 real servers is never held).
+    pub lowered_virtual_servers: Option<Vec<kac_schema::plan::PlanVirtualServer>>,
     /// Number of virtual servers seen.
     pub virtual_server_count: usize,
     /// VRF devices of the machine, when `check` knows them.
@@ -293,6 +297,7 @@ impl<'a> Parser<'a> {
             interfaces: None,
             keep_virtual_servers: true,
             visit_virtual_server: None,
+            lowered_virtual_servers: None,
             virtual_server_count: 0,
             dynamic_interfaces: false,
             vrfs: None,
