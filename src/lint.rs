@@ -350,9 +350,8 @@ fn lint_once(targets: &[site::Target], a: &Args) -> Outcome {
 }
 
 /// A configuration outside any site: each config id its `@id` lines use is a host.
-fn lint_config(entry: &Path, a: &Args, out: &mut Outcome) {
+fn lint_config(entry: &Path, shown: &str, a: &Args, out: &mut Outcome) {
     let sel = selection(None, a);
-    let shown = entry.display().to_string();
     unmet(
         &format!("`{shown}`"),
         &Facts::default(),
