@@ -18,7 +18,9 @@ pub struct Config {
     pub entry: PathBuf,
     /// Name shown in messages.
     pub shown: String,
-    /// Config ids its `@id` lines use (each is a host; `kac lint` finds them while parsing).
+    /// Config ids its `@id` lines use (each is a host), as a text scan finds them: filled by
+    /// [`dir_targets`] (`kac plan`); empty from [`targets`] for a file, because `kac lint`
+    /// finds them while parsing (no extra pass over a large file).
     pub config_ids: Vec<String>,
 }
 
@@ -42,7 +44,11 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
         Err(d) => return Ok(vec![Target::Problem(d)]),
     }
     if meta.is_file() {
-        return Ok(vec![Target::Config(config(&RealFs, path))]);
+        return Ok(vec![Target::Config(Config {
+            entry: path.to_path_buf(),
+            shown: path.to_string_lossy().into_owned(),
+            config_ids: Vec::new(),
+        })]);
     }
     Ok(dir_targets(&RealFs, path))
 }
