@@ -14,8 +14,9 @@ pub const RULE: crate::Rule =
 pub const DOC: &str = "## What it does
 Finds interface names the host does not have, by the interfaces the site manifest lists for it:
 the `interface` of a `vrrp_instance`, `track_interface` entries, the `dev` of virtual and static
-addresses and routes, `garp_group` and `linkbeat_interfaces` entries, `interface_up_down_delays`,
-`default_interface`, `lvs_sync_daemon` and checkers' `bind_if`.
+addresses, routes (and their next hops) and rules (`dev`, `iif`, `oif`), `garp_group` and
+`linkbeat_interfaces` entries, `interface_up_down_delays`, and `default_interface` (which static
+addresses without `dev` go on).
 
 Runs only for hosts whose interfaces the site manifest lists (`kac lint --verbose` says when it
 did not run); `dynamic_interfaces` in global_defs turns it off, as it turns off keepalived's own

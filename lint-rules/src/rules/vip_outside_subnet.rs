@@ -25,10 +25,11 @@ says when it did not run); an interface listed without subnets is not checked.
 
 ## Why is this bad
 keepalived adds the address to the interface whatever it is, and `keepalived -t` cannot know the
-network. But the other machines on the segment (clients, the router) reach only addresses of the
-segment's subnets directly: they ignore the gratuitous ARP for an address outside them, and
-nothing routes traffic for it to this link. The failover looks fine on the load balancer and
-nothing arrives. Usually the address has a typo, or belongs to another interface.
+network. But the other machines on the segment (clients, the router) send straight onto the link
+only to addresses of its subnets: traffic for an address outside them goes elsewhere (their
+default route), unless a route somewhere points it at this link. The failover looks fine on the
+load balancer and nothing arrives. Usually the address has a typo, or belongs to another
+interface.
 
 ## Example
 ```

@@ -15,11 +15,12 @@ Finds VRRP instances with the same name on different hosts of a site (peers) who
 `preempt_delay` differs: set on some hosts only, or to different values.
 
 ## Why is this bad
-`preempt_delay` holds back a higher-priority host that starts (or whose interface comes back)
-before it takes the addresses from the current MASTER, so that it can settle first (routes,
-ARP, its services). Whether a recovery moves the addresses at once or after the delay then
-depends on which host recovers, which is what the setting was meant to avoid. keepalived only
-ever sees one host, so `keepalived -t` cannot notice.
+`preempt_delay` delays preemption (at startup, or on seeing a lower-priority MASTER) by the
+given time, so that a recovered higher-priority host can settle (routes, ARP, its services)
+before it takes the addresses back. Set on some peers only, whether a recovery moves the
+addresses at once or after the delay depends on which host recovered, which is what the
+setting was meant to avoid. keepalived only ever sees one host, so `keepalived -t` cannot
+notice.
 
 ## Example
 ```
