@@ -13,6 +13,7 @@
 
 pub mod codes;
 pub mod conf;
+pub mod doc;
 pub mod lower;
 pub mod site;
 pub mod suggest;
@@ -95,11 +96,17 @@ pub fn parse_conf_with(
     };
     // The preprocessor runs on its own thread and hands lines over in batches, so reading
     // and parsing overlap on large configurations.
+    // KDL and YAML files (the entry or included ones) are read as their keepalived.conf form.
+    let formats = doc::eval::FormatOpener::new(opener);
+    let formats = &formats;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let producer = scope.spawn(move || {
-            let pp = Preprocessor::new(opener, path, shown, pp_opts);
-            conf::feed::feed_lines(pp, tx)
+            let pp = Preprocessor::new(formats, path, shown, pp_opts);
+            let mut cache = std::collections::HashMap::new();
+            conf::feed::feed_lines_with(pp, tx, &mut |batch, sources| {
+                formats.translate_batch(batch, sources, &mut cache);
+            })
         });
         let lines = conf::feed::LineFeed::new(rx);
         let mut p = Parser::new(lines);
@@ -110,9 +117,10 @@ pub fn parse_conf_with(
         p.vrfs = opts.vrfs.clone();
         let mut config = Config::default();
         p.top_level(conf::grammar::global::TOP, &mut config);
-        let pre = producer
+        let mut pre = producer
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        formats.fix_outcome(&mut pre);
         finish(p, pre, config)
     })
 }
@@ -224,6 +232,17 @@ fn collect_ids(
         return;
     };
     let dir = path.parent().unwrap_or(Path::new("."));
+    let format = doc::Format::of(path);
+    if format != doc::Format::Conf {
+        let (d, _) = doc::read(&text, format, kac_schema::FileId(0));
+        ids.extend(d.config_ids());
+        for inc in d.includes() {
+            for m in conf::include::resolve(&inc.pattern.text, dir, map).files {
+                collect_ids(&m.path, map, ids, seen, depth + 1);
+            }
+        }
+        return;
+    }
     for line in text.lines() {
         let t = line.trim_start();
         if let Some(rest) = t.strip_prefix('@') {

@@ -5,11 +5,14 @@
 //! * [`config`]: the configuration model every front end produces, with spans.
 //! * [`plan`]: the normalized, span-free, per-host plan the reconciler consumes.
 //! * [`site`]: the site manifest (`kac.kdl`/`kac.yaml`): the hosts of a repository.
+//! * [`doc`]: the configuration document (any format, every host) and the keyword shapes of
+//!   its structured forms (KDL, YAML).
 //!
 //! Architecture invariant: this crate does no IO, no async and no netlink.
 
 pub mod config;
 pub mod diagnostic;
+pub mod doc;
 pub mod plan;
 pub mod site;
 pub mod span;
