@@ -15,6 +15,7 @@ use kac_schema::doc::{Body, Comment, Def, DefValue, Doc, Item, ItemKind, Repeat,
 use kac_schema::{Diagnostic, Span};
 
 use super::codes;
+use crate::conf::preproc::MAX_LINE;
 
 /// Where each printed word and line came from.
 #[derive(Debug, Default, Clone)]
@@ -144,10 +145,26 @@ impl Printer {
     fn comments(&mut self, comments: &[Comment], indent: usize) {
         for c in comments {
             for line in c.text.split('\n') {
-                let mut s = " ".repeat(indent * 4);
-                s.push('#');
-                s.push_str(line.trim_end());
-                self.emit_raw(&s);
+                let pad = " ".repeat(indent * 4);
+                // keepalived reads at most 1023 bytes of a line: longer comments are cut into
+                // several comment lines.
+                let mut rest = line.trim_end();
+                loop {
+                    let room = MAX_LINE.saturating_sub(pad.len() + 1).max(1);
+                    let mut cut = rest.len().min(room);
+                    while !rest.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    let s = format!("{pad}#{}", &rest[..cut]);
+                    self.emit_raw(&s);
+                    rest = &rest[cut..];
+                    if rest.is_empty() {
+                        break;
+                    }
+                }
+            }
+            if c.blank_after {
+                self.emit_raw("");
             }
         }
     }
@@ -162,12 +179,35 @@ impl Printer {
         self.out.text.push('\n');
     }
 
-    fn emit(&mut self, line: LineBuf, span: Span, trailing: Option<&Comment>) {
+    fn emit(&mut self, mut line: LineBuf, span: Span, trailing: Option<&Comment>) {
+        let mut trailing = trailing.filter(|_| self.in_def == 0);
+        // keepalived cuts lines after 1023 bytes: drop the indentation (it means nothing),
+        // then put a trailing comment on its own line, before giving up.
+        if line.text.len() > MAX_LINE {
+            let pad = line.text.len() - line.text.trim_start().len();
+            line.text.drain(..pad);
+            for w in &mut line.words {
+                w.0 -= pad as u32;
+                w.1 -= pad as u32;
+            }
+        }
+        if let Some(c) = trailing
+            && line.text.len() + 3 + c.text.trim_end().len() > MAX_LINE
+        {
+            self.comments(std::slice::from_ref(c), 0);
+            trailing = None;
+        }
+        if line.text.len() > MAX_LINE {
+            self.err(
+                span,
+                format!("statement longer than keepalived's {MAX_LINE}-byte line"),
+                "keepalived would cut this line in two",
+                "shorten its values",
+            );
+        }
         let base = self.out.text.len() as u32;
         self.out.text.push_str(&line.text);
-        if let Some(c) = trailing
-            && self.in_def == 0
-        {
+        if let Some(c) = trailing {
             self.out.text.push_str("  #");
             self.out.text.push_str(c.text.trim_end());
         }
@@ -189,7 +229,10 @@ impl Printer {
     }
 
     fn body(&mut self, body: &Body, indent: usize, ctx: Context<'_>, _top: Context<'_>) {
-        for item in &body.items {
+        for (i, item) in body.items.iter().enumerate() {
+            if item.blank_before && i > 0 {
+                self.emit_raw("");
+            }
             self.item(item, indent, ctx);
         }
         self.comments(&body.end_comments, indent);
@@ -201,12 +244,26 @@ impl Printer {
             ItemKind::Stmt(s) => self.stmt(s, item, indent, ctx),
             ItemKind::When(w) => {
                 self.prefix.push((w.cond.marker(), w.cond_span));
-                if let Some(t) = &item.trailing
-                    && self.in_def == 0
-                {
-                    self.comments(std::slice::from_ref(t), indent);
+                match (&item.trailing, w.body.items.as_slice()) {
+                    // The condition's comment ends its (first) line.
+                    (Some(t), [first, rest @ ..]) if first.trailing.is_none() => {
+                        let mut first = first.clone();
+                        first.trailing = Some(t.clone());
+                        self.item(&first, indent, ctx);
+                        for i in rest {
+                            self.item(i, indent, ctx);
+                        }
+                        self.comments(&w.body.end_comments, indent);
+                    }
+                    (t, _) => {
+                        if let Some(t) = t
+                            && self.in_def == 0
+                        {
+                            self.comments(std::slice::from_ref(t), indent);
+                        }
+                        self.body(&w.body, indent, ctx, ctx);
+                    }
                 }
-                self.body(&w.body, indent, ctx, ctx);
                 self.prefix.pop();
             }
             ItemKind::Def(d) => self.def(d, item, indent, ctx),
@@ -326,7 +383,6 @@ impl Printer {
             let at = text.len() as u32;
             if i > 0 {
                 text.push_str(&indent_s);
-                text.push_str("    ");
             }
             let content_at = text.len() as u32;
             text.push_str(line);
@@ -502,15 +558,26 @@ fn one_line(item: &Item) -> bool {
     }
 }
 
-/// Whether keepalived's ordinary tokenizer needs `"…"` around a word.
+/// Whether keepalived's ordinary tokenizer needs `"…"` around a word (the braces of a
+/// `${NAME}` reference are fine: keepalived expands it before it looks for braces).
 pub fn needs_quotes(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'$' if b.get(i + 1) == Some(&b'{') => match s[i..].find('}') {
+                Some(close) => {
+                    i += close + 1;
+                    continue;
+                }
+                None => return true,
+            },
+            b' ' | b'\t' | b'#' | b'!' | b'{' | b'}' | b'\\' | 0x0b | 0x0c | b'\r' => return true,
+            _ => {}
+        }
+        i += 1;
+    }
     s.is_empty()
-        || s.bytes().any(|b| {
-            matches!(
-                b,
-                b' ' | b'\t' | b'#' | b'!' | b'{' | b'}' | b'\\' | 0x0b | 0x0c | b'\r'
-            )
-        })
 }
 
 /// A word of a script keyword: keepalived's script tokenizer takes `"…"` with backslash

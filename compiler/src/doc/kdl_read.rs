@@ -181,28 +181,35 @@ impl<'a> Reader<'a> {
             let at = node.span().offset();
             let fmt = node.format();
             let leading = fmt.map_or("", |f| f.leading.as_str());
-            let mut lead = comments_in(leading);
+            let mut lead: Vec<(bool, Comment)> = comments_with_blanks(leading)
+                .into_iter()
+                .map(|(nl, mut c)| {
+                    c.span = self.idx.span(at, 0);
+                    (nl, c)
+                })
+                .collect();
             // A comment before any line break belongs to the line before: the previous
             // node's, or the parent's `{` line.
             if let Some((false, _)) = lead.first() {
-                let (_, t) = lead.remove(0);
-                let c = Comment::new(t, self.idx.span(at, 0));
+                let (_, c) = lead.remove(0);
                 match items.last_mut() {
                     Some(prev) => {
                         prev.trailing.get_or_insert(c);
                     }
                     // At the top of the file nothing precedes it: it leads the first node.
-                    None if std::ptr::eq(doc, self.root) => lead.insert(0, (true, c.text)),
+                    None if std::ptr::eq(doc, self.root) => lead.insert(0, (true, c)),
                     None => open = Some(c),
                 }
             }
             let Some(mut item) = self.node(node, ctx) else {
                 continue;
             };
-            item.comments = lead
-                .into_iter()
-                .map(|(_, t)| Comment::new(t, self.idx.span(at, 0)))
-                .collect();
+            // A blank line before the node (or its comments) in the whitespace it follows.
+            let ws_end = leading
+                .find(|c: char| !c.is_whitespace())
+                .unwrap_or(leading.len());
+            item.blank_before = leading[..ws_end].matches('\n').count() >= 1 && !items.is_empty();
+            item.comments = lead.into_iter().map(|(_, c)| c).collect();
             let term = fmt.map_or("", |f| f.terminator.as_str());
             let before = fmt.map_or("", |f| f.before_terminator.as_str());
             if let Some((_, t)) = comments_in(&format!("{before}{term}")).into_iter().next() {
@@ -557,6 +564,26 @@ pub fn valid_def_name(name: &str) -> bool {
     c.next()
         .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+/// The comments in KDL whitespace `ws`, with whether a blank line follows each.
+fn comments_with_blanks(ws: &str) -> Vec<(bool, Comment)> {
+    let mut out: Vec<(bool, Comment)> = Vec::new();
+    let mut rest = ws;
+    for (nl, text) in comments_in(ws) {
+        let marker = rest
+            .find(text.as_str())
+            .map_or(rest.len(), |i| i + text.len());
+        let after = &rest[marker..];
+        let gap = after
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(after.len());
+        let mut c = Comment::new(text, Span::default());
+        c.blank_after = after[..gap].matches('\n').count() >= 2;
+        rest = after;
+        out.push((nl, c));
+    }
+    out
 }
 
 /// The comments in KDL whitespace `ws`: (whether a line break precedes it, its text). `/- …`

@@ -15,9 +15,14 @@
 //! * [`convert`]: a configuration, with its includes, from one format to another.
 
 pub mod conf_print;
+pub mod conf_read;
+pub mod convert;
 pub mod eval;
+pub mod kdl_print;
 pub mod kdl_read;
 pub mod structure;
+pub mod yaml_print;
+pub mod yaml_read;
 
 #[cfg(test)]
 mod shape_coverage;
@@ -93,15 +98,21 @@ impl Format {
 pub fn read(text: &str, format: Format, file: FileId) -> (Doc, Vec<Diagnostic>) {
     match format {
         Format::Kdl => kdl_read::read(text, file),
-        _ => (Doc::default(), Vec::new()),
+        Format::Yaml => yaml_read::read(text, file),
+        Format::Conf => conf_read::read(text, file),
     }
 }
 
 /// Prints `doc` in `format`, with what the format cannot say.
 pub fn print(doc: &Doc, format: Format) -> (String, Vec<Diagnostic>) {
-    let _ = format;
-    let p = conf_print::print(doc);
-    (p.text, p.diagnostics)
+    match format {
+        Format::Kdl => kdl_print::print(doc),
+        Format::Yaml => yaml_print::print(doc),
+        Format::Conf => {
+            let p = conf_print::print(doc);
+            (p.text, p.diagnostics)
+        }
+    }
 }
 
 /// Byte offsets of line starts, for turning offsets into [`Span`]s.

@@ -51,6 +51,9 @@ impl PartialEq for Word {
 pub struct Comment {
     /// The comment's text.
     pub text: String,
+    /// A blank line follows it (a comment block set apart from what comes next).
+    #[serde(default)]
+    pub blank_after: bool,
     /// Where it was written.
     #[serde(skip)]
     pub span: Span,
@@ -61,6 +64,7 @@ impl Comment {
     pub fn new(text: impl Into<String>, span: Span) -> Self {
         Comment {
             text: text.into(),
+            blank_after: false,
             span,
         }
     }
@@ -91,6 +95,9 @@ pub struct Item {
     pub comments: Vec<Comment>,
     /// A comment at the end of the item's first line.
     pub trailing: Option<Comment>,
+    /// A blank line separates it from what comes before (kept by the printers).
+    #[serde(default)]
+    pub blank_before: bool,
     /// Where the item was written (its first line).
     #[serde(skip)]
     pub span: Span,
@@ -103,6 +110,7 @@ impl Item {
             kind,
             comments: Vec::new(),
             trailing: None,
+            blank_before: false,
             span,
         }
     }
