@@ -212,10 +212,8 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             SchemaKind::Config => {
-                eprintln!(
-                    "error: the JSON Schema of the KDL/YAML config model does not exist yet (it comes with the KDL and YAML front ends)"
-                );
-                ExitCode::from(2)
+                out(&kac_schema::config_schema_json());
+                ExitCode::SUCCESS
             }
         },
     }

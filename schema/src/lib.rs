@@ -25,3 +25,9 @@ pub fn plan_schema_json() -> String {
     let schema = schemars::schema_for!(plan::Plan);
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }
+
+/// The JSON Schema of the YAML form of a configuration, pretty-printed (committed as
+/// `schema/config.schema.json`; see [`doc::json_schema`]).
+pub fn config_schema_json() -> String {
+    doc::json_schema::config_schema_json()
+}

@@ -14,6 +14,7 @@
 //!
 //! Equality ignores spans and comments ([`Doc::same_meaning`] compares meaning only).
 
+pub mod json_schema;
 pub mod shape;
 
 use serde::{Deserialize, Serialize};
