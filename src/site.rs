@@ -2,8 +2,9 @@
 //! DESIGN.md "Site" and docs/site.md), files, or the root configs of a directory.
 //!
 //! A path inside a site stands for the whole site (its manifest names the hosts). Outside any
-//! site, the root configs count: `*.conf` files that no other file includes, hidden files
-//! skipped; a subdirectory that holds a manifest is a site of its own.
+//! site, the root configs count: `*.conf` files and KDL/YAML configurations (docs/formats.md;
+//! not manifests, not other YAML) that no other file includes, hidden files skipped; a
+//! subdirectory that holds a manifest is a site of its own.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -49,21 +50,12 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
     files.sort();
     let mut included = BTreeSet::new();
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else {
-            continue;
-        };
         let dir = f.parent().unwrap_or(Path::new("."));
-        for line in text.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.len() >= 2 && words[0].starts_with("include") {
-                let resolved = kac_compiler::conf::include::resolve(
-                    words[1].trim_matches('"'),
-                    dir,
-                    &Default::default(),
-                );
-                for m in resolved.files {
-                    included.insert(std::fs::canonicalize(&m.path).unwrap_or(m.path));
-                }
+        for pattern in kac_compiler::doc::convert::include_patterns(f) {
+            let resolved =
+                kac_compiler::conf::include::resolve(&pattern, dir, &Default::default());
+            for m in resolved.files {
+                included.insert(std::fs::canonicalize(&m.path).unwrap_or(m.path));
             }
         }
     }
@@ -108,8 +100,21 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
             }
         } else if name.ends_with(".conf") {
             files.push(p);
+        } else if is_structured_config(&p, &name) {
+            files.push(p);
         }
     }
+}
+
+/// Whether `p` is a KDL or YAML configuration (not a site manifest, not some other YAML file
+/// of the repository).
+fn is_structured_config(p: &Path, name: &str) -> bool {
+    use kac_compiler::doc::Format;
+    let format = Format::of(p);
+    format != Format::Conf
+        && !kac_schema::site::MANIFEST_FILE_NAMES.contains(&name)
+        && std::fs::read_to_string(p)
+            .is_ok_and(|t| kac_compiler::doc::convert::is_config(&t, format))
 }
 
 /// Findings of several compilations, with their source maps merged into one (so that one
