@@ -52,8 +52,7 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
     for f in &files {
         let dir = f.parent().unwrap_or(Path::new("."));
         for pattern in kac_compiler::doc::convert::include_patterns(f) {
-            let resolved =
-                kac_compiler::conf::include::resolve(&pattern, dir, &Default::default());
+            let resolved = kac_compiler::conf::include::resolve(&pattern, dir, &Default::default());
             for m in resolved.files {
                 included.insert(std::fs::canonicalize(&m.path).unwrap_or(m.path));
             }
@@ -98,9 +97,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
                 Ok(None) => walk(&p, files, sites),
                 Err(d) => sites.push(Target::Problem(d)),
             }
-        } else if name.ends_with(".conf") {
-            files.push(p);
-        } else if is_structured_config(&p, &name) {
+        } else if name.ends_with(".conf") || is_structured_config(&p, &name) {
             files.push(p);
         }
     }

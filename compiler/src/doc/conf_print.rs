@@ -276,8 +276,23 @@ impl Printer {
             ItemKind::Include(i) => {
                 let mut l = self.line(indent);
                 l.word(&i.keyword.text, i.keyword.span);
-                let pattern = self.ordinary(&i.pattern);
-                l.word(&pattern, i.pattern.span);
+                // keepalived takes an include pattern as written: quotes would be part of it.
+                if i.pattern.text.is_empty()
+                    || i.pattern
+                        .text
+                        .contains(|c: char| c.is_whitespace() || matches!(c, '#' | '!' | '"'))
+                {
+                    self.err(
+                        i.pattern.span,
+                        format!(
+                            "include pattern `{}` cannot be written in keepalived.conf",
+                            i.pattern.text
+                        ),
+                        "keepalived reads the pattern up to a blank or a comment",
+                        "use a pattern without blanks, `#`, `!` or `\"`",
+                    );
+                }
+                l.word(&i.pattern.text, i.pattern.span);
                 self.emit(l, item.span, item.trailing.as_ref());
             }
         }
@@ -500,6 +515,14 @@ impl Printer {
             return format!("\"{}\"", w.text.replace(['"', '\n'], " "));
         }
         if needs_quotes(&w.text) {
+            if w.text.ends_with('\\') {
+                self.err(
+                    w.span,
+                    format!("`{}` cannot be written in keepalived.conf", w.text),
+                    "a quoted word cannot end with `\\`",
+                    "remove the backslash",
+                );
+            }
             format!("\"{}\"", w.text)
         } else {
             w.text.clone()
@@ -572,7 +595,7 @@ pub fn needs_quotes(s: &str) -> bool {
                 }
                 None => return true,
             },
-            b' ' | b'\t' | b'#' | b'!' | b'{' | b'}' | b'\\' | 0x0b | 0x0c | b'\r' => return true,
+            b' ' | b'\t' | b'#' | b'!' | b'{' | b'}' | 0x0b | 0x0c | b'\r' => return true,
             _ => {}
         }
         i += 1;

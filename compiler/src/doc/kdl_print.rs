@@ -6,7 +6,7 @@
 //! fit the shape stay arguments. Numbers are written bare when KDL reads them back as the same
 //! text, strings bare when they are valid KDL identifiers.
 
-use kac_schema::doc::shape::{Context, Ty, shapes};
+use kac_schema::doc::shape::{Context, Kind, Ty, shapes};
 use kac_schema::doc::{Body, Comment, DefValue, Doc, Item, ItemKind, Stmt, Word};
 use kac_schema::{Diagnostic, Span};
 
@@ -212,6 +212,21 @@ impl P {
                 }
                 self.options(&pres.options);
                 if let Some(b) = &s.body {
+                    if shape
+                        .is_some_and(|k| matches!(k.kind, Kind::Leaf | Kind::Flag | Kind::Script))
+                    {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::NOT_REPRESENTABLE,
+                                format!(
+                                    "`{}` is not a block, but a block follows it",
+                                    s.keyword.text
+                                ),
+                            )
+                            .with_primary(s.keyword.span, "keepalived reports an unexpected `{`")
+                            .with_help("remove the block (keepalived rejects it too)"),
+                        );
+                    }
                     let inner = shapes().inner(shape);
                     if b.items.is_empty() && b.end_comments.is_empty() {
                         self.out.push_str(" {}");

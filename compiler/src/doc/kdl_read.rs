@@ -62,9 +62,7 @@ pub fn read(text: &str, file: FileId) -> (Doc, Vec<Diagnostic>) {
         owner: String::new(),
     };
     let top = shapes().top().map_or(Context::Unknown, Context::Block);
-    let mut body = r.body(&parsed, top);
-    body.end_comments
-        .extend(r.comments(parsed.format().map_or("", |f| f.trailing.as_str()), 0));
+    let body = r.body(&parsed, top);
     (Doc { body }, r.diags)
 }
 
@@ -165,18 +163,11 @@ impl<'a> Reader<'a> {
         );
     }
 
-    /// Comments in the whitespace text `ws` (from a node's format); `at`: an offset in the
-    /// text for their spans.
-    fn comments(&self, ws: &str, at: usize) -> Vec<Comment> {
-        comments_in(ws)
-            .into_iter()
-            .map(|(_, t)| Comment::new(t, self.idx.span(at, 0)))
-            .collect()
-    }
-
     fn body(&mut self, doc: &KdlDocument, ctx: Context<'_>) -> Body {
         let mut items: Vec<Item> = Vec::new();
         let mut open = None;
+        // Whether the text before the next node starts on a new line (after `{` it does not).
+        let mut line_ended = std::ptr::eq(doc, self.root);
         for node in doc.nodes() {
             let at = node.span().offset();
             let fmt = node.format();
@@ -190,7 +181,11 @@ impl<'a> Reader<'a> {
                 .collect();
             // A comment before any line break belongs to the line before: the previous
             // node's, or the parent's `{` line.
-            if let Some((false, _)) = lead.first() {
+            let ended = std::mem::replace(
+                &mut line_ended,
+                fmt.is_some_and(|f| f.terminator.ends_with('\n')),
+            );
+            if let Some((false, _)) = lead.first().filter(|_| !ended) {
                 let (_, c) = lead.remove(0);
                 match items.last_mut() {
                     Some(prev) => {
@@ -212,6 +207,13 @@ impl<'a> Reader<'a> {
             item.comments = lead.into_iter().map(|(_, c)| c).collect();
             let term = fmt.map_or("", |f| f.terminator.as_str());
             let before = fmt.map_or("", |f| f.before_terminator.as_str());
+            // kdl keeps a comment after a last `{}` nowhere: read it from the text.
+            if item.trailing.is_none()
+                && !format!("{before}{term}").contains("//")
+                && let Some(c) = self.comment_after(node)
+            {
+                item.trailing = Some(c);
+            }
             if let Some((_, t)) = comments_in(&format!("{before}{term}")).into_iter().next() {
                 let c = Comment::new(t, self.idx.span(at, 0));
                 match (&item.trailing, &mut item.kind) {
@@ -225,15 +227,55 @@ impl<'a> Reader<'a> {
             }
             items.push(item);
         }
-        let end = doc
-            .format()
-            .map(|f| self.comments(&f.trailing, doc.span().offset()))
-            .unwrap_or_default();
+        // After the last node: a comment on its line (or, in an empty block, on the `{` line),
+        // then the block's closing comments.
+        let trailing_ws = match doc.format() {
+            // An empty block keeps its comments as leading text.
+            Some(f) if doc.nodes().is_empty() => format!("{}{}", f.leading, f.trailing),
+            Some(f) => f.trailing.clone(),
+            None => String::new(),
+        };
+        let trailing_ws = trailing_ws.as_str();
+        let mut end: Vec<Comment> = comments_with_blanks(trailing_ws)
+            .into_iter()
+            .map(|(nl, mut c)| {
+                c.span = self.idx.span(doc.span().offset(), 0);
+                (nl, c)
+            })
+            .enumerate()
+            .filter_map(|(i, (nl, c))| {
+                if i == 0 && !nl && !line_ended {
+                    match items.last_mut() {
+                        Some(last) if last.trailing.is_none() => {
+                            last.trailing = Some(c);
+                            return None;
+                        }
+                        None if open.is_none() => {
+                            open = Some(c);
+                            return None;
+                        }
+                        _ => {}
+                    }
+                }
+                Some(c)
+            })
+            .collect();
+        end.retain(|c| !c.text.is_empty() || c.blank_after);
         self.open_comment = open;
         Body {
             items,
             end_comments: end,
         }
+    }
+
+    /// A `//` comment after `node` on the line it ends on.
+    fn comment_after(&self, node: &KdlNode) -> Option<Comment> {
+        let end = node.span().offset() + node.span().len();
+        let rest = self.text.get(end..)?;
+        let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+        let t = line.trim_start().trim_start_matches(';').trim_start();
+        let c = t.strip_prefix("//")?;
+        Some(Comment::new(c.trim_end(), self.idx.span(end, line.len())))
     }
 
     fn node(&mut self, node: &KdlNode, ctx: Context<'_>) -> Option<Item> {

@@ -106,7 +106,7 @@ impl P {
                 // `- ` before the chunk's first line that is not a comment.
                 let mut first = true;
                 for l in inner {
-                    if first && !l.starts_with('#') {
+                    if first && !l.starts_with('#') && !l.is_empty() {
                         lines.push(format!("- {l}"));
                         first = false;
                     } else {
@@ -240,6 +240,16 @@ impl P {
             );
         }
         match &s.body {
+            Some(_) if matches!(kind, Some(Kind::Leaf | Kind::Flag | Kind::Script)) => {
+                self.err(
+                    s.keyword.span,
+                    format!(
+                        "`{}` is not a block, but a block follows it",
+                        s.keyword.text
+                    ),
+                );
+                None
+            }
             Some(body) => {
                 for w in &s.args {
                     if w.text.is_empty() || w.text.contains(char::is_whitespace) {
