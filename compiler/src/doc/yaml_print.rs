@@ -128,7 +128,7 @@ impl P {
         while i < items.len() {
             // A run of host conditions on one leaf keyword: a per-host value.
             let run = per_host_run(&items[i..], ctx);
-            if run > 1 {
+            if run >= 1 {
                 out.push(self.per_host(&items[i..i + run], ctx));
                 i += run;
                 continue;
@@ -452,7 +452,7 @@ impl P {
     }
 }
 
-/// Whether items start a run (length > 1) of single-statement conditions on one leaf keyword.
+/// The length of the run of single-statement conditions on one leaf keyword `items` start with.
 fn per_host_run(items: &[Item], ctx: Context<'_>) -> usize {
     let leaf_kw = |it: &Item| -> Option<String> {
         let ItemKind::When(w) = &it.kind else {
@@ -653,7 +653,7 @@ pub fn scalar(s: &str, ty: Option<&Ty>) -> String {
         // fine: the JSON Schema accepts them for strings, and kac reads scalars as written).
         let stringy = matches!(
             ty,
-            Some(Ty::Str | Ty::Name | Ty::Iface | Ty::Path | Ty::Cmd | Ty::Enum(_))
+            Some(Ty::Str | Ty::Name | Ty::Iface | Ty::Path | Ty::Cmd | Ty::Enum(_) | Ty::IEnum(_))
         );
         if !(stringy && matches!(s, "true" | "false")) {
             return s.to_string();

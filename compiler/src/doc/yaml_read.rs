@@ -804,7 +804,7 @@ impl<'a> Reader<'a> {
                 let named = self.named(entries)?;
                 flatten(
                     shape,
-                    &format!("`{owner}` entry"),
+                    &format!("{owner} entry"),
                     Vec::new(),
                     named,
                     &mut self.diags,

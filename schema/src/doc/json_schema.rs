@@ -298,7 +298,9 @@ fn leaf_forms(a: &Args) -> Value {
         forms.push(named(a));
     }
     if a.params.iter().all(|p| p.arity != Arity::One) {
+        // The keyword alone: `null`, or an empty list.
         forms.push(json!({"type": "null"}));
+        forms.push(json!({"const": []}));
     }
     match forms.len() {
         1 => forms.remove(0),
@@ -372,6 +374,7 @@ fn ty_key(ty: &Ty) -> String {
         Ty::Secs(None) => "ty.secs".into(),
         Ty::Secs(Some((a, b))) => format!("ty.secs.{a}.{b}"),
         Ty::Enum(v) => format!("ty.enum.{}", v.join(".")),
+        Ty::IEnum(v) => format!("ty.ienum.{}", v.join(".")),
         Ty::Ip => "ty.ip".into(),
         Ty::Prefix => "ty.prefix".into(),
         Ty::Iface => "ty.iface".into(),
@@ -423,7 +426,37 @@ fn ty_def(ty: &Ty) -> Value {
             }
             json!({"anyOf": [n, var]})
         }
-        Ty::Enum(vals) => json!({"anyOf": [{"enum": vals}, var]}),
+        Ty::Enum(vals) => {
+            // `1.1` is a number in YAML: accept the numbers too.
+            let mut all: Vec<Value> = vals.iter().map(|v| json!(v)).collect();
+            all.extend(
+                vals.iter()
+                    .filter_map(|v| v.parse::<f64>().ok())
+                    .map(|f| json!(f)),
+            );
+            json!({"anyOf": [{"enum": all}, var]})
+        }
+        Ty::IEnum(vals) => {
+            // Case-insensitive: a pattern with both cases of every letter.
+            let alts: Vec<String> = vals
+                .iter()
+                .map(|v| {
+                    v.chars()
+                        .map(|c| {
+                            if c.is_ascii_alphabetic() {
+                                format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+                            } else {
+                                c.to_string()
+                            }
+                        })
+                        .collect()
+                })
+                .collect();
+            json!({"anyOf": [
+                {"type": "string", "pattern": format!("^({})$", alts.join("|")), "examples": vals},
+                var
+            ]})
+        }
         Ty::Ip => json!({"type": "string", "examples": ["192.0.2.10"]}),
         Ty::Prefix => json!({"type": "string", "examples": ["192.0.2.10/24"]}),
         Ty::Iface => json!({"type": ["string", "number"], "examples": ["eth0"]}),
@@ -441,7 +474,7 @@ fn example_of(ty: &Ty) -> Value {
         Ty::Int(lo, hi) => json!((*lo).max(0).min(*hi)),
         Ty::Secs(Some((lo, _))) => json!(lo.max(1.0)),
         Ty::Secs(None) => json!(1),
-        Ty::Enum(v) => json!(v.first()),
+        Ty::Enum(v) | Ty::IEnum(v) => json!(v.first()),
         Ty::Ip => json!("192.0.2.10"),
         Ty::Prefix => json!("192.0.2.10/24"),
         Ty::Iface => json!("eth0"),

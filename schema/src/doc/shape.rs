@@ -53,6 +53,8 @@ pub enum Ty {
     Secs(Option<(f64, f64)>),
     /// One of these words.
     Enum(Vec<String>),
+    /// One of these words, in any case.
+    IEnum(Vec<String>),
 }
 
 /// How many words a parameter takes.
@@ -392,6 +394,7 @@ fn parse_ty(t: &str) -> Result<Ty, String> {
             )))
         }
         ("enum", Some(a)) => Ty::Enum(a.split('|').map(str::to_string).collect()),
+        ("ienum", Some(a)) => Ty::IEnum(a.split('|').map(str::to_string).collect()),
         _ => return Err(format!("unknown type `{t}`")),
     })
 }
