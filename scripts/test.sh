@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
-  for p in keepalived iproute2 time python3 python3-jsonschema; do
+  for p in keepalived iproute2 time python3 python3-jsonschema git; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -24,3 +24,7 @@ if command -v keepalived >/dev/null && [ -e /sys/class/net/eth0 ]; then
   cargo build --release --bin kac
   python3 benches/check_vs_keepalived.py --runs 3 200
 fi
+# kac plan between two revisions of a generated site, smoke size (full size by hand:
+# python3 benches/plan_big.py, 20,000 virtual servers).
+cargo build --release --bin kac
+python3 benches/plan_big.py --runs 3 200

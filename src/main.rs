@@ -3,7 +3,10 @@
 
 mod convert_cmd;
 mod fmt_cmd;
+mod git_source;
 mod machine;
+mod plan_cmd;
+mod plan_render;
 mod render;
 mod site;
 
@@ -114,6 +117,52 @@ enum Cmd {
         #[arg(short = 'i', long = "config-id")]
         config_id: Option<String>,
     },
+    /// Show what a change does to each host: the semantic diff of the plans between two
+    /// revisions, with hazards (docs/plan.md).
+    ///
+    /// Every host of the site(s) at or under `--repo` (found as `kac lint` finds them: a site
+    /// manifest, else the root configs and their config ids) is compiled at both revisions;
+    /// revisions are read from git's object database, nothing is checked out. Objects are
+    /// matched by stable keys; hazards (VRID swaps, master changes, two masters, VIP moves,
+    /// real servers removed without draining, …) come with their reason.
+    ///
+    /// Exit codes: 0 no change (or changes without --detailed-exitcode); 1 error: a side does
+    /// not compile (its diagnostics are shown), or a hazard with --deny-hazards; 2 usage error
+    /// (not a git repository, unknown revision, unknown host, --live/--conf-diff which are not
+    /// available yet); 3 changes present, with --detailed-exitcode (terraform's 2, moved
+    /// because 2 is a usage error here). Hazards alone never change the exit code without
+    /// --deny-hazards.
+    Plan {
+        /// A directory in the git repository: the sites at or under it are planned.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// The old revision.
+        #[arg(long, default_value = "HEAD")]
+        from: String,
+        /// The new revision (default: the working tree, uncommitted and untracked files
+        /// included).
+        #[arg(long)]
+        to: Option<String>,
+        /// Show only this host (the hazards across hosts still see its peers).
+        #[arg(long)]
+        host: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: plan_cmd::Format,
+        /// Exit 3 when anything changes.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Exit 1 when there is any hazard.
+        #[arg(long)]
+        deny_hazards: bool,
+        /// Diff against the running host (not available yet: needs the kernel backends).
+        #[arg(long)]
+        live: bool,
+        /// Add a diff of each host's canonical keepalived.conf (not available yet: needs the
+        /// keepalived.conf printer).
+        #[arg(long)]
+        conf_diff: bool,
+    },
     /// Show a lint rule's documentation.
     Explain {
         /// Rule name.
@@ -190,6 +239,27 @@ fn main() -> ExitCode {
             recursive,
         } => convert_cmd::run(&file, to, output.as_deref(), recursive),
         Cmd::Fmt { paths, check } => fmt_cmd::run(paths, check),
+        Cmd::Plan {
+            repo,
+            from,
+            to,
+            host,
+            format,
+            detailed_exitcode,
+            deny_hazards,
+            live,
+            conf_diff,
+        } => plan_cmd::run(&plan_cmd::Args {
+            repo,
+            from,
+            to,
+            host,
+            format,
+            detailed_exitcode,
+            deny_hazards,
+            live,
+            conf_diff,
+        }),
         Cmd::Explain { rule } => match kac_lint_rules::explain(&rule) {
             Some((name, _, doc)) => {
                 out(&format!("# {name}\n\n{doc}"));
@@ -227,6 +297,10 @@ fn out(s: &str) {
 
 fn color_on_stderr() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+fn color_on_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// Prints diagnostics to stderr (text) or stdout (machine formats).

@@ -20,6 +20,7 @@ use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
 use crate::Options;
 use crate::conf::include::PathMap;
+use crate::conf::preproc::{EntryKind, FileOpener, RealFs};
 use crate::suggest;
 
 /// Stable diagnostic codes of site manifests (part of the CLI contract: add, never rename).
@@ -55,10 +56,18 @@ pub mod codes {
 /// The manifest in `dir` itself, if any (no walking up). Both `kac.kdl` and `kac.yaml` in one
 /// directory is an error ([`codes::TWO_MANIFESTS`]).
 pub fn manifest_in(dir: &Path) -> Result<Option<PathBuf>, Box<Diagnostic>> {
+    manifest_in_tree(&RealFs, dir)
+}
+
+/// [`manifest_in`] in the tree `fs` serves (a git revision for `kac plan`).
+pub fn manifest_in_tree(
+    fs: &dyn FileOpener,
+    dir: &Path,
+) -> Result<Option<PathBuf>, Box<Diagnostic>> {
     let found: Vec<PathBuf> = MANIFEST_FILE_NAMES
         .iter()
         .map(|n| dir.join(n))
-        .filter(|p| p.is_file())
+        .filter(|p| matches!(fs.entry(p), Some(EntryKind::File { .. })))
         .collect();
     match found.as_slice() {
         [] => Ok(None),
@@ -104,6 +113,24 @@ pub fn find_manifest(start: &Path) -> Result<Option<PathBuf>, Box<Diagnostic>> {
     }
     for d in dirs {
         if let Some(m) = manifest_in(&d)? {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// The manifest of the site `start` (a directory) belongs to in the tree `fs` serves, looking
+/// no higher than `root` (the top of a repository): [`find_manifest`] inside one tree.
+pub fn find_manifest_within(
+    fs: &dyn FileOpener,
+    start: &Path,
+    root: &Path,
+) -> Result<Option<PathBuf>, Box<Diagnostic>> {
+    for d in start.ancestors() {
+        if !d.starts_with(root) {
+            break;
+        }
+        if let Some(m) = manifest_in_tree(fs, d)? {
             return Ok(Some(m));
         }
     }
@@ -163,7 +190,17 @@ pub fn host_options(manifest: &Manifest, dir: &Path, host: &Host) -> Options {
 /// name or config, a duplicate, a config file that does not exist) is left out of it, so the
 /// rest of the site can still be linted; problems in interfaces leave out only the bad entry.
 pub fn load_manifest(path: &Path, sources: &mut SourceMap) -> (Option<Manifest>, Vec<Diagnostic>) {
-    let text = match std::fs::read(path) {
+    load_manifest_in(&RealFs, path, sources)
+}
+
+/// [`load_manifest`] in the tree `fs` serves (a git revision for `kac plan`): the manifest and
+/// the hosts' config files are looked up there.
+pub fn load_manifest_in(
+    fs: &dyn FileOpener,
+    path: &Path,
+    sources: &mut SourceMap,
+) -> (Option<Manifest>, Vec<Diagnostic>) {
+    let text = match fs.read(path) {
         Ok(b) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(_) => {
@@ -196,13 +233,23 @@ pub fn load_manifest(path: &Path, sources: &mut SourceMap) -> (Option<Manifest>,
         included_from: None,
     });
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    let (m, diags) = parse_manifest(&text, file, yaml, &site_dir(path));
-    (m, diags)
+    parse_manifest_in(fs, &text, file, yaml, &site_dir(path))
 }
 
 /// Parses and checks manifest text (`yaml`: the YAML form, else KDL) whose config paths are
 /// relative to `dir`; spans point into `file`.
 pub fn parse_manifest(
+    text: &str,
+    file: FileId,
+    yaml: bool,
+    dir: &Path,
+) -> (Option<Manifest>, Vec<Diagnostic>) {
+    parse_manifest_in(&RealFs, text, file, yaml, dir)
+}
+
+/// [`parse_manifest`] with the hosts' config files looked up in the tree `fs` serves.
+pub fn parse_manifest_in(
+    fs: &dyn FileOpener,
     text: &str,
     file: FileId,
     yaml: bool,
@@ -220,7 +267,7 @@ pub fn parse_manifest(
     let Some((mut m, written)) = parsed else {
         return (None, cx.diags);
     };
-    check(&mut cx, &mut m, written, dir);
+    check(&mut cx, &mut m, written, dir, fs);
     (Some(m), cx.diags)
 }
 
@@ -371,7 +418,7 @@ const PATH_MAP_HELP: &str = "the host path is absolute (`/etc/keepalived`); the 
 
 /// The checks both forms share: path map, host names, config id + entry pairs, config files,
 /// interfaces. `written`: how many hosts the text names (including ones left out already).
-fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path) {
+fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path, fs: &dyn FileOpener) {
     // Path map: absolute host paths, each once.
     let mut seen: HashMap<PathBuf, Span> = HashMap::new();
     let mut kept = Vec::new();
@@ -451,9 +498,9 @@ fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path) {
         }
         pairs.insert(key, (h.name.clone(), id_span));
         let entry = host_entry(m, dir, &h);
-        match std::fs::metadata(&entry) {
-            Ok(md) if md.is_file() => {}
-            Ok(_) => {
+        match fs.entry(&entry) {
+            Some(EntryKind::File { .. }) => {}
+            Some(_) => {
                 cx.report(
                     Diagnostic::error(
                         codes::CONFIG_NOT_FOUND,
@@ -464,7 +511,7 @@ fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path) {
                 );
                 continue;
             }
-            Err(_) => {
+            None => {
                 cx.report(
                     Diagnostic::error(
                         codes::CONFIG_NOT_FOUND,

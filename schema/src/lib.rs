@@ -7,6 +7,7 @@
 //! * [`site`]: the site manifest (`kac.kdl`/`kac.yaml`): the hosts of a repository.
 //! * [`doc`]: the configuration document (any format, every host) and the keyword shapes of
 //!   its structured forms (KDL, YAML).
+//! * [`plan_diff`]: what `kac plan` reports (changes and hazards between two revisions).
 //!
 //! Architecture invariant: this crate does no IO, no async and no netlink.
 
@@ -14,6 +15,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod doc;
 pub mod plan;
+pub mod plan_diff;
 pub mod site;
 pub mod span;
 
@@ -30,4 +32,11 @@ pub fn plan_schema_json() -> String {
 /// `schema/config.schema.json`; see [`doc::json_schema`]).
 pub fn config_schema_json() -> String {
     doc::json_schema::config_schema_json()
+}
+
+/// The JSON Schema of [`plan_diff::PlanDiff`] (`kac plan --format json`), pretty-printed
+/// (committed as `schema/plan-diff.schema.json`).
+pub fn plan_diff_schema_json() -> String {
+    let schema = schemars::schema_for!(plan_diff::PlanDiff);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
 }

@@ -286,6 +286,10 @@ pub struct Parser<'a> {
     pub interfaces: Option<Vec<String>>,
     /// Keep virtual servers in the model (false: validate and drop them, to save memory).
     pub keep_virtual_servers: bool,
+    /// When set, virtual servers that are not group services are lowered to their plan form
+    /// as their block closes and not kept in the model (`kac plan` on large sites: the model
+    /// of 200,000 real servers is never held).
+    pub lowered_virtual_servers: Option<Vec<kac_schema::plan::PlanVirtualServer>>,
     /// Number of virtual servers seen.
     pub virtual_server_count: usize,
     /// VRF devices of the machine, when `check` knows them.
@@ -318,6 +322,7 @@ impl<'a> Parser<'a> {
             notes: Vec::new(),
             interfaces: None,
             keep_virtual_servers: true,
+            lowered_virtual_servers: None,
             virtual_server_count: 0,
             dynamic_interfaces: false,
             vrfs: None,

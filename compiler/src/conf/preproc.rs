@@ -94,10 +94,73 @@ pub fn span_within(loc: Span, exact: bool, start: u32, end: u32) -> Span {
     }
 }
 
-/// Opens files for the preprocessor (the real file system, or in-memory text for tests).
+/// What a path names, as [`FileOpener::entry`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file; `executable` when any execute bit is set.
+    File {
+        /// Any execute bit set (keepalived does not include executables).
+        executable: bool,
+    },
+    /// A directory.
+    Dir,
+    /// Something else (a device, a socket, a submodule).
+    Other,
+}
+
+/// The files the compiler reads: the real file system, in-memory text for tests, or a git
+/// revision (`kac plan`).
+///
+/// Only [`FileOpener::open`] is required; the other methods answer from the real file system
+/// unless an implementation serves a tree of its own (then it overrides all of them, so that
+/// includes, globs and site manifests are resolved inside that tree).
 pub trait FileOpener {
     /// Opens `path` for reading.
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>>;
+
+    /// What `path` names (symbolic links followed), `None` when nothing is there.
+    fn entry(&self, path: &Path) -> Option<EntryKind> {
+        use std::os::unix::fs::PermissionsExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(if m.is_file() {
+            EntryKind::File {
+                executable: m.permissions().mode() & 0o111 != 0,
+            }
+        } else if m.is_dir() {
+            EntryKind::Dir
+        } else {
+            EntryKind::Other
+        })
+    }
+
+    /// The names in directory `dir`, sorted.
+    fn list_dir(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// `path` with symbolic links and `..` resolved (what makes two paths the same file);
+    /// `path` itself when it cannot be resolved.
+    fn canonicalize(&self, path: &Path) -> std::path::PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    /// The paths matching the glob(3) `pattern` (absolute or relative to the current
+    /// directory; `*`, `?`, `[…]`, no globstar, leading dots literal), sorted.
+    fn glob(&self, pattern: &str) -> Vec<std::path::PathBuf> {
+        super::include::glob_in(self, pattern)
+    }
+
+    /// Reads the whole file at `path`.
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut self.open(path)?, &mut out)?;
+        Ok(out)
+    }
 }
 
 /// Serves one file from memory at `path` (everything else is not found): for tests, the
@@ -147,6 +210,10 @@ impl FileOpener for RealFs {
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>> {
         let f = std::fs::File::open(path)?;
         Ok(Box::new(std::io::BufReader::with_capacity(64 * 1024, f)))
+    }
+
+    fn glob(&self, pattern: &str) -> Vec<std::path::PathBuf> {
+        super::include::glob_real(pattern)
     }
 }
 
@@ -934,10 +1001,7 @@ impl<'a> Preprocessor<'a> {
                 .last()
                 .map(|f| {
                     let d = &f.dir;
-                    std::fs::canonicalize(d)
-                        .unwrap_or_else(|_| d.clone())
-                        .to_string_lossy()
-                        .into_owned()
+                    self.opener.canonicalize(d).to_string_lossy().into_owned()
                 })
                 .unwrap_or_default(),
             Builtin::Instance => self.opts.config_id.clone().unwrap_or_default(),
@@ -1226,7 +1290,7 @@ impl<'a> Preprocessor<'a> {
             return true;
         };
         let dir = frame.dir.clone();
-        let res = include::resolve(&pattern, &dir, &self.opts.path_map);
+        let res = include::resolve_in(self.opener, &pattern, &dir, &self.opts.path_map);
         if res.too_many {
             self.diags.push(
                 Diagnostic::error(
@@ -1290,11 +1354,11 @@ impl<'a> Preprocessor<'a> {
         }
         // Push in reverse so the first match is read first.
         for m in res.files.iter().rev() {
-            let canon = std::fs::canonicalize(&m.path).unwrap_or_else(|_| m.path.clone());
+            let canon = self.opener.canonicalize(&m.path);
             if self
                 .stack
                 .iter()
-                .any(|f| std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()) == canon)
+                .any(|f| self.opener.canonicalize(&f.path) == canon)
             {
                 self.diags.push(
                     Diagnostic::error(

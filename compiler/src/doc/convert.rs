@@ -282,22 +282,24 @@ pub fn is_config(text: &str, format: Format) -> bool {
         })
 }
 
-/// The include patterns a configuration file (any format) names, for finding root configs.
-pub fn include_patterns(path: &Path) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+/// The include patterns a configuration file (any format) in the tree `fs` serves names, for
+/// finding root configs.
+pub fn include_patterns_in(fs: &dyn crate::conf::preproc::FileOpener, path: &Path) -> Vec<String> {
+    let Ok(bytes) = fs.read(path) else {
         return Vec::new();
     };
     let format = Format::of(path);
     if format == Format::Conf {
-        return text
-            .lines()
+        return crate::lines_starting_with(&bytes, b"include")
             .filter_map(|line| {
+                let line = String::from_utf8_lossy(line);
                 let words: Vec<&str> = line.split_whitespace().collect();
                 (words.len() >= 2 && words[0].starts_with("include"))
                     .then(|| words[1].trim_matches('"').to_string())
             })
             .collect();
     }
+    let text = String::from_utf8_lossy(&bytes);
     let (doc, _) = read(&text, format, FileId(0));
     doc.includes()
         .into_iter()

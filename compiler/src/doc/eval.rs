@@ -200,6 +200,22 @@ impl<'a> FormatOpener<'a> {
 }
 
 impl FileOpener for FormatOpener<'_> {
+    fn entry(&self, path: &Path) -> Option<crate::conf::preproc::EntryKind> {
+        self.inner.entry(path)
+    }
+
+    fn list_dir(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        self.inner.list_dir(dir)
+    }
+
+    fn canonicalize(&self, path: &Path) -> PathBuf {
+        self.inner.canonicalize(path)
+    }
+
+    fn glob(&self, pattern: &str) -> Vec<PathBuf> {
+        self.inner.glob(pattern)
+    }
+
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::BufRead>> {
         let format = Format::of(path);
         if format == Format::Conf {
