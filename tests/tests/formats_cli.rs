@@ -292,3 +292,66 @@ sys.exit(1 if bad else 0)
     );
     assert!(docs.len() > 60, "only {} documents", docs.len());
 }
+
+#[test]
+fn plan_and_lint_read_kdl_and_yaml_sites() {
+    // `kac plan` between two git revisions of a YAML site, and `kac lint` of a directory with a
+    // KDL configuration outside any site.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let repo = tmp.path();
+    let root = workspace_root();
+    let cp = |from: &str, to: &str| {
+        let (src, dst) = (root.join(from), repo.join(to));
+        std::fs::create_dir_all(dst.parent().expect("parent")).expect("dir");
+        std::fs::copy(src, dst).expect("copy");
+    };
+    for f in [
+        "kac.yaml",
+        "keepalived.yaml",
+        "conf.d/api.yaml",
+        "conf.d/web.yaml",
+    ] {
+        cp(&format!("examples/two-lbs-yaml/{f}"), &format!("site/{f}"));
+    }
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=kac",
+                "-c",
+                "user.email=kac@example.invalid",
+            ])
+            .args(args)
+            .current_dir(repo)
+            .output()
+            .expect("git");
+        assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "site"]);
+    let conf = repo.join("site/keepalived.yaml");
+    let t = std::fs::read_to_string(&conf).expect("yaml");
+    std::fs::write(&conf, t.replacen("\"@lb1\": 150", "\"@lb1\": 160", 1)).expect("write");
+    let out = kac(&["plan", "--format", "json"], repo);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plan = text(&out.stdout);
+    assert!(
+        plan.contains("\"priority\"") && plan.contains("160"),
+        "{plan}"
+    );
+
+    let dir = repo.join("loose");
+    std::fs::create_dir_all(dir.join("conf.d")).expect("dir");
+    for f in ["keepalived.kdl", "conf.d/api.kdl", "conf.d/web.kdl"] {
+        cp(&format!("examples/two-lbs-kdl/{f}"), &format!("loose/{f}"));
+    }
+    std::fs::write(dir.join("ci.yaml"), "jobs: {build: 1}\n").expect("write");
+    let out = kac(&["lint", "loose"], repo);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("kac lint: 1 configuration(s), 0 finding(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+}
