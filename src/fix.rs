@@ -49,6 +49,24 @@ pub fn apply(
             continue;
         }
         let mut edits = Vec::new();
+        let at = d.primary_span().unwrap_or_default();
+        let shown = sources
+            .get(at.file)
+            .map_or_else(String::new, |f| f.name.clone());
+        // Fixes are written for keepalived.conf text, which is read from disk; KDL and YAML
+        // sources (kept in memory, compiled through their keepalived.conf form) are not fixed.
+        if f.edits
+            .iter()
+            .any(|e| sources.get(e.span.file).is_some_and(|s| s.text.is_some()))
+        {
+            out.skipped.push((
+                shown,
+                at.line,
+                d.code.clone(),
+                "fixes apply to keepalived.conf files only".into(),
+            ));
+            continue;
+        }
         for e in &f.edits {
             let Some(file) = sources.get(e.span.file) else {
                 continue;

@@ -2,7 +2,9 @@
 //! machine what `check` needs to know, and hands everything to the libraries.
 
 mod baseline;
+mod convert_cmd;
 mod fix;
+mod fmt_cmd;
 mod git_source;
 mod lint;
 mod machine;
@@ -186,6 +188,39 @@ enum Cmd {
         /// Rule name.
         rule: String,
     },
+    /// Convert a configuration to keepalived.conf, KDL or YAML (docs/formats.md).
+    ///
+    /// Converts the configuration as written, for every host: `@id` lines, definitions,
+    /// sequences, includes and comments are kept. Include lines stay as they are (formats
+    /// may include each other) unless `--recursive` converts the included files too, placing
+    /// them beside OUT as they are beside FILE. Exit 0: converted; 1: something cannot be
+    /// carried over (reported, nothing written); 2: usage error or unreadable input.
+    Convert {
+        /// The configuration file (its format by extension: `.kdl`, `.yaml`/`.yml`, else
+        /// keepalived.conf).
+        file: PathBuf,
+        /// The format to convert to.
+        #[arg(long, value_parser = convert_cmd::parse_format)]
+        to: kac_compiler::doc::Format,
+        /// Write here instead of to stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Convert the included files too (requires `-o`).
+        #[arg(short = 'r', long)]
+        recursive: bool,
+    },
+    /// Rewrite configuration files in their canonical form (idempotent).
+    ///
+    /// A PATH is a file or a directory (its `*.conf` files and KDL/YAML configurations,
+    /// not site manifests). Exit 0: done (or nothing to change); 1: with `--check`, a file
+    /// would change (each is named), or a file cannot be read or formatted; 2: usage error.
+    Fmt {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Only report the files that would change.
+        #[arg(long)]
+        check: bool,
+    },
     /// Print a JSON Schema.
     Schema {
         /// Which schema.
@@ -234,6 +269,13 @@ fn main() -> ExitCode {
             baseline,
             write_baseline,
         }),
+        Cmd::Convert {
+            file,
+            to,
+            output,
+            recursive,
+        } => convert_cmd::run(&file, to, output.as_deref(), recursive),
+        Cmd::Fmt { paths, check } => fmt_cmd::run(paths, check),
         Cmd::Plan {
             repo,
             from,
@@ -277,10 +319,8 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             SchemaKind::Config => {
-                eprintln!(
-                    "error: the JSON Schema of the KDL/YAML config model does not exist yet (it comes with the KDL and YAML front ends)"
-                );
-                ExitCode::from(2)
+                out(&kac_schema::config_schema_json());
+                ExitCode::SUCCESS
             }
         },
     }

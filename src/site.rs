@@ -2,8 +2,9 @@
 //! DESIGN.md "Site" and docs/site.md), files, or the root configs of a directory.
 //!
 //! A path inside a site stands for the whole site (its manifest names the hosts). Outside any
-//! site, the root configs count: `*.conf` files that no other file includes, hidden files
-//! skipped; a subdirectory that holds a manifest is a site of its own.
+//! site, the root configs count: `*.conf` files and KDL/YAML configurations (docs/formats.md;
+//! not manifests, not other YAML) that no other file includes, hidden files skipped; a
+//! subdirectory that holds a manifest is a site of its own.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -62,23 +63,12 @@ pub fn dir_targets(fs: &dyn FileOpener, dir: &Path) -> Vec<Target> {
     files.sort();
     let mut included = BTreeSet::new();
     for f in &files {
-        let Ok(text) = fs.read(f) else {
-            continue;
-        };
         let dir = f.parent().unwrap_or(Path::new("."));
-        for line in kac_compiler::lines_starting_with(&text, b"include") {
-            let line = String::from_utf8_lossy(line);
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.len() >= 2 && words[0].starts_with("include") {
-                let resolved = kac_compiler::conf::include::resolve_in(
-                    fs,
-                    words[1].trim_matches('"'),
-                    dir,
-                    &Default::default(),
-                );
-                for m in resolved.files {
-                    included.insert(fs.canonicalize(&m.path));
-                }
+        for pattern in kac_compiler::doc::convert::include_patterns_in(fs, f) {
+            let resolved =
+                kac_compiler::conf::include::resolve_in(fs, &pattern, dir, &Default::default());
+            for m in resolved.files {
+                included.insert(fs.canonicalize(&m.path));
             }
         }
     }
@@ -99,7 +89,8 @@ fn config(fs: &dyn FileOpener, path: &Path) -> Config {
     }
 }
 
-/// Collects `*.conf` files under `dir`; subdirectories holding a manifest become sites.
+/// Collects `*.conf` files and KDL/YAML configurations under `dir`; subdirectories holding a
+/// manifest become sites.
 fn walk(fs: &dyn FileOpener, dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
     let Ok(names) = fs.list_dir(dir) else {
         return;
@@ -115,8 +106,22 @@ fn walk(fs: &dyn FileOpener, dir: &Path, files: &mut Vec<PathBuf>, sites: &mut V
                 Ok(None) => walk(fs, &p, files, sites),
                 Err(d) => sites.push(Target::Problem(d)),
             },
-            Some(_) if name.ends_with(".conf") => files.push(p),
+            Some(_) if name.ends_with(".conf") || is_structured_config(fs, &p, &name) => {
+                files.push(p);
+            }
             _ => {}
         }
     }
+}
+
+/// Whether `p` is a KDL or YAML configuration (not a site manifest, not some other YAML file
+/// of the repository).
+fn is_structured_config(fs: &dyn FileOpener, p: &Path, name: &str) -> bool {
+    use kac_compiler::doc::Format;
+    let format = Format::of(p);
+    format != Format::Conf
+        && !kac_schema::site::MANIFEST_FILE_NAMES.contains(&name)
+        && fs.read(p).is_ok_and(|t| {
+            kac_compiler::doc::convert::is_config(&String::from_utf8_lossy(&t), format)
+        })
 }

@@ -16,6 +16,7 @@
 pub mod codes;
 pub mod conf;
 pub mod deprecated;
+pub mod doc;
 pub mod lower;
 pub mod review;
 pub mod site;
@@ -135,11 +136,17 @@ fn parse(
     };
     // The preprocessor runs on its own thread and hands lines over in batches, so reading
     // and parsing overlap on large configurations.
+    // KDL and YAML files (the entry or included ones) are read as their keepalived.conf form.
+    let formats = doc::eval::FormatOpener::new(opener);
+    let formats = &formats;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let producer = scope.spawn(move || {
-            let pp = Preprocessor::new(opener, path, shown, pp_opts);
-            conf::feed::feed_lines(pp, tx)
+            let pp = Preprocessor::new(formats, path, shown, pp_opts);
+            let mut cache = std::collections::HashMap::new();
+            conf::feed::feed_lines_with(pp, tx, &mut |batch, sources| {
+                formats.translate_batch(batch, sources, &mut cache);
+            })
         });
         let lines = conf::feed::LineFeed::new(rx);
         let mut p = Parser::new(lines);
@@ -154,9 +161,10 @@ fn parse(
         p.vrfs = opts.vrfs.clone();
         let mut config = Config::default();
         p.top_level(conf::grammar::global::TOP, &mut config);
-        let pre = producer
+        let mut pre = producer
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        formats.fix_outcome(&mut pre);
         finish(p, pre, config)
     })
 }
@@ -311,6 +319,18 @@ fn collect_ids(
         return;
     };
     let dir = path.parent().unwrap_or(Path::new("."));
+    let format = doc::Format::of(path);
+    if format != doc::Format::Conf {
+        let text = String::from_utf8_lossy(&text);
+        let (d, _) = doc::read(&text, format, kac_schema::FileId(0));
+        ids.extend(d.config_ids());
+        for inc in d.includes() {
+            for m in conf::include::resolve_in(fs, &inc.pattern.text, dir, map).files {
+                collect_ids(fs, &m.path, map, ids, seen, depth + 1);
+            }
+        }
+        return;
+    }
     for line in lines_starting_with(&text, b"@") {
         let line = String::from_utf8_lossy(&line[1..]);
         let rest = line.strip_prefix('^').unwrap_or(&line);

@@ -640,6 +640,7 @@ mod kdl_form {
     use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
     use super::*;
+    use crate::doc::kdl_read::{syntax_errors, too_deep};
 
     const TOP: &[&str] = &["site", "path-map", "host", "lint"];
     const HOST_PROPS: &[&str] = &["config", "config-id"];
@@ -757,27 +758,8 @@ mod kdl_form {
     /// level, so such input is refused before parsing rather than overflowing the stack.
     const MAX_DEPTH: usize = 32;
 
-    /// The byte offset of the first `{` nested deeper than [`MAX_DEPTH`], if any (braces in
-    /// strings and comments count too: a manifest never has that many).
-    fn too_deep(text: &str) -> Option<usize> {
-        let mut depth = 0usize;
-        for (i, b) in text.bytes().enumerate() {
-            match b {
-                b'{' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Some(i);
-                    }
-                }
-                b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-        None
-    }
-
     pub(super) fn manifest(cx: &mut Cx<'_>) -> Option<(Manifest, usize)> {
-        if let Some(at) = too_deep(cx.text) {
+        if let Some(at) = too_deep(cx.text, MAX_DEPTH) {
             let at = cx.span(at, 1);
             cx.report(
                 Diagnostic::error(
@@ -792,32 +774,15 @@ mod kdl_form {
         let doc = match cx.text.parse::<KdlDocument>() {
             Ok(d) => d,
             Err(e) => {
-                for d in &e.diagnostics {
-                    // kdl's spans may start at the top of the document: point at their last line.
-                    let (start, end) = (d.span.offset(), d.span.offset() + d.span.len());
-                    let start = cx
-                        .text
-                        .get(start..end)
-                        .and_then(|t| t.trim_end().rfind('\n'))
-                        .map_or(start, |i| start + i + 1);
-                    let at = cx.span(start, end.saturating_sub(start));
-                    let msg = d.message.clone().unwrap_or_else(|| "invalid KDL".into());
-                    let mut diag = Diagnostic::error(
-                        codes::SYNTAX,
-                        format!("invalid KDL: {}", lower_first(&msg)),
-                    )
-                    .with_primary(at, d.label.clone().unwrap_or_else(|| "here".into()));
-                    diag = diag.with_help(d.help.clone().unwrap_or_else(|| {
-                        "kac.kdl is KDL 2 (https://kdl.dev); see docs/site.md for the manifest's nodes"
-                            .into()
-                    }));
-                    cx.report(diag);
-                }
-                if e.diagnostics.is_empty() {
-                    let at = cx.start();
-                    cx.report(
-                        Diagnostic::error(codes::SYNTAX, "invalid KDL").with_primary(at, "here"),
-                    );
+                let idx = crate::doc::LineIndex::new(cx.text, cx.file);
+                for d in syntax_errors(
+                    &e,
+                    cx.text,
+                    &idx,
+                    codes::SYNTAX,
+                    "kac.kdl is KDL 2 (https://kdl.dev); see docs/site.md for the manifest's nodes",
+                ) {
+                    cx.report(d);
                 }
                 return None;
             }
@@ -1118,16 +1083,6 @@ mod kdl_form {
             subnets,
             span,
         })
-    }
-
-    fn lower_first(s: &str) -> String {
-        let mut c = s.chars();
-        let mut out: String = c
-            .next()
-            .map(|f| f.to_lowercase().collect())
-            .unwrap_or_default();
-        out.push_str(c.as_str());
-        out.trim_end_matches('.').to_string()
     }
 }
 

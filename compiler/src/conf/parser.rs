@@ -82,6 +82,18 @@ impl Line {
     /// The span of bytes `start..end` of the text (the whole line when not exact).
     pub fn span_of(&self, start: u32, end: u32) -> Span {
         let e = self.e();
+        if !self.data.word_locs.is_empty() {
+            // Printed from KDL or YAML: the words' own locations.
+            let (s, t) = (e.start + start, e.start + end.max(start + 1));
+            let range = e.words_start as usize..e.words_end as usize;
+            return self.data.words[range.clone()]
+                .iter()
+                .zip(&self.data.word_locs[range])
+                .filter(|(w, _)| w.start < t && w.end.max(w.start + 1) > s)
+                .map(|(_, l)| *l)
+                .reduce(Span::to)
+                .unwrap_or(e.loc);
+        }
         super::preproc::span_within(e.loc, e.exact, start, end)
     }
 
@@ -121,6 +133,13 @@ impl Line {
 
     /// Span of word `i` (the line's end when missing).
     pub fn span(&self, i: usize) -> Span {
+        if !self.data.word_locs.is_empty() {
+            let at = self.ws as usize + i;
+            return match self.data.word_locs.get(at).filter(|_| i < self.len()) {
+                Some(s) => *s,
+                None => self.loc(),
+            };
+        }
         match self.words().get(i) {
             Some(w) => self.span_of(self.rel(w.start), self.rel(w.end)),
             None => {
@@ -132,6 +151,15 @@ impl Line {
 
     /// Span of words `from..` (to the end of the line).
     pub fn span_from(&self, from: usize) -> Span {
+        if !self.data.word_locs.is_empty() {
+            let range = self.ws as usize + from..self.we as usize;
+            return self
+                .data
+                .word_locs
+                .get(range)
+                .and_then(|l| l.iter().copied().reduce(Span::to))
+                .unwrap_or_else(|| self.loc());
+        }
         let end = self.text().len() as u32;
         match self.words().get(from) {
             Some(w) => self.span_of(self.rel(w.start), end),
@@ -141,6 +169,9 @@ impl Line {
 
     /// Span of the whole line.
     pub fn line_span(&self) -> Span {
+        if !self.data.word_locs.is_empty() {
+            return self.loc();
+        }
         self.span_of(0, self.text().len() as u32)
     }
 
