@@ -15,7 +15,7 @@ fn kinds<T>(table: &'static [Kw<T>], out: &mut Vec<(&'static str, &'static str)>
                 kinds(inner, out);
                 continue;
             }
-            Act::Deprecated(_, inner) => act_kind(inner),
+            Act::Deprecated(_, inner) | Act::Silent(inner) => act_kind(inner),
             act => act_kind(act),
         };
         out.push((k.name, kind));
@@ -27,7 +27,7 @@ fn act_kind<T>(act: &Act<T>) -> &'static str {
         Act::Block(_) => "block",
         Act::Values(_) => "values",
         Act::Generic([]) => "flag",
-        Act::Deprecated(_, inner) => act_kind(inner),
+        Act::Deprecated(_, inner) | Act::Silent(inner) => act_kind(inner),
         _ => "leaf",
     }
 }
