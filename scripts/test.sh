@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   need=()
-  # keepalived: the oracle and a VRRP peer; qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS
-  # guest of the VM suite (tests/vm/run-vm.sh).
-  for p in keepalived iproute2 time python3 qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
+  # keepalived: the oracle and a VRRP peer; python3-jsonschema, git: format and plan suites;
+  # qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS guest of the VM suite (tests/vm/run-vm.sh).
+  for p in keepalived iproute2 time python3 python3-jsonschema git qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   updated=""
@@ -34,13 +34,22 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo build --bin kac
 cargo test --workspace
-# Benchmark smoke runs (the full sizes are run by hand: benches/check_vs_keepalived.py,
-# benches/apply_bench.py).
+# Benchmark smoke run (the full sizes are run by hand: benches/check_vs_keepalived.py).
 if command -v keepalived >/dev/null && [ -e /sys/class/net/eth0 ]; then
   cargo build --release --bin kac
   python3 benches/check_vs_keepalived.py --runs 3 200
 fi
-if [ "$(id -u)" = 0 ]; then
+# Lint vs check smoke run (full size by hand: benches/lint_vs_check.py).
+if [ -x /usr/bin/time ]; then
   cargo build --release --bin kac
+  python3 benches/lint_vs_check.py --runs 3 200
+fi
+# kac plan between two revisions of a generated site, smoke size (full size by hand:
+# python3 benches/plan_big.py, 20,000 virtual servers).
+cargo build --release --bin kac
+python3 benches/plan_big.py --runs 3 200
+# kac apply vs ip -batch (netns) and ipvsadm -R (QEMU guest), smoke size (full size by hand:
+# python3 benches/apply_bench.py, 10,000 addresses and 5,000 services x 10 real servers).
+if [ "$(id -u)" = 0 ]; then
   python3 benches/apply_bench.py --addresses 200 --services 50 --dests 4 --runs 1
 fi

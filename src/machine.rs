@@ -26,10 +26,18 @@ pub fn user_exists(name: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Whether `path` is an executable file (scripts keepalived would run).
+/// Whether `path` is an executable file (scripts keepalived would run). A bare name is looked
+/// up in `PATH`, as keepalived does; a relative path is taken from the working directory.
 pub fn executable_exists(path: &str) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    let is_exe = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if path.contains('/') {
+        return is_exe(std::path::Path::new(path));
+    }
+    let dirs = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&dirs).any(|d| is_exe(&d.join(path)))
 }
 
 /// The VRF devices among the interfaces (`DEVTYPE=vrf` in sysfs).

@@ -2,7 +2,15 @@
 //! machine what `check` needs to know, and hands everything to the libraries.
 
 mod apply_cmd;
+mod baseline;
+mod convert_cmd;
+mod fix;
+mod fmt_cmd;
+mod git_source;
+mod lint;
 mod machine;
+mod plan_cmd;
+mod plan_render;
 mod render;
 mod site;
 
@@ -22,8 +30,9 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// Output format of diagnostics.
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
-enum DiagFormat {
+pub(crate) enum DiagFormat {
     Text,
     Json,
     Sarif,
@@ -112,6 +121,68 @@ enum Cmd {
         /// Lint only this config id (in a site: the hosts with this config id).
         #[arg(short = 'i', long = "config-id")]
         config_id: Option<String>,
+        /// Also say which rules did not run for a host, and why (missing manifest data).
+        #[arg(short, long)]
+        verbose: bool,
+        /// Apply the safe fixes of the findings to the files, report what changed, and lint
+        /// again (only the fixed bytes change; comments and spacing stay).
+        #[arg(long)]
+        fix: bool,
+        /// With `--fix`: also apply fixes that change behaviour.
+        #[arg(long, requires = "fix")]
+        unsafe_fixes: bool,
+        /// Report only findings this baseline (from `--write-baseline`) does not accept.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Write the current findings to FILE as a baseline and exit 0.
+        #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+        write_baseline: Option<PathBuf>,
+    },
+    /// Show what a change does to each host: the semantic diff of the plans between two
+    /// revisions, with hazards (docs/plan.md).
+    ///
+    /// Every host of the site(s) at or under `--repo` (found as `kac lint` finds them: a site
+    /// manifest, else the root configs and their config ids) is compiled at both revisions;
+    /// revisions are read from git's object database, nothing is checked out. Objects are
+    /// matched by stable keys; hazards (VRID swaps, master changes, two masters, VIP moves,
+    /// real servers removed without draining, …) come with their reason.
+    ///
+    /// Exit codes: 0 no change (or changes without --detailed-exitcode); 1 error: a side does
+    /// not compile (its diagnostics are shown), or a hazard with --deny-hazards; 2 usage error
+    /// (not a git repository, unknown revision, unknown host, --live/--conf-diff which are not
+    /// available yet); 3 changes present, with --detailed-exitcode (terraform's 2, moved
+    /// because 2 is a usage error here). Hazards alone never change the exit code without
+    /// --deny-hazards.
+    Plan {
+        /// A directory in the git repository: the sites at or under it are planned.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+        /// The old revision.
+        #[arg(long, default_value = "HEAD")]
+        from: String,
+        /// The new revision (default: the working tree, uncommitted and untracked files
+        /// included).
+        #[arg(long)]
+        to: Option<String>,
+        /// Show only this host (the hazards across hosts still see its peers).
+        #[arg(long)]
+        host: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: plan_cmd::Format,
+        /// Exit 3 when anything changes.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Exit 1 when there is any hazard.
+        #[arg(long)]
+        deny_hazards: bool,
+        /// Diff against the running host (not available yet: needs the kernel backends).
+        #[arg(long)]
+        live: bool,
+        /// Add a diff of each host's canonical keepalived.conf (not available yet: needs the
+        /// keepalived.conf printer).
+        #[arg(long)]
+        conf_diff: bool,
     },
     /// Converge this host's static addresses, routes, rules and IPVS services to the plan.
     ///
@@ -147,6 +218,39 @@ enum Cmd {
     Explain {
         /// Rule name.
         rule: String,
+    },
+    /// Convert a configuration to keepalived.conf, KDL or YAML (docs/formats.md).
+    ///
+    /// Converts the configuration as written, for every host: `@id` lines, definitions,
+    /// sequences, includes and comments are kept. Include lines stay as they are (formats
+    /// may include each other) unless `--recursive` converts the included files too, placing
+    /// them beside OUT as they are beside FILE. Exit 0: converted; 1: something cannot be
+    /// carried over (reported, nothing written); 2: usage error or unreadable input.
+    Convert {
+        /// The configuration file (its format by extension: `.kdl`, `.yaml`/`.yml`, else
+        /// keepalived.conf).
+        file: PathBuf,
+        /// The format to convert to.
+        #[arg(long, value_parser = convert_cmd::parse_format)]
+        to: kac_compiler::doc::Format,
+        /// Write here instead of to stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Convert the included files too (requires `-o`).
+        #[arg(short = 'r', long)]
+        recursive: bool,
+    },
+    /// Rewrite configuration files in their canonical form (idempotent).
+    ///
+    /// A PATH is a file or a directory (its `*.conf` files and KDL/YAML configurations,
+    /// not site manifests). Exit 0: done (or nothing to change); 1: with `--check`, a file
+    /// would change (each is named), or a file cannot be read or formatted; 2: usage error.
+    Fmt {
+        /// Files or directories (default: the current directory).
+        paths: Vec<PathBuf>,
+        /// Only report the files that would change.
+        #[arg(long)]
+        check: bool,
     },
     /// Print a JSON Schema.
     Schema {
@@ -195,7 +299,52 @@ fn main() -> ExitCode {
             select,
             ignore,
             config_id,
-        } => lint(paths, format, deny_warnings, select, ignore, config_id),
+            verbose,
+            fix,
+            unsafe_fixes,
+            baseline,
+            write_baseline,
+        } => lint::run(&lint::Args {
+            paths,
+            format,
+            deny_warnings,
+            select,
+            ignore,
+            config_id,
+            verbose,
+            fix,
+            unsafe_fixes,
+            baseline,
+            write_baseline,
+        }),
+        Cmd::Convert {
+            file,
+            to,
+            output,
+            recursive,
+        } => convert_cmd::run(&file, to, output.as_deref(), recursive),
+        Cmd::Fmt { paths, check } => fmt_cmd::run(paths, check),
+        Cmd::Plan {
+            repo,
+            from,
+            to,
+            host,
+            format,
+            detailed_exitcode,
+            deny_hazards,
+            live,
+            conf_diff,
+        } => plan_cmd::run(&plan_cmd::Args {
+            repo,
+            from,
+            to,
+            host,
+            format,
+            detailed_exitcode,
+            deny_hazards,
+            live,
+            conf_diff,
+        }),
         Cmd::Explain { rule } => match kac_lint_rules::explain(&rule) {
             Some((name, _, doc)) => {
                 out(&format!("# {name}\n\n{doc}"));
@@ -218,10 +367,8 @@ fn main() -> ExitCode {
                 ExitCode::SUCCESS
             }
             SchemaKind::Config => {
-                eprintln!(
-                    "error: the JSON Schema of the KDL/YAML config model does not exist yet (it comes with the KDL and YAML front ends)"
-                );
-                ExitCode::from(2)
+                out(&kac_schema::config_schema_json());
+                ExitCode::SUCCESS
             }
         },
     }
@@ -237,40 +384,56 @@ fn color_on_stderr() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
+fn color_on_stdout() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
 /// Prints diagnostics to stderr (text) or stdout (machine formats).
-fn emit(
+pub(crate) fn emit(
     findings: &[(Option<String>, Diagnostic)],
     sources: &kac_schema::SourceMap,
     format: DiagFormat,
 ) {
     let mut texts = render::Texts::new(sources);
+    // Buffered: a large configuration may have many findings.
     match format {
         DiagFormat::Text => {
-            let color = color_on_stderr();
-            let mut err = std::io::stderr().lock();
+            let human = render::Human::new(color_on_stderr());
+            let mut err = std::io::BufWriter::new(std::io::stderr().lock());
             for (host, d) in findings {
-                let mut s = render::human(d, &mut texts, color);
-                if let Some(h) = host {
-                    s = format!("[{h}] {s}");
-                }
-                let _ = writeln!(err, "{s}");
+                let s = human.render(d, &mut texts);
+                let _ = match host {
+                    Some(h) => writeln!(err, "[{h}] {s}"),
+                    None => writeln!(err, "{s}"),
+                };
             }
         }
         DiagFormat::Json => {
-            let list: Vec<serde_json::Value> = findings
-                .iter()
-                .map(|(h, d)| render::json(d, h.as_deref(), &mut texts))
-                .collect();
-            let v = serde_json::json!({"version": 1, "diagnostics": list});
-            out(&serde_json::to_string_pretty(&v).unwrap_or_default());
+            // Written one diagnostic at a time (never one value holding them all).
+            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+            let _ = write!(o, "{{\n  \"version\": 1,\n  \"diagnostics\": [");
+            for (i, (h, d)) in findings.iter().enumerate() {
+                let v = render::json(d, h.as_deref(), &mut texts);
+                let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+                let sep = if i == 0 { "" } else { "," };
+                let _ = write!(o, "{sep}\n    {}", text.replace('\n', "\n    "));
+            }
+            let end = if findings.is_empty() { "]" } else { "\n  ]" };
+            let _ = writeln!(o, "{end}\n}}");
         }
         DiagFormat::Sarif => {
-            let v = render::sarif(findings, &mut texts);
+            let fp = baseline::Fingerprints::for_file(Path::new("./sarif"));
+            let prints: Vec<String> = findings
+                .iter()
+                .map(|(h, d)| fp.hash(h.as_deref(), d, &mut texts))
+                .collect();
+            let v = render::sarif(findings, &prints, &mut texts);
             out(&serde_json::to_string_pretty(&v).unwrap_or_default());
         }
         DiagFormat::Github => {
-            for (_, d) in findings {
-                out(&render::github(d, &mut texts));
+            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
+            for (h, d) in findings {
+                let _ = writeln!(o, "{}", render::github(d, h.as_deref(), &mut texts));
             }
         }
     }
@@ -574,183 +737,5 @@ fn plan_of(entry: &Path, host: &str, opts: &Options, sink: PlanSink<'_>) -> Exit
             eprintln!("error: no plan: the configuration has errors");
             ExitCode::from(1)
         }
-    }
-}
-
-/// Runs the site rules over the named hosts of one site and appends each finding to the
-/// diagnostics of the host it is reported on (its spans point into that host's sources).
-fn add_site_findings(
-    hosts: &mut [(Option<String>, kac_compiler::Parsed, Vec<Diagnostic>)],
-    enabled: &dyn Fn(&str) -> bool,
-) {
-    let found = {
-        let views: Vec<kac_lint_rules::HostConfig<'_>> = hosts
-            .iter()
-            .filter_map(|(name, parsed, _)| {
-                name.as_deref().map(|host| kac_lint_rules::HostConfig {
-                    host,
-                    config: &parsed.config,
-                })
-            })
-            .collect();
-        if views.len() < 2 {
-            return;
-        }
-        kac_lint_rules::run_site(&views, enabled)
-    };
-    for (host, d) in found {
-        if let Some((_, _, diags)) = hosts
-            .iter_mut()
-            .find(|(name, _, _)| name.as_deref() == Some(host.as_str()))
-        {
-            diags.push(d);
-        }
-    }
-}
-
-fn lint(
-    paths: Vec<PathBuf>,
-    format: DiagFormat,
-    deny_warnings: bool,
-    select: Option<Vec<String>>,
-    ignore: Option<Vec<String>>,
-    only_id: Option<String>,
-) -> ExitCode {
-    let paths = if paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        paths
-    };
-    let enabled = |code: &str| {
-        select.as_ref().is_none_or(|s| {
-            s.iter()
-                .any(|x| code == x || code.starts_with(&format!("{x}::")))
-        }) && !ignore.as_ref().is_some_and(|s| {
-            s.iter()
-                .any(|x| code == x || code.starts_with(&format!("{x}::")))
-        })
-    };
-    let mut targets = Vec::new();
-    for p in &paths {
-        match site::targets(p) {
-            Ok(t) => targets.extend(t),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    // Findings of every configuration and manifest, rendered at once (one JSON document).
-    let mut all = site::Findings::default();
-    let keep = |diags: Vec<Diagnostic>, host: Option<&str>| -> Vec<(Option<String>, Diagnostic)> {
-        diags
-            .into_iter()
-            .filter(|d| d.severity != Severity::Advice && enabled(&d.code))
-            .map(|d| (host.map(str::to_string), d))
-            .collect()
-    };
-    let mut configs = 0;
-    let mut sites_seen = std::collections::BTreeSet::new();
-    let mut hosts = 0;
-    for t in targets {
-        match t {
-            site::Target::Problem(d) => {
-                all.add(kac_schema::SourceMap::default(), keep(vec![*d], None));
-            }
-            site::Target::Config(t) => {
-                configs += 1;
-                let ids: Vec<Option<String>> = match &only_id {
-                    Some(id) => vec![Some(id.clone())],
-                    None if t.config_ids.is_empty() => vec![None],
-                    None => t.config_ids.iter().cloned().map(Some).collect(),
-                };
-                // Without a manifest, the config ids of one root config are the hosts of a
-                // site (for the site rules).
-                let mut site_hosts = Vec::new();
-                for id in ids {
-                    let opts = Options {
-                        config_id: id.clone(),
-                        ..Options::default()
-                    };
-                    let mut parsed = kac_compiler::parse_conf(&t.entry, &t.shown, &opts);
-                    let mut diags: Vec<Diagnostic> = std::mem::take(&mut parsed.diagnostics);
-                    diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
-                    site_hosts.push((id, parsed, diags));
-                }
-                add_site_findings(&mut site_hosts, &enabled);
-                for (id, parsed, diags) in site_hosts {
-                    all.add(parsed.sources, keep(diags, id.as_deref()));
-                }
-            }
-            site::Target::Site(manifest_path) => {
-                let key = std::fs::canonicalize(&manifest_path).unwrap_or(manifest_path.clone());
-                if !sites_seen.insert(key) {
-                    continue;
-                }
-                let mut sources = kac_schema::SourceMap::default();
-                let (manifest, diags) =
-                    kac_compiler::site::load_manifest(&manifest_path, &mut sources);
-                all.add(sources, keep(diags, None));
-                let Some(m) = manifest else {
-                    continue;
-                };
-                let dir = kac_compiler::site::site_dir(&manifest_path);
-                let mut site_hosts = Vec::new();
-                for h in &m.hosts {
-                    if only_id.as_ref().is_some_and(|id| id != h.config_id()) {
-                        continue;
-                    }
-                    hosts += 1;
-                    let entry = kac_compiler::site::host_entry(&m, &dir, h);
-                    let opts = kac_compiler::site::host_options(&m, &dir, h);
-                    let mut parsed =
-                        kac_compiler::parse_conf(&entry, &entry.to_string_lossy(), &opts);
-                    let mut diags: Vec<Diagnostic> = std::mem::take(&mut parsed.diagnostics);
-                    diags.extend(kac_lint_rules::run(&parsed.config, &enabled));
-                    if let Some(names) = h.interface_names() {
-                        for d in &mut diags {
-                            if d.code == kac_compiler::codes::MISSING_INTERFACE {
-                                d.notes.push(format!(
-                                    "the interfaces of host `{}` are those `{}` lists: {}",
-                                    h.name,
-                                    manifest_path.display(),
-                                    names.join(", ")
-                                ));
-                            }
-                        }
-                    }
-                    site_hosts.push((Some(h.name.clone()), parsed, diags));
-                }
-                add_site_findings(&mut site_hosts, &enabled);
-                for (name, parsed, diags) in site_hosts {
-                    all.add(parsed.sources, keep(diags, name.as_deref()));
-                }
-            }
-        }
-    }
-    let failed = all.list.iter().any(|(_, d)| {
-        d.severity == Severity::Error || (deny_warnings && d.severity == Severity::Warning)
-    });
-    emit(&all.list, &all.sources, format);
-    if format == DiagFormat::Text {
-        let total = all.list.len();
-        if sites_seen.is_empty() {
-            eprintln!("kac lint: {configs} configuration(s), {total} finding(s)");
-        } else if configs == 0 {
-            eprintln!(
-                "kac lint: {hosts} host(s) in {} site(s), {total} finding(s)",
-                sites_seen.len()
-            );
-        } else {
-            eprintln!(
-                "kac lint: {hosts} host(s) in {} site(s) and {configs} other configuration(s), {total} finding(s)",
-                sites_seen.len()
-            );
-        }
-    }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
     }
 }

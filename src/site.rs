@@ -2,14 +2,16 @@
 //! DESIGN.md "Site" and docs/site.md), files, or the root configs of a directory.
 //!
 //! A path inside a site stands for the whole site (its manifest names the hosts). Outside any
-//! site, the root configs count: `*.conf` files that no other file includes, hidden files
-//! skipped; a subdirectory that holds a manifest is a site of its own.
+//! site, the root configs count: `*.conf` files and KDL/YAML configurations (docs/formats.md;
+//! not manifests, not other YAML) that no other file includes, hidden files skipped; a
+//! subdirectory that holds a manifest is a site of its own.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use kac_compiler::conf::preproc::{EntryKind, FileOpener, RealFs};
 use kac_compiler::site as ksite;
-use kac_schema::{Diagnostic, SourceMap};
+use kac_schema::Diagnostic;
 
 /// One configuration to lint without a manifest.
 pub struct Config {
@@ -17,7 +19,9 @@ pub struct Config {
     pub entry: PathBuf,
     /// Name shown in messages.
     pub shown: String,
-    /// Config ids its `@id` lines use (each is a host).
+    /// Config ids its `@id` lines use (each is a host), as a text scan finds them: filled by
+    /// [`dir_targets`] (`kac plan`); empty from [`targets`] for a file, because `kac lint`
+    /// finds them while parsing (no extra pass over a large file).
     pub config_ids: Vec<String>,
 }
 
@@ -41,108 +45,83 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
         Err(d) => return Ok(vec![Target::Problem(d)]),
     }
     if meta.is_file() {
-        return Ok(vec![Target::Config(config(path))]);
+        return Ok(vec![Target::Config(Config {
+            entry: path.to_path_buf(),
+            shown: path.to_string_lossy().into_owned(),
+            config_ids: Vec::new(),
+        })]);
     }
+    Ok(dir_targets(&RealFs, path))
+}
+
+/// The targets inside directory `dir` of the tree `fs` serves (that belongs to no site): the
+/// sites of its subdirectories and its root configs.
+pub fn dir_targets(fs: &dyn FileOpener, dir: &Path) -> Vec<Target> {
     let mut files = Vec::new();
     let mut out = Vec::new();
-    walk(path, &mut files, &mut out);
+    walk(fs, dir, &mut files, &mut out);
     files.sort();
     let mut included = BTreeSet::new();
     for f in &files {
-        let Ok(text) = std::fs::read_to_string(f) else {
-            continue;
-        };
         let dir = f.parent().unwrap_or(Path::new("."));
-        for line in text.lines() {
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if words.len() >= 2 && words[0].starts_with("include") {
-                let resolved = kac_compiler::conf::include::resolve(
-                    words[1].trim_matches('"'),
-                    dir,
-                    &Default::default(),
-                );
-                for m in resolved.files {
-                    included.insert(std::fs::canonicalize(&m.path).unwrap_or(m.path));
-                }
+        for pattern in kac_compiler::doc::convert::include_patterns_in(fs, f) {
+            let resolved =
+                kac_compiler::conf::include::resolve_in(fs, &pattern, dir, &Default::default());
+            for m in resolved.files {
+                included.insert(fs.canonicalize(&m.path));
             }
         }
     }
     out.extend(
         files
             .iter()
-            .filter(|f| {
-                !included.contains(&std::fs::canonicalize(f).unwrap_or_else(|_| (*f).clone()))
-            })
-            .map(|f| Target::Config(config(f))),
+            .filter(|f| !included.contains(&fs.canonicalize(f)))
+            .map(|f| Target::Config(config(fs, f))),
     );
-    Ok(out)
+    out
 }
 
-fn config(path: &Path) -> Config {
+fn config(fs: &dyn FileOpener, path: &Path) -> Config {
     Config {
         entry: path.to_path_buf(),
         shown: path.to_string_lossy().into_owned(),
-        config_ids: kac_compiler::config_ids(path, &Default::default()),
+        config_ids: kac_compiler::config_ids_in(fs, path, &Default::default()),
     }
 }
 
-/// Collects `*.conf` files under `dir`; subdirectories holding a manifest become sites.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
+/// Collects `*.conf` files and KDL/YAML configurations under `dir`; subdirectories holding a
+/// manifest become sites.
+fn walk(fs: &dyn FileOpener, dir: &Path, files: &mut Vec<PathBuf>, sites: &mut Vec<Target>) {
+    let Ok(names) = fs.list_dir(dir) else {
         return;
     };
-    let mut entries: Vec<_> = rd.flatten().collect();
-    entries.sort_by_key(std::fs::DirEntry::file_name);
-    for e in entries {
-        let name = e.file_name();
-        let name = name.to_string_lossy();
+    for name in names {
         if name.starts_with('.') || name == "target" {
             continue;
         }
-        let p = e.path();
-        if p.is_dir() {
-            match ksite::manifest_in(&p) {
+        let p = dir.join(&name);
+        match fs.entry(&p) {
+            Some(EntryKind::Dir) => match ksite::manifest_in_tree(fs, &p) {
                 Ok(Some(m)) => sites.push(Target::Site(m)),
-                Ok(None) => walk(&p, files, sites),
+                Ok(None) => walk(fs, &p, files, sites),
                 Err(d) => sites.push(Target::Problem(d)),
+            },
+            Some(_) if name.ends_with(".conf") || is_structured_config(fs, &p, &name) => {
+                files.push(p);
             }
-        } else if name.ends_with(".conf") {
-            files.push(p);
+            _ => {}
         }
     }
 }
 
-/// Findings of several compilations, with their source maps merged into one (so that one
-/// JSON or SARIF document can carry them all).
-#[derive(Default)]
-pub struct Findings {
-    /// The files the findings point into.
-    pub sources: SourceMap,
-    /// Each finding with the host it belongs to.
-    pub list: Vec<(Option<String>, Diagnostic)>,
-}
-
-impl Findings {
-    /// Adds findings whose spans point into `sources`.
-    pub fn add(&mut self, sources: SourceMap, findings: Vec<(Option<String>, Diagnostic)>) {
-        if findings.is_empty() {
-            return;
-        }
-        let base = u32::try_from(self.sources.files.len()).unwrap_or(u32::MAX);
-        for mut f in sources.files {
-            if let Some(s) = &mut f.included_from {
-                s.file.0 += base;
-            }
-            self.sources.files.push(f);
-        }
-        for (host, mut d) in findings {
-            for l in &mut d.labels {
-                l.span.file.0 += base;
-            }
-            if let Some(fix) = &mut d.fix {
-                fix.span.file.0 += base;
-            }
-            self.list.push((host, d));
-        }
-    }
+/// Whether `p` is a KDL or YAML configuration (not a site manifest, not some other YAML file
+/// of the repository).
+fn is_structured_config(fs: &dyn FileOpener, p: &Path, name: &str) -> bool {
+    use kac_compiler::doc::Format;
+    let format = Format::of(p);
+    format != Format::Conf
+        && !kac_schema::site::MANIFEST_FILE_NAMES.contains(&name)
+        && fs.read(p).is_ok_and(|t| {
+            kac_compiler::doc::convert::is_config(&String::from_utf8_lossy(&t), format)
+        })
 }

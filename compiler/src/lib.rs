@@ -4,6 +4,8 @@
 //! * [`validate`]: what keepalived checks after parsing.
 //! * [`lower`]: the configuration model of one host to its normalized plan.
 //! * [`site`]: site manifests (`kac.kdl`/`kac.yaml`): the hosts of a repository.
+//! * [`review`]: the semantic diff of plans between two revisions and its hazards
+//!   (`kac plan`).
 //!
 //! Architecture invariant: the compiler knows nothing of netlink or of the machine it runs
 //! on; facts about the machine (its interfaces, whether a user exists) are passed in by the
@@ -13,14 +15,17 @@
 
 pub mod codes;
 pub mod conf;
+pub mod deprecated;
+pub mod doc;
 pub mod lower;
+pub mod review;
 pub mod site;
 pub mod suggest;
 pub mod validate;
 
 use std::path::Path;
 
-use kac_schema::config::Config;
+use kac_schema::config::{Config, VirtualServer};
 use kac_schema::plan::Plan;
 use kac_schema::{Diagnostic, Severity, SourceMap};
 
@@ -46,6 +51,13 @@ pub struct Options {
     /// Validate virtual servers and drop them instead of keeping them in the model
     /// (`kac check` on large configurations: keeps memory flat).
     pub drop_virtual_servers: bool,
+    /// Files of earlier compilations: the files read get ids after theirs, and
+    /// [`Parsed::sources`] holds both (the hosts of a site share one source map this way).
+    pub sources: SourceMap,
+    /// Lower virtual servers (other than group services) to the plan as their block closes
+    /// instead of keeping them in the model: same plan, less memory and time (`kac plan`);
+    /// [`Parsed::config`] then lacks them, so lint rules cannot run on it.
+    pub lower_virtual_servers_early: bool,
 }
 
 /// The result of reading a configuration.
@@ -59,6 +71,11 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// Number of virtual servers read.
     pub virtual_server_count: usize,
+    /// The config ids the `@id`/`@^id` lines read name (lines of files that were not read,
+    /// such as files included only for another config id, are not seen).
+    pub config_ids: Vec<String>,
+    /// Virtual servers already lowered ([`Options::lower_virtual_servers_early`]).
+    pub lowered_virtual_servers: Vec<kac_schema::plan::PlanVirtualServer>,
 }
 
 impl Parsed {
@@ -87,32 +104,67 @@ pub fn parse_conf_with(
     shown: &str,
     opts: &Options,
 ) -> Parsed {
+    parse(opener, path, shown, opts, None)
+}
+
+/// [`parse_conf`] that hands each virtual server to `visit` when its block closes (after
+/// keepalived's checks) and then drops it, so that memory stays flat on large configurations
+/// while the lint rules still see every virtual server ([`Config::virtual_servers`] keeps
+/// only the services of a `group`, whose group may come later).
+pub fn parse_conf_visiting(
+    path: &Path,
+    shown: &str,
+    opts: &Options,
+    visit: &mut dyn FnMut(&VirtualServer),
+) -> Parsed {
+    parse(&RealFs, path, shown, opts, Some(visit))
+}
+
+fn parse(
+    opener: &(dyn FileOpener + Sync),
+    path: &Path,
+    shown: &str,
+    opts: &Options,
+    visit: Option<&mut dyn FnMut(&VirtualServer)>,
+) -> Parsed {
     let pp_opts = PreprocOptions {
         config_id: opts.config_id.clone(),
         random_seed: 0,
         path_map: opts.path_map.clone(),
         no_fast_lane: false,
+        sources: opts.sources.clone(),
     };
     // The preprocessor runs on its own thread and hands lines over in batches, so reading
     // and parsing overlap on large configurations.
+    // KDL and YAML files (the entry or included ones) are read as their keepalived.conf form.
+    let formats = doc::eval::FormatOpener::new(opener);
+    let formats = &formats;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let producer = scope.spawn(move || {
-            let pp = Preprocessor::new(opener, path, shown, pp_opts);
-            conf::feed::feed_lines(pp, tx)
+            let pp = Preprocessor::new(formats, path, shown, pp_opts);
+            let mut cache = std::collections::HashMap::new();
+            conf::feed::feed_lines_with(pp, tx, &mut |batch, sources| {
+                formats.translate_batch(batch, sources, &mut cache);
+            })
         });
         let lines = conf::feed::LineFeed::new(rx);
         let mut p = Parser::new(lines);
         p.interfaces = opts.interfaces.clone();
         p.default_script_user_exists = opts.default_script_user_exists;
-        p.keep_virtual_servers = !opts.drop_virtual_servers;
+        p.keep_virtual_servers = !opts.drop_virtual_servers && visit.is_none();
+        p.visit_virtual_server = visit;
+        if opts.lower_virtual_servers_early {
+            p.lowered_virtual_servers = Some(Vec::new());
+        }
         p.script_exists = opts.script_exists;
         p.vrfs = opts.vrfs.clone();
         let mut config = Config::default();
         p.top_level(conf::grammar::global::TOP, &mut config);
-        let pre = producer
+        let mut pre = producer
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        formats.fix_outcome(&mut pre);
         finish(p, pre, config)
     })
 }
@@ -149,14 +201,18 @@ fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config
     let mut notes = pre.notes;
     notes.append(&mut p.notes);
     config.notes = notes;
+    config.suppressions = pre.suppressions;
     let mut sources = pre.sources;
     let virtual_server_count = p.virtual_server_count;
+    let lowered_virtual_servers = p.lowered_virtual_servers.take().unwrap_or_default();
     add_include_notes(&mut diagnostics, &mut sources);
     Parsed {
         config,
         sources,
         diagnostics,
         virtual_server_count,
+        config_ids: pre.config_ids.into_iter().collect(),
+        lowered_virtual_servers,
     }
 }
 
@@ -178,6 +234,23 @@ fn add_include_notes(diags: &mut [Diagnostic], sources: &mut SourceMap) {
     }
 }
 
+/// The lines of `text` whose first non-blank bytes are `prefix`, each from the prefix to the
+/// end of the line. Found by searching for the prefix, so scanning a large configuration where
+/// such lines are rare (`include`, `@id`) takes milliseconds.
+pub fn lines_starting_with<'a>(
+    text: &'a [u8],
+    prefix: &'a [u8],
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    memchr::memmem::find_iter(text, prefix).filter_map(move |at| {
+        let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+        if !text[line_start..at].iter().all(|b| b.is_ascii_whitespace()) {
+            return None;
+        }
+        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |i| at + i);
+        Some(&text[at..end])
+    })
+}
+
 /// The outcome of compiling one host.
 #[derive(Debug)]
 pub struct Compiled {
@@ -189,14 +262,26 @@ pub struct Compiled {
 
 /// Compiles the keepalived.conf at `path` for `host`.
 pub fn compile_conf(path: &Path, shown: &str, host: &str, opts: &Options) -> Compiled {
-    let parsed = parse_conf(path, shown, opts);
+    compile_conf_with(&RealFs, path, shown, host, opts)
+}
+
+/// [`compile_conf`] through a custom file opener (a git revision for `kac plan`).
+pub fn compile_conf_with(
+    opener: &(dyn FileOpener + Sync),
+    path: &Path,
+    shown: &str,
+    host: &str,
+    opts: &Options,
+) -> Compiled {
+    let mut parsed = parse_conf_with(opener, path, shown, opts);
     let plan = if parsed.has_errors() {
         None
     } else {
-        Some(lower::lower(
+        Some(lower::lower_with(
             &parsed.config,
             host,
             opts.config_id.as_deref(),
+            std::mem::take(&mut parsed.lowered_virtual_servers),
         ))
     };
     Compiled { plan, parsed }
@@ -204,13 +289,23 @@ pub fn compile_conf(path: &Path, shown: &str, host: &str, opts: &Options) -> Com
 
 /// The config ids a configuration's `@id`/`@^id` lines name, across its includes.
 pub fn config_ids(path: &Path, map: &conf::include::PathMap) -> Vec<String> {
+    config_ids_in(&RealFs, path, map)
+}
+
+/// [`config_ids`] in the tree `fs` serves (a git revision for `kac plan`).
+pub fn config_ids_in(
+    fs: &dyn FileOpener,
+    path: &Path,
+    map: &conf::include::PathMap,
+) -> Vec<String> {
     let mut ids = std::collections::BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
-    collect_ids(path, map, &mut ids, &mut seen, 0);
+    collect_ids(fs, path, map, &mut ids, &mut seen, 0);
     ids.into_iter().collect()
 }
 
 fn collect_ids(
+    fs: &dyn FileOpener,
     path: &Path,
     map: &conf::include::PathMap,
     ids: &mut std::collections::BTreeSet<String>,
@@ -220,24 +315,37 @@ fn collect_ids(
     if depth > 32 || !seen.insert(path.to_path_buf()) {
         return;
     }
-    let Ok(text) = std::fs::read_to_string(path) else {
+    let Ok(text) = fs.read(path) else {
         return;
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    for line in text.lines() {
-        let t = line.trim_start();
-        if let Some(rest) = t.strip_prefix('@') {
-            let rest = rest.strip_prefix('^').unwrap_or(rest);
-            if let Some(id) = rest.split([' ', '\t']).next()
-                && !id.is_empty()
-            {
-                ids.insert(id.to_string());
+    let format = doc::Format::of(path);
+    if format != doc::Format::Conf {
+        let text = String::from_utf8_lossy(&text);
+        let (d, _) = doc::read(&text, format, kac_schema::FileId(0));
+        ids.extend(d.config_ids());
+        for inc in d.includes() {
+            for m in conf::include::resolve_in(fs, &inc.pattern.text, dir, map).files {
+                collect_ids(fs, &m.path, map, ids, seen, depth + 1);
             }
         }
-        let words: Vec<&str> = t.split_whitespace().collect();
-        if words.len() == 2 && words[0].starts_with("include") {
-            for m in conf::include::resolve(words[1].trim_matches('"'), dir, map).files {
-                collect_ids(&m.path, map, ids, seen, depth + 1);
+        return;
+    }
+    for line in lines_starting_with(&text, b"@") {
+        let line = String::from_utf8_lossy(&line[1..]);
+        let rest = line.strip_prefix('^').unwrap_or(&line);
+        if let Some(id) = rest.split([' ', '\t', '\r']).next()
+            && !id.is_empty()
+        {
+            ids.insert(id.to_string());
+        }
+    }
+    for line in lines_starting_with(&text, b"include") {
+        let line = String::from_utf8_lossy(line);
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() == 2 {
+            for m in conf::include::resolve_in(fs, words[1].trim_matches('"'), dir, map).files {
+                collect_ids(fs, &m.path, map, ids, seen, depth + 1);
             }
         }
     }

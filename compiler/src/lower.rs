@@ -147,6 +147,17 @@ fn machine_user(u: &Option<(String, Option<String>)>) -> MachineValue {
 
 /// Builds the plan of `host` from a configuration already validated for that host.
 pub fn lower(cfg: &Config, host: &str, config_id: Option<&str>) -> Plan {
+    lower_with(cfg, host, config_id, Vec::new())
+}
+
+/// [`lower`], with `early`: virtual servers the parser already lowered as their block closed
+/// (see `Parser::lowered_virtual_servers`), in file order, before the model's.
+pub fn lower_with(
+    cfg: &Config,
+    host: &str,
+    config_id: Option<&str>,
+    early: Vec<PlanVirtualServer>,
+) -> Plan {
     let g = &cfg.global;
     let default_dev = g.default_interface.clone().unwrap_or_else(|| "eth0".into());
     let global = PlanGlobal {
@@ -191,6 +202,7 @@ pub fn lower(cfg: &Config, host: &str, config_id: Option<&str>) -> Plan {
             Some(true) => "vs".into(),
         },
         dynamic_interfaces: g.dynamic_interfaces,
+        real_server_drain: kac_schema::plan::PlanDrain::default(),
     };
 
     let mut static_addresses: Vec<PlanAddress> = cfg
@@ -403,11 +415,8 @@ pub fn lower(cfg: &Config, host: &str, config_id: Option<&str>) -> Plan {
         );
     }
 
-    let mut virtual_servers: Vec<PlanVirtualServer> = cfg
-        .virtual_servers
-        .iter()
-        .map(|vs| virtual_server(cfg, vs))
-        .collect();
+    let mut virtual_servers = early;
+    virtual_servers.extend(cfg.virtual_servers.iter().map(|vs| virtual_server(cfg, vs)));
     virtual_servers.sort_by(|a, b| a.key.cmp(&b.key));
     virtual_servers.dedup_by(|a, b| a.key == b.key);
 
@@ -583,6 +592,12 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         alpha,
         params,
     }
+}
+
+/// The plan form of a virtual server that is not a group service (it needs nothing else of
+/// the configuration).
+pub fn virtual_server_without_group(vs: &VirtualServer) -> PlanVirtualServer {
+    virtual_server(&Config::default(), vs)
 }
 
 fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {

@@ -14,12 +14,14 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
 use kac_schema::site::{
-    Host, HostSpans, Interface, MANIFEST_FILE_NAMES, Manifest, PathMapping, Subnet,
+    Host, HostSpans, Interface, LintSettings, MANIFEST_FILE_NAMES, Manifest, PathMapping,
+    RuleLevel, Subnet,
 };
 use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
 use crate::Options;
 use crate::conf::include::PathMap;
+use crate::conf::preproc::{EntryKind, FileOpener, RealFs};
 use crate::suggest;
 
 /// Stable diagnostic codes of site manifests (part of the CLI contract: add, never rename).
@@ -50,15 +52,64 @@ pub mod codes {
     pub const DUPLICATE_INTERFACE: &str = "kac::site::duplicate-interface";
     /// The manifest names no host.
     pub const NO_HOSTS: &str = "kac::site::no-hosts";
+    /// The `lint` settings name a rule or code that does not exist (checked by `kac lint`,
+    /// which knows the rules).
+    pub const UNKNOWN_RULE: &str = "kac::site::unknown-rule";
+}
+
+const LEVEL_HELP: &str = "a level is `error` or `warning` (use `ignore` to turn a rule off)";
+
+impl Cx<'_> {
+    /// A rule level: reports [`codes::INVALID_VALUE`] when it is not one.
+    fn level(&mut self, s: &str, at: Span) -> Option<RuleLevel> {
+        let l = RuleLevel::parse(s);
+        if l.is_none() {
+            self.invalid(
+                format!("`{s}` is not a lint level"),
+                at,
+                "expected `error` or `warning`",
+                LEVEL_HELP,
+            );
+        }
+        l
+    }
+
+    /// Records a `levels` entry, reporting a rule given a level twice.
+    fn set_level(&mut self, lint: &mut LintSettings, rule: (String, Span), level: RuleLevel) {
+        if let Some((_, first)) = lint
+            .spans
+            .iter()
+            .find(|(n, at)| *n == rule.0 && lint.levels.contains_key(n) && *at != rule.1)
+        {
+            let first = *first;
+            self.duplicate(
+                format!("rule `{}` is given a level twice", rule.0),
+                rule.1,
+                first,
+                "give each rule one level",
+            );
+            return;
+        }
+        lint.levels.insert(rule.0.clone(), level);
+        lint.spans.push(rule);
+    }
 }
 
 /// The manifest in `dir` itself, if any (no walking up). Both `kac.kdl` and `kac.yaml` in one
 /// directory is an error ([`codes::TWO_MANIFESTS`]).
 pub fn manifest_in(dir: &Path) -> Result<Option<PathBuf>, Box<Diagnostic>> {
+    manifest_in_tree(&RealFs, dir)
+}
+
+/// [`manifest_in`] in the tree `fs` serves (a git revision for `kac plan`).
+pub fn manifest_in_tree(
+    fs: &dyn FileOpener,
+    dir: &Path,
+) -> Result<Option<PathBuf>, Box<Diagnostic>> {
     let found: Vec<PathBuf> = MANIFEST_FILE_NAMES
         .iter()
         .map(|n| dir.join(n))
-        .filter(|p| p.is_file())
+        .filter(|p| matches!(fs.entry(p), Some(EntryKind::File { .. })))
         .collect();
     match found.as_slice() {
         [] => Ok(None),
@@ -104,6 +155,24 @@ pub fn find_manifest(start: &Path) -> Result<Option<PathBuf>, Box<Diagnostic>> {
     }
     for d in dirs {
         if let Some(m) = manifest_in(&d)? {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// The manifest of the site `start` (a directory) belongs to in the tree `fs` serves, looking
+/// no higher than `root` (the top of a repository): [`find_manifest`] inside one tree.
+pub fn find_manifest_within(
+    fs: &dyn FileOpener,
+    start: &Path,
+    root: &Path,
+) -> Result<Option<PathBuf>, Box<Diagnostic>> {
+    for d in start.ancestors() {
+        if !d.starts_with(root) {
+            break;
+        }
+        if let Some(m) = manifest_in_tree(fs, d)? {
             return Ok(Some(m));
         }
     }
@@ -163,7 +232,17 @@ pub fn host_options(manifest: &Manifest, dir: &Path, host: &Host) -> Options {
 /// name or config, a duplicate, a config file that does not exist) is left out of it, so the
 /// rest of the site can still be linted; problems in interfaces leave out only the bad entry.
 pub fn load_manifest(path: &Path, sources: &mut SourceMap) -> (Option<Manifest>, Vec<Diagnostic>) {
-    let text = match std::fs::read(path) {
+    load_manifest_in(&RealFs, path, sources)
+}
+
+/// [`load_manifest`] in the tree `fs` serves (a git revision for `kac plan`): the manifest and
+/// the hosts' config files are looked up there.
+pub fn load_manifest_in(
+    fs: &dyn FileOpener,
+    path: &Path,
+    sources: &mut SourceMap,
+) -> (Option<Manifest>, Vec<Diagnostic>) {
+    let text = match fs.read(path) {
         Ok(b) => match String::from_utf8(b) {
             Ok(t) => t,
             Err(_) => {
@@ -196,13 +275,23 @@ pub fn load_manifest(path: &Path, sources: &mut SourceMap) -> (Option<Manifest>,
         included_from: None,
     });
     let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    let (m, diags) = parse_manifest(&text, file, yaml, &site_dir(path));
-    (m, diags)
+    parse_manifest_in(fs, &text, file, yaml, &site_dir(path))
 }
 
 /// Parses and checks manifest text (`yaml`: the YAML form, else KDL) whose config paths are
 /// relative to `dir`; spans point into `file`.
 pub fn parse_manifest(
+    text: &str,
+    file: FileId,
+    yaml: bool,
+    dir: &Path,
+) -> (Option<Manifest>, Vec<Diagnostic>) {
+    parse_manifest_in(&RealFs, text, file, yaml, dir)
+}
+
+/// [`parse_manifest`] with the hosts' config files looked up in the tree `fs` serves.
+pub fn parse_manifest_in(
+    fs: &dyn FileOpener,
     text: &str,
     file: FileId,
     yaml: bool,
@@ -220,7 +309,7 @@ pub fn parse_manifest(
     let Some((mut m, written)) = parsed else {
         return (None, cx.diags);
     };
-    check(&mut cx, &mut m, written, dir);
+    check(&mut cx, &mut m, written, dir, fs);
     (Some(m), cx.diags)
 }
 
@@ -371,7 +460,7 @@ const PATH_MAP_HELP: &str = "the host path is absolute (`/etc/keepalived`); the 
 
 /// The checks both forms share: path map, host names, config id + entry pairs, config files,
 /// interfaces. `written`: how many hosts the text names (including ones left out already).
-fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path) {
+fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path, fs: &dyn FileOpener) {
     // Path map: absolute host paths, each once.
     let mut seen: HashMap<PathBuf, Span> = HashMap::new();
     let mut kept = Vec::new();
@@ -451,9 +540,9 @@ fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path) {
         }
         pairs.insert(key, (h.name.clone(), id_span));
         let entry = host_entry(m, dir, &h);
-        match std::fs::metadata(&entry) {
-            Ok(md) if md.is_file() => {}
-            Ok(_) => {
+        match fs.entry(&entry) {
+            Some(EntryKind::File { .. }) => {}
+            Some(_) => {
                 cx.report(
                     Diagnostic::error(
                         codes::CONFIG_NOT_FOUND,
@@ -464,7 +553,7 @@ fn check(cx: &mut Cx<'_>, m: &mut Manifest, written: usize, dir: &Path) {
                 );
                 continue;
             }
-            Err(_) => {
+            None => {
                 cx.report(
                     Diagnostic::error(
                         codes::CONFIG_NOT_FOUND,
@@ -551,9 +640,11 @@ mod kdl_form {
     use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
     use super::*;
+    use crate::doc::kdl_read::{syntax_errors, too_deep};
 
-    const TOP: &[&str] = &["site", "path-map", "host"];
+    const TOP: &[&str] = &["site", "path-map", "host", "lint"];
     const HOST_PROPS: &[&str] = &["config", "config-id"];
+    const LINT: &[&str] = &["select", "ignore", "level"];
 
     /// The span of a kdl `SourceSpan` (byte offset and length).
     macro_rules! span {
@@ -667,27 +758,8 @@ mod kdl_form {
     /// level, so such input is refused before parsing rather than overflowing the stack.
     const MAX_DEPTH: usize = 32;
 
-    /// The byte offset of the first `{` nested deeper than [`MAX_DEPTH`], if any (braces in
-    /// strings and comments count too: a manifest never has that many).
-    fn too_deep(text: &str) -> Option<usize> {
-        let mut depth = 0usize;
-        for (i, b) in text.bytes().enumerate() {
-            match b {
-                b'{' => {
-                    depth += 1;
-                    if depth > MAX_DEPTH {
-                        return Some(i);
-                    }
-                }
-                b'}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-        None
-    }
-
     pub(super) fn manifest(cx: &mut Cx<'_>) -> Option<(Manifest, usize)> {
-        if let Some(at) = too_deep(cx.text) {
+        if let Some(at) = too_deep(cx.text, MAX_DEPTH) {
             let at = cx.span(at, 1);
             cx.report(
                 Diagnostic::error(
@@ -702,32 +774,15 @@ mod kdl_form {
         let doc = match cx.text.parse::<KdlDocument>() {
             Ok(d) => d,
             Err(e) => {
-                for d in &e.diagnostics {
-                    // kdl's spans may start at the top of the document: point at their last line.
-                    let (start, end) = (d.span.offset(), d.span.offset() + d.span.len());
-                    let start = cx
-                        .text
-                        .get(start..end)
-                        .and_then(|t| t.trim_end().rfind('\n'))
-                        .map_or(start, |i| start + i + 1);
-                    let at = cx.span(start, end.saturating_sub(start));
-                    let msg = d.message.clone().unwrap_or_else(|| "invalid KDL".into());
-                    let mut diag = Diagnostic::error(
-                        codes::SYNTAX,
-                        format!("invalid KDL: {}", lower_first(&msg)),
-                    )
-                    .with_primary(at, d.label.clone().unwrap_or_else(|| "here".into()));
-                    diag = diag.with_help(d.help.clone().unwrap_or_else(|| {
-                        "kac.kdl is KDL 2 (https://kdl.dev); see docs/site.md for the manifest's nodes"
-                            .into()
-                    }));
-                    cx.report(diag);
-                }
-                if e.diagnostics.is_empty() {
-                    let at = cx.start();
-                    cx.report(
-                        Diagnostic::error(codes::SYNTAX, "invalid KDL").with_primary(at, "here"),
-                    );
+                let idx = crate::doc::LineIndex::new(cx.text, cx.file);
+                for d in syntax_errors(
+                    &e,
+                    cx.text,
+                    &idx,
+                    codes::SYNTAX,
+                    "kac.kdl is KDL 2 (https://kdl.dev); see docs/site.md for the manifest's nodes",
+                ) {
+                    cx.report(d);
                 }
                 return None;
             }
@@ -804,6 +859,7 @@ mod kdl_form {
                         m.hosts.push(h);
                     }
                 }
+                "lint" => lint(cx, node, &mut m.lint),
                 other => {
                     let at = span!(cx, node.name().span());
                     cx.unknown("node", other, at, TOP, None);
@@ -904,6 +960,72 @@ mod kdl_form {
         Some(h)
     }
 
+    /// `lint { select …; ignore …; level RULE LEVEL }`.
+    fn lint(cx: &mut Cx<'_>, node: &KdlNode, out: &mut LintSettings) {
+        let help = "write `lint { select \"RULE\"…; ignore \"RULE\"…; level \"RULE\" \"error\" }`";
+        no_props(cx, node, help);
+        extra_args(cx, node, 0, help);
+        let Some(children) = node.children() else {
+            return;
+        };
+        for child in children.nodes() {
+            let name = child.name().value();
+            if !LINT.contains(&name) {
+                let at = span!(cx, child.name().span());
+                cx.unknown("child of `lint`:", name, at, LINT, None);
+                continue;
+            }
+            no_props(cx, child, help);
+            no_children(cx, child, help);
+            let a = args(child);
+            if name == "level" {
+                extra_args(
+                    cx,
+                    child,
+                    2,
+                    "write one `level \"RULE\" \"LEVEL\"` per rule",
+                );
+                if a.len() < 2 {
+                    let at = head(cx, child);
+                    cx.missing(
+                        "`level` needs a rule and a level".into(),
+                        at,
+                        "expected two arguments",
+                        "write `level \"plaintext-auth-pass\" \"error\"`",
+                    );
+                    continue;
+                }
+                let rule = string(cx, a[0], "the rule name");
+                let level = string(cx, a[1], "the level");
+                if let (Some(rule), Some((l, lat))) = (rule, level)
+                    && let Some(level) = cx.level(&l, lat)
+                {
+                    cx.set_level(out, rule, level);
+                }
+                continue;
+            }
+            if a.is_empty() {
+                let at = head(cx, child);
+                cx.missing(
+                    format!("`{name}` without a rule"),
+                    at,
+                    "rule missing",
+                    &format!("write `{name} \"RULE\" \"RULE\"…`"),
+                );
+            }
+            for e in a {
+                if let Some((rule, at)) = string(cx, e, "a rule name") {
+                    if name == "select" {
+                        out.select.push(rule.clone());
+                    } else {
+                        out.ignore.push(rule.clone());
+                    }
+                    out.spans.push((rule, at));
+                }
+            }
+        }
+    }
+
     fn interface(cx: &mut Cx<'_>, node: &KdlNode) -> Option<Interface> {
         let help = "write `interface \"eth0\" { subnet \"192.0.2.0/24\" }`";
         no_props(
@@ -962,16 +1084,6 @@ mod kdl_form {
             span,
         })
     }
-
-    fn lower_first(s: &str) -> String {
-        let mut c = s.chars();
-        let mut out: String = c
-            .next()
-            .map(|f| f.to_lowercase().collect())
-            .unwrap_or_default();
-        out.push_str(c.as_str());
-        out.trim_end_matches('.').to_string()
-    }
 }
 
 /// The YAML form (`kac.yaml`), read into a spanned tree first so that unknown keys, wrong
@@ -985,7 +1097,8 @@ mod yaml_form {
 
     use super::*;
 
-    const TOP: &[&str] = &["site", "path_map", "hosts"];
+    const TOP: &[&str] = &["site", "path_map", "hosts", "lint"];
+    const LINT_KEYS: &[&str] = &["select", "ignore", "levels"];
     const HOST_KEYS: &[&str] = &["name", "config", "config_id", "interfaces"];
     const IFACE_KEYS: &[&str] = &["name", "subnets"];
 
@@ -1272,10 +1385,72 @@ mod yaml_form {
                         written += 1;
                     }
                 },
+                "lint" => lint(cx, v, &mut m.lint),
                 other => cx.unknown("key", other, at, TOP, None),
             }
         }
         Some((m, written))
+    }
+
+    /// `lint: {select: […], ignore: […], levels: {RULE: LEVEL}}`.
+    fn lint(cx: &mut Cx<'_>, v: &Spanned<Y>, out: &mut LintSettings) {
+        let map = match &v.value {
+            Y::Null => return,
+            Y::Map(map) => map,
+            other => {
+                let at = span(cx, v);
+                cx.invalid(
+                    format!("`lint` must be a mapping, not {}", kind(other)),
+                    at,
+                    "expected `select`, `ignore` and `levels`",
+                    "write `lint: {select: [RULE], ignore: [RULE], levels: {RULE: error}}`",
+                );
+                return;
+            }
+        };
+        for (key, at, v) in entries(cx, map) {
+            match key.as_str() {
+                "select" | "ignore" => {
+                    let items: Vec<&Spanned<Y>> = match &v.value {
+                        Y::Null => Vec::new(),
+                        Y::Seq(items) => items.iter().collect(),
+                        _ => vec![v],
+                    };
+                    for item in items {
+                        if let Some((rule, at)) = string(cx, item, "a rule name") {
+                            if key == "select" {
+                                out.select.push(rule.clone());
+                            } else {
+                                out.ignore.push(rule.clone());
+                            }
+                            out.spans.push((rule, at));
+                        }
+                    }
+                }
+                "levels" => match &v.value {
+                    Y::Null => {}
+                    Y::Map(levels) => {
+                        for (rule, rat, l) in entries(cx, levels) {
+                            if let Some((l, lat)) = string(cx, l, &format!("the level of `{rule}`"))
+                                && let Some(level) = cx.level(&l, lat)
+                            {
+                                cx.set_level(out, (rule, rat), level);
+                            }
+                        }
+                    }
+                    other => {
+                        let vat = span(cx, v);
+                        cx.invalid(
+                            format!("`levels` must be a mapping, not {}", kind(other)),
+                            vat,
+                            "expected RULE: LEVEL entries",
+                            "write `levels: {plaintext-auth-pass: error}`",
+                        );
+                    }
+                },
+                other => cx.unknown("key of `lint`:", other, at, LINT_KEYS, None),
+            }
+        }
     }
 
     fn host(cx: &mut Cx<'_>, node: &Spanned<Y>) -> Option<Host> {
@@ -1459,6 +1634,11 @@ host "lb1" config="src/lib.rs" config-id="lb1" {
     interface "eth1"
 }
 host "lb2" config="src/lib.rs"
+lint {
+    select "kac::conf" "peer-vrid-mismatch"
+    ignore "real-server-weight-zero"
+    level "plaintext-auth-pass" "error"
+}
 "#;
 
     const YAML: &str = r#"site: dc1
@@ -1474,6 +1654,11 @@ hosts:
       - name: eth1
   - name: lb2
     config: src/lib.rs
+lint:
+  select: ["kac::conf", peer-vrid-mismatch]
+  ignore: [real-server-weight-zero]
+  levels:
+    plaintext-auth-pass: error
 "#;
 
     #[test]
@@ -1490,6 +1675,13 @@ hosts:
             Some(vec!["eth0".to_string(), "eth1".to_string()])
         );
         assert_eq!(k.hosts[1].interfaces, None);
+        assert_eq!(k.lint.select, vec!["kac::conf", "peer-vrid-mismatch"]);
+        assert_eq!(k.lint.ignore, vec!["real-server-weight-zero"]);
+        assert_eq!(
+            k.lint.levels.get("plaintext-auth-pass"),
+            Some(&RuleLevel::Error)
+        );
+        assert_eq!(k.lint.spans.len(), 4);
         let map = path_map(&k, Path::new("/repo"));
         assert_eq!(
             map.map(Path::new("/etc/keepalived/a.conf")),
@@ -1526,6 +1718,24 @@ hosts:
                 (codes::DUPLICATE_CONFIG_ID.into(), 8),
             ]
         );
+    }
+
+    #[test]
+    fn lint_settings_problems() {
+        let kdl = "host \"lb1\" config=\"src/lib.rs\"\nlint {\n  level \"x\" \"fatal\"\n  selekt \"y\"\n  level \"z\"\n}\n";
+        assert_eq!(
+            codes_lines(kdl, false),
+            vec![
+                (codes::INVALID_VALUE.into(), 3),
+                (codes::UNKNOWN_FIELD.into(), 4),
+                (codes::MISSING_VALUE.into(), 5),
+            ]
+        );
+        let yaml = "hosts:\n  - name: lb1\n    config: src/lib.rs\nlint:\n  levels: {x: off}\n  ignore: y\n";
+        let (m, d) = parse(yaml, true);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].code, codes::INVALID_VALUE);
+        assert_eq!(m.expect("manifest").lint.ignore, vec!["y"]);
     }
 
     #[test]

@@ -195,30 +195,39 @@ pub fn virtual_server(p: &mut Parser<'_>, vs: &mut VirtualServer) {
         .iter()
         .map(|r| u64::from(r.weight.or(vs.weight).unwrap_or(1)))
         .sum();
-    if let Some(q) = vs.quorum {
-        if u64::from(q) > total && total > 0 {
-            p.report(
-                Diagnostic::warning(
-                    codes::CORRECTED_VALUE,
-                    format!(
-                        "virtual server {name}: quorum {q} is more than the sum of weights {total}"
-                    ),
-                )
-                .with_primary(at, "quorum can never be reached")
-                .with_help("lower the quorum; keepalived caps it"),
-            );
-        }
-        if let Some(h) = vs.hysteresis
-            && h >= q
-        {
-            p.report(
-                Diagnostic::warning(
-                    codes::CONFLICT,
-                    format!("virtual server {name}: hysteresis {h} must be less than quorum {q}"),
-                )
-                .with_primary(at, "hysteresis too large"),
-            );
-        }
+    // keepalived first lowers the quorum to the total weight, then compares the hysteresis
+    // with that quorum (1 when none is set).
+    let mut quorum = u64::from(vs.quorum.unwrap_or(1));
+    if let Some(q) = vs.quorum
+        && u64::from(q) > total
+        && total > 0
+    {
+        p.report(
+            Diagnostic::warning(
+                codes::CORRECTED_VALUE,
+                format!(
+                    "virtual server {name}: quorum {q} is more than the sum of weights {total}"
+                ),
+            )
+            .with_primary(at, "quorum can never be reached")
+            .with_help("lower the quorum; keepalived caps it"),
+        );
+        quorum = total;
+    }
+    if let Some(h) = vs.hysteresis
+        && u64::from(h) >= quorum
+    {
+        p.report(
+            Diagnostic::warning(
+                codes::CONFLICT,
+                format!("virtual server {name}: hysteresis {h} must be less than quorum {quorum}"),
+            )
+            .with_primary(at, "hysteresis too large")
+            .with_help(format!(
+                "lower the hysteresis below the quorum; keepalived sets it to {}",
+                quorum.saturating_sub(1)
+            )),
+        );
     }
 }
 
@@ -721,7 +730,7 @@ fn scripts(p: &mut Parser<'_>, cfg: &Config) {
         for s in &cfg.vrrp_scripts {
             let Some(sc) = &s.script else { continue };
             let Some(cmd) = sc.argv.first() else { continue };
-            if cmd.starts_with('/') && !exists(cmd) {
+            if !exists(cmd) {
                 p.report(
                     Diagnostic::error(codes::MISSING_SETTING, format!("script `{cmd}` of vrrp_script `{}` is not found or not executable", s.name.value))
                         .with_primary(sc.span, "no such executable on this machine")

@@ -193,6 +193,32 @@ pub struct Config {
     pub interface_delays: Vec<(Spanned<String>, Micros, Option<Micros>)>,
     /// Lexical observations for lint rules.
     pub notes: Vec<SourceNote>,
+    /// Inline suppressions of lint findings (`# kac: allow(rule)` comments), in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppressions: Vec<Suppression>,
+}
+
+/// An inline suppression: a `# kac: allow(rule, …)` comment in keepalived.conf (the KDL and
+/// YAML front ends record their `// kac: allow(…)` / `# kac: allow(…)` comments the same way).
+///
+/// It silences the findings of the named rules whose primary location is on line
+/// [`Suppression::applies_to`] of the comment's file: the comment's own line when it follows a
+/// statement, else the next line holding a statement. Names are rule names or diagnostic
+/// codes (`kac::conf::deprecated`); see docs/lint.md.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// The names in the parentheses, each with its span (empty when the comment does not
+    /// have the `allow(NAME, …)` form).
+    pub rules: Vec<Spanned<String>>,
+    /// The comment, from its `#` (or `!`) to the end of the line.
+    #[serde(skip)]
+    pub comment: Span,
+    /// The 1-based line it applies to, in the comment's file (`None`: no statement follows).
+    pub applies_to: Option<u32>,
+    /// The bytes to delete to remove the comment: the comment with the blanks before it, or
+    /// its whole line (with the line break) when the comment is alone on it.
+    #[serde(skip)]
+    pub removal: Span,
 }
 
 /// `global_defs` plus top-level settings.

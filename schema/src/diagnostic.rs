@@ -51,17 +51,73 @@ pub enum Applicability {
     Unsafe,
 }
 
-/// A text replacement that resolves a diagnostic.
+/// One replacement of a [`Fix`]: the bytes of `span` become `replacement`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fix {
-    /// What the fix does.
-    pub message: String,
-    /// Replace the bytes of `span` with `replacement`.
+pub struct Edit {
+    /// The bytes to replace (an empty span inserts at its offset).
     pub span: Span,
     /// The new text.
     pub replacement: String,
+    /// The text the edit expects at `span`, when known: an edit whose bytes differ (the span
+    /// came from a `$DEFINITION`, or the file changed) is not applied.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub original: Option<String>,
+}
+
+impl Edit {
+    /// Replaces `original`, written at `span`, with `replacement`.
+    pub fn replace(
+        span: Span,
+        original: impl Into<String>,
+        replacement: impl Into<String>,
+    ) -> Self {
+        Edit {
+            span,
+            replacement: replacement.into(),
+            original: Some(original.into()),
+        }
+    }
+
+    /// Inserts `text` at `span`'s offset.
+    pub fn insert(span: Span, text: impl Into<String>) -> Self {
+        Edit {
+            span: Span { len: 0, ..span },
+            replacement: text.into(),
+            original: None,
+        }
+    }
+}
+
+/// A change of the text that resolves a diagnostic: one or more edits (possibly in several
+/// files) applied together.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// What the fix does (`replace `gw` with `via``).
+    pub message: String,
+    /// The edits; they never overlap.
+    pub edits: Vec<Edit>,
     /// Whether `--fix` may apply it without asking.
     pub applicability: Applicability,
+}
+
+impl Fix {
+    /// A fix that keeps the meaning of the configuration (`kac lint --fix` applies it).
+    pub fn safe(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Fix {
+            message: message.into(),
+            edits,
+            applicability: Applicability::Safe,
+        }
+    }
+
+    /// A fix that changes behaviour (applied only with `--unsafe-fixes`).
+    pub fn unsafe_(message: impl Into<String>, edits: Vec<Edit>) -> Self {
+        Fix {
+            message: message.into(),
+            edits,
+            applicability: Applicability::Unsafe,
+        }
+    }
 }
 
 /// One problem, with a stable code such as `kac::conf::unknown-keyword`.

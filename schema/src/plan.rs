@@ -83,6 +83,35 @@ pub struct PlanGlobal {
     pub lvs_flush_on_stop: String,
     /// `dynamic_interfaces`.
     pub dynamic_interfaces: bool,
+    /// What happens to a real server removed from the configuration (kac's runtime only;
+    /// keepalived removes it at once).
+    #[serde(default)]
+    pub real_server_drain: PlanDrain,
+}
+
+/// How long a real server removed from the configuration keeps its connections: kac's runtime
+/// sets its weight to 0 for this period (no new connections, established ones finish), then
+/// removes it (DESIGN.md, "Health checkers").
+pub const DEFAULT_DRAIN_PERIOD_S: u32 = 30;
+
+/// Draining of real servers removed from the configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanDrain {
+    /// Whether a removed real server is drained first (`false`: removed at once, dropping
+    /// its connections).
+    pub enabled: bool,
+    /// Drain period (s).
+    pub period_s: u32,
+}
+
+impl Default for PlanDrain {
+    /// Draining on, for [`DEFAULT_DRAIN_PERIOD_S`].
+    fn default() -> Self {
+        PlanDrain {
+            enabled: true,
+            period_s: DEFAULT_DRAIN_PERIOD_S,
+        }
+    }
 }
 
 /// Alert e-mail settings.

@@ -42,6 +42,74 @@ pub struct Manifest {
     pub path_map: Vec<PathMapping>,
     /// The hosts of the site, in the order written.
     pub hosts: Vec<Host>,
+    /// Which lint rules run on the site, and at what level (see docs/lint.md).
+    #[serde(default, skip_serializing_if = "LintSettings::is_empty")]
+    pub lint: LintSettings,
+}
+
+/// The `lint` settings of a site: rule selection and levels for `kac lint`.
+///
+/// Names are rule names (`peer-vrid-mismatch`) or diagnostic codes and their prefixes
+/// (`kac::conf`, `kac::conf::deprecated`). A finding is reported when its code passes
+/// `select` (every code when `select` is empty) and no `ignore` entry; `levels` then sets
+/// its level. `kac lint --select` replaces `select` and `ignore`; `--ignore` adds to `ignore`.
+#[derive(Clone, Debug, Default, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LintSettings {
+    /// Only these rules and codes run (all when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub select: Vec<String>,
+    /// These rules and codes never run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+    /// The level of a rule's findings, instead of its default level.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub levels: BTreeMap<String, RuleLevel>,
+    /// Where each name is written (for "no such rule" diagnostics), in the order written.
+    #[serde(skip)]
+    pub spans: Vec<(String, Span)>,
+}
+
+impl LintSettings {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self.select.is_empty() && self.ignore.is_empty() && self.levels.is_empty()
+    }
+}
+
+impl PartialEq for LintSettings {
+    fn eq(&self, other: &Self) -> bool {
+        self.select == other.select && self.ignore == other.ignore && self.levels == other.levels
+    }
+}
+
+/// The level a site gives a lint rule's findings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    /// The finding fails `kac lint` (exit 1).
+    Error,
+    /// The finding is reported; it fails `kac lint` only with `--deny-warnings`.
+    Warning,
+}
+
+impl RuleLevel {
+    /// The severity of findings at this level.
+    pub fn severity(self) -> crate::Severity {
+        match self {
+            RuleLevel::Error => crate::Severity::Error,
+            RuleLevel::Warning => crate::Severity::Warning,
+        }
+    }
+
+    /// The level named `s` (`error`, `warning`).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "error" => Some(RuleLevel::Error),
+            "warning" => Some(RuleLevel::Warning),
+            _ => None,
+        }
+    }
 }
 
 impl Manifest {
@@ -334,6 +402,7 @@ mod tests {
                 }]),
                 spans: HostSpans::default(),
             }],
+            lint: LintSettings::default(),
         };
         let json = serde_json::to_value(&m).expect("serializes");
         assert_eq!(

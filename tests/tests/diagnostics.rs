@@ -31,7 +31,15 @@ fn rejected_fixtures_diagnostics() {
                     .to_vec(),
             ),
             default_script_user_exists: Some(false),
-            script_exists: Some(|p| std::path::Path::new(p).exists()),
+            // As keepalived (and `kac check`) find scripts: bare names through PATH.
+            script_exists: Some(|p| {
+                if p.contains('/') {
+                    std::path::Path::new(p).exists()
+                } else {
+                    let path = std::env::var_os("PATH").unwrap_or_default();
+                    std::env::split_paths(&path).any(|d| d.join(p).exists())
+                }
+            }),
             drop_virtual_servers: false,
             ..Options::default()
         };

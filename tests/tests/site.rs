@@ -80,12 +80,18 @@ fn yaml_site_compiles_to_the_same_plans_as_the_kdl_site() {
         serde_json::from_slice(&plan("fixtures/sites/yaml-site", &["--host", "lb2"]))
             .expect("json");
     assert_eq!(lb2["vrrp_instances"]["VI_WEB"]["priority"], 100);
-    // The examples: the same site in both forms.
+    // The examples: the same site in both manifest forms and all three config formats.
     for host in ["lb1", "lb2"] {
+        let conf = plan("examples/two-lbs", &["--host", host]);
         assert_eq!(
-            plan("examples/two-lbs", &["--host", host]),
+            conf,
             plan("examples/two-lbs-yaml", &["--host", host]),
-            "examples: plans of {host} differ"
+            "examples: plans of {host} differ (YAML)"
+        );
+        assert_eq!(
+            conf,
+            plan("examples/two-lbs-kdl", &["--host", host]),
+            "examples: plans of {host} differ (KDL)"
         );
     }
 }
@@ -96,7 +102,7 @@ fn examples_lint_clean_through_their_manifests() {
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        err.contains("4 host(s) in 2 site(s), 0 finding(s)"),
+        err.contains("6 host(s) in 3 site(s), 0 finding(s)"),
         "{err}"
     );
 }
@@ -148,7 +154,9 @@ fn missing_interface_is_found_per_host_from_the_manifest() {
     // lb1 lists only eth0; lb2 lists eth0 and eth1; lb3 lists none (not checked).
     assert_eq!(diags.len(), 1, "{diags:?}");
     let d = &diags[0];
-    assert_eq!(d["code"], "kac::conf::missing-interface");
+    // keepalived's missing-interface check, given the manifest's interfaces, under the
+    // rule's name.
+    assert_eq!(d["code"], "unknown-interface");
     assert_eq!(d["host"], "lb1");
     assert_eq!(
         d["location"]["file"],
@@ -163,7 +171,7 @@ fn missing_interface_is_found_per_host_from_the_manifest() {
     );
     let out = kac(&["lint", "fixtures/sites/missing-interface"]);
     let err = stderr(&out);
-    assert!(err.contains("[lb1] kac::conf::missing-interface"), "{err}");
+    assert!(err.contains("[lb1] unknown-interface"), "{err}");
     assert!(!err.contains("[lb2]") && !err.contains("[lb3]"), "{err}");
     assert!(
         err.contains("3 host(s) in 1 site(s), 1 finding(s)"),

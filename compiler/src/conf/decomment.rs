@@ -13,6 +13,8 @@ pub struct Decommented {
     pub unterminated_quote: bool,
     /// The line ended with a continuation backslash (kept as the last byte of `text`).
     pub continued: bool,
+    /// Byte index in the input of the `#`/`!` that starts a comment, if the line has one.
+    pub comment_at: Option<usize>,
 }
 
 /// [`decomment`] into a reused buffer: `out` receives the text; the rest of the result is
@@ -29,6 +31,7 @@ pub fn decomment_into(line: &str, out: &mut String) -> Decommented {
             exact: true,
             unterminated_quote: false,
             continued: false,
+            comment_at: None,
         };
     }
     let mut d = decomment(line);
@@ -45,6 +48,7 @@ pub fn decomment(line: &str) -> Decommented {
     let mut out: Vec<u8> = Vec::with_capacity(b.len() - lead);
     let mut quote = false;
     let mut skip: Option<usize> = None;
+    let mut comment_at = None;
     let mut cont = false;
     let mut exact = true;
     let mut i = lead;
@@ -77,6 +81,7 @@ pub fn decomment(line: &str) -> Decommented {
             b'#' | b'!' => {
                 if !quote && skip.is_none() {
                     skip = Some(out.len());
+                    comment_at = Some(i);
                 }
                 out.push(c);
                 i += 1;
@@ -103,6 +108,7 @@ pub fn decomment(line: &str) -> Decommented {
         exact,
         unterminated_quote: quote,
         continued: cont,
+        comment_at,
     }
 }
 
@@ -115,6 +121,8 @@ mod tests {
         assert_eq!(decomment("  priority 100 # main").text, "priority 100");
         assert_eq!(decomment("a ! b").text, "a");
         assert_eq!(decomment(r#"x "a # b" # c"#).text, r#"x "a # b""#);
+        assert_eq!(decomment(r#"x "a # b" # c"#).comment_at, Some(10));
+        assert_eq!(decomment("x").comment_at, None);
     }
 
     #[test]

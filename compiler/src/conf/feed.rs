@@ -50,6 +50,10 @@ pub struct Batch {
     pub words: Vec<Word>,
     /// The lines.
     pub lines: Vec<Entry>,
+    /// Where each word was written, parallel to `words`, when the text was printed from
+    /// another format (KDL, YAML: see `crate::doc`); empty for keepalived.conf text, whose
+    /// word spans follow from the line's location.
+    pub word_locs: Vec<Span>,
 }
 
 impl Batch {
@@ -142,6 +146,7 @@ impl Batch {
             text: Vec::with_capacity(BATCH * 24),
             words: Vec::with_capacity(BATCH * 3),
             lines: Vec::with_capacity(BATCH),
+            word_locs: Vec::new(),
         }
     }
 }
@@ -187,6 +192,10 @@ pub struct PreprocOutcome {
     pub diags: Vec<Diagnostic>,
     /// Its lexical observations.
     pub notes: Vec<SourceNote>,
+    /// `# kac: allow(…)` comments.
+    pub suppressions: Vec<kac_schema::config::Suppression>,
+    /// Config ids of the `@id` lines read.
+    pub config_ids: std::collections::BTreeSet<String>,
     /// `{` minus `}` at the end.
     pub block_depth: i64,
     /// Location of the last line.
@@ -194,7 +203,17 @@ pub struct PreprocOutcome {
 }
 
 /// Runs `pp` to the end, sending its lines in batches.
-pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Batch>) -> PreprocOutcome {
+pub fn feed_lines(pp: Preprocessor<'_>, tx: SyncSender<Batch>) -> PreprocOutcome {
+    feed_lines_with(pp, tx, &mut |_, _| {})
+}
+
+/// [`feed_lines`], with `hook` called on each batch before it is sent (with the files read so
+/// far): the KDL and YAML front ends move locations from the printed text to their source.
+pub fn feed_lines_with(
+    mut pp: Preprocessor<'_>,
+    tx: SyncSender<Batch>,
+    hook: &mut dyn FnMut(&mut Batch, &kac_schema::SourceMap),
+) -> PreprocOutcome {
     let mut batch = Batch::with_capacity();
     let mut words = Vec::new();
     loop {
@@ -206,13 +225,15 @@ pub fn feed_lines(mut pp: Preprocessor<'_>, tx: SyncSender<Batch>) -> PreprocOut
             pp.give_back(l.text);
         }
         if batch.lines.len() >= BATCH {
-            let full = std::mem::replace(&mut batch, Batch::with_capacity());
+            let mut full = std::mem::replace(&mut batch, Batch::with_capacity());
+            hook(&mut full, &pp.sources);
             if tx.send(full.seal()).is_err() {
                 break;
             }
         }
     }
     if !batch.lines.is_empty() {
+        hook(&mut batch, &pp.sources);
         let _ = tx.send(batch.seal());
     }
     drop(tx);

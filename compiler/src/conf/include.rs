@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::preproc::{EntryKind, FileOpener, RealFs};
+
 /// At most this many alternatives come out of one include pattern's braces.
 pub const MAX_ALTERNATIVES: usize = 4096;
 
@@ -115,15 +117,90 @@ impl PathMap {
 /// Resolves `pattern` relative to `dir` (the directory of the including file); absolute
 /// patterns go through `map`.
 pub fn resolve(pattern: &str, dir: &Path, map: &PathMap) -> Resolved {
+    resolve_in(&RealFs, pattern, dir, map)
+}
+
+/// The glob(3) options keepalived's includes use.
+const GLOB_OPTIONS: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: true,
+};
+
+/// Matches of `pattern` on the real file system (the `glob` crate), sorted.
+pub fn glob_real(pattern: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = glob::glob_with(pattern, GLOB_OPTIONS)
+        .map(|paths| paths.flatten().collect())
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
+/// Matches of `pattern` in the tree `fs` serves, found by listing directories one path
+/// component at a time (for trees that are not the real file system), sorted.
+pub fn glob_in<F: FileOpener + ?Sized>(fs: &F, pattern: &str) -> Vec<PathBuf> {
+    let path = Path::new(pattern);
+    let mut current: Vec<PathBuf> = vec![PathBuf::new()];
+    let mut components = path.components().peekable();
+    while let Some(c) = components.next() {
+        let last = components.peek().is_none();
+        let part = c.as_os_str().to_string_lossy();
+        let mut next = Vec::new();
+        if !has_wildcards(&part) {
+            for base in &current {
+                let p = base.join(c.as_os_str());
+                if last || fs.entry(&p) == Some(EntryKind::Dir) {
+                    next.push(p);
+                }
+            }
+        } else {
+            let Ok(pat) = glob::Pattern::new(&part) else {
+                return Vec::new();
+            };
+            for base in &current {
+                let dir = if base.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    base.as_path()
+                };
+                let Ok(names) = fs.list_dir(dir) else {
+                    continue;
+                };
+                for name in names {
+                    if !pat.matches_with(&name, GLOB_OPTIONS) {
+                        continue;
+                    }
+                    let p = base.join(&name);
+                    if last || fs.entry(&p) == Some(EntryKind::Dir) {
+                        next.push(p);
+                    }
+                }
+            }
+        }
+        current = next;
+        if current.is_empty() {
+            break;
+        }
+    }
+    let mut found: Vec<PathBuf> = current
+        .into_iter()
+        .filter(|p| !p.as_os_str().is_empty() && fs.entry(p).is_some())
+        .collect();
+    found.sort();
+    found
+}
+
+/// [`resolve`] in the tree `fs` serves.
+pub fn resolve_in(
+    fs: &(impl FileOpener + ?Sized),
+    pattern: &str,
+    dir: &Path,
+    map: &PathMap,
+) -> Resolved {
     let mut res = Resolved::default();
     let Some(alternatives) = expand_braces_limited(pattern) else {
         res.too_many = true;
         return res;
-    };
-    let opts = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: true,
     };
     for alt in alternatives {
         let full: PathBuf = if Path::new(&alt).is_absolute() {
@@ -138,13 +215,8 @@ pub fn resolve(pattern: &str, dir: &Path, map: &PathMap) -> Resolved {
             while pat.contains("**") {
                 pat = pat.replace("**", "*");
             }
-            if let Ok(paths) = glob::glob_with(&pat, opts) {
-                for p in paths.flatten() {
-                    found.push(p);
-                }
-            }
-            found.sort();
-        } else if full.exists() {
+            found = fs.glob(&pat);
+        } else if fs.entry(&full).is_some() {
             found.push(full.clone());
         }
         if found.is_empty() {
@@ -152,9 +224,10 @@ pub fn resolve(pattern: &str, dir: &Path, map: &PathMap) -> Resolved {
         }
         for p in found {
             let shown = shown_name(&alt, &full, &p);
-            if is_includable(&p) {
+            let kind = fs.entry(&p);
+            if matches!(kind, Some(EntryKind::File { executable: false })) {
                 res.files.push(Match { shown, path: p });
-            } else if !p.is_dir() {
+            } else if kind != Some(EntryKind::Dir) {
                 res.skipped.push(shown);
             }
         }
@@ -194,11 +267,7 @@ fn alt_with_match(alt: &str, full: &Path, matched: &Path) -> String {
 
 /// A regular file that is not executable (keepalived refuses directories and executables).
 pub fn is_includable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    match std::fs::metadata(p) {
-        Ok(m) => m.is_file() && m.permissions().mode() & 0o111 == 0,
-        Err(_) => false,
-    }
+    matches!(RealFs.entry(p), Some(EntryKind::File { executable: false }))
 }
 
 #[cfg(test)]
@@ -247,6 +316,45 @@ mod tests {
             m("../x.inc", "/etc/k/sub", "/etc/k/sub/../x.inc"),
             "../x.inc"
         );
+    }
+
+    /// A tree served by listing (the default `FileOpener::glob`) matches what the `glob`
+    /// crate finds on the real file system.
+    #[test]
+    fn listing_glob_agrees_with_the_glob_crate() {
+        struct Listing;
+        impl FileOpener for Listing {
+            fn open(&self, path: &Path) -> std::io::Result<Box<dyn std::io::BufRead>> {
+                RealFs.open(path)
+            }
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        for f in [
+            "a.conf",
+            "b.conf",
+            ".hidden.conf",
+            "sub/c.conf",
+            "sub/d.txt",
+            "sub2/e.conf",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&p, "x").expect("write");
+        }
+        for pat in [
+            "*.conf",
+            "*/*.conf",
+            "sub*/*",
+            "?.conf",
+            "[ab].conf",
+            "sub/c.conf",
+            "none/*",
+            "*",
+        ] {
+            let full = root.join(pat).to_string_lossy().into_owned();
+            assert_eq!(Listing.glob(&full), glob_real(&full), "{pat}");
+        }
     }
 
     #[test]

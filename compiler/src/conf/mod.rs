@@ -1,5 +1,6 @@
 //! The keepalived.conf front end: lexical layer, preprocessor, keyword tables.
 
+pub mod allow;
 pub mod args;
 pub mod decomment;
 pub mod feed;

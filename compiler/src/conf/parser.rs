@@ -82,6 +82,18 @@ impl Line {
     /// The span of bytes `start..end` of the text (the whole line when not exact).
     pub fn span_of(&self, start: u32, end: u32) -> Span {
         let e = self.e();
+        if !self.data.word_locs.is_empty() {
+            // Printed from KDL or YAML: the words' own locations.
+            let (s, t) = (e.start + start, e.start + end.max(start + 1));
+            let range = e.words_start as usize..e.words_end as usize;
+            return self.data.words[range.clone()]
+                .iter()
+                .zip(&self.data.word_locs[range])
+                .filter(|(w, _)| w.start < t && w.end.max(w.start + 1) > s)
+                .map(|(_, l)| *l)
+                .reduce(Span::to)
+                .unwrap_or(e.loc);
+        }
         super::preproc::span_within(e.loc, e.exact, start, end)
     }
 
@@ -121,6 +133,13 @@ impl Line {
 
     /// Span of word `i` (the line's end when missing).
     pub fn span(&self, i: usize) -> Span {
+        if !self.data.word_locs.is_empty() {
+            let at = self.ws as usize + i;
+            return match self.data.word_locs.get(at).filter(|_| i < self.len()) {
+                Some(s) => *s,
+                None => self.loc(),
+            };
+        }
         match self.words().get(i) {
             Some(w) => self.span_of(self.rel(w.start), self.rel(w.end)),
             None => {
@@ -132,6 +151,15 @@ impl Line {
 
     /// Span of words `from..` (to the end of the line).
     pub fn span_from(&self, from: usize) -> Span {
+        if !self.data.word_locs.is_empty() {
+            let range = self.ws as usize + from..self.we as usize;
+            return self
+                .data
+                .word_locs
+                .get(range)
+                .and_then(|l| l.iter().copied().reduce(Span::to))
+                .unwrap_or_else(|| self.loc());
+        }
         let end = self.text().len() as u32;
         match self.words().get(from) {
             Some(w) => self.span_of(self.rel(w.start), end),
@@ -141,6 +169,9 @@ impl Line {
 
     /// Span of the whole line.
     pub fn line_span(&self) -> Span {
+        if !self.data.word_locs.is_empty() {
+            return self.loc();
+        }
         self.span_of(0, self.text().len() as u32)
     }
 
@@ -174,6 +205,9 @@ pub enum Act<T: 'static> {
     Generic(&'static [Arg]),
     /// A deprecated keyword: handled like `then`, reported with the replacement.
     Deprecated(&'static str, &'static Act<T>),
+    /// A deprecated keyword keepalived accepts without a message (renamed, see
+    /// [`crate::deprecated`]): handled like `then`, reported as advice with its fix.
+    Silent(&'static Act<T>),
     /// Not a keyword: the keywords of another table are valid here too.
     Include(&'static [Kw<T>]),
 }
@@ -255,6 +289,12 @@ pub struct Parser<'a> {
     pub interfaces: Option<Vec<String>>,
     /// Keep virtual servers in the model (false: validate and drop them, to save memory).
     pub keep_virtual_servers: bool,
+    /// Called with each virtual server when it closes, before it is dropped (lint).
+    pub visit_virtual_server: Option<&'a mut dyn FnMut(&kac_schema::config::VirtualServer)>,
+    /// When set, virtual servers that are not group services are lowered to their plan form
+    /// as their block closes and not kept in the model (`kac plan` on large sites: the model
+    /// of 200,000 real servers is never held).
+    pub lowered_virtual_servers: Option<Vec<kac_schema::plan::PlanVirtualServer>>,
     /// Number of virtual servers seen.
     pub virtual_server_count: usize,
     /// VRF devices of the machine, when `check` knows them.
@@ -287,6 +327,8 @@ impl<'a> Parser<'a> {
             notes: Vec::new(),
             interfaces: None,
             keep_virtual_servers: true,
+            visit_virtual_server: None,
+            lowered_virtual_servers: None,
             virtual_server_count: 0,
             dynamic_interfaces: false,
             vrfs: None,
@@ -467,14 +509,18 @@ impl<'a> Parser<'a> {
             }
             Act::Include(_) => {}
             Act::Deprecated(instead, inner) => {
-                self.report(
-                    Diagnostic::warning(
-                        codes::DEPRECATED,
-                        format!("`{}` is deprecated", line.keyword()),
-                    )
-                    .with_primary(line.span(0), "deprecated keyword")
-                    .with_help(format!("use {instead}")),
-                );
+                let mut d = Diagnostic::warning(
+                    codes::DEPRECATED,
+                    format!("`{}` is deprecated", line.keyword()),
+                )
+                .with_primary(line.span(0), "deprecated keyword")
+                .with_help(format!("use {instead}"));
+                d.fix = crate::deprecated::rename_fix(line.keyword(), line.span(0));
+                self.report(d);
+                self.dispatch(inner, target, line);
+            }
+            Act::Silent(inner) => {
+                self.report(crate::deprecated::silent(line.keyword(), line.span(0)));
                 self.dispatch(inner, target, line);
             }
         }

@@ -10,12 +10,12 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use kac_schema::config::SourceNote;
+use kac_schema::config::{SourceNote, Suppression};
 use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
 use super::decomment::{Decommented, decomment, decomment_into};
-use super::include;
 use super::words::{Word, is_space, split_words};
+use super::{allow, include};
 use crate::codes;
 
 /// At most this many lines may come from definitions and sequences after one line of the
@@ -94,10 +94,73 @@ pub fn span_within(loc: Span, exact: bool, start: u32, end: u32) -> Span {
     }
 }
 
-/// Opens files for the preprocessor (the real file system, or in-memory text for tests).
+/// What a path names, as [`FileOpener::entry`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file; `executable` when any execute bit is set.
+    File {
+        /// Any execute bit set (keepalived does not include executables).
+        executable: bool,
+    },
+    /// A directory.
+    Dir,
+    /// Something else (a device, a socket, a submodule).
+    Other,
+}
+
+/// The files the compiler reads: the real file system, in-memory text for tests, or a git
+/// revision (`kac plan`).
+///
+/// Only [`FileOpener::open`] is required; the other methods answer from the real file system
+/// unless an implementation serves a tree of its own (then it overrides all of them, so that
+/// includes, globs and site manifests are resolved inside that tree).
 pub trait FileOpener {
     /// Opens `path` for reading.
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>>;
+
+    /// What `path` names (symbolic links followed), `None` when nothing is there.
+    fn entry(&self, path: &Path) -> Option<EntryKind> {
+        use std::os::unix::fs::PermissionsExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(if m.is_file() {
+            EntryKind::File {
+                executable: m.permissions().mode() & 0o111 != 0,
+            }
+        } else if m.is_dir() {
+            EntryKind::Dir
+        } else {
+            EntryKind::Other
+        })
+    }
+
+    /// The names in directory `dir`, sorted.
+    fn list_dir(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// `path` with symbolic links and `..` resolved (what makes two paths the same file);
+    /// `path` itself when it cannot be resolved.
+    fn canonicalize(&self, path: &Path) -> std::path::PathBuf {
+        std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    }
+
+    /// The paths matching the glob(3) `pattern` (absolute or relative to the current
+    /// directory; `*`, `?`, `[…]`, no globstar, leading dots literal), sorted.
+    fn glob(&self, pattern: &str) -> Vec<std::path::PathBuf> {
+        super::include::glob_in(self, pattern)
+    }
+
+    /// Reads the whole file at `path`.
+    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut self.open(path)?, &mut out)?;
+        Ok(out)
+    }
 }
 
 /// Serves one file from memory at `path` (everything else is not found): for tests, the
@@ -147,6 +210,10 @@ impl FileOpener for RealFs {
     fn open(&self, path: &Path) -> std::io::Result<Box<dyn BufRead>> {
         let f = std::fs::File::open(path)?;
         Ok(Box::new(std::io::BufReader::with_capacity(64 * 1024, f)))
+    }
+
+    fn glob(&self, pattern: &str) -> Vec<std::path::PathBuf> {
+        super::include::glob_real(pattern)
     }
 }
 
@@ -222,6 +289,9 @@ pub struct PreprocOptions {
     pub path_map: include::PathMap,
     /// Turn the fast lane off (tests compare both paths).
     pub no_fast_lane: bool,
+    /// Files already known: the files read are added after them (so that the file ids of
+    /// several compilations, such as the hosts of a site, never collide).
+    pub sources: SourceMap,
 }
 
 /// The preprocessor: an iterator of [`LogicalLine`]s over a configuration and its includes.
@@ -234,6 +304,12 @@ pub struct Preprocessor<'a> {
     pub diags: Vec<Diagnostic>,
     /// Lexical observations for lint rules.
     pub notes: Vec<SourceNote>,
+    /// `# kac: allow(…)` comments, in the order their line was read.
+    pub suppressions: Vec<Suppression>,
+    /// Suppression comments alone on their line, waiting for the next statement line.
+    pending_allows: Vec<Suppression>,
+    /// The config ids of the `@id`/`@^id` lines read.
+    pub config_ids: std::collections::BTreeSet<String>,
     stack: Vec<Frame>,
     residue: Option<LogicalLine>,
     defs: HashMap<String, Def>,
@@ -269,6 +345,9 @@ impl<'a> Preprocessor<'a> {
             sources: SourceMap::default(),
             diags: Vec::new(),
             notes: Vec::new(),
+            suppressions: Vec::new(),
+            pending_allows: Vec::new(),
+            config_ids: std::collections::BTreeSet::new(),
             stack: Vec::new(),
             residue: None,
             defs: HashMap::new(),
@@ -300,6 +379,7 @@ impl<'a> Preprocessor<'a> {
                 },
             );
         }
+        p.sources = std::mem::take(&mut p.opts.sources);
         match opener.open(entry) {
             Ok(reader) => {
                 let file = p.sources.add(SourceFile {
@@ -353,11 +433,15 @@ impl<'a> Preprocessor<'a> {
     }
 
     /// Ends preprocessing: what the parser needs after the last line.
-    pub fn finish(self) -> super::feed::PreprocOutcome {
+    pub fn finish(mut self) -> super::feed::PreprocOutcome {
+        let pending = std::mem::take(&mut self.pending_allows);
+        self.suppressions.extend(pending);
         super::feed::PreprocOutcome {
             sources: self.sources,
             diags: self.diags,
             notes: self.notes,
+            suppressions: self.suppressions,
+            config_ids: self.config_ids,
             block_depth: self.block_depth,
             last_loc: self.last_loc,
         }
@@ -456,6 +540,7 @@ impl<'a> Preprocessor<'a> {
     /// general path ([`Preprocessor::next_line`]); both give the same lines.
     pub fn fast_line(&mut self, batch: &mut super::feed::Batch) -> bool {
         if self.opts.no_fast_lane
+            || !self.pending_allows.is_empty()
             || self.residue.is_some()
             || !self.seqs.is_empty()
             || self.multiline.is_some()
@@ -559,7 +644,10 @@ impl<'a> Preprocessor<'a> {
     /// The common case without copying: a whole line of at most 1023 bytes sits in the
     /// reader's buffer. Decomments it straight into `out`; `None` when the slow path must
     /// read the line (end of buffer, end of file, long line, split pending, bad UTF-8).
-    fn buffered_line(&mut self, out: &mut String) -> Option<(Span, Decommented)> {
+    fn buffered_line(
+        &mut self,
+        out: &mut String,
+    ) -> Option<(Span, Decommented, Option<allow::Found>)> {
         let frame = self.stack.last_mut()?;
         if !frame.pending.is_empty() {
             return None;
@@ -575,6 +663,9 @@ impl<'a> Preprocessor<'a> {
         }
         let text = std::str::from_utf8(&buf[..end]).ok()?;
         let d = decomment_into(text, out);
+        let found = d
+            .comment_at
+            .and_then(|at| allow::find(text, at, nl + 1 - end));
         let span = Span::new(
             frame.file,
             frame.line_no + 1,
@@ -584,7 +675,31 @@ impl<'a> Preprocessor<'a> {
         frame.reader.consume(nl + 1);
         frame.offset += nl as u64 + 1;
         frame.line_no += 1;
-        Some((span, d))
+        Some((span, d, found))
+    }
+
+    /// Records a `# kac: allow(…)` comment found on the physical line `span`: it applies to
+    /// its own line after a statement, else to the next statement line of its file.
+    fn record_allow(&mut self, found: &allow::Found, span: Span) {
+        let s = found.suppression(span);
+        if s.applies_to.is_some() {
+            self.suppressions.push(s);
+        } else {
+            self.pending_allows.push(s);
+        }
+    }
+
+    /// The statement line `span` gets the suppressions written on the lines before it.
+    fn attach_pending_allows(&mut self, span: Span) {
+        if self.pending_allows.is_empty() {
+            return;
+        }
+        for mut s in std::mem::take(&mut self.pending_allows) {
+            if s.comment.file == span.file {
+                s.applies_to = Some(span.line);
+            }
+            self.suppressions.push(s);
+        }
     }
 
     fn finish_collecting(&mut self) {
@@ -602,6 +717,9 @@ impl<'a> Preprocessor<'a> {
 
     /// Leaves the current file: sequences started in it end with it.
     fn pop_frame(&mut self) {
+        // Suppressions at the end of a file apply to nothing.
+        let pending = std::mem::take(&mut self.pending_allows);
+        self.suppressions.extend(pending);
         if let Some(f) = self.stack.pop() {
             self.seqs.truncate(f.seq_base);
         }
@@ -662,7 +780,10 @@ impl<'a> Preprocessor<'a> {
         self.restarts = 0;
         loop {
             let mut text = self.spare_string();
-            if let Some((span, d)) = self.buffered_line(&mut text) {
+            if let Some((span, d, found)) = self.buffered_line(&mut text) {
+                if let Some(f) = found {
+                    self.record_allow(&f, span);
+                }
                 if let Some(line) = self.decommented(text, span, &d) {
                     return Some(line);
                 }
@@ -684,6 +805,9 @@ impl<'a> Preprocessor<'a> {
             };
             let mut text = self.spare_string();
             let d = decomment_into(&self.phys, &mut text);
+            if let Some(f) = d.comment_at.and_then(|at| allow::find(&self.phys, at, 1)) {
+                self.record_allow(&f, span);
+            }
             if let Some(line) = self.decommented(text, span, &d) {
                 return Some(line);
             }
@@ -709,6 +833,7 @@ impl<'a> Preprocessor<'a> {
             self.give_back(text);
             return None;
         }
+        self.attach_pending_allows(span);
         let loc = Span::new(
             span.file,
             span.line,
@@ -853,6 +978,9 @@ impl<'a> Preprocessor<'a> {
                     return false;
                 };
                 let id = &line.text[ofs..ofs + sp];
+                if !self.config_ids.contains(id) {
+                    self.config_ids.insert(id.to_string());
+                }
                 let matches = self.opts.config_id.as_deref() == Some(id);
                 if matches == neg {
                     return false;
@@ -934,10 +1062,7 @@ impl<'a> Preprocessor<'a> {
                 .last()
                 .map(|f| {
                     let d = &f.dir;
-                    std::fs::canonicalize(d)
-                        .unwrap_or_else(|_| d.clone())
-                        .to_string_lossy()
-                        .into_owned()
+                    self.opener.canonicalize(d).to_string_lossy().into_owned()
                 })
                 .unwrap_or_default(),
             Builtin::Instance => self.opts.config_id.clone().unwrap_or_default(),
@@ -1226,7 +1351,7 @@ impl<'a> Preprocessor<'a> {
             return true;
         };
         let dir = frame.dir.clone();
-        let res = include::resolve(&pattern, &dir, &self.opts.path_map);
+        let res = include::resolve_in(self.opener, &pattern, &dir, &self.opts.path_map);
         if res.too_many {
             self.diags.push(
                 Diagnostic::error(
@@ -1290,11 +1415,11 @@ impl<'a> Preprocessor<'a> {
         }
         // Push in reverse so the first match is read first.
         for m in res.files.iter().rev() {
-            let canon = std::fs::canonicalize(&m.path).unwrap_or_else(|_| m.path.clone());
+            let canon = self.opener.canonicalize(&m.path);
             if self
                 .stack
                 .iter()
-                .any(|f| std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()) == canon)
+                .any(|f| self.opener.canonicalize(&f.path) == canon)
             {
                 self.diags.push(
                     Diagnostic::error(

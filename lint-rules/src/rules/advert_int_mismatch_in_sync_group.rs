@@ -1,12 +1,15 @@
 //! Instances of one sync group with different `advert_int`.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, Micros, VrrpInstance};
+use kac_schema::config::{Micros, VrrpInstance};
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "advert-int-mismatch-in-sync-group";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `vrrp_sync_group` members whose `advert_int` (1 second when not set) differs from the
@@ -61,7 +64,8 @@ fn show(us: Micros) -> String {
 }
 
 /// Reports every sync group member whose interval differs from the first member's.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     for g in &cfg.sync_groups {
         let members: Vec<&VrrpInstance> = g
             .members

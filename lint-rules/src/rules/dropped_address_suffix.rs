@@ -1,12 +1,15 @@
 //! Virtual/real server addresses whose mask or range keepalived drops.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, SourceNote};
+use kac_schema::config::SourceNote;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "dropped-address-suffix";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `virtual_server` and `real_server` addresses written with a mask or range.
@@ -30,7 +33,8 @@ or a `virtual_server_group` with a range.
 keepalived-reference.md §7.2";
 
 /// Reports every dropped suffix.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     for n in &cfg.notes {
         if let SourceNote::DroppedAddressSuffix { written, span } = n {
             out.push(

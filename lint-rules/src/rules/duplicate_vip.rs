@@ -4,13 +4,16 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, IpAddress};
+use kac_schema::config::IpAddress;
 use kac_schema::span::Span;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "duplicate-vip";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds an address listed more than once in `virtual_ipaddress` (or
@@ -54,7 +57,8 @@ vrrp_instance VI_2 {
 keepalived.conf(5), `virtual_ipaddress`";
 
 /// Reports every repeated virtual address.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     let mut seen: HashMap<IpAddr, (&str, Span)> = HashMap::new();
     for inst in &cfg.vrrp_instances {
         let name = inst.name.value.as_str();

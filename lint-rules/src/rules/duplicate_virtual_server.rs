@@ -4,12 +4,17 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, Family, Protocol, VirtualServer, VsAddress};
+use kac_schema::config::{Family, Protocol, VsAddress};
+
+use crate::Service;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "duplicate-virtual-server";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `virtual_server` blocks that define the same IPVS service as an earlier block: the same
@@ -52,29 +57,17 @@ enum Key {
     Group(String, Protocol),
 }
 
-fn key(vs: &VirtualServer) -> Key {
-    let proto = vs.protocol.as_ref().map_or(Protocol::Udp, |p| p.value);
+fn key(vs: &Service) -> Key {
+    let proto = vs.protocol.unwrap_or(Protocol::Udp);
     match &vs.address.value {
         VsAddress::Addr { addr, port } => Key::Addr(*addr, *port, proto),
-        VsAddress::Fwmark(mark) => {
-            let family =
-                vs.ip_family
-                    .unwrap_or_else(|| match vs.real_servers.first().map(|r| r.addr) {
-                        Some(IpAddr::V6(_)) => Family::Inet6,
-                        _ => Family::Inet,
-                    });
-            Key::Fwmark(*mark, family)
-        }
+        VsAddress::Fwmark(mark) => Key::Fwmark(*mark, vs.family.unwrap_or(Family::Inet)),
         VsAddress::Group(name) => Key::Group(name.clone(), proto),
     }
 }
 
-fn describe(vs: &VirtualServer) -> String {
-    let proto = vs
-        .protocol
-        .as_ref()
-        .map_or(Protocol::Udp, |p| p.value)
-        .as_str();
+fn describe(vs: &Service) -> String {
+    let proto = vs.protocol.unwrap_or(Protocol::Udp).as_str();
     match &vs.address.value {
         VsAddress::Addr {
             addr: IpAddr::V6(a),
@@ -87,9 +80,9 @@ fn describe(vs: &VirtualServer) -> String {
 }
 
 /// Reports every virtual server whose service an earlier one already defines.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<Key, &VirtualServer> = HashMap::new();
-    for vs in &cfg.virtual_servers {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<Key, &Service> = HashMap::new();
+    for vs in cx.services {
         if let Some(first) = seen.get(&key(vs)) {
             out.push(
                 Diagnostic::warning(

@@ -3,13 +3,16 @@
 use std::collections::HashMap;
 
 use kac_schema::Diagnostic;
-use kac_schema::config::Config;
+
 use kac_schema::span::Span;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "duplicate-vrrp-script";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `vrrp_script` blocks whose name an earlier `vrrp_script` already uses.
@@ -42,7 +45,8 @@ vrrp_script chk_haproxy {
 keepalived.conf(5), `vrrp_script`";
 
 /// Reports every script defined under a name already used.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     let mut seen: HashMap<&str, Span> = HashMap::new();
     for s in &cfg.vrrp_scripts {
         if let Some(first) = seen.get(s.name.value.as_str()) {

@@ -1,12 +1,15 @@
 //! Words after a keyword's arguments, which keepalived silently ignores.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, SourceNote};
+use kac_schema::config::SourceNote;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "extra-words";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds words after a keyword's arguments.
@@ -30,7 +33,8 @@ priority 100
 keepalived-reference.md §1.4";
 
 /// Reports every ignored run of words.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     for n in &cfg.notes {
         if let SourceNote::ExtraWords {
             keyword,

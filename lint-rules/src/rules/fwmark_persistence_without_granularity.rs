@@ -1,12 +1,15 @@
 //! A fwmark virtual server with `persistence_timeout` but no `persistence_granularity`.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, VsAddress};
+use kac_schema::config::{VirtualServer, VsAddress};
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "fwmark-persistence-without-granularity";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::virtual_server(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `virtual_server fwmark N` blocks with `persistence_timeout` but no
@@ -38,20 +41,18 @@ virtual_server fwmark 1 {
 keepalived.conf(5), `persistence_timeout`, `persistence_granularity`; ipvsadm(8), `--netmask`";
 
 /// Reports fwmark services with persistence but no granularity.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
-    for vs in &cfg.virtual_servers {
-        let VsAddress::Fwmark(mark) = vs.address.value else {
-            continue;
-        };
-        if vs.persistence_timeout.is_some_and(|t| t > 0) && vs.persistence_granularity.is_none() {
-            out.push(
-                Diagnostic::warning(
-                    NAME,
-                    format!("fwmark {mark} has persistence_timeout but no persistence_granularity"),
-                )
-                .with_primary(vs.address.span, "persistence is per single client address")
-                .with_help("add `persistence_granularity` with the netmask the clients share"),
-            );
-        }
+pub fn check(_: &crate::Facts<'_>, vs: &VirtualServer, out: &mut Vec<Diagnostic>) {
+    let VsAddress::Fwmark(mark) = vs.address.value else {
+        return;
+    };
+    if vs.persistence_timeout.is_some_and(|t| t > 0) && vs.persistence_granularity.is_none() {
+        out.push(
+            Diagnostic::warning(
+                NAME,
+                format!("fwmark {mark} has persistence_timeout but no persistence_granularity"),
+            )
+            .with_primary(vs.address.span, "persistence is per single client address")
+            .with_help("add `persistence_granularity` with the netmask the clients share"),
+        );
     }
 }

@@ -1,12 +1,15 @@
 //! Lines longer than keepalived's 1023-byte buffer.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, SourceNote};
+use kac_schema::config::SourceNote;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Error;
 /// Rule name.
 pub const NAME: &str = "long-line";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds physical lines longer than 1023 bytes.
@@ -25,7 +28,8 @@ Move long commands into a script file, or split lists over several lines.
 keepalived-reference.md §1.1";
 
 /// Reports every over-long line.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     for n in &cfg.notes {
         if let SourceNote::LongLine { len, span } = n {
             out.push(

@@ -1,12 +1,15 @@
 //! `state MASTER` without `priority`, which makes the instance the address owner.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, VrrpState};
+use kac_schema::config::VrrpState;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "master-without-priority";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds VRRP instances with `state MASTER` and no `priority`.
@@ -32,7 +35,8 @@ vrrp_instance VI_1 {
 keepalived-reference.md §5.1";
 
 /// Reports every such instance.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     for i in &cfg.vrrp_instances {
         if let (Some(state), None) = (&i.state, &i.priority)
             && state.value == VrrpState::Master

@@ -1,141 +1,74 @@
-//! The rules, one per file.
+//! The rules over one host, one per file.
+
+mod front_end;
 
 mod advert_int_mismatch_in_sync_group;
 mod all_real_servers_weight_zero;
+mod auth_pass_too_long;
 mod connect_timeout_not_below_delay_loop;
+mod deprecated_keyword;
 mod dropped_address_suffix;
 mod duplicate_vip;
 mod duplicate_virtual_server;
 mod duplicate_vrrp_script;
 mod extra_words;
 mod fwmark_persistence_without_granularity;
+mod hysteresis_not_below_quorum;
 mod long_line;
 mod master_without_priority;
 mod plaintext_auth_pass;
+mod quorum_exceeds_total_weight;
+mod real_server_port_mismatch;
 mod real_server_weight_zero;
+mod relative_script_path;
 mod retries_exceed_delay_loop;
+mod script_security_disabled;
 mod sorry_server_is_real_server;
 mod undefined_virtual_server_group;
+mod unicast_peer_is_self;
+mod unknown_interface;
+pub mod unused_suppression;
 mod unused_vrrp_script;
+mod vip_outside_subnet;
 mod vip_without_prefix;
+mod virtual_server_without_protocol;
 mod vrrp_script_without_weight_or_fall;
+mod world_writable_script;
 
 use crate::Rule;
 
 /// All rules, sorted by name.
 pub static ALL: &[Rule] = &[
-    Rule {
-        name: advert_int_mismatch_in_sync_group::NAME,
-        level: advert_int_mismatch_in_sync_group::LEVEL,
-        doc: advert_int_mismatch_in_sync_group::DOC,
-        check: advert_int_mismatch_in_sync_group::check,
-    },
-    Rule {
-        name: all_real_servers_weight_zero::NAME,
-        level: all_real_servers_weight_zero::LEVEL,
-        doc: all_real_servers_weight_zero::DOC,
-        check: all_real_servers_weight_zero::check,
-    },
-    Rule {
-        name: connect_timeout_not_below_delay_loop::NAME,
-        level: connect_timeout_not_below_delay_loop::LEVEL,
-        doc: connect_timeout_not_below_delay_loop::DOC,
-        check: connect_timeout_not_below_delay_loop::check,
-    },
-    Rule {
-        name: dropped_address_suffix::NAME,
-        level: dropped_address_suffix::LEVEL,
-        doc: dropped_address_suffix::DOC,
-        check: dropped_address_suffix::check,
-    },
-    Rule {
-        name: duplicate_vip::NAME,
-        level: duplicate_vip::LEVEL,
-        doc: duplicate_vip::DOC,
-        check: duplicate_vip::check,
-    },
-    Rule {
-        name: duplicate_virtual_server::NAME,
-        level: duplicate_virtual_server::LEVEL,
-        doc: duplicate_virtual_server::DOC,
-        check: duplicate_virtual_server::check,
-    },
-    Rule {
-        name: duplicate_vrrp_script::NAME,
-        level: duplicate_vrrp_script::LEVEL,
-        doc: duplicate_vrrp_script::DOC,
-        check: duplicate_vrrp_script::check,
-    },
-    Rule {
-        name: extra_words::NAME,
-        level: extra_words::LEVEL,
-        doc: extra_words::DOC,
-        check: extra_words::check,
-    },
-    Rule {
-        name: fwmark_persistence_without_granularity::NAME,
-        level: fwmark_persistence_without_granularity::LEVEL,
-        doc: fwmark_persistence_without_granularity::DOC,
-        check: fwmark_persistence_without_granularity::check,
-    },
-    Rule {
-        name: long_line::NAME,
-        level: long_line::LEVEL,
-        doc: long_line::DOC,
-        check: long_line::check,
-    },
-    Rule {
-        name: master_without_priority::NAME,
-        level: master_without_priority::LEVEL,
-        doc: master_without_priority::DOC,
-        check: master_without_priority::check,
-    },
-    Rule {
-        name: plaintext_auth_pass::NAME,
-        level: plaintext_auth_pass::LEVEL,
-        doc: plaintext_auth_pass::DOC,
-        check: plaintext_auth_pass::check,
-    },
-    Rule {
-        name: real_server_weight_zero::NAME,
-        level: real_server_weight_zero::LEVEL,
-        doc: real_server_weight_zero::DOC,
-        check: real_server_weight_zero::check,
-    },
-    Rule {
-        name: retries_exceed_delay_loop::NAME,
-        level: retries_exceed_delay_loop::LEVEL,
-        doc: retries_exceed_delay_loop::DOC,
-        check: retries_exceed_delay_loop::check,
-    },
-    Rule {
-        name: sorry_server_is_real_server::NAME,
-        level: sorry_server_is_real_server::LEVEL,
-        doc: sorry_server_is_real_server::DOC,
-        check: sorry_server_is_real_server::check,
-    },
-    Rule {
-        name: undefined_virtual_server_group::NAME,
-        level: undefined_virtual_server_group::LEVEL,
-        doc: undefined_virtual_server_group::DOC,
-        check: undefined_virtual_server_group::check,
-    },
-    Rule {
-        name: unused_vrrp_script::NAME,
-        level: unused_vrrp_script::LEVEL,
-        doc: unused_vrrp_script::DOC,
-        check: unused_vrrp_script::check,
-    },
-    Rule {
-        name: vip_without_prefix::NAME,
-        level: vip_without_prefix::LEVEL,
-        doc: vip_without_prefix::DOC,
-        check: vip_without_prefix::check,
-    },
-    Rule {
-        name: vrrp_script_without_weight_or_fall::NAME,
-        level: vrrp_script_without_weight_or_fall::LEVEL,
-        doc: vrrp_script_without_weight_or_fall::DOC,
-        check: vrrp_script_without_weight_or_fall::check,
-    },
+    advert_int_mismatch_in_sync_group::RULE,
+    all_real_servers_weight_zero::RULE,
+    auth_pass_too_long::RULE,
+    connect_timeout_not_below_delay_loop::RULE,
+    deprecated_keyword::RULE,
+    dropped_address_suffix::RULE,
+    duplicate_vip::RULE,
+    duplicate_virtual_server::RULE,
+    duplicate_vrrp_script::RULE,
+    extra_words::RULE,
+    fwmark_persistence_without_granularity::RULE,
+    hysteresis_not_below_quorum::RULE,
+    long_line::RULE,
+    master_without_priority::RULE,
+    plaintext_auth_pass::RULE,
+    quorum_exceeds_total_weight::RULE,
+    real_server_port_mismatch::RULE,
+    real_server_weight_zero::RULE,
+    relative_script_path::RULE,
+    retries_exceed_delay_loop::RULE,
+    script_security_disabled::RULE,
+    sorry_server_is_real_server::RULE,
+    undefined_virtual_server_group::RULE,
+    unicast_peer_is_self::RULE,
+    unknown_interface::RULE,
+    unused_suppression::RULE,
+    unused_vrrp_script::RULE,
+    vip_outside_subnet::RULE,
+    vip_without_prefix::RULE,
+    virtual_server_without_protocol::RULE,
+    vrrp_script_without_weight_or_fall::RULE,
+    world_writable_script::RULE,
 ];

@@ -1,12 +1,14 @@
 //! VRRP `authentication` with `auth_type PASS`.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::Config;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "plaintext-auth-pass";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `vrrp_instance` blocks with `authentication { auth_type PASS }`.
@@ -34,7 +36,8 @@ accepts VRRP only from the peers.
 keepalived.conf(5), `authentication`; RFC 5798, section 9";
 
 /// Reports every instance with PASS authentication.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     for vi in &cfg.vrrp_instances {
         let Some(auth) = &vi.authentication else {
             continue;

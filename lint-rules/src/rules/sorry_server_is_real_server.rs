@@ -1,12 +1,15 @@
 //! A `sorry_server` that is also one of the virtual server's real servers.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::Config;
+use kac_schema::config::VirtualServer;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "sorry-server-is-real-server";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::virtual_server(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds virtual servers whose `sorry_server` address and port are also one of their `real_server`s.
@@ -37,22 +40,20 @@ virtual_server 192.0.2.50 80 {
 keepalived.conf(5), `sorry_server`, `real_server`";
 
 /// Reports real servers that are also the sorry server.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
-    for vs in &cfg.virtual_servers {
-        let Some((addr, port)) = vs.sorry_server else {
-            continue;
-        };
-        for rs in &vs.real_servers {
-            if rs.addr == addr && rs.port == port {
-                out.push(
-                    Diagnostic::warning(
-                        NAME,
-                        format!("real server {} is also the sorry server", rs.addr),
-                    )
-                    .with_primary(rs.span, "also the sorry_server")
-                    .with_help("use a sorry server that is not one of the real servers"),
-                );
-            }
+pub fn check(_: &crate::Facts<'_>, vs: &VirtualServer, out: &mut Vec<Diagnostic>) {
+    let Some((addr, port)) = vs.sorry_server else {
+        return;
+    };
+    for rs in &vs.real_servers {
+        if rs.addr == addr && rs.port == port {
+            out.push(
+                Diagnostic::warning(
+                    NAME,
+                    format!("real server {} is also the sorry server", rs.addr),
+                )
+                .with_primary(rs.span, "also the sorry_server")
+                .with_help("use a sorry server that is not one of the real servers"),
+            );
         }
     }
 }

@@ -1,12 +1,15 @@
 //! `virtual_server group NAME` with no `virtual_server_group NAME`.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Config, VsAddress};
+use kac_schema::config::VsAddress;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "undefined-virtual-server-group";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `virtual_server group NAME` blocks for which no `virtual_server_group NAME` is defined.
@@ -35,8 +38,9 @@ virtual_server group WEB {
 keepalived.conf(5), `virtual_server_group`";
 
 /// Reports every virtual server naming an undefined group.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
-    for vs in &cfg.virtual_servers {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
+    for vs in cx.services {
         if let VsAddress::Group(name) = &vs.address.value
             && !cfg.vs_groups.iter().any(|g| g.name.value == *name)
         {

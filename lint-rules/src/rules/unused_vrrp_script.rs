@@ -3,12 +3,14 @@
 use std::collections::HashSet;
 
 use kac_schema::Diagnostic;
-use kac_schema::config::Config;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "unused-vrrp-script";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `vrrp_script` blocks that no VRRP instance or sync group lists in `track_script`.
@@ -44,7 +46,8 @@ vrrp_instance VI_1 {
 keepalived.conf(5), `vrrp_script`, `track_script`";
 
 /// Reports every script (first definition of each name) that is never tracked.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     let tracked: HashSet<&str> = cfg
         .vrrp_instances
         .iter()

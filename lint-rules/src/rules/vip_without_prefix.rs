@@ -3,12 +3,14 @@
 use std::net::IpAddr;
 
 use kac_schema::Diagnostic;
-use kac_schema::config::Config;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "vip-without-prefix";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds IPv4 addresses in `virtual_ipaddress` (and `virtual_ipaddress_excluded`) written without
@@ -38,7 +40,8 @@ or write `/32` when a host address is really meant.
 keepalived.conf(5), `virtual_ipaddress`";
 
 /// Reports every IPv4 virtual address without a prefix.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     for inst in &cfg.vrrp_instances {
         for vip in inst.vips.iter().chain(&inst.excluded_vips) {
             if let (IpAddr::V4(a), None) = (vip.addr.addr, vip.addr.len) {

@@ -1,12 +1,14 @@
 //! A `vrrp_script` tracked with weight 0 and no `fall`.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::Config;
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
 /// Rule name.
 pub const NAME: &str = "vrrp-script-without-weight-or-fall";
+/// The rule.
+pub const RULE: crate::Rule = crate::Rule::config(NAME, LEVEL, DOC, check);
+
 /// Documentation.
 pub const DOC: &str = "## What it does
 Finds `track_script` entries whose weight is 0 (the entry's `weight`, else the script's, else
@@ -43,7 +45,8 @@ or give the script (or its `track_script` entry) a `weight`.
 keepalived.conf(5), `vrrp_script`, `track_script`, `weight`, `fall`";
 
 /// Reports tracked scripts that fault the instance on their first failure.
-pub fn check(cfg: &Config, out: &mut Vec<Diagnostic>) {
+pub fn check(cx: &crate::Context<'_>, out: &mut Vec<Diagnostic>) {
+    let cfg = cx.config;
     let trackings = cfg
         .vrrp_instances
         .iter()

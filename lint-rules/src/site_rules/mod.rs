@@ -13,24 +13,28 @@ mod multiple_owners;
 mod peer_advert_int_mismatch;
 mod peer_auth_mismatch;
 mod peer_nopreempt_mismatch;
+mod peer_preempt_delay_mismatch;
+mod peer_version_mismatch;
 mod peer_vip_mismatch;
 mod peer_vrid_mismatch;
 mod top_priority_tie;
+mod unicast_peers_asymmetric;
+mod vrid_reused_on_segment;
 
 use kac_schema::config::{VrrpInstance, VrrpState};
 use kac_schema::{Diagnostic, Severity, Span};
 
 use crate::{HostConfig, SiteRule};
 
-/// The hosts of one instance name: each host with its instance, in site order.
-pub(crate) type Peers<'a> = Vec<(&'a str, &'a VrrpInstance)>;
+/// The hosts of one instance name: each host (by index) with its instance, in site order.
+pub(crate) type Peers<'a> = Vec<(usize, &'a VrrpInstance)>;
 
 /// Every instance name used on at least two hosts, in order of first appearance, with its
 /// peers (one instance per host, in host order).
-pub(crate) fn peer_groups<'a>(hosts: &'a [crate::HostConfig<'a>]) -> Vec<(&'a str, Peers<'a>)> {
+pub(crate) fn peer_groups<'a>(hosts: &'a [HostConfig<'a>]) -> Vec<(&'a str, Peers<'a>)> {
     let mut groups: Vec<(&'a str, Peers<'a>)> = Vec::new();
-    for h in hosts {
-        for i in &h.config.vrrp_instances {
+    for (h, host) in hosts.iter().enumerate() {
+        for i in &host.config.vrrp_instances {
             let name = i.name.value.as_str();
             let pos = match groups.iter().position(|(n, _)| *n == name) {
                 Some(p) => p,
@@ -40,8 +44,8 @@ pub(crate) fn peer_groups<'a>(hosts: &'a [crate::HostConfig<'a>]) -> Vec<(&'a st
                 }
             };
             let peers = &mut groups[pos].1;
-            if !peers.iter().any(|(host, _)| *host == h.host) {
-                peers.push((h.host, i));
+            if !peers.iter().any(|(x, _)| *x == h) {
+                peers.push((h, i));
             }
         }
     }
@@ -53,7 +57,7 @@ pub(crate) fn peer_groups<'a>(hosts: &'a [crate::HostConfig<'a>]) -> Vec<(&'a st
 pub(crate) struct Differs<'a, K> {
     /// The instance name.
     pub name: &'a str,
-    /// The first host with the instance, and its value.
+    /// The first host with the instance.
     pub first_host: &'a str,
     /// The first host's value.
     pub want: K,
@@ -61,43 +65,47 @@ pub(crate) struct Differs<'a, K> {
     pub host: &'a str,
     /// Its value.
     pub have: K,
-    /// Its instance.
-    pub instance: &'a VrrpInstance,
 }
 
-/// What a mismatch rule says about one differing peer: message, where, and help.
-pub(crate) type Mismatch = (String, Span, &'static str);
-
 /// The shared shape of the mismatch rules: compares `key` of every peer with the first
-/// peer's and reports each difference (labelled "differs from FIRST") on the differing host.
+/// peer's and reports each difference on the differing host, at `span_of(its instance, the
+/// first host's value)`, with a second label on the first host's line. `report` gives the
+/// message and the help.
 pub(crate) fn each_differing_peer<'a, K: PartialEq>(
     hosts: &'a [HostConfig<'a>],
-    out: &mut Vec<(String, Diagnostic)>,
+    out: &mut Vec<(usize, Diagnostic)>,
     rule: (&str, Severity),
     key: impl Fn(&'a VrrpInstance) -> K,
-    report: impl Fn(&Differs<'a, K>) -> Mismatch,
+    span_of: impl Fn(&'a VrrpInstance, &K) -> Span,
+    report: impl Fn(&Differs<'a, K>) -> (String, &'static str),
 ) {
     for (name, peers) in peer_groups(hosts) {
-        let Some(((first_host, first), rest)) = peers.split_first() else {
+        let Some(((first, first_instance), rest)) = peers.split_first() else {
             continue;
         };
-        for (host, instance) in rest {
+        for (h, instance) in rest {
             let d = Differs {
                 name,
-                first_host,
-                want: key(first),
-                host,
+                first_host: hosts[*first].host,
+                want: key(first_instance),
+                host: hosts[*h].host,
                 have: key(instance),
-                instance,
             };
             if d.have == d.want {
                 continue;
             }
-            let (message, span, help) = report(&d);
+            let (message, help) = report(&d);
             out.push((
-                (*host).to_string(),
+                *h,
                 Diagnostic::new(rule.0, rule.1, message)
-                    .with_primary(span, format!("differs from {first_host}"))
+                    .with_primary(
+                        span_of(instance, &d.want),
+                        format!("differs from {}", d.first_host),
+                    )
+                    .with_secondary(
+                        span_of(first_instance, &d.have),
+                        format!("on {}", d.first_host),
+                    )
                     .with_help(help),
             ));
         }
@@ -122,48 +130,29 @@ pub(crate) fn effective_priority(i: &VrrpInstance) -> u8 {
     }
 }
 
+/// The rule of a site rule module (its `NAME`, `LEVEL`, `DOC` and `check`).
+macro_rules! site_rule {
+    ($m:ident) => {
+        SiteRule {
+            name: $m::NAME,
+            level: $m::LEVEL,
+            doc: $m::DOC,
+            check: $m::check,
+        }
+    };
+}
+
 /// All site rules, sorted by name.
 pub static ALL: &[SiteRule] = &[
-    SiteRule {
-        name: multiple_owners::NAME,
-        level: multiple_owners::LEVEL,
-        doc: multiple_owners::DOC,
-        check: multiple_owners::check,
-    },
-    SiteRule {
-        name: peer_advert_int_mismatch::NAME,
-        level: peer_advert_int_mismatch::LEVEL,
-        doc: peer_advert_int_mismatch::DOC,
-        check: peer_advert_int_mismatch::check,
-    },
-    SiteRule {
-        name: peer_auth_mismatch::NAME,
-        level: peer_auth_mismatch::LEVEL,
-        doc: peer_auth_mismatch::DOC,
-        check: peer_auth_mismatch::check,
-    },
-    SiteRule {
-        name: peer_nopreempt_mismatch::NAME,
-        level: peer_nopreempt_mismatch::LEVEL,
-        doc: peer_nopreempt_mismatch::DOC,
-        check: peer_nopreempt_mismatch::check,
-    },
-    SiteRule {
-        name: peer_vip_mismatch::NAME,
-        level: peer_vip_mismatch::LEVEL,
-        doc: peer_vip_mismatch::DOC,
-        check: peer_vip_mismatch::check,
-    },
-    SiteRule {
-        name: peer_vrid_mismatch::NAME,
-        level: peer_vrid_mismatch::LEVEL,
-        doc: peer_vrid_mismatch::DOC,
-        check: peer_vrid_mismatch::check,
-    },
-    SiteRule {
-        name: top_priority_tie::NAME,
-        level: top_priority_tie::LEVEL,
-        doc: top_priority_tie::DOC,
-        check: top_priority_tie::check,
-    },
+    site_rule!(multiple_owners),
+    site_rule!(peer_advert_int_mismatch),
+    site_rule!(peer_auth_mismatch),
+    site_rule!(peer_nopreempt_mismatch),
+    site_rule!(peer_preempt_delay_mismatch),
+    site_rule!(peer_version_mismatch),
+    site_rule!(peer_vip_mismatch),
+    site_rule!(peer_vrid_mismatch),
+    site_rule!(top_priority_tie),
+    site_rule!(unicast_peers_asymmetric),
+    site_rule!(vrid_reused_on_segment),
 ];

@@ -40,18 +40,20 @@ vrrp_instance VI_1 {
 keepalived.conf(5), `priority`; RFC 5798 §5.2.4";
 
 /// Reports every owner after the first.
-pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(usize, Diagnostic)>) {
     for (name, peers) in super::peer_groups(hosts) {
         let owners: Vec<_> = peers
             .iter()
             .filter(|(_, i)| super::effective_priority(i) == 255)
             .collect();
-        let Some(((first_host, _), rest)) = owners.split_first() else {
+        let Some(((first, first_i), rest)) = owners.split_first() else {
             continue;
         };
-        for (host, i) in rest {
+        let first_host = hosts[*first].host;
+        for (h, i) in rest {
+            let host = hosts[*h].host;
             out.push((
-                (*host).to_string(),
+                *h,
                 Diagnostic::new(
                     NAME,
                     LEVEL,
@@ -62,6 +64,10 @@ pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
                 .with_primary(
                     super::priority_span(i),
                     format!("{first_host} is an owner too"),
+                )
+                .with_secondary(
+                    super::priority_span(first_i),
+                    format!("owner on {first_host}"),
                 )
                 .with_help("give one host at most priority 255; set `priority` below 255 here"),
             ));

@@ -52,20 +52,23 @@ fn show(us: Micros) -> String {
 }
 
 /// Reports every peer whose interval differs from the first peer's.
-pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    super::each_differing_peer(hosts, out, (NAME, LEVEL), advert, |d| {
-        let (name, first_host, host) = (d.name, d.first_host, d.host);
-        (
-            format!(
-                "({name}) advert_int {} on {first_host} but {} on {host}",
-                show(d.want),
-                show(d.have)
-            ),
-            d.instance
-                .advert_int
-                .as_ref()
-                .map_or(d.instance.name.span, |a| a.span),
-            "give the instance the same advert_int on every host",
-        )
-    });
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(usize, Diagnostic)>) {
+    super::each_differing_peer(
+        hosts,
+        out,
+        (NAME, LEVEL),
+        advert,
+        |i, _| i.advert_int.as_ref().map_or(i.name.span, |a| a.span),
+        |d| {
+            let (name, first_host, host) = (d.name, d.first_host, d.host);
+            (
+                format!(
+                    "({name}) advert_int {} on {first_host} but {} on {host}",
+                    show(d.want),
+                    show(d.have)
+                ),
+                "give the instance the same advert_int on every host",
+            )
+        },
+    );
 }

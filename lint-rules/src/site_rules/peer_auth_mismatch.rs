@@ -55,27 +55,30 @@ fn show(a: Option<&Authentication>) -> String {
 }
 
 /// Reports every peer whose authentication differs from the first peer's.
-pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    super::each_differing_peer(hosts, out, (NAME, LEVEL), auth, |d| {
-        let (name, first_host, host) = (d.name, d.first_host, d.host);
-        // Never print passwords: say what differs.
-        let what = match (d.want, d.have) {
-            (Some(w), Some(h)) if w.auth_type == h.auth_type => {
-                format!("({name}) auth_pass differs between {first_host} and {host}")
-            }
-            _ => format!(
-                "({name}) {} on {first_host} but {} on {host}",
-                show(d.want),
-                show(d.have)
-            ),
-        };
-        (
-            what,
-            d.instance
-                .authentication
-                .as_ref()
-                .map_or(d.instance.name.span, |a| a.span),
-            "give the instance the same authentication block on every host",
-        )
-    });
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(usize, Diagnostic)>) {
+    super::each_differing_peer(
+        hosts,
+        out,
+        (NAME, LEVEL),
+        auth,
+        |i, _| i.authentication.as_ref().map_or(i.name.span, |a| a.span),
+        |d| {
+            let (name, first_host, host) = (d.name, d.first_host, d.host);
+            // Never print passwords: say what differs.
+            let what = match (d.want, d.have) {
+                (Some(w), Some(h)) if w.auth_type == h.auth_type => {
+                    format!("({name}) auth_pass differs between {first_host} and {host}")
+                }
+                _ => format!(
+                    "({name}) {} on {first_host} but {} on {host}",
+                    show(d.want),
+                    show(d.have)
+                ),
+            };
+            (
+                what,
+                "give the instance the same authentication block on every host",
+            )
+        },
+    );
 }

@@ -43,21 +43,24 @@ fn nopreempt(i: &VrrpInstance) -> bool {
 }
 
 /// Reports every peer whose preemption differs from the first peer's.
-pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(usize, Diagnostic)>) {
     let word = |b: bool| if b { "nopreempt" } else { "preempt" };
-    super::each_differing_peer(hosts, out, (NAME, LEVEL), nopreempt, |d| {
-        let (name, first_host, host) = (d.name, d.first_host, d.host);
-        (
-            format!(
-                "({name}) {} on {first_host} but {} on {host}",
-                word(d.want),
-                word(d.have)
-            ),
-            d.instance
-                .nopreempt
-                .as_ref()
-                .map_or(d.instance.name.span, |n| n.span),
-            "set nopreempt on every host of the instance, or on none",
-        )
-    });
+    super::each_differing_peer(
+        hosts,
+        out,
+        (NAME, LEVEL),
+        nopreempt,
+        |i, _| i.nopreempt.as_ref().map_or(i.name.span, |n| n.span),
+        |d| {
+            let (name, first_host, host) = (d.name, d.first_host, d.host);
+            (
+                format!(
+                    "({name}) {} on {first_host} but {} on {host}",
+                    word(d.want),
+                    word(d.have)
+                ),
+                "set nopreempt on every host of the instance, or on none",
+            )
+        },
+    );
 }

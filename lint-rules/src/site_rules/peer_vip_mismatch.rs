@@ -1,6 +1,7 @@
 //! Peers with different sets of `virtual_ipaddress` addresses.
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 
 use kac_schema::Diagnostic;
 use kac_schema::config::VrrpInstance;
@@ -46,11 +47,11 @@ vrrp_instance VI_1 {
 ## References
 keepalived.conf(5), `virtual_ipaddress`; RFC 3768 §7.1";
 
-fn addrs(i: &VrrpInstance) -> BTreeSet<std::net::IpAddr> {
+fn addrs(i: &VrrpInstance) -> BTreeSet<IpAddr> {
     i.vips.iter().map(|v| v.addr.addr).collect()
 }
 
-fn list(s: &BTreeSet<&std::net::IpAddr>) -> String {
+fn list(s: &BTreeSet<&IpAddr>) -> String {
     s.iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
@@ -58,8 +59,15 @@ fn list(s: &BTreeSet<&std::net::IpAddr>) -> String {
 }
 
 /// Reports every peer whose addresses differ from the first peer's.
-pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
-    super::each_differing_peer(hosts, out, (NAME, LEVEL), addrs, |d| {
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(usize, Diagnostic)>) {
+    // The first address of an instance the other side lacks, else the instance name.
+    let first_extra = |i: &VrrpInstance, other: &BTreeSet<IpAddr>| {
+        i.vips
+            .iter()
+            .find(|v| !other.contains(&v.addr.addr))
+            .map_or(i.name.span, |v| v.span)
+    };
+    super::each_differing_peer(hosts, out, (NAME, LEVEL), addrs, first_extra, |d| {
         let (name, first_host, host) = (d.name, d.first_host, d.host);
         let only_here: BTreeSet<_> = d.have.difference(&d.want).collect();
         let only_there: BTreeSet<_> = d.want.difference(&d.have).collect();
@@ -70,19 +78,11 @@ pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
         if !only_there.is_empty() {
             parts.push(format!("only on {first_host}: {}", list(&only_there)));
         }
-        // The first address that is only here, else the instance name.
-        let span = d
-            .instance
-            .vips
-            .iter()
-            .find(|v| !d.want.contains(&v.addr.addr))
-            .map_or(d.instance.name.span, |v| v.span);
         (
             format!(
                 "({name}) virtual_ipaddress differs between {first_host} and {host} ({})",
                 parts.join("; ")
             ),
-            span,
             "give the instance the same virtual_ipaddress list on every host",
         )
     });

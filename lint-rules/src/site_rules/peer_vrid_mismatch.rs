@@ -43,21 +43,24 @@ fn show(v: Option<u8>) -> String {
 }
 
 /// Reports every peer whose VRID differs from the first peer's.
-pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(usize, Diagnostic)>) {
     let vrid = |i: &VrrpInstance| i.vrid.as_ref().map(|v| v.value);
-    super::each_differing_peer(hosts, out, (NAME, LEVEL), vrid, |d| {
-        let (name, first_host, host) = (d.name, d.first_host, d.host);
-        (
-            format!(
-                "({name}) VRID {} on {first_host} but {} on {host}",
-                show(d.want),
-                show(d.have)
-            ),
-            d.instance
-                .vrid
-                .as_ref()
-                .map_or(d.instance.name.span, |v| v.span),
-            "give the instance the same virtual_router_id on every host",
-        )
-    });
+    super::each_differing_peer(
+        hosts,
+        out,
+        (NAME, LEVEL),
+        vrid,
+        |i, _| i.vrid.as_ref().map_or(i.name.span, |v| v.span),
+        |d| {
+            let (name, first_host, host) = (d.name, d.first_host, d.host);
+            (
+                format!(
+                    "({name}) VRID {} on {first_host} but {} on {host}",
+                    show(d.want),
+                    show(d.have)
+                ),
+                "give the instance the same virtual_router_id on every host",
+            )
+        },
+    );
 }

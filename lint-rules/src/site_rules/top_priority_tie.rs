@@ -39,7 +39,7 @@ vrrp_instance VI_1 {
 keepalived.conf(5), `priority`; RFC 5798 §6.4.3";
 
 /// Reports every host tied at the top after the first.
-pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
+pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(usize, Diagnostic)>) {
     for (name, peers) in super::peer_groups(hosts) {
         let Some(top) = peers
             .iter()
@@ -55,12 +55,14 @@ pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
             .iter()
             .filter(|(_, i)| super::effective_priority(i) == top)
             .collect();
-        let Some(((first_host, _), rest)) = tied.split_first() else {
+        let Some(((first, first_i), rest)) = tied.split_first() else {
             continue;
         };
-        for (host, i) in rest {
+        let first_host = hosts[*first].host;
+        for (h, i) in rest {
+            let host = hosts[*h].host;
             out.push((
-                (*host).to_string(),
+                *h,
                 Diagnostic::new(
                     NAME,
                     LEVEL,
@@ -69,6 +71,10 @@ pub fn check(hosts: &[HostConfig<'_>], out: &mut Vec<(String, Diagnostic)>) {
                 .with_primary(
                     super::priority_span(i),
                     format!("same priority as {first_host}"),
+                )
+                .with_secondary(
+                    super::priority_span(first_i),
+                    format!("priority on {first_host}"),
                 )
                 .with_help("give the host that should be MASTER a strictly higher priority"),
             ));

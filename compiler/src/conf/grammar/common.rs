@@ -68,9 +68,12 @@ pub fn script(p: &mut Parser<'_>, line: &Line, from: usize) -> Option<Script> {
         _ => vec![cmd.clone()],
     };
     if !argv[0].starts_with('/') {
+        // keepalived resolves it (through PATH, or against its working directory) and says
+        // nothing when it finds it: kac-only advice (lint rule `relative-script-path`).
         p.report(
-            Diagnostic::warning(
+            Diagnostic::new(
                 codes::WARNING,
+                kac_schema::Severity::Advice,
                 format!("script `{}` is not an absolute path", argv[0]),
             )
             .with_primary(line.span(from), "relative path")

@@ -44,7 +44,7 @@ pub static TOP: &[Kw<Config>] = &[
     block!("track_file", vrrp::track_file),
     Kw {
         name: "vrrp_track_file",
-        act: Act::Block(vrrp::track_file),
+        act: Act::Silent(&Act::Block(vrrp::track_file)),
     },
     block!("vrrp_track_process", vrrp::track_process),
     block!("vrrp_sync_group", vrrp::sync_group),
@@ -184,7 +184,7 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     generic!("bfd_process_name", Arg::Word),
     Kw {
         name: "lvs_process_name",
-        act: Act::Deprecated("`checker_process_name`", &Act::Generic(&[Arg::Word])),
+        act: Act::Silent(&Act::Generic(&[Arg::Word])),
     },
     generic!("vrrp_priority", Arg::I(-20, 19)),
     generic!("checker_priority", Arg::I(-20, 19)),
@@ -201,9 +201,18 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     generic!("vrrp_rlimit_rttime", Arg::U(1, U32)),
     generic!("checker_rlimit_rttime", Arg::U(1, U32)),
     generic!("bfd_rlimit_rttime", Arg::U(1, U32)),
-    generic!("vrrp_rlimit_rtime", Arg::U(1, U32)),
-    generic!("checker_rlimit_rtime", Arg::U(1, U32)),
-    generic!("bfd_rlimit_rtime", Arg::U(1, U32)),
+    Kw {
+        name: "vrrp_rlimit_rtime",
+        act: Act::Silent(&Act::Generic(&[Arg::U(1, U32)])),
+    },
+    Kw {
+        name: "checker_rlimit_rtime",
+        act: Act::Silent(&Act::Generic(&[Arg::U(1, U32)])),
+    },
+    Kw {
+        name: "bfd_rlimit_rtime",
+        act: Act::Silent(&Act::Generic(&[Arg::U(1, U32)])),
+    },
     generic!("max_auto_priority", Arg::OptU(0, 99)),
     generic!("min_auto_priority_delay", Arg::U(1, 10_000_000)),
     generic!("umask", Arg::Rest),
@@ -391,20 +400,31 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
         p.extra(l, 1);
     }),
     leaf!("lvs_flush_on_stop", flush_on_stop),
-    leaf!("lvs_flush_onstop", flush_on_stop),
+    Kw {
+        name: "lvs_flush_onstop",
+        act: Act::Silent(&Act::Leaf(flush_on_stop)),
+    },
     leaf!("lvs_sync_daemon", |p, g, l| {
         if let Some(setting) = p.check_args(l, &[Arg::Word, Arg::Rest]) {
             if l.len() >= 3
                 && !matches!(l.w(2), "inst" | "id" | "maxlen" | "port" | "ttl" | "group")
                 && l.len() >= 4
             {
-                p.warn(
+                let at = l.span(3);
+                let d = p.warn(
                     codes::DEPRECATED,
                     "positional sync id in lvs_sync_daemon",
-                    l.span(3),
+                    at,
                     "positional id",
-                )
-                .help = Some("use `lvs_sync_daemon IF inst VI id N`".into());
+                );
+                d.help = Some("use `lvs_sync_daemon IF inst VI id N`".into());
+                d.fix = Some(kac_schema::Fix::safe(
+                    "name the instance and the sync id: `inst VI id N`",
+                    vec![
+                        kac_schema::Edit::insert(l.span(2), "inst "),
+                        kac_schema::Edit::insert(at, "id "),
+                    ],
+                ));
             }
             g.lvs_sync_daemon = Some(setting);
         }
@@ -429,7 +449,10 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
     generic!("snmp_socket", Arg::Word),
     generic!("enable_traps"),
     generic!("enable_snmp_vrrp"),
-    generic!("enable_snmp_keepalived"),
+    Kw {
+        name: "enable_snmp_keepalived",
+        act: Act::Silent(&Act::Generic(&[])),
+    },
     generic!("enable_snmp_rfc"),
     generic!("enable_snmp_rfcv2"),
     generic!("enable_snmp_rfcv3"),

@@ -330,6 +330,7 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
         options: Vec::new(),
         span: line.line_span(),
     };
+    let mut via_at: Option<usize> = None;
     while i < line.len() {
         let kw = line.w(i);
         match kw {
@@ -344,14 +345,16 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 i += 2;
             }
             "via" | "gw" => {
+                via_at = Some(i);
                 if kw == "gw" {
-                    p.warn(
+                    let d = p.warn(
                         codes::DEPRECATED,
                         "`gw` is deprecated",
                         line.span(i),
                         "deprecated",
-                    )
-                    .help = Some("use `via`".into());
+                    );
+                    d.help = Some("use `via`".into());
+                    d.fix = crate::deprecated::rename_fix("gw", line.span(i));
                 }
                 let mut j = i + 1;
                 if matches!(line.w(j), "inet" | "inet6") {
@@ -361,13 +364,24 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 i = j + 1;
             }
             "or" => {
-                p.warn(
+                let d = p.warn(
                     codes::DEPRECATED,
                     "`or` is deprecated",
                     line.span(i),
                     "deprecated",
-                )
-                .help = Some("use `nexthop`".into());
+                );
+                d.help = Some("use `nexthop via A nexthop via B`".into());
+                // keepalived turns `via A or B` into two next hops, A then B; a `dev` after
+                // them then belongs to the last next hop, not the route: not the same.
+                if let Some(v) = via_at {
+                    d.fix = Some(kac_schema::Fix::unsafe_(
+                        "write the next hops as `nexthop via A nexthop via B`",
+                        vec![
+                            kac_schema::Edit::replace(line.span(v), line.w(v), "nexthop via"),
+                            kac_schema::Edit::replace(line.span(i), "or", "nexthop via"),
+                        ],
+                    ));
+                }
                 i += 2;
             }
             "dev" | "oif" => {

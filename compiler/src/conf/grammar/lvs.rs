@@ -338,8 +338,13 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     p.virtual_server_count += 1;
     crate::validate::virtual_server(p, &mut vs);
     // Group services are always kept: their group may be defined later.
-    if p.keep_virtual_servers || matches!(vs.address.value, VsAddress::Group(_)) {
+    let group = matches!(vs.address.value, VsAddress::Group(_));
+    if let (Some(lowered), false) = (&mut p.lowered_virtual_servers, group) {
+        lowered.push(crate::lower::virtual_server_without_group(&vs));
+    } else if p.keep_virtual_servers || group {
         cfg.virtual_servers.push(vs);
+    } else if let Some(visit) = p.visit_virtual_server.as_mut() {
+        visit(&vs);
     }
 }
 
@@ -848,7 +853,7 @@ fn checker(p: &mut Parser<'_>, r: &mut RealServer, line: &Line, kind: CheckerKin
         return;
     }
     // `check` drops services once validated: their checkers need not be kept at all.
-    if p.keep_virtual_servers {
+    if p.keep_virtual_servers || p.visit_virtual_server.is_some() {
         r.checkers.push(c);
     }
 }

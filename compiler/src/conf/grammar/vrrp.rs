@@ -388,20 +388,57 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
     generic!("down_timer_adverts", Arg::U(1, 100)),
     generic!("kernel_rx_buf_size", Arg::U(0, u32::MAX as u64)),
     generic!("debug", Arg::OptU(0, 4)),
-    Kw {
-        name: "linkbeat_use_polling",
-        act: crate::conf::parser::Act::Deprecated(
-            "a top-level `linkbeat_interfaces { … }` block",
-            &crate::conf::parser::Act::Generic(&[]),
-        ),
-    },
-    Kw {
-        name: "lvs_sync_daemon_interface",
-        act: crate::conf::parser::Act::Deprecated(
-            "`lvs_sync_daemon IF inst VI` in global_defs",
-            &crate::conf::parser::Act::Generic(&[Arg::Word]),
-        ),
-    },
+    leaf!("linkbeat_use_polling", |p, i, l| {
+        let at = l.line_span();
+        let d = p.warn(
+            codes::DEPRECATED,
+            "`linkbeat_use_polling` is deprecated",
+            l.span(0),
+            "deprecated keyword",
+        );
+        d.help = Some("use a top-level `linkbeat_interfaces { IF }` block".into());
+        if let Some(iface) = &i.interface {
+            d.fix = Some(crate::deprecated::move_to_top(
+                format!(
+                    "poll `{}` in a top-level `linkbeat_interfaces` block",
+                    iface.value
+                ),
+                at,
+                l.text(),
+                format!("linkbeat_interfaces {{\n    {}\n}}\n", iface.value),
+            ));
+        }
+        if let Some(setting) = p.check_args(l, &[]) {
+            i.other.push(setting);
+        }
+    }),
+    leaf!("lvs_sync_daemon_interface", |p, i, l| {
+        let at = l.line_span();
+        let d = p.warn(
+            codes::DEPRECATED,
+            "`lvs_sync_daemon_interface` is deprecated",
+            l.span(0),
+            "deprecated keyword",
+        );
+        d.help = Some("use `lvs_sync_daemon IF inst VI` in global_defs".into());
+        if let Some(iface) = l.word(1) {
+            d.fix = Some(crate::deprecated::move_to_top(
+                format!(
+                    "write `lvs_sync_daemon {iface} inst {}` in global_defs",
+                    i.name.value
+                ),
+                at,
+                l.text(),
+                format!(
+                    "global_defs {{\n    lvs_sync_daemon {iface} inst {}\n}}\n",
+                    i.name.value
+                ),
+            ));
+        }
+        if let Some(setting) = p.check_args(l, &[Arg::Word]) {
+            i.other.push(setting);
+        }
+    }),
     leaf!("notify_master", |p, i, l| set_once(
         p,
         &mut i.notify.master,
@@ -461,19 +498,26 @@ pub static AUTHENTICATION: &[Kw<Authentication>] = &[
         if let Some(w) = p.req(l, 1) {
             let mut w = w.to_string();
             if w.len() > 8 {
-                p.warn(
+                let mut cut = 8;
+                while !w.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let d = p.warn(
                     codes::CORRECTED_VALUE,
                     "auth_pass is longer than 8 characters",
                     l.span(1),
                     "keepalived keeps only the first 8",
-                )
-                .help = Some(
+                );
+                d.help = Some(
                     "VRRPv2 passwords are at most 8 characters; shorten it so every peer agrees"
                         .into(),
                 );
-                let mut cut = 8;
-                while !w.is_char_boundary(cut) {
-                    cut -= 1;
+                // Quoted or escaped passwords are not rewritten: their span is not the word.
+                if l.raw_from(1).starts_with(w.as_str()) {
+                    d.fix = Some(kac_schema::Fix::safe(
+                        format!("keep the 8 characters keepalived uses: `{}`", &w[..cut]),
+                        vec![kac_schema::Edit::replace(l.span(1), w.as_str(), &w[..cut])],
+                    ));
                 }
                 w.truncate(cut);
             }
@@ -775,13 +819,14 @@ pub static SYNC_GROUP: &[Kw<SyncGroup>] = &[
         p.extra(l, 1);
     }),
     leaf!("global_tracking", |p, g, l| {
-        p.warn(
+        let d = p.warn(
             codes::DEPRECATED,
             "`global_tracking` is deprecated",
             l.span(0),
             "deprecated",
-        )
-        .help = Some("use `sync_group_tracking_weight`".into());
+        );
+        d.help = Some("use `sync_group_tracking_weight` (the same setting)".into());
+        d.fix = crate::deprecated::rename_fix("global_tracking", l.span(0));
         g.tracking_weight = true;
     }),
     leaf!("notify_priority_changes", |p, _g, l| {

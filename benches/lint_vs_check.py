@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Benchmark `kac lint` (every rule enabled) against `kac check` on the same file, in one run.
+
+For each size, generates the configuration of gen_big_conf.py (SIZE virtual servers x 10 real
+servers with TCP_CHECK), then runs both commands N times alternately and reports the median and
+best wall time (high-resolution clock), the peak RSS (GNU time's %M) and the ratio lint/check.
+Target (issue 4): lint adds at most 20% to check, i.e. ratio <= 1.20.
+
+Two files are measured per size:
+  as generated   gen_big_conf.py's output. Its checkers use retry 3 x delay_before_retry 3 s
+                 against delay_loop 6 s, which the rule retries-exceed-delay-loop reports on every
+                 checker (SIZE x 10 findings), so this line measures printing that many findings.
+  lint-clean     the same file with `delay_loop 10`: no finding, so the line measures running
+                 every rule over every virtual server, real server and checker.
+`kac lint` writes its findings (text, to stderr) to a file, as a CI log would hold them.
+
+Usage: benches/lint_vs_check.py [--runs N] [--kac PATH] [SIZE ...]   (default SIZE: 20000)
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_once(cmd, err_path):
+    """Wall seconds and exit code of one run of cmd (stdout discarded, stderr to err_path)."""
+    with open(err_path, "wb") as err, open(os.devnull, "wb") as out:
+        start = time.perf_counter()
+        p = subprocess.run(cmd, stdout=out, stderr=err)
+        return time.perf_counter() - start, p.returncode
+
+
+def peak_rss_kib(cmd, work):
+    """Peak RSS of cmd in KiB, measured by GNU time."""
+    out = os.path.join(work, "rss")
+    gnu_time = shutil.which("time") or "/usr/bin/time"
+    subprocess.run([gnu_time, "-f", "%M", "-o", out] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(out) as f:
+        return int(f.read().split()[-1])
+
+
+def findings(err_path):
+    """The finding count of `kac lint`'s summary line."""
+    with open(err_path, errors="replace") as f:
+        for line in f:
+            if line.startswith("kac lint:"):
+                return int(line.rsplit(",", 1)[1].split()[0])
+    return -1
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("sizes", nargs="*", type=int, default=[20000])
+    ap.add_argument("--runs", type=int, default=7)
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(HERE, "..", "target")
+    if not os.path.isabs(target):
+        target = os.path.join(HERE, "..", target)
+    ap.add_argument("--kac", default=os.path.join(target, "release", "kac"))
+    args = ap.parse_args()
+    if not os.path.exists("/usr/bin/time"):
+        print("skipped: GNU time (/usr/bin/time, package time) is not installed")
+        return 0
+    if not os.access(args.kac, os.X_OK):
+        print(f"error: {args.kac} is not built (cargo build --release --bin kac)")
+        return 2
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="kac-lint-bench.") as work:
+        print(f"{'size':>6}  {'file':<13} {'tool':<9} {'median_s':>9} {'min_s':>8} {'rss_kib':>9} {'findings':>9}")
+        for n in args.sizes:
+            generated = os.path.join(work, f"big_{n}.conf")
+            subprocess.run([sys.executable, os.path.join(HERE, "gen_big_conf.py"), "--vs", str(n),
+                            "--rs", "10", "--checker", "tcp", "-o", generated], check=True)
+            clean = os.path.join(work, f"big_{n}_clean.conf")
+            with open(generated) as f, open(clean, "w") as g:
+                g.write(f.read().replace("    delay_loop 6\n", "    delay_loop 10\n"))
+            for label, conf in (("as generated", generated), ("lint-clean", clean)):
+                tools = {
+                    "check": [args.kac, "check", conf, "-i", "bench", "--interfaces", "lo,eth0"],
+                    "lint": [args.kac, "lint", conf],
+                }
+                err = os.path.join(work, "stderr")
+                res = {name: [] for name in tools}
+                counts = {}
+                for _ in range(args.runs):
+                    for name, cmd in tools.items():
+                        res[name].append(run_once(cmd, err))
+                        if name == "lint":
+                            counts[name] = findings(err)
+                summary = {}
+                for name, runs in res.items():
+                    walls = [r[0] for r in runs]
+                    rss = peak_rss_kib(tools[name], work)
+                    summary[name] = (statistics.median(walls), min(walls), rss)
+                    shown = counts.get(name, "")
+                    print(f"{n:>6}  {label:<13} {name:<9} {summary[name][0]:>9.4f} {summary[name][1]:>8.4f} "
+                          f"{rss:>9} {shown:>9}")
+                c, l = summary["check"], summary["lint"]
+                ratio, best = l[0] / c[0], l[1] / c[1]
+                print(f"{n:>6}  {label:<13} ratio lint/check: time {ratio:.3f} median, {best:.3f} best "
+                      f"(target <= 1.20), peak RSS {l[2] / c[2]:.3f}")
+                if {r[1] for r in res["check"]} != {0}:
+                    print("error: kac check rejected the generated configuration")
+                    failed = True
+                if label == "lint-clean" and counts.get("lint") != 0:
+                    print(f"error: kac lint found {counts.get('lint')} finding(s) in the lint-clean file")
+                    failed = True
+    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
+          f"{os.uname().release}, load {os.getloadavg()[0]:.2f}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

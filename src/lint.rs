@@ -1,0 +1,472 @@
+//! `kac lint`: compile every configuration found, run the lint rules (per host and across the
+//! hosts of each site), apply the selection, levels, inline suppressions and baseline, fix
+//! what `--fix` may fix, and report (see docs/lint.md).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use kac_compiler::Options;
+use kac_lint_rules::{Facts, HostConfig, HostLinter, Repo, RepoFile, Selection};
+use kac_schema::config::Config;
+use kac_schema::site::{LintSettings, Manifest};
+use kac_schema::{Diagnostic, Severity, SourceMap, Span};
+
+use crate::{DiagFormat, baseline, emit, fix, render, site};
+
+/// The options of `kac lint`.
+pub struct Args {
+    /// Files or directories.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    pub format: DiagFormat,
+    /// Warnings fail too.
+    pub deny_warnings: bool,
+    /// `--select`.
+    pub select: Option<Vec<String>>,
+    /// `--ignore`.
+    pub ignore: Option<Vec<String>>,
+    /// `-i`: only this config id.
+    pub config_id: Option<String>,
+    /// Say which rules did not run, and why.
+    pub verbose: bool,
+    /// Apply safe fixes.
+    pub fix: bool,
+    /// With `fix`: unsafe fixes too.
+    pub unsafe_fixes: bool,
+    /// Hide the findings this baseline accepts.
+    pub baseline: Option<PathBuf>,
+    /// Write the current findings as a baseline.
+    pub write_baseline: Option<PathBuf>,
+}
+
+/// What one lint run found.
+#[derive(Default)]
+struct Outcome {
+    sources: SourceMap,
+    findings: Vec<(Option<String>, Diagnostic)>,
+    /// `--verbose` remarks.
+    notes: Vec<String>,
+    configs: usize,
+    hosts: usize,
+    sites: usize,
+}
+
+/// At most this many `--fix` rounds (a fix may make another one possible).
+const MAX_FIX_ROUNDS: usize = 8;
+
+/// Runs `kac lint`.
+pub fn run(a: &Args) -> ExitCode {
+    let paths = if a.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        a.paths.clone()
+    };
+    let mut targets = Vec::new();
+    for p in &paths {
+        match site::targets(p) {
+            Ok(t) => targets.extend(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut outcome = lint_once(&targets, a);
+    if a.fix {
+        let mut total = 0;
+        for _ in 0..MAX_FIX_ROUNDS {
+            let applied = match fix::apply(&outcome.findings, &outcome.sources, a.unsafe_fixes) {
+                Ok(x) => x,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            for (file, line, code, message) in &applied.changes {
+                eprintln!("fixed {file}:{line}: {message} [{code}]");
+            }
+            for (file, line, code, why) in &applied.skipped {
+                eprintln!("not fixed {file}:{line} [{code}]: {why}");
+            }
+            total += applied.changes.len();
+            if applied.changes.is_empty() {
+                break;
+            }
+            outcome = lint_once(&targets, a);
+        }
+        eprintln!("kac lint --fix: {total} fix(es) applied");
+    }
+    let Outcome {
+        sources,
+        mut findings,
+        notes,
+        configs,
+        hosts,
+        sites,
+    } = outcome;
+    let mut texts = render::Texts::new(&sources);
+    if let Some(path) = &a.write_baseline {
+        return match baseline::write(path, &findings, &mut texts) {
+            Ok(n) => {
+                eprintln!(
+                    "kac lint: wrote {n} finding(s) to the baseline `{}`",
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let mut accepted = 0;
+    if let Some(path) = &a.baseline {
+        match baseline::Baseline::read(path) {
+            Ok(mut b) => accepted = b.filter(&mut findings, &mut texts),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if a.verbose {
+        for n in &notes {
+            eprintln!("note: {n}");
+        }
+    }
+    let failed = findings.iter().any(|(_, d)| {
+        d.severity == Severity::Error || (a.deny_warnings && d.severity == Severity::Warning)
+    });
+    emit(&findings, &sources, a.format);
+    if a.format == DiagFormat::Text {
+        let total = findings.len();
+        let what = match (sites, configs) {
+            (0, _) => format!("{configs} configuration(s)"),
+            (_, 0) => format!("{hosts} host(s) in {sites} site(s)"),
+            _ => format!("{hosts} host(s) in {sites} site(s) and {configs} other configuration(s)"),
+        };
+        let base = if a.baseline.is_some() {
+            format!(" ({accepted} accepted by the baseline)")
+        } else {
+            String::new()
+        };
+        eprintln!("kac lint: {what}, {total} finding(s){base}");
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The selection of a site (its manifest's `lint` settings, if any) with the command line's.
+fn selection(lint: Option<&LintSettings>, a: &Args) -> Selection {
+    let mut s = Selection::default();
+    if let Some(l) = lint {
+        s.select.clone_from(&l.select);
+        s.ignore.clone_from(&l.ignore);
+        s.levels = l
+            .levels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.severity()))
+            .collect();
+    }
+    if let Some(sel) = &a.select {
+        s.select.clone_from(sel);
+        s.ignore.clear();
+    }
+    if let Some(ign) = &a.ignore {
+        s.ignore.extend(ign.iter().cloned());
+    }
+    s
+}
+
+/// Rule names in a manifest's `lint` settings that are no rule or code.
+fn unknown_rules(lint: &LintSettings) -> Vec<Diagnostic> {
+    lint.spans
+        .iter()
+        .filter(|(name, _)| !kac_lint_rules::is_known_name(name))
+        .map(|(name, at)| {
+            let help = match kac_lint_rules::closest_name(name) {
+                Some(s) => format!("did you mean `{s}`? (`kac explain RULE` shows a rule)"),
+                None => "name a lint rule (lint-rules/RULES.md) or a diagnostic code".into(),
+            };
+            Diagnostic::error(
+                kac_compiler::site::codes::UNKNOWN_RULE,
+                format!("no lint rule or diagnostic code `{name}`"),
+            )
+            .with_primary(*at, "unknown name")
+            .with_help(help)
+        })
+        .collect()
+}
+
+/// The repository of a site, as the rules see it: host paths mapped through the path map.
+struct SiteRepo {
+    map: kac_compiler::conf::include::PathMap,
+    dir: PathBuf,
+}
+
+impl Repo for SiteRepo {
+    fn file(&self, host_path: &str) -> Option<RepoFile> {
+        let p = Path::new(host_path);
+        if !self.map.entries.iter().any(|(host, _)| p.starts_with(host)) {
+            return None;
+        }
+        let mapped = self.map.map(p);
+        let meta = std::fs::metadata(&mapped).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let plain = |p: &Path| -> PathBuf {
+            p.components()
+                .filter(|c| !matches!(c, std::path::Component::CurDir))
+                .collect()
+        };
+        let dir = if self.dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            self.dir.as_path()
+        };
+        let base = plain(&std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
+        let shown = plain(&mapped)
+            .strip_prefix(&base)
+            .map_or(mapped.clone(), |r| plain(&dir.join(r)));
+        Some(RepoFile {
+            shown: shown.to_string_lossy().into_owned(),
+            mode: meta.permissions().mode() & 0o7777,
+        })
+    }
+}
+
+/// `--verbose` remarks: the selected rules that do not run for a host, and why.
+fn unmet(who: &str, facts: &Facts<'_>, sel: &Selection, out: &mut Vec<String>) {
+    for r in kac_lint_rules::registry() {
+        if !sel.enabled(r.name) {
+            continue;
+        }
+        if let Some(why) = r.needs.unmet(facts) {
+            out.push(format!("{who}: rule `{}` did not run: {why}", r.name));
+        }
+    }
+}
+
+/// One parsed and linted host.
+struct Linted {
+    name: Option<String>,
+    config: Config,
+    findings: Vec<Diagnostic>,
+}
+
+/// Parses `entry` with `opts` (its files added to `sources`) and runs the host's rules.
+fn lint_host(
+    entry: &Path,
+    mut opts: Options,
+    facts: Facts<'_>,
+    sel: &Selection,
+    sources: &mut SourceMap,
+    notes_for_missing_interfaces: Option<String>,
+) -> (Config, Vec<Diagnostic>, Vec<String>) {
+    opts.sources = std::mem::take(sources);
+    let mut linter = HostLinter::new(facts, sel);
+    let parsed =
+        kac_compiler::parse_conf_visiting(entry, &entry.to_string_lossy(), &opts, &mut |vs| {
+            linter.virtual_server(vs)
+        });
+    *sources = parsed.sources;
+    let mut diags = parsed.diagnostics;
+    if let Some(note) = notes_for_missing_interfaces {
+        for d in &mut diags {
+            if d.code == kac_compiler::codes::MISSING_INTERFACE {
+                d.notes.push(note.clone());
+            }
+        }
+    }
+    let found = linter.finish(&parsed.config, diags);
+    (parsed.config, found, parsed.config_ids)
+}
+
+/// Finishes the hosts of one site (site rules, selection, suppressions) and adds their
+/// findings to `out`.
+fn finish(linted: Vec<Linted>, facts: &[Facts<'_>], sel: &Selection, out: &mut Outcome) {
+    let mut findings: Vec<Vec<Diagnostic>> = Vec::new();
+    let mut configs = Vec::new();
+    let mut names = Vec::new();
+    for l in linted {
+        findings.push(l.findings);
+        configs.push(l.config);
+        names.push(l.name);
+    }
+    let hosts: Vec<HostConfig<'_>> = configs
+        .iter()
+        .zip(&names)
+        .zip(facts)
+        .map(|((config, name), facts)| HostConfig {
+            host: name.as_deref().unwrap_or(""),
+            config,
+            facts: *facts,
+        })
+        .collect();
+    let sources = &out.sources;
+    let path_of = |s: Span| {
+        sources
+            .get(s.file)
+            .map_or_else(String::new, |f| f.path.clone())
+    };
+    kac_lint_rules::finish_site(&hosts, &mut findings, sel, &path_of);
+    for (name, list) in names.into_iter().zip(findings) {
+        out.findings
+            .extend(list.into_iter().map(|d| (name.clone(), d)));
+    }
+}
+
+fn lint_once(targets: &[site::Target], a: &Args) -> Outcome {
+    let mut out = Outcome::default();
+    let mut sites_seen = std::collections::BTreeSet::new();
+    for t in targets {
+        match t {
+            site::Target::Problem(d) => {
+                if selection(None, a).enabled(&d.code) {
+                    out.findings.push((None, (**d).clone()));
+                }
+            }
+            site::Target::Config(t) => {
+                out.configs += 1;
+                lint_config(&t.entry, &t.shown, a, &mut out);
+            }
+            site::Target::Site(manifest_path) => {
+                let key = std::fs::canonicalize(manifest_path).unwrap_or(manifest_path.clone());
+                if !sites_seen.insert(key) {
+                    continue;
+                }
+                out.sites += 1;
+                lint_site(manifest_path, a, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// A configuration outside any site: each config id its `@id` lines use is a host.
+fn lint_config(entry: &Path, shown: &str, a: &Args, out: &mut Outcome) {
+    let sel = selection(None, a);
+    unmet(
+        &format!("`{shown}`"),
+        &Facts::default(),
+        &sel,
+        &mut out.notes,
+    );
+    let mut ids: Vec<Option<String>> = vec![a.config_id.clone()];
+    let mut linted = Vec::new();
+    let mut n = 0;
+    while n < ids.len() && n < 64 {
+        let id = ids[n].clone();
+        n += 1;
+        let opts = Options {
+            config_id: id.clone(),
+            ..Options::default()
+        };
+        let facts = Facts {
+            host: id.as_deref(),
+            ..Facts::default()
+        };
+        let (config, findings, seen) = lint_host(entry, opts, facts, &sel, &mut out.sources, None);
+        if a.config_id.is_none() {
+            // Without `-i`, the config ids the file uses are its hosts (found while parsing).
+            for s in seen {
+                if !ids.contains(&Some(s.clone())) {
+                    ids.push(Some(s));
+                }
+            }
+            if id.is_none() && ids.len() > 1 {
+                continue;
+            }
+        }
+        linted.push(Linted {
+            name: id,
+            config,
+            findings,
+        });
+    }
+    let names: Vec<Option<String>> = linted.iter().map(|l| l.name.clone()).collect();
+    let facts: Vec<Facts<'_>> = names
+        .iter()
+        .map(|n| Facts {
+            host: n.as_deref(),
+            ..Facts::default()
+        })
+        .collect();
+    finish(linted, &facts, &sel, out);
+}
+
+/// The hosts of a site, from its manifest.
+fn lint_site(manifest_path: &Path, a: &Args, out: &mut Outcome) {
+    let (manifest, diags) = kac_compiler::site::load_manifest(manifest_path, &mut out.sources);
+    let sel = selection(manifest.as_ref().map(|m| &m.lint), a);
+    let mut problems = diags;
+    if let Some(m) = &manifest {
+        problems.extend(unknown_rules(&m.lint));
+    }
+    out.findings.extend(
+        problems
+            .into_iter()
+            .filter(|d| sel.enabled(&d.code))
+            .map(|d| (None, d)),
+    );
+    let Some(m) = manifest else {
+        return;
+    };
+    lint_manifest_hosts(&m, manifest_path, &sel, a, out);
+}
+
+fn lint_manifest_hosts(
+    m: &Manifest,
+    manifest_path: &Path,
+    sel: &Selection,
+    a: &Args,
+    out: &mut Outcome,
+) {
+    let dir = kac_compiler::site::site_dir(manifest_path);
+    let repo = SiteRepo {
+        map: kac_compiler::site::path_map(m, &dir),
+        dir: dir.clone(),
+    };
+    let has_repo = !repo.map.entries.is_empty();
+    let hosts: Vec<&kac_schema::site::Host> = m
+        .hosts
+        .iter()
+        .filter(|h| a.config_id.as_ref().is_none_or(|id| id == h.config_id()))
+        .collect();
+    let facts: Vec<Facts<'_>> = hosts
+        .iter()
+        .map(|h| Facts {
+            host: Some(&h.name),
+            interfaces: h.interfaces.as_deref(),
+            repo: has_repo.then_some(&repo as &dyn Repo),
+        })
+        .collect();
+    let mut linted = Vec::new();
+    for (h, f) in hosts.iter().zip(&facts) {
+        out.hosts += 1;
+        unmet(&format!("[{}]", h.name), f, sel, &mut out.notes);
+        let entry = kac_compiler::site::host_entry(m, &dir, h);
+        let opts = kac_compiler::site::host_options(m, &dir, h);
+        let note = h.interface_names().map(|names| {
+            format!(
+                "the interfaces of host `{}` are those `{}` lists: {}",
+                h.name,
+                manifest_path.display(),
+                names.join(", ")
+            )
+        });
+        let (config, findings, _) = lint_host(&entry, opts, *f, sel, &mut out.sources, note);
+        linted.push(Linted {
+            name: Some(h.name.clone()),
+            config,
+            findings,
+        });
+    }
+    finish(linted, &facts, sel, out);
+}

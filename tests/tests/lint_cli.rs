@@ -1,0 +1,531 @@
+//! `kac lint` as a user runs it on real files in temporary directories: inline suppressions,
+//! the site manifest's `lint` settings (KDL and YAML), `--verbose`, `--fix` (byte for byte),
+//! baselines across line shifts, and the JSON, SARIF (validated against the SARIF 2.1.0 schema)
+//! and GitHub outputs, with findings that span two hosts.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use kac_tests::{kac_bin, workspace_root};
+
+fn kac_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(kac_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run kac")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `kac lint ARGS --format json` in `dir`: exit code and diagnostics.
+fn lint_json(dir: &Path, args: &[&str]) -> (Option<i32>, Vec<serde_json::Value>) {
+    let mut all = vec!["lint"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let out = kac_in(dir, &all);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stderr(&out)));
+    (
+        out.status.code(),
+        v["diagnostics"].as_array().cloned().unwrap_or_default(),
+    )
+}
+
+fn codes(list: &[serde_json::Value]) -> Vec<(String, String, u64)> {
+    list.iter()
+        .map(|d| {
+            (
+                d["code"].as_str().unwrap_or("").to_string(),
+                d["host"].as_str().unwrap_or("").to_string(),
+                d["location"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write");
+}
+
+/// A two-host site (lb1 and lb2 share keepalived.conf); lb1 lists its interfaces.
+fn two_host_site(manifest_lint: &str, conf: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(
+        tmp.path(),
+        "kac.kdl",
+        &format!(
+            "site \"t\"\nhost \"lb1\" config=\"keepalived.conf\" {{\n    interface \"eth0\" {{ subnet \"192.0.2.0/24\" }}\n}}\nhost \"lb2\" config=\"keepalived.conf\"\n{manifest_lint}"
+        ),
+    );
+    write(tmp.path(), "keepalived.conf", conf);
+    tmp
+}
+
+const SHARED: &str = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    @lb1 virtual_router_id 51
+    @lb2 virtual_router_id 52
+    @lb1 priority 150
+    @lb2 priority 100
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+";
+
+#[test]
+fn suppressions_on_the_line_and_before_it() {
+    let conf = "vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100 200  # kac: allow(extra-words)
+    # kac: allow(extra-words) -- the next statement
+    advert_int 1 1
+    nopreempt 1
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+}
+";
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(tmp.path(), "keepalived.conf", conf);
+    let (code, list) = lint_json(tmp.path(), &["keepalived.conf"]);
+    // Lines 5 and 7 are suppressed; line 8 is not.
+    assert_eq!(codes(&list), vec![("extra-words".into(), String::new(), 8)]);
+    assert_eq!(code, Some(0));
+    // A code prefix works too, and an unused one is reported.
+    let conf2 = conf.replace(
+        "nopreempt 1",
+        "nopreempt 1  # kac: allow(kac::conf, extra-words)",
+    );
+    write(tmp.path(), "keepalived.conf", &conf2);
+    let (_, list) = lint_json(tmp.path(), &["keepalived.conf"]);
+    assert_eq!(
+        codes(&list),
+        vec![("unused-suppression".into(), String::new(), 8)],
+        "{list:#?}"
+    );
+    assert!(
+        list[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`kac::conf`")),
+        "{list:#?}"
+    );
+}
+
+#[test]
+fn a_suppression_in_a_shared_file_counts_for_every_host() {
+    // The allow is used by lb2 (the only host reading that line): not unused for lb1.
+    let conf = SHARED.replace(
+        "@lb2 priority 100",
+        "@lb2 priority 100 7  # kac: allow(extra-words)",
+    );
+    let tmp = two_host_site("", &conf);
+    let (_, list) = lint_json(tmp.path(), &["."]);
+    assert_eq!(
+        codes(&list),
+        vec![("peer-vrid-mismatch".into(), "lb2".into(), 5)],
+        "{list:#?}"
+    );
+}
+
+#[test]
+fn manifest_levels_and_selection_in_both_forms() {
+    let kdl = "lint {\n    level \"peer-vrid-mismatch\" \"warning\"\n    ignore \"vip-without-prefix\"\n}\n";
+    let tmp = two_host_site(kdl, &SHARED.replace("192.0.2.10/24", "192.0.2.10"));
+    let (code, list) = lint_json(tmp.path(), &["."]);
+    assert_eq!(
+        codes(&list),
+        vec![("peer-vrid-mismatch".into(), "lb2".into(), 5)]
+    );
+    assert_eq!(list[0]["severity"], "warning");
+    assert_eq!(code, Some(0), "a warning does not fail");
+    let (code, _) = lint_json(tmp.path(), &[".", "--deny-warnings"]);
+    assert_eq!(code, Some(1));
+    // --select replaces the manifest's selection (vip-without-prefix runs again).
+    let (_, list) = lint_json(tmp.path(), &[".", "--select", "vip-without-prefix"]);
+    assert_eq!(list.len(), 2, "{list:#?}");
+
+    // The same in YAML, with a misspelt rule name.
+    std::fs::remove_file(tmp.path().join("kac.kdl")).expect("rm");
+    write(
+        tmp.path(),
+        "kac.yaml",
+        "hosts:\n  - name: lb1\n    config: keepalived.conf\n  - name: lb2\n    config: keepalived.conf\nlint:\n  levels:\n    peer-vrid-mismatch: warning\n  ignore: [vip-without-prefix, peer-vrid-mismatsh]\n",
+    );
+    let (code, list) = lint_json(tmp.path(), &["."]);
+    let got = codes(&list);
+    assert_eq!(
+        got,
+        vec![
+            ("kac::site::unknown-rule".into(), String::new(), 9),
+            ("peer-vrid-mismatch".into(), "lb2".into(), 5),
+        ],
+        "{list:#?}"
+    );
+    assert!(
+        list[0]["help"]
+            .as_str()
+            .is_some_and(|h| h.contains("peer-vrid-mismatch")),
+        "{list:#?}"
+    );
+    assert_eq!(code, Some(1), "an unknown rule name is an error");
+}
+
+#[test]
+fn verbose_says_why_network_rules_did_not_run() {
+    let tmp = two_host_site("", SHARED);
+    let out = kac_in(tmp.path(), &["lint", ".", "--verbose"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "[lb2]: rule `vip-outside-subnet` did not run: the site manifest lists no subnets"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("[lb2]: rule `unknown-interface` did not run"),
+        "{err}"
+    );
+    assert!(!err.contains("[lb1]: rule `vip-outside-subnet`"), "{err}");
+    let single = tmp.path().join("keepalived.conf");
+    let out = kac_in(
+        &workspace_root(),
+        &["lint", &single.to_string_lossy(), "--verbose", "-i", "lb1"],
+    );
+    // A file inside a site is linted with its site; outside one, network rules never run.
+    assert!(stderr(&out).contains("[lb1]"), "{}", stderr(&out));
+    let other = tempfile::tempdir().expect("tempdir");
+    write(other.path(), "keepalived.conf", SHARED);
+    let out = kac_in(other.path(), &["lint", "keepalived.conf", "--verbose"]);
+    assert!(
+        stderr(&out).contains("`keepalived.conf`: rule `unknown-interface` did not run: the site manifest lists no interfaces"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+const FIXABLE: &str = "! deprecated keywords and a long password
+global_defs {
+    router_id lb1   # keep this comment
+\tlvs_flush_onstop\t# and this one, with its tab
+    vrrp_rlimit_rtime   10000
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    authentication {
+        auth_type PASS
+        auth_pass verylongpassword  # trailing
+    }
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+    virtual_routes {
+        198.51.100.0/24 gw 192.0.2.1 dev eth0
+    }
+    advert_int 1   # kac: allow(extra-words)
+    linkbeat_use_polling
+}
+";
+
+const FIXED: &str = "! deprecated keywords and a long password
+global_defs {
+    router_id lb1   # keep this comment
+\tlvs_flush_on_stop\t# and this one, with its tab
+    vrrp_rlimit_rttime   10000
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    authentication {
+        auth_type PASS
+        auth_pass verylong  # trailing
+    }
+    virtual_ipaddress {
+        192.0.2.10/24
+    }
+    virtual_routes {
+        198.51.100.0/24 via 192.0.2.1 dev eth0
+    }
+    advert_int 1
+    linkbeat_use_polling
+}
+";
+
+#[test]
+fn fix_rewrites_only_the_fixed_bytes_and_a_second_run_finds_nothing() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(tmp.path(), "keepalived.conf", FIXABLE);
+    let out = kac_in(tmp.path(), &["lint", "keepalived.conf", "--fix"]);
+    let err = stderr(&out);
+    let text = std::fs::read_to_string(tmp.path().join("keepalived.conf")).expect("read");
+    assert_eq!(text, FIXED, "{err}");
+    for what in [
+        "fixed keepalived.conf:4: replace `lvs_flush_onstop` with `lvs_flush_on_stop` [deprecated-keyword]",
+        "fixed keepalived.conf:14: keep the 8 characters keepalived uses: `verylong` [auth-pass-too-long]",
+        "fixed keepalived.conf:20: replace `gw` with `via` [deprecated-keyword]",
+        "fixed keepalived.conf:22: remove the comment [unused-suppression]",
+        "kac lint --fix: 5 fix(es) applied",
+    ] {
+        assert!(err.contains(what), "missing `{what}` in:\n{err}");
+    }
+    // The unsafe move of linkbeat_use_polling is left, and said so.
+    assert!(
+        err.contains("`linkbeat_use_polling` is deprecated"),
+        "{err}"
+    );
+    let again = kac_in(tmp.path(), &["lint", "keepalived.conf", "--fix"]);
+    assert!(
+        stderr(&again).contains("kac lint --fix: 0 fix(es) applied"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("keepalived.conf")).expect("read"),
+        FIXED
+    );
+    // With --unsafe-fixes the move happens: the statement goes, the block comes first.
+    let out = kac_in(
+        tmp.path(),
+        &["lint", "keepalived.conf", "--fix", "--unsafe-fixes"],
+    );
+    let text = std::fs::read_to_string(tmp.path().join("keepalived.conf")).expect("read");
+    assert!(
+        text.starts_with("linkbeat_interfaces {\n    eth0\n}\n! deprecated"),
+        "{text}\n{}",
+        stderr(&out)
+    );
+    assert!(!text.contains("linkbeat_use_polling"), "{text}");
+    let (_, list) = lint_json(tmp.path(), &["keepalived.conf"]);
+    assert!(
+        list.iter().all(|d| d["fix"].is_null()),
+        "nothing left to fix: {list:#?}"
+    );
+}
+
+#[test]
+fn fix_in_a_file_shared_by_two_hosts_is_applied_once() {
+    let conf = SHARED.replace(
+        "interface eth0\n",
+        "interface eth0\n    vmac_garp_intvl 5\n",
+    );
+    let tmp = two_host_site("", &conf);
+    let out = kac_in(tmp.path(), &["lint", ".", "--fix"]);
+    let text = std::fs::read_to_string(tmp.path().join("keepalived.conf")).expect("read");
+    assert_eq!(
+        text,
+        SHARED.replace("interface eth0\n", "interface eth0\n    garp_extra_if 5\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("kac lint --fix: 1 fix(es) applied"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_baseline_hides_known_findings_across_line_shifts() {
+    let conf = SHARED.replace("192.0.2.10/24", "192.0.3.10/24");
+    let tmp = two_host_site("", &conf);
+    let base = tmp.path().join("baseline.json");
+    let out = kac_in(
+        tmp.path(),
+        &["lint", ".", "--write-baseline", "baseline.json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("wrote 2 finding(s)"),
+        "{}",
+        stderr(&out)
+    );
+    let (code, list) = lint_json(tmp.path(), &[".", "--baseline", "baseline.json"]);
+    assert_eq!((code, list.len()), (Some(0), 0), "{list:#?}");
+    // Unrelated lines added above every finding: still nothing new.
+    let shifted = format!("! a comment\n! and another\n{conf}");
+    write(tmp.path(), "keepalived.conf", &shifted);
+    let (code, list) = lint_json(tmp.path(), &[".", "--baseline", "baseline.json"]);
+    assert_eq!((code, list.len()), (Some(0), 0), "{list:#?}");
+    // A new finding is reported (and fails: peer-vip-mismatch is a warning, VRID an error).
+    let worse = shifted.replace("@lb2 virtual_router_id 52", "@lb2 virtual_router_id 53");
+    write(tmp.path(), "keepalived.conf", &worse);
+    let (code, list) = lint_json(tmp.path(), &[".", "--baseline", "baseline.json"]);
+    assert_eq!(
+        codes(&list),
+        vec![("peer-vrid-mismatch".into(), "lb2".into(), 7)]
+    );
+    assert_eq!(code, Some(1));
+    // From another directory the same baseline means the same files.
+    let out = kac_in(
+        &workspace_root(),
+        &[
+            "lint",
+            &tmp.path().to_string_lossy(),
+            "--baseline",
+            &base.to_string_lossy(),
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(1));
+    let bad = kac_in(tmp.path(), &["lint", ".", "--baseline", "kac.kdl"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("is not a kac baseline"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn json_carries_both_hosts_spans_and_the_fix() {
+    let conf = SHARED.replace(
+        "interface eth0\n",
+        "interface eth0\n    vmac_garp_intvl 5\n",
+    );
+    let tmp = two_host_site("", &conf);
+    let (_, list) = lint_json(tmp.path(), &["."]);
+    let vrid = list
+        .iter()
+        .find(|d| d["code"] == "peer-vrid-mismatch")
+        .expect("vrid finding");
+    let labels = vrid["labels"].as_array().expect("labels");
+    assert_eq!(labels.len(), 2, "{vrid:#}");
+    assert_eq!(labels[0]["line"], 6);
+    assert_eq!(labels[0]["message"], "differs from lb1");
+    assert_eq!(labels[1]["line"], 5);
+    assert_eq!(labels[1]["message"], "on lb1");
+    let dep = list
+        .iter()
+        .find(|d| d["code"] == "deprecated-keyword")
+        .expect("deprecated finding");
+    assert_eq!(dep["fix"]["applicability"], "safe");
+    assert_eq!(dep["fix"]["edits"][0]["replacement"], "garp_extra_if");
+    assert_eq!(dep["fix"]["edits"][0]["line"], 4);
+    assert_eq!(dep["fix"]["edits"][0]["column"], 5);
+}
+
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace_root().join("fixtures/sarif/sarif-schema-2.1.0.json"))
+            .expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::draft4::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the SARIF schema compiles");
+    let conf = SHARED
+        .replace(
+            "interface eth0\n",
+            "interface eth0\n    vmac_garp_intvl 5\n",
+        )
+        .replace("192.0.2.10/24", "192.0.3.10/24");
+    let tmp = two_host_site("", &conf);
+    let out = kac_in(tmp.path(), &["lint", ".", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF:\n{}", errors.join("\n"));
+    let results = log["runs"][0]["results"].as_array().expect("results");
+    let by_rule = |r: &str| {
+        results
+            .iter()
+            .find(|x| x["ruleId"] == r)
+            .unwrap_or_else(|| panic!("no {r} in {results:#?}"))
+    };
+    let vrid = by_rule("peer-vrid-mismatch");
+    assert_eq!(vrid["level"], "error");
+    assert_eq!(vrid["properties"]["host"], "lb2");
+    assert_eq!(
+        vrid["locations"][0]["physicalLocation"]["region"]["startLine"],
+        6
+    );
+    assert_eq!(
+        vrid["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
+        5
+    );
+    let dep = by_rule("deprecated-keyword");
+    assert_eq!(
+        dep["fixes"][0]["artifactChanges"][0]["replacements"][0]["insertedContent"]["text"],
+        "garp_extra_if"
+    );
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    assert!(rules.iter().any(
+        |r| r["id"] == "vip-outside-subnet" && r["defaultConfiguration"]["level"] == "warning"
+    ));
+    // And an empty run is valid too.
+    let clean = tempfile::tempdir().expect("tempdir");
+    write(
+        clean.path(),
+        "keepalived.conf",
+        "global_defs {\n    router_id a\n}\n",
+    );
+    let out = kac_in(clean.path(), &["lint", ".", "--format", "sarif"]);
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert!(validator.is_valid(&log), "{log:#}");
+}
+
+#[test]
+fn github_annotations_name_rule_level_host_and_fix() {
+    let conf = SHARED.replace(
+        "interface eth0\n",
+        "interface eth0\n    vmac_garp_intvl 5\n",
+    );
+    let tmp = two_host_site("", &conf);
+    let out = kac_in(tmp.path(), &["lint", ".", "--format", "github"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().any(|l| l.starts_with(
+            "::error file=keepalived.conf,line=6,col=28,endLine=6,endColumn=30,title=peer-vrid-mismatch (error)::[lb2] (VI_1) VRID 51 on lb1 but 52 on lb2%0Asee keepalived.conf:5: on lb1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("title=deprecated-keyword (warning)")
+            && text.contains("fix: replace `vmac_garp_intvl` with `garp_extra_if`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_cross_host_finding_shows_both_hosts_lines() {
+    // Two files: each host's line is shown in its own file.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(
+        tmp.path(),
+        "kac.kdl",
+        "host \"lb1\" config=\"lb1.conf\"\nhost \"lb2\" config=\"lb2.conf\"\n",
+    );
+    let conf = |vrid: u8, prio: u8| {
+        format!(
+            "vrrp_instance VI_1 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id {vrid}\n    priority {prio}\n    virtual_ipaddress {{\n        192.0.2.10/24\n    }}\n}}\n"
+        )
+    };
+    write(tmp.path(), "lb1.conf", &conf(51, 150));
+    write(tmp.path(), "lb2.conf", &conf(52, 100));
+    let out = kac_in(tmp.path(), &["lint", "."]);
+    insta::assert_snapshot!("cross-host-two-files", stderr(&out));
+    // One shared file: both lines in one snippet.
+    let tmp = two_host_site("", SHARED);
+    let out = kac_in(tmp.path(), &["lint", "."]);
+    insta::assert_snapshot!("cross-host-shared-file", stderr(&out));
+}
