@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use kac_schema::config::{
     CheckTiming, Checker, CheckerKind, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP,
-    IpAddress, Notify, RealServer, Route, Rule, Script, Tracked, VirtualServer, VrrpState,
+    IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, Tracked, VirtualServer, VrrpState,
     VsAddress, VsGroupEntry,
 };
 use kac_schema::plan::*;
@@ -21,17 +21,33 @@ fn argv(s: &Option<Script>) -> Option<Vec<String>> {
 fn address(a: &IpAddress, default_dev: &str) -> PlanAddress {
     let max = if a.addr.addr.is_ipv4() { 32 } else { 128 };
     let prefix_len = a.addr.len.unwrap_or(max);
+    let mask = |v4: std::net::Ipv4Addr| {
+        let mask = if prefix_len == 0 {
+            0
+        } else {
+            u32::MAX << (32 - u32::from(prefix_len.min(32)))
+        };
+        (u32::from(v4), mask)
+    };
+    // `brd +` sets the host bits of the address, `brd -` clears them.
     let broadcast = match (a.addr.addr, a.broadcast.as_deref()) {
         (IpAddr::V4(v4), Some("+")) => {
-            let mask = if prefix_len == 0 {
-                0
-            } else {
-                u32::MAX << (32 - u32::from(prefix_len))
-            };
-            Some(IpAddr::from((u32::from(v4) | !mask).to_be_bytes()))
+            let (a, m) = mask(v4);
+            Some(IpAddr::from((a | !m).to_be_bytes()))
+        }
+        (IpAddr::V4(v4), Some("-")) => {
+            let (a, m) = mask(v4);
+            Some(IpAddr::from((a & m).to_be_bytes()))
         }
         (_, Some(b)) => b.parse().ok(),
         _ => None,
+    };
+    // keepalived deprecates IPv6 host addresses (preferred lifetime 0) unless told otherwise.
+    let preferred_lft_s = match a.preferred_lft.as_deref() {
+        Some("forever") => None,
+        Some(n) => n.parse().ok(),
+        None if a.addr.addr.is_ipv6() && prefix_len == 128 => Some(0),
+        None => None,
     };
     // keepalived adds IPv6 addresses with `nodad` unless `-nodad` is written; `-nodad` on an
     // IPv4 address means nothing.
@@ -56,6 +72,7 @@ fn address(a: &IpAddress, default_dev: &str) -> PlanAddress {
         peer: a.peer.map(|p| p.to_string()),
         flags,
         use_vmac: a.flags.iter().any(|f| f == "use_vmac"),
+        preferred_lft_s,
     }
 }
 
@@ -63,15 +80,16 @@ fn route(r: &Route) -> PlanRoute {
     let mut nexthops: Vec<PlanNexthop> = r
         .nexthops
         .iter()
-        .map(|(via, dev, w)| PlanNexthop {
-            via: *via,
-            dev: dev.clone(),
-            weight: w.unwrap_or(1),
+        .map(|n| PlanNexthop {
+            via: n.via,
+            dev: n.dev.clone(),
+            weight: n.weight.unwrap_or(1),
+            onlink: n.onlink,
         })
         .collect();
     nexthops.sort();
     let max = if r.dest.addr.is_ipv4() { 32 } else { 128 };
-    PlanRoute {
+    let mut out = PlanRoute {
         table: r.table.clone().unwrap_or_else(|| "main".into()),
         dest: format!("{}/{}", r.dest.addr, r.dest.len.unwrap_or(max)),
         kind: r
@@ -87,9 +105,105 @@ fn route(r: &Route) -> PlanRoute {
         scope: r.scope.clone(),
         protocol: r.protocol.clone(),
         nexthops,
-        options: r.options.clone(),
+        options: Vec::new(),
         track: !r.no_track,
+        onlink: false,
+        metrics: Vec::new(),
+        realms: None,
+        expires_s: None,
+        ttl_propagate: None,
+        encap: None,
+        vrf: None,
+        append: false,
+    };
+    for o in &r.options {
+        let words: Vec<&str> = o.split_whitespace().collect();
+        match words.as_slice() {
+            ["onlink"] => out.onlink = true,
+            ["append"] => out.append = true,
+            // keepalived's default (prepend) and `add` (fail when a matching route exists)
+            // both mean "this route exists" to a reconciler that diffs first.
+            ["add" | "prepend"] => {}
+            ["realms", v] => out.realms = Some((*v).to_string()),
+            ["expires", v] => out.expires_s = v.parse().ok(),
+            ["ttl-propagate", v] => out.ttl_propagate = Some(*v == "enabled"),
+            ["vrf", v] => out.vrf = Some((*v).to_string()),
+            ["encap", rest @ ..] => out.encap = encap(rest),
+            [name, rest @ ..] if route_metric(name, rest).is_some() => {
+                // A metric written twice: the last one counts, as in keepalived.
+                if let Some(m) = route_metric(name, rest) {
+                    out.metrics.retain(|x| x.name != m.name);
+                    out.metrics.push(m);
+                }
+            }
+            _ => out.options.push(o.clone()),
+        }
     }
+    out.metrics.sort();
+    out
+}
+
+/// A route metric option (`mtu lock 1400`, `rtt 300ms`, `congctl cubic`) in the kernel's terms.
+fn route_metric(name: &str, rest: &[&str]) -> Option<PlanRouteMetric> {
+    use crate::conf::grammar::ip::{route_time, time_metric_unit};
+    let (lock, value) = match rest {
+        ["lock", v] => (true, *v),
+        [v] => (false, *v),
+        _ => return None,
+    };
+    let value = match (name, time_metric_unit(name)) {
+        (_, Some(unit)) => PlanMetricValue::Number(route_time(value, unit).ok()?.0),
+        ("congctl", _) => PlanMetricValue::Name(value.to_string()),
+        ("features", _) => PlanMetricValue::Number(u32::from(value == "ecn")),
+        (
+            "mtu" | "advmss" | "reordering" | "window" | "cwnd" | "ssthresh" | "initcwnd"
+            | "initrwnd" | "hoplimit" | "quickack" | "fastopen_no_cookie",
+            _,
+        ) => PlanMetricValue::Number(value.parse().ok()?),
+        _ => return None,
+    };
+    Some(PlanRouteMetric {
+        name: name.to_string(),
+        value,
+        lock,
+    })
+}
+
+/// `encap TYPE …` words (after `encap`), as the grammar checked them.
+fn encap(words: &[&str]) -> Option<PlanEncap> {
+    use crate::conf::grammar::ip::mpls_labels;
+    let (kind, rest) = words.split_first()?;
+    let pairs = || rest.chunks(2).filter_map(|c| Some((c[0], *c.get(1)?)));
+    let find = |k: &str| pairs().find(|(key, _)| *key == k).map(|(_, v)| v);
+    let dsfield = |v: &str| match v.strip_prefix("0x") {
+        Some(h) => u8::from_str_radix(h, 16).ok(),
+        None => v.parse().ok(),
+    };
+    Some(match *kind {
+        "mpls" => PlanEncap::Mpls {
+            labels: mpls_labels(rest.first()?)?,
+        },
+        "ila" => PlanEncap::Ila {
+            locator: (*rest.first()?).to_string(),
+        },
+        "ip" => PlanEncap::Ip {
+            id: find("id").and_then(|v| v.parse().ok()),
+            dst: find("dst").and_then(|v| v.parse().ok()),
+            src: find("src").and_then(|v| v.parse().ok()),
+            tos: find("tos").and_then(dsfield),
+            ttl: find("ttl").and_then(|v| v.parse().ok()),
+            flags: find("flags").and_then(|v| v.parse().ok()),
+        },
+        "ip6" => PlanEncap::Ip6 {
+            id: find("id").and_then(|v| v.parse().ok()),
+            dst: find("dst").and_then(|v| v.parse().ok()),
+            src: find("src").and_then(|v| v.parse().ok()),
+            tc: find("tc").and_then(dsfield),
+            hoplimit: find("hoplimit").and_then(|v| v.parse().ok()),
+            flags: find("flags").and_then(|v| v.parse().ok()),
+        },
+        _ => return None,
+    })
 }
 
 fn rule(r: &Rule, default_pref: &mut u32) -> PlanRule {
@@ -594,6 +708,26 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
     }
 }
 
+/// The tunnel of a `TUN` forwarding method, defaults made explicit (`None` for NAT and DR).
+fn tunnel(k: &LbKind) -> Option<PlanTunnel> {
+    if k.method != "TUN" {
+        return None;
+    }
+    let mut t = PlanTunnel {
+        kind: "ipip".into(),
+        port: None,
+        checksum: "nocsum".into(),
+    };
+    for o in &k.tunnel {
+        match o.split_once(' ') {
+            Some(("type", v)) => t.kind = v.to_string(),
+            Some(("port", v)) => t.port = v.parse().ok(),
+            _ => t.checksum = o.clone(),
+        }
+    }
+    Some(t)
+}
+
 /// The plan form of a virtual server that is not a group service (it needs nothing else of
 /// the configuration).
 pub fn virtual_server_without_group(vs: &VirtualServer) -> PlanVirtualServer {
@@ -674,14 +808,16 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
                     b.connect_port,
                 ))
             });
+            let method = rs
+                .lb_kind
+                .as_ref()
+                .or(vs.lb_kind.as_ref().map(|k| &k.value));
             PlanRealServer {
                 addr: rs.addr,
                 port,
                 weight: rs.weight.or(vs.weight).unwrap_or(1),
-                lb_kind: rs
-                    .lb_kind
-                    .as_ref()
-                    .map_or(vs_method.clone(), |k| k.method.clone()),
+                lb_kind: method.map_or(vs_method.clone(), |k| k.method.clone()),
+                tunnel: method.and_then(tunnel),
                 inhibit_on_failure: rs
                     .inhibit_on_failure
                     .or(vs.inhibit_on_failure)

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::desired::Desired;
+use crate::desired::{Desired, DesiredErrors};
 use crate::diff::{Conflict, Diff, Owned, diff};
 use crate::journal::{Journal, JournalError, StateDir};
 use crate::kernel::{Kernel, KernelError};
@@ -61,6 +61,9 @@ pub enum ApplyError {
     /// Reading the kernel failed.
     #[error("cannot read the kernel state: {0}")]
     Observe(KernelError),
+    /// Part of the plan cannot be applied to this host (a VRF the plan names is missing).
+    #[error(transparent)]
+    Plan(#[from] DesiredErrors),
     /// The state directory failed.
     #[error(transparent)]
     Journal(#[from] JournalError),
@@ -131,7 +134,12 @@ pub fn live_diff(
             "the IPVS generic netlink family is missing".into(),
         )));
     }
-    Ok(diff(desired, &observed, journal, adopt))
+    if desired.vrf_routes.is_empty() {
+        Ok(diff(desired, &observed, journal, adopt))
+    } else {
+        let resolved = desired.with_vrf_tables(&observed.links)?;
+        Ok(diff(&resolved, &observed, journal, adopt))
+    }
 }
 
 /// Converges the kernel to `desired`, owning objects through the journal of `state`.
@@ -276,6 +284,7 @@ mod tests {
             label: None,
             scope: 0,
             flags: 0,
+            preferred_lft: None,
         }
     }
 

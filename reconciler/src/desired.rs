@@ -11,11 +11,13 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use kac_schema::plan::{
-    Plan, PlanAddress, PlanRealServer, PlanRoute, PlanRule, PlanVirtualServer, PlanVsKey,
+    Plan, PlanAddress, PlanEncap, PlanMetricValue, PlanRealServer, PlanRoute, PlanRule,
+    PlanTunnel, PlanVirtualServer, PlanVsKey,
 };
 
 use crate::model::*;
 use crate::names::Names;
+use crate::observed::Link;
 
 /// The desired state of the objects kac manages.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -35,6 +37,18 @@ pub struct Desired {
     /// `lvs_flush`: every IPVS service on the host is kac's (services kac does not want are
     /// removed, whoever made them).
     pub ipvs_take_over: bool,
+    /// Routes in the table of a VRF device (`vrf NAME`), known once the links are read:
+    /// [`Desired::with_vrf_tables`] moves them into [`Desired::routes`].
+    pub vrf_routes: Vec<VrfRoute>,
+}
+
+/// A route that goes in the routing table of a VRF device.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VrfRoute {
+    /// The VRF device.
+    pub vrf: String,
+    /// The route (its table is set from the device).
+    pub route: Route,
 }
 
 /// Why part of a plan cannot be applied.
@@ -66,21 +80,18 @@ impl Desired {
                 }),
             }
         }
-        for r in &plan.static_routes {
+        // Appended routes last: they join the route they are appended to.
+        let (plain, appended): (Vec<&PlanRoute>, Vec<&PlanRoute>) =
+            plan.static_routes.iter().partition(|r| !r.append);
+        for r in plain.into_iter().chain(appended) {
             match route(r, names) {
-                Ok(x) => {
-                    if let Some(old) = d.routes.get(&x.key)
-                        && old != &x
-                    {
-                        errors.push(DesiredError {
-                            item: x.to_string(),
-                            reason: format!(
-                                "conflicts with `{old}` (same table, destination, tos and metric)"
-                            ),
-                        });
-                    }
-                    d.routes.insert(x.key.clone(), x);
-                }
+                Ok(x) => match &r.vrf {
+                    Some(vrf) => d.vrf_routes.push(VrfRoute {
+                        vrf: vrf.clone(),
+                        route: x,
+                    }),
+                    None => d.insert_route(x, r.append, &mut errors),
+                },
                 Err(reason) => errors.push(DesiredError {
                     item: format!("route {}", r.dest),
                     reason,
@@ -131,6 +142,67 @@ impl Desired {
         }
     }
 
+    /// Adds a route; `append` (`ip route append`) merges it into a route with the same key as
+    /// more next hops, which is what the kernel makes of it for IPv6.
+    fn insert_route(&mut self, x: Route, append: bool, errors: &mut Vec<DesiredError>) {
+        let Some(old) = self.routes.get(&x.key) else {
+            self.routes.insert(x.key.clone(), x);
+            return;
+        };
+        if old == &x {
+            return;
+        }
+        let reason = if !append {
+            format!("conflicts with `{old}` (same table, destination, tos and metric)")
+        } else {
+            match append_route(old, &x) {
+                Ok(merged) => {
+                    self.routes.insert(merged.key.clone(), merged);
+                    return;
+                }
+                Err(reason) => reason,
+            }
+        };
+        errors.push(DesiredError {
+            item: x.to_string(),
+            reason,
+        });
+    }
+
+    /// This desired state with the routes of [`Desired::vrf_routes`] in the tables of their VRF
+    /// devices (`links`: the host's interfaces).
+    pub fn with_vrf_tables(&self, links: &BTreeMap<String, Link>) -> Result<Desired, DesiredErrors> {
+        let mut d = Desired {
+            vrf_routes: Vec::new(),
+            ..self.clone()
+        };
+        let mut errors = Vec::new();
+        for v in &self.vrf_routes {
+            let table = match links.get(&v.vrf) {
+                None => Err(format!("VRF `{}` does not exist", v.vrf)),
+                Some(l) => l
+                    .vrf_table
+                    .ok_or_else(|| format!("`{}` is not a VRF device", v.vrf)),
+            };
+            match table {
+                Ok(t) => {
+                    let mut r = v.route.clone();
+                    r.key.table = t;
+                    d.insert_route(r, false, &mut errors);
+                }
+                Err(reason) => errors.push(DesiredError {
+                    item: format!("{} vrf {}", v.route, v.vrf),
+                    reason,
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(d)
+        } else {
+            Err(DesiredErrors(errors))
+        }
+    }
+
     fn insert_address(&mut self, a: Address, errors: &mut Vec<DesiredError>) {
         if let Some(old) = self.addresses.get(&a.key)
             && old != &a
@@ -147,6 +219,53 @@ impl Desired {
     pub fn wants_ipvs(&self) -> bool {
         !self.services.is_empty() || self.ipvs_take_over || self.timeouts != IpvsTimeouts::default()
     }
+}
+
+/// `base` with the path of `extra` appended as a next hop (IPv6 multipath, as the kernel
+/// merges an appended route). IPv4 keeps an appended route as a second route with the same
+/// key, which kac (one route per key) does not manage.
+fn append_route(base: &Route, extra: &Route) -> Result<Route, String> {
+    if base.key.dst.addr.is_ipv4() {
+        return Err(format!(
+            "`append` on an IPv4 route adds a second route with the same key after `{base}`, which kac does not manage (one route per table, destination, tos and metric); write one route with `nexthop`s"
+        ));
+    }
+    let paths = |r: &Route| -> Vec<Nexthop> {
+        if r.nexthops.is_empty() {
+            vec![Nexthop {
+                gateway: r.gateway,
+                dev: r.dev.clone(),
+                weight: 1,
+                onlink: r.onlink,
+            }]
+        } else {
+            r.nexthops.clone()
+        }
+    };
+    let single = |r: &Route| Route {
+        gateway: None,
+        dev: None,
+        onlink: false,
+        nexthops: Vec::new(),
+        ..r.clone()
+    };
+    if single(base) != single(extra) {
+        return Err(format!(
+            "`append` merges the route into `{base}` as a next hop: everything but `via` and `dev` must be the same"
+        ));
+    }
+    let mut nexthops = paths(base);
+    nexthops.extend(paths(extra));
+    if nexthops.iter().any(|n| n.gateway.is_none()) {
+        return Err(format!(
+            "`append` makes a multipath route with `{base}`: the kernel merges only routes with a gateway (`via`)"
+        ));
+    }
+    nexthops.sort();
+    Ok(Route {
+        nexthops,
+        ..single(base)
+    })
 }
 
 fn plan_address_text(a: &PlanAddress) -> String {
@@ -183,12 +302,7 @@ pub fn address(a: &PlanAddress) -> Result<Address, String> {
         None => None,
     };
     let scope = if v6 { 0 } else { parse_scope(&a.scope)? };
-    // keepalived adds IPv6 host addresses deprecated (preferred lifetime 0).
-    let mut flags = if v6 && a.prefix_len == 128 {
-        ifa::DEPRECATED
-    } else {
-        0
-    };
+    let mut flags = 0;
     for f in &a.flags {
         flags |= match f.as_str() {
             "home" => ifa::HOMEADDRESS,
@@ -211,6 +325,8 @@ pub fn address(a: &PlanAddress) -> Result<Address, String> {
         scope,
         // `nodad` means nothing on IPv4 (keepalived does not send it).
         flags: if v6 { flags } else { flags & !ifa::NODAD },
+        // The plan has keepalived's default (0 for IPv6 /128 addresses) made explicit.
+        preferred_lft: a.preferred_lft_s,
     })
 }
 
@@ -267,7 +383,8 @@ fn route_type(s: &str) -> Result<u8, String> {
     }
 }
 
-/// A plan route (static or virtual) as a kernel route.
+/// A plan route (static or virtual) as a kernel route. A route with `vrf` gets the table of
+/// its VRF device later ([`Desired::with_vrf_tables`]); `append` is [`Desired`]'s matter.
 pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
     let dst = parse_prefix(&r.dest)?;
     let v6 = dst.addr.is_ipv6();
@@ -301,10 +418,14 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
         gateway: r.via,
         dev: r.dev.clone(),
         prefsrc: r.src,
-        onlink: false,
+        onlink: r.onlink,
         nexthops: Vec::new(),
         metrics: BTreeMap::new(),
+        locked: 0,
         pref: None,
+        realms: None,
+        expires: None,
+        encap: None,
     };
     let mut nexthops: Vec<Nexthop> = r
         .nexthops
@@ -313,7 +434,7 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
             gateway: n.via,
             dev: n.dev.clone(),
             weight: n.weight.clamp(1, 256),
-            onlink: false,
+            onlink: n.onlink,
         })
         .collect();
     // The kernel reports a single next hop as a plain route.
@@ -321,35 +442,61 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
         let n = nexthops.remove(0);
         out.gateway = n.gateway;
         out.dev = n.dev;
+        out.onlink |= n.onlink;
     }
     // The order the kernel reports them in is not meaningful: compare them sorted.
     nexthops.sort();
     out.nexthops = nexthops;
+    for m in &r.metrics {
+        let rtax = ROUTE_METRICS
+            .iter()
+            .find(|(_, n)| *n == m.name)
+            .map(|(rtax, _)| *rtax)
+            .ok_or_else(|| format!("unknown route metric `{}`", m.name))?;
+        let value = match (&m.value, rtax) {
+            (PlanMetricValue::Name(n), 16) => MetricValue::Name(n.clone()),
+            (PlanMetricValue::Number(v), n) if n != 16 => MetricValue::Number(*v),
+            _ => return Err(format!("invalid value for route metric `{}`", m.name)),
+        };
+        out.metrics.insert(rtax, value);
+        if m.lock {
+            out.locked |= 1 << rtax;
+        }
+    }
+    if let Some(realms) = &r.realms {
+        if v6 {
+            return Err("`realms` applies to IPv4 routes only".into());
+        }
+        out.realms = Some(names.realms(realms).ok_or_else(|| {
+            format!("unknown realms `{realms}` (not in /etc/iproute2/rt_realms; use numbers)")
+        })?);
+    }
+    if let Some(e) = r.expires_s {
+        if !v6 {
+            return Err(
+                "`expires` applies to IPv6 routes only (the kernel ignores it on IPv4 routes)"
+                    .into(),
+            );
+        }
+        out.expires = Some(e);
+    }
+    if r.ttl_propagate.is_some() {
+        return Err("`ttl-propagate` applies to MPLS routes only; the kernel accepts it on IPv4 and IPv6 routes and ignores it, so kac can neither apply nor verify it: remove it".into());
+    }
+    if let Some(e) = &r.encap {
+        out.encap = Some(encap(e, names)?);
+    }
     for o in &r.options {
         let mut w = o.split_whitespace();
         let name = w.next().unwrap_or("");
         let arg = w.next();
         let need = || arg.ok_or_else(|| format!("route option `{name}` needs a value"));
         match name {
-            "onlink" => out.onlink = true,
-            "add" | "prepend" => {}
-            "tos" | "dsfield" => out.key.tos = number("tos", need()?)?,
-            "congctl" => {
-                out.metrics
-                    .insert(16, MetricValue::Name(need()?.to_string()));
-            }
-            "features" => {
-                let v = match need()? {
-                    "ecn" => 1,
-                    other => number("features", other)?,
-                };
-                out.metrics.insert(12, MetricValue::Number(v));
-            }
-            "fastopen_no_cookie" => {
-                out.metrics.insert(
-                    RTAX_FASTOPEN_NO_COOKIE,
-                    MetricValue::Number(number(name, need()?)?),
-                );
+            "tos" | "dsfield" => {
+                let v = need()?;
+                out.key.tos = names
+                    .dsfield(v)
+                    .ok_or_else(|| format!("invalid tos `{v}`"))?;
             }
             "pref" => {
                 out.pref = Some(match need()? {
@@ -359,18 +506,7 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
                     other => return Err(format!("invalid pref `{other}`")),
                 });
             }
-            // Times with units (rtt, rttvar, rto_min) and the rest are not supported yet.
-            "rtt" | "rttvar" | "rto_min" | "realms" | "ttl-propagate" | "expires" | "vrf"
-            | "encap" | "append" => {
-                return Err(format!("route option `{name}` is not supported by kac yet"));
-            }
-            _ => match ROUTE_METRICS.iter().find(|(_, n)| *n == name) {
-                Some((rtax, _)) => {
-                    out.metrics
-                        .insert(*rtax, MetricValue::Number(number(name, need()?)?));
-                }
-                None => return Err(format!("unknown route option `{o}`")),
-            },
+            _ => return Err(format!("unknown route option `{o}`")),
         }
     }
     if out.pref.is_none() && v6 {
@@ -382,6 +518,66 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
         (Some(s), false) => parse_scope(s)?,
     };
     Ok(out)
+}
+
+/// A plan encapsulation in the kernel's terms (unset fields 0, as the kernel reports them).
+fn encap(e: &PlanEncap, names: &Names) -> Result<Encap, String> {
+    let v4 = |a: Option<IpAddr>| match a {
+        None => Ok(Ipv4Addr::UNSPECIFIED),
+        Some(IpAddr::V4(a)) => Ok(a),
+        Some(a) => Err(format!("`{a}` is not an IPv4 address (`encap ip`)")),
+    };
+    let v6 = |a: Option<IpAddr>| match a {
+        None => Ok(Ipv6Addr::UNSPECIFIED),
+        Some(IpAddr::V6(a)) => Ok(a),
+        Some(a) => Err(format!("`{a}` is not an IPv6 address (`encap ip6`)")),
+    };
+    // keepalived sends `flags` in host byte order where the kernel reads big-endian.
+    let flags = |f: Option<u16>| u16::from_be_bytes(f.unwrap_or(0).to_ne_bytes());
+    let _ = names;
+    Ok(match e {
+        PlanEncap::Mpls { labels } => {
+            if labels.is_empty() || labels.iter().any(|l| *l >= 1 << 20) {
+                return Err(format!("invalid MPLS labels {labels:?}"));
+            }
+            Encap::Mpls {
+                labels: labels.clone(),
+            }
+        }
+        PlanEncap::Ip {
+            id,
+            dst,
+            src,
+            tos,
+            ttl,
+            flags: f,
+        } => Encap::Ip {
+            id: id.unwrap_or(0),
+            dst: v4(*dst)?,
+            src: v4(*src)?,
+            tos: tos.unwrap_or(0),
+            ttl: ttl.unwrap_or(0),
+            flags: flags(*f),
+        },
+        PlanEncap::Ip6 {
+            id,
+            dst,
+            src,
+            tc,
+            hoplimit,
+            flags: f,
+        } => Encap::Ip6 {
+            id: id.unwrap_or(0),
+            dst: v6(*dst)?,
+            src: v6(*src)?,
+            tc: tc.unwrap_or(0),
+            hoplimit: hoplimit.unwrap_or(0),
+            flags: flags(*f),
+        },
+        PlanEncap::Ila { .. } => {
+            return Err("`encap ila` is not supported by kac (only `mpls`, `ip` and `ip6`)".into());
+        }
+    })
 }
 
 fn range<T: std::str::FromStr>(what: &str, s: &str) -> Result<(T, T), String> {
@@ -591,15 +787,49 @@ fn group_member_keys(
     }
 }
 
+/// A `TUN` real server's tunnel as IPVS takes it: type, UDP port, flags.
+fn tunnel(t: &PlanTunnel) -> Result<(u8, u16, u16), String> {
+    let kind = match t.kind.as_str() {
+        "ipip" => tun::IPIP,
+        "gue" => tun::GUE,
+        "gre" => tun::GRE,
+        other => return Err(format!("unknown tunnel type `{other}`")),
+    };
+    let flags = match t.checksum.as_str() {
+        "nocsum" => 0,
+        "csum" => tun::CSUM,
+        "remcsum" => tun::REMCSUM,
+        other => return Err(format!("unknown tunnel checksum option `{other}`")),
+    };
+    match (kind, t.port) {
+        (tun::GUE, Some(p)) => Ok((kind, p, flags)),
+        (tun::GUE, None) => Err("a gue tunnel needs a port".into()),
+        (_, Some(_)) => Err(format!("a {} tunnel has no port", t.kind)),
+        (tun::IPIP, None) if flags != 0 => Err("ipip tunnels have no checksum options".into()),
+        (tun::GRE, None) if flags & tun::REMCSUM != 0 => {
+            Err("gre tunnels do not support remcsum".into())
+        }
+        (_, None) => Ok((kind, 0, flags)),
+    }
+}
+
 fn dest(rs: &PlanRealServer) -> Result<(SocketAddr, DestAttrs), String> {
+    let fwd = fwd_method(&rs.lb_kind)?;
+    let (tun_type, tun_port, tun_flags) = match (&rs.tunnel, fwd) {
+        (Some(t), fwd::TUNNEL) => tunnel(t)?,
+        _ => (0, 0, 0),
+    };
     Ok((
         SocketAddr::new(rs.addr, rs.port),
         DestAttrs {
-            fwd: fwd_method(&rs.lb_kind)?,
+            fwd,
             weight: i32::try_from(rs.weight)
                 .map_err(|_| format!("weight {} is too large", rs.weight))?,
             u_threshold: rs.uthreshold,
             l_threshold: rs.lthreshold,
+            tun_type,
+            tun_port,
+            tun_flags,
         },
     ))
 }
@@ -728,12 +958,10 @@ mod tests {
         assert!(group_member_keys("10.0.0.9-10.0.0.1", 6, false).is_err());
     }
 
-    #[test]
-    fn route_defaults_follow_keepalived() {
-        let names = Names::default();
-        let r = PlanRoute {
+    fn plan_route(dest: &str) -> PlanRoute {
+        PlanRoute {
             table: "main".into(),
-            dest: "10.9.0.0/16".into(),
+            dest: dest.into(),
             kind: "unicast".into(),
             via: None,
             dev: Some("eth0".into()),
@@ -743,19 +971,192 @@ mod tests {
             scope: None,
             protocol: None,
             nexthops: vec![],
-            options: vec!["mtu 1400".into(), "onlink".into()],
+            options: vec![],
             track: true,
+            onlink: false,
+            metrics: vec![],
+            realms: None,
+            expires_s: None,
+            ttl_propagate: None,
+            encap: None,
+            vrf: None,
+            append: false,
+        }
+    }
+
+    #[test]
+    fn route_defaults_follow_keepalived() {
+        let names = Names::default();
+        let r = PlanRoute {
+            onlink: true,
+            metrics: vec![
+                kac_schema::plan::PlanRouteMetric {
+                    name: "mtu".into(),
+                    value: PlanMetricValue::Number(1400),
+                    lock: true,
+                },
+                kac_schema::plan::PlanRouteMetric {
+                    name: "rtt".into(),
+                    value: PlanMetricValue::Number(2400),
+                    lock: false,
+                },
+            ],
+            realms: Some("3/4".into()),
+            ..plan_route("10.9.0.0/16")
         };
         let k = route(&r, &names).expect("valid route");
         assert_eq!(k.scope, scope::UNIVERSE);
         assert_eq!(k.protocol, KAC_PROTOCOL);
         assert_eq!(k.metrics.get(&2), Some(&MetricValue::Number(1400)));
+        assert_eq!(k.locked, 1 << 2);
+        assert_eq!(k.realms, Some((3 << 16) | 4));
         assert!(k.onlink);
-        assert_eq!(k.to_string(), "route 10.9.0.0/16 dev eth0 onlink mtu 1400");
-        let bad = PlanRoute {
-            options: vec!["realms 5".into()],
-            ..r
+        assert_eq!(
+            k.to_string(),
+            "route 10.9.0.0/16 dev eth0 onlink realms 3/4 mtu lock 1400 rtt 300ms"
+        );
+    }
+
+    #[test]
+    fn route_forms_the_kernel_ignores_are_refused_precisely() {
+        let names = Names::default();
+        let ttl = PlanRoute {
+            ttl_propagate: Some(true),
+            ..plan_route("10.9.0.0/16")
         };
-        assert!(route(&bad, &names).is_err_and(|e| e.contains("realms")));
+        assert!(route(&ttl, &names).is_err_and(|e| e.contains("MPLS routes only")));
+        let expires = PlanRoute {
+            expires_s: Some(300),
+            ..plan_route("10.9.0.0/16")
+        };
+        assert!(route(&expires, &names).is_err_and(|e| e.contains("IPv6 routes only")));
+        let ila = PlanRoute {
+            encap: Some(PlanEncap::Ila {
+                locator: "1:2:3:4".into(),
+            }),
+            ..plan_route("10.9.0.0/16")
+        };
+        assert!(route(&ila, &names).is_err_and(|e| e.contains("encap ila")));
+        let v6 = PlanRoute {
+            expires_s: Some(300),
+            ..plan_route("2001:db8:9::/48")
+        };
+        assert_eq!(route(&v6, &names).map(|r| r.expires), Ok(Some(300)));
+    }
+
+    fn plan_with_routes(routes: Vec<PlanRoute>) -> Plan {
+        let conf = "global_defs {\n router_id t\n}\n";
+        let _ = conf;
+        let mut p: Plan = serde_json::from_value(serde_json::json!({
+            "plan_version": 1, "host": "t", "config_id": null,
+            "global": {
+                "router_id": "host_name", "script_user": "default_script_user",
+                "enable_script_security": false,
+                "email": {"to": [], "from": null, "smtp_server": null, "helo_name": null,
+                          "connect_timeout_s": 30},
+                "vrrp_version": 2, "vrrp_mcast_group4": "224.0.0.18",
+                "vrrp_mcast_group6": "ff02::12", "vrrp_strict": false,
+                "garp": {"master_delay_s": 5, "master_repeat": 5, "master_refresh_s": 0,
+                         "master_refresh_repeat": 1, "interval_us": 0, "gna_interval_us": 0},
+                "lvs_timeouts": {"tcp": null, "tcpfin": null, "udp": null},
+                "lvs_flush": false, "lvs_flush_on_stop": "none", "dynamic_interfaces": false
+            },
+            "static_addresses": [], "static_routes": [], "static_rules": [],
+            "vrrp_scripts": {}, "track_files": {}, "vrrp_sync_groups": {},
+            "vrrp_instances": {}, "virtual_servers": []
+        }))
+        .expect("plan");
+        p.static_routes = routes;
+        p
+    }
+
+    #[test]
+    fn appended_ipv6_routes_become_one_multipath_route_and_ipv4_ones_are_refused() {
+        let names = Names::default();
+        let base = PlanRoute {
+            via: Some("2001:db8::1".parse().expect("v6")),
+            ..plan_route("2001:db8:5::/48")
+        };
+        let extra = PlanRoute {
+            via: Some("2001:db8::3".parse().expect("v6")),
+            append: true,
+            ..plan_route("2001:db8:5::/48")
+        };
+        // The appended route first: the order in the plan does not matter.
+        let d = Desired::from_plan(&plan_with_routes(vec![extra, base]), &names).expect("ok");
+        assert_eq!(d.routes.len(), 1);
+        let r = d.routes.values().next().expect("route");
+        assert_eq!(r.nexthops.len(), 2);
+        assert_eq!(r.gateway, None);
+        assert_eq!(
+            r.to_string(),
+            "route 2001:db8:5::/48 metric 1024 nexthop via 2001:db8::1 dev eth0 weight 1 nexthop via 2001:db8::3 dev eth0 weight 1"
+        );
+
+        let v4 = |via: &str, append| PlanRoute {
+            via: Some(via.parse().expect("v4")),
+            append,
+            ..plan_route("10.5.0.0/16")
+        };
+        let err = Desired::from_plan(
+            &plan_with_routes(vec![v4("10.0.0.1", false), v4("10.0.0.3", true)]),
+            &names,
+        )
+        .expect_err("IPv4 append");
+        assert!(err.to_string().contains("second route with the same key"), "{err}");
+        // Alone, an appended route is a route.
+        let d = Desired::from_plan(&plan_with_routes(vec![v4("10.0.0.3", true)]), &names)
+            .expect("alone");
+        assert_eq!(d.routes.len(), 1);
+    }
+
+    #[test]
+    fn vrf_routes_take_the_table_of_their_device() {
+        let names = Names::default();
+        let r = PlanRoute {
+            vrf: Some("blue".into()),
+            ..plan_route("10.7.0.0/16")
+        };
+        let d = Desired::from_plan(&plan_with_routes(vec![r]), &names).expect("ok");
+        assert!(d.routes.is_empty());
+        let mut links = BTreeMap::new();
+        links.insert(
+            "blue".to_string(),
+            Link {
+                index: 5,
+                kind: Some("vrf".into()),
+                macvlan: None,
+                vrf_table: Some(1001),
+            },
+        );
+        let resolved = d.with_vrf_tables(&links).expect("resolved");
+        let k = resolved.routes.keys().next().expect("route");
+        assert_eq!(k.table, 1001);
+        links.get_mut("blue").expect("blue").vrf_table = None;
+        let err = d.with_vrf_tables(&links).expect_err("not a VRF");
+        assert!(err.to_string().contains("`blue` is not a VRF device"), "{err}");
+        let err = d.with_vrf_tables(&BTreeMap::new()).expect_err("missing");
+        assert!(err.to_string().contains("VRF `blue` does not exist"), "{err}");
+    }
+
+    #[test]
+    fn tunnels_take_keepalived_options() {
+        let t = |kind: &str, port, checksum: &str| PlanTunnel {
+            kind: kind.into(),
+            port,
+            checksum: checksum.into(),
+        };
+        assert_eq!(tunnel(&t("ipip", None, "nocsum")), Ok((tun::IPIP, 0, 0)));
+        assert_eq!(
+            tunnel(&t("gue", Some(6080), "csum")),
+            Ok((tun::GUE, 6080, tun::CSUM))
+        );
+        assert_eq!(
+            tunnel(&t("gue", Some(6080), "remcsum")),
+            Ok((tun::GUE, 6080, tun::REMCSUM))
+        );
+        assert!(tunnel(&t("gue", None, "nocsum")).is_err());
+        assert!(tunnel(&t("gre", None, "remcsum")).is_err());
+        assert!(tunnel(&t("ipip", None, "csum")).is_err());
     }
 }

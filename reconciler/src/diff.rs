@@ -265,7 +265,7 @@ fn addresses(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
                 if !cx.claim(owned, Owned::Address(k.clone()), have) {
                     continue;
                 }
-                if have != want {
+                if !have.satisfies(want) {
                     // The kernel cannot change an address's peer, broadcast, label, scope or
                     // flags in place.
                     cx.phases.early_removals.push(Op::DelAddress(have.clone()));
@@ -296,7 +296,7 @@ fn routes(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
                 if !cx.claim(mine, Owned::Route(k.clone()), have) {
                     continue;
                 }
-                if have != want {
+                if !have.satisfies(want) {
                     cx.phases.edits.push(Op::ReplaceRoute {
                         from: have.clone(),
                         to: want.clone(),
@@ -442,6 +442,7 @@ mod tests {
             label: None,
             scope: 0,
             flags: 0,
+            preferred_lft: None,
         }
     }
 
@@ -463,7 +464,11 @@ mod tests {
             onlink: false,
             nexthops: vec![],
             metrics: Default::default(),
+            locked: 0,
             pref: None,
+            realms: None,
+            expires: None,
+            encap: None,
         }
     }
 
@@ -491,6 +496,7 @@ mod tests {
                             weight: *w,
                             u_threshold: 0,
                             l_threshold: 0,
+                            ..Default::default()
                         },
                     )
                 })
@@ -506,6 +512,7 @@ mod tests {
                 index: 2,
                 kind: None,
                 macvlan: None,
+                vrf_table: None,
             },
         );
         for a in addrs {

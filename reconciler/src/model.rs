@@ -97,21 +97,29 @@ pub mod ifa {
     pub const NOPREFIXROUTE: u32 = 0x200;
     /// `autojoin`.
     pub const MCAUTOJOIN: u32 = 0x400;
-    /// Deprecated (preferred lifetime 0): keepalived adds IPv6 /128 addresses so, to keep them
-    /// from being chosen as source addresses.
-    pub const DEPRECATED: u32 = 0x20;
-    /// All flags kac sets and compares.
-    pub const MANAGED: u32 =
-        NODAD | HOMEADDRESS | MANAGETEMPADDR | NOPREFIXROUTE | MCAUTOJOIN | DEPRECATED;
+    /// All flags kac sets and compares (the preferred lifetime, whose end the kernel marks
+    /// with its `deprecated` flag, is [`super::Address::preferred_lft`]).
+    pub const MANAGED: u32 = NODAD | HOMEADDRESS | MANAGETEMPADDR | NOPREFIXROUTE | MCAUTOJOIN;
     /// Names, in display order.
-    pub const NAMES: [(u32, &str); 6] = [
+    pub const NAMES: [(u32, &str); 5] = [
         (HOMEADDRESS, "home"),
         (NODAD, "nodad"),
-        (DEPRECATED, "preferred_lft 0"),
         (MANAGETEMPADDR, "mngtmpaddr"),
         (NOPREFIXROUTE, "noprefixroute"),
         (MCAUTOJOIN, "autojoin"),
     ];
+}
+
+/// Whether an observed lifetime (s; `None` = forever) is what a desired one asks for. A
+/// finite lifetime counts down in the kernel, so it is satisfied by any remaining time up to
+/// the desired one: the object was given that lifetime (by kac or whoever made it) and has
+/// not been extended since.
+pub fn lifetime_satisfies(have: Option<u32>, want: Option<u32>) -> bool {
+    match (have, want) {
+        (None, None) => true,
+        (Some(h), Some(w)) => h <= w,
+        _ => false,
+    }
 }
 
 /// An address with a prefix length (`10.0.0.0/8`).
@@ -161,6 +169,22 @@ pub struct Address {
     pub scope: u8,
     /// Managed `IFA_F_*` flags ([`ifa::MANAGED`]).
     pub flags: u32,
+    /// Preferred lifetime (s; `None` = forever): 0 deprecates the address (never chosen as a
+    /// source address), as keepalived does with IPv6 /128 addresses. Observed: what remains.
+    /// The valid lifetime is always forever.
+    pub preferred_lft: Option<u32>,
+}
+
+impl Address {
+    /// Whether this (observed) address is what `want` asks for ([`lifetime_satisfies`] for
+    /// the preferred lifetime, equality for the rest).
+    pub fn satisfies(&self, want: &Address) -> bool {
+        lifetime_satisfies(self.preferred_lft, want.preferred_lft)
+            && Address {
+                preferred_lft: want.preferred_lft,
+                ..self.clone()
+            } == *want
+    }
 }
 
 impl fmt::Display for Address {
@@ -184,6 +208,9 @@ impl fmt::Display for Address {
             if self.flags & bit != 0 {
                 write!(f, " {name}")?;
             }
+        }
+        if let Some(p) = self.preferred_lft {
+            write!(f, " preferred_lft {p}")?;
         }
         Ok(())
     }
@@ -250,6 +277,89 @@ pub enum MetricValue {
     Name(String),
 }
 
+/// A lightweight tunnel encapsulation of a route (`RTA_ENCAP`), as the kernel reports it
+/// (fields the configuration leaves out are 0).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Encap {
+    /// Push MPLS labels (outermost first).
+    Mpls {
+        /// Labels.
+        labels: Vec<u32>,
+    },
+    /// IPv4 tunnel metadata.
+    Ip {
+        /// Tunnel key.
+        id: u64,
+        /// Remote endpoint.
+        dst: Ipv4Addr,
+        /// Local endpoint.
+        src: Ipv4Addr,
+        /// TOS.
+        tos: u8,
+        /// TTL.
+        ttl: u8,
+        /// `TUNNEL_*` flags as the kernel keeps them.
+        flags: u16,
+    },
+    /// IPv6 tunnel metadata.
+    Ip6 {
+        /// Tunnel key.
+        id: u64,
+        /// Remote endpoint.
+        dst: std::net::Ipv6Addr,
+        /// Local endpoint.
+        src: std::net::Ipv6Addr,
+        /// Traffic class.
+        tc: u8,
+        /// Hop limit.
+        hoplimit: u8,
+        /// `TUNNEL_*` flags as the kernel keeps them.
+        flags: u16,
+    },
+}
+
+impl fmt::Display for Encap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Encap::Mpls { labels } => {
+                let l: Vec<String> = labels.iter().map(u32::to_string).collect();
+                write!(f, "encap mpls {}", l.join("/"))
+            }
+            Encap::Ip {
+                id,
+                dst,
+                src,
+                tos,
+                ttl,
+                flags,
+            } => {
+                write!(f, "encap ip id {id} src {src} dst {dst} ttl {ttl} tos {tos}")?;
+                if *flags != 0 {
+                    write!(f, " flags {flags:#x}")?;
+                }
+                Ok(())
+            }
+            Encap::Ip6 {
+                id,
+                dst,
+                src,
+                tc,
+                hoplimit,
+                flags,
+            } => {
+                write!(
+                    f,
+                    "encap ip6 id {id} src {src} dst {dst} hoplimit {hoplimit} tc {tc}"
+                )?;
+                if *flags != 0 {
+                    write!(f, " flags {flags:#x}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A route.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Route {
@@ -273,12 +383,32 @@ pub struct Route {
     pub nexthops: Vec<Nexthop>,
     /// Metrics by `RTAX_*` number (`mtu`, `advmss`, `congctl`, …).
     pub metrics: BTreeMap<u16, MetricValue>,
+    /// Locked metrics (`RTAX_LOCK`): bit N locks metric N.
+    pub locked: u32,
     /// IPv6 router preference (`pref`: 0 medium, 1 high, 3 low).
     pub pref: Option<u8>,
+    /// Realms (`RTA_FLOW`, IPv4): from << 16 | to.
+    pub realms: Option<u32>,
+    /// Lifetime (s; IPv6): desired, the lifetime given; observed, what remains.
+    pub expires: Option<u32>,
+    /// Lightweight tunnel encapsulation.
+    pub encap: Option<Encap>,
+}
+
+impl Route {
+    /// Whether this (observed) route is what `want` asks for ([`lifetime_satisfies`] for
+    /// `expires`, equality for the rest).
+    pub fn satisfies(&self, want: &Route) -> bool {
+        lifetime_satisfies(self.expires, want.expires)
+            && Route {
+                expires: want.expires,
+                ..self.clone()
+            } == *want
+    }
 }
 
 /// `RTAX_*` numbers and names of the route metrics kac supports.
-pub const ROUTE_METRICS: [(u16, &str); 14] = [
+pub const ROUTE_METRICS: [(u16, &str); 16] = [
     (2, "mtu"),
     (3, "window"),
     (4, "rtt"),
@@ -290,13 +420,28 @@ pub const ROUTE_METRICS: [(u16, &str); 14] = [
     (10, "hoplimit"),
     (11, "initcwnd"),
     (12, "features"),
+    (13, "rto_min"),
     (14, "initrwnd"),
     (15, "quickack"),
     (16, "congctl"),
+    (17, "fastopen_no_cookie"),
 ];
 
 /// `RTAX_FASTOPEN_NO_COOKIE`.
 pub const RTAX_FASTOPEN_NO_COOKIE: u16 = 17;
+
+/// How `ip route` shows a metric value: times in ms (`rtt` is kept in 1/8 ms, `rttvar` in
+/// 1/4 ms, `rto_min` in ms), the rest as they are.
+fn metric_text(n: u16, v: &MetricValue) -> String {
+    match (n, v) {
+        (4, MetricValue::Number(x)) => format!("{}ms", x / 8),
+        (5, MetricValue::Number(x)) => format!("{}ms", x / 4),
+        (13, MetricValue::Number(x)) => format!("{x}ms"),
+        (12, MetricValue::Number(1)) => "ecn".into(),
+        (_, MetricValue::Number(x)) => x.to_string(),
+        (_, MetricValue::Name(x)) => x.clone(),
+    }
+}
 
 impl fmt::Display for Route {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -335,20 +480,31 @@ impl fmt::Display for Route {
         if self.onlink {
             f.write_str(" onlink")?;
         }
+        if let Some(r) = self.realms {
+            write!(f, " realms {}/{}", r >> 16, r & 0xffff)?;
+        }
         for (n, v) in &self.metrics {
             let name = ROUTE_METRICS
                 .iter()
                 .find(|(k, _)| k == n)
-                .map_or("fastopen_no_cookie", |(_, name)| name);
-            match v {
-                MetricValue::Number(x) => write!(f, " {name} {x}")?,
-                MetricValue::Name(x) => write!(f, " {name} {x}")?,
-            }
+                .map_or("metric", |(_, name)| name);
+            let lock = if self.locked & (1 << n) != 0 {
+                " lock"
+            } else {
+                ""
+            };
+            write!(f, " {name}{lock} {}", metric_text(*n, v))?;
         }
         match self.pref {
             Some(1) => f.write_str(" pref high")?,
             Some(3) => f.write_str(" pref low")?,
             _ => {}
+        }
+        if let Some(e) = self.expires {
+            write!(f, " expires {e}")?;
+        }
+        if let Some(e) = &self.encap {
+            write!(f, " {e}")?;
         }
         for nh in &self.nexthops {
             f.write_str(" nexthop")?;
@@ -669,8 +825,39 @@ pub struct ServiceAttrs {
     pub pe_name: Option<String>,
 }
 
+/// IPVS tunnel types and flags (`IP_VS_CONN_F_TUNNEL_TYPE_*`, `IP_VS_TUNNEL_ENCAP_FLAG_*`).
+pub mod tun {
+    /// IP-in-IP (the default).
+    pub const IPIP: u8 = 0;
+    /// Generic UDP encapsulation.
+    pub const GUE: u8 = 1;
+    /// GRE.
+    pub const GRE: u8 = 2;
+    /// Outer checksum.
+    pub const CSUM: u16 = 1;
+    /// Remote checksum offload.
+    pub const REMCSUM: u16 = 2;
+
+    /// How `ipvsadm -Ln --tun-info` shows a tunnel (`ipip`, `gue:6080:+c`, `gre:-c`).
+    pub fn text(kind: u8, port: u16, flags: u16) -> String {
+        let csum = if flags & REMCSUM != 0 {
+            "r+c"
+        } else if flags & CSUM != 0 {
+            "+c"
+        } else {
+            "-c"
+        };
+        match kind {
+            IPIP => "ipip".into(),
+            GUE => format!("gue:{port}:{csum}"),
+            GRE => format!("gre:{csum}"),
+            n => format!("type-{n}"),
+        }
+    }
+}
+
 /// The attributes of a destination (real server), all editable in place.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DestAttrs {
     /// Forwarding method ([`fwd`]).
     pub fwd: u32,
@@ -680,6 +867,12 @@ pub struct DestAttrs {
     pub u_threshold: u32,
     /// Lower connection threshold (0 = none).
     pub l_threshold: u32,
+    /// Tunnel type ([`tun`]; 0 unless the method is tunnel).
+    pub tun_type: u8,
+    /// Tunnel UDP port (GUE; 0 otherwise).
+    pub tun_port: u16,
+    /// Tunnel flags ([`tun`]).
+    pub tun_flags: u16,
 }
 
 /// An IPVS service with its destinations.

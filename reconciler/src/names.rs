@@ -1,20 +1,24 @@
-//! Names iproute2 (and keepalived) accept for routing tables and route protocols:
-//! built-in ones plus the host's `/etc/iproute2/rt_tables`, `rt_tables.d/*.conf`, `rt_protos`
-//! and `rt_protos.d/*.conf` (and the same under `/usr/share/iproute2`, where newer iproute2
-//! keeps its defaults).
+//! Names iproute2 (and keepalived) accept for routing tables, route protocols, realms and DS
+//! fields: built-in ones plus the host's `/etc/iproute2/rt_tables`, `rt_protos`, `rt_realms`,
+//! `rt_dsfield` and their `*.d/*.conf` (and the same under `/usr/share/iproute2`, where newer
+//! iproute2 keeps its defaults).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::model::KAC_PROTOCOL;
 
-/// Name tables for routing tables and route protocols.
+/// Name tables for routing tables, route protocols, realms and DS fields.
 #[derive(Clone, Debug)]
 pub struct Names {
     /// Table names to numbers.
     pub tables: BTreeMap<String, u32>,
     /// Protocol names to numbers.
     pub protocols: BTreeMap<String, u8>,
+    /// Realm names to numbers (`rt_realms`).
+    pub realms: BTreeMap<String, u32>,
+    /// DS field (TOS) names to numbers (`rt_dsfield`).
+    pub dsfields: BTreeMap<String, u32>,
 }
 
 impl Default for Names {
@@ -57,7 +61,13 @@ impl Default for Names {
         .into_iter()
         .map(|(n, v)| (n.to_string(), v))
         .collect();
-        Names { tables, protocols }
+        let realms = [("cosmos".to_string(), 0)].into_iter().collect();
+        Names {
+            tables,
+            protocols,
+            realms,
+            dsfields: BTreeMap::new(),
+        }
     }
 }
 
@@ -67,7 +77,12 @@ impl Names {
         let mut names = Names::default();
         for dir in ["/usr/share/iproute2", "/usr/lib/iproute2", "/etc/iproute2"] {
             let dir = Path::new(dir);
-            for (file, sub) in [("rt_tables", "rt_tables.d"), ("rt_protos", "rt_protos.d")] {
+            for (file, sub) in [
+                ("rt_tables", "rt_tables.d"),
+                ("rt_protos", "rt_protos.d"),
+                ("rt_realms", "rt_realms.d"),
+                ("rt_dsfield", "rt_dsfield.d"),
+            ] {
                 let mut files = vec![dir.join(file)];
                 if let Ok(entries) = std::fs::read_dir(dir.join(sub)) {
                     let mut extra: Vec<_> = entries
@@ -82,6 +97,10 @@ impl Names {
                     if let Ok(text) = std::fs::read_to_string(&f) {
                         if file == "rt_tables" {
                             read_table(&text, &mut names.tables);
+                        } else if file == "rt_realms" {
+                            read_table(&text, &mut names.realms);
+                        } else if file == "rt_dsfield" {
+                            read_table(&text, &mut names.dsfields);
                         } else {
                             let mut p = BTreeMap::new();
                             read_table(&text, &mut p);
@@ -106,6 +125,35 @@ impl Names {
     /// A route protocol: a number or a known name.
     pub fn protocol(&self, s: &str) -> Option<u8> {
         s.parse().ok().or_else(|| self.protocols.get(s).copied())
+    }
+
+    /// Route realms `[FROM/]TO` (numbers, decimal or hex, or known names) as `RTA_FLOW`:
+    /// FROM << 16 | TO.
+    pub fn realms(&self, s: &str) -> Option<u32> {
+        let one = |r: &str| {
+            number(r)
+                .or_else(|| self.realms.get(r).copied())
+                .filter(|v| *v <= 0xffff)
+        };
+        match s.split_once('/') {
+            Some((from, to)) => Some((one(from)? << 16) | one(to)?),
+            None => one(s),
+        }
+    }
+
+    /// A DS field (TOS) value: a number (decimal or hex) or a known name.
+    pub fn dsfield(&self, s: &str) -> Option<u8> {
+        number(s)
+            .or_else(|| self.dsfields.get(s).copied())
+            .and_then(|v| u8::try_from(v).ok())
+    }
+}
+
+/// A decimal or `0x` hexadecimal number.
+fn number(s: &str) -> Option<u32> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) => u32::from_str_radix(h, 16).ok(),
+        None => s.parse().ok(),
     }
 }
 
@@ -142,5 +190,10 @@ mod tests {
         assert_eq!(n.table("nosuch"), None);
         assert_eq!(n.protocol("keepalived"), Some(18));
         assert_eq!(n.protocol("kac"), Some(KAC_PROTOCOL));
+        assert_eq!(n.realms("3/4"), Some((3 << 16) | 4));
+        assert_eq!(n.realms("0x10"), Some(16));
+        assert_eq!(n.realms("cosmos/7"), Some(7));
+        assert_eq!(n.realms("nosuch"), None);
+        assert_eq!(n.dsfield("0x10"), Some(16));
     }
 }

@@ -15,6 +15,8 @@ pub struct Link {
     pub kind: Option<String>,
     /// The macvlan details, for a macvlan link.
     pub macvlan: Option<MacvlanLink>,
+    /// The routing table of a VRF device.
+    pub vrf_table: Option<u32>,
 }
 
 /// The IPVS state of a kernel that has IPVS.

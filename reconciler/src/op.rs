@@ -265,8 +265,24 @@ fn service_changes(
     Ok(())
 }
 
+/// The tunnel of a tunnelled destination as `ipvsadm -Ln --tun-info` shows it (` ipip`,
+/// ` gue:6080:+c`); nothing for other methods.
+fn tunnel_text(a: &DestAttrs) -> String {
+    if a.fwd & 7 == fwd::TUNNEL {
+        format!(" {}", tun::text(a.tun_type, a.tun_port, a.tun_flags))
+    } else {
+        String::new()
+    }
+}
+
 fn dest_attrs(f: &mut fmt::Formatter<'_>, a: &DestAttrs) -> fmt::Result {
-    write!(f, " {} weight {}", fwd::name(a.fwd), a.weight)?;
+    write!(
+        f,
+        " {}{} weight {}",
+        fwd::name(a.fwd),
+        tunnel_text(a),
+        a.weight
+    )?;
     if a.u_threshold != 0 {
         write!(f, " uthreshold {}", a.u_threshold)?;
     }
@@ -277,8 +293,11 @@ fn dest_attrs(f: &mut fmt::Formatter<'_>, a: &DestAttrs) -> fmt::Result {
 }
 
 fn dest_changes(f: &mut fmt::Formatter<'_>, from: &DestAttrs, to: &DestAttrs) -> fmt::Result {
-    if from.fwd != to.fwd {
-        write!(f, " {}", fwd::name(to.fwd))?;
+    if from.fwd != to.fwd
+        || (from.tun_type, from.tun_port, from.tun_flags)
+            != (to.tun_type, to.tun_port, to.tun_flags)
+    {
+        write!(f, " {}{}", fwd::name(to.fwd), tunnel_text(to))?;
     }
     if from.weight != to.weight {
         write!(f, " weight {}", to.weight)?;

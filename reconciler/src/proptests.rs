@@ -39,6 +39,7 @@ fn address() -> impl Strategy<Value = Address> {
             label: label.map(str::to_string),
             scope,
             flags: 0,
+            preferred_lft: None,
         })
 }
 
@@ -50,8 +51,10 @@ fn route() -> impl Strategy<Value = Route> {
         1u8..4,
         prop_oneof![Just(KAC_PROTOCOL), Just(18u8), Just(4u8)],
         proptest::option::of(prop_oneof![Just(1400u32), Just(1300u32)]),
+        any::<bool>(),
+        proptest::option::of(prop_oneof![Just(3u32), Just((1 << 16) | 4)]),
     )
-        .prop_map(|(dst, table, metric, gw, protocol, mtu)| Route {
+        .prop_map(|(dst, table, metric, gw, protocol, mtu, lock, realms)| Route {
             key: RouteKey {
                 table,
                 dst: Prefix {
@@ -74,7 +77,11 @@ fn route() -> impl Strategy<Value = Route> {
                 .map(|m| (2u16, MetricValue::Number(m)))
                 .into_iter()
                 .collect(),
+            locked: if lock && mtu.is_some() { 1 << 2 } else { 0 },
             pref: None,
+            realms,
+            expires: None,
+            encap: None,
         })
 }
 
@@ -84,7 +91,7 @@ fn service() -> impl Strategy<Value = Service> {
         prop_oneof![Just("rr"), Just("wrr")],
         proptest::collection::btree_map(
             1u8..5,
-            (0i32..3, prop_oneof![Just(0u32), Just(3u32)]),
+            (0i32..3, prop_oneof![Just(0u32), Just(2u32), Just(3u32)]),
             0..4,
         ),
     )
@@ -111,6 +118,10 @@ fn service() -> impl Strategy<Value = Service> {
                             weight,
                             u_threshold: 0,
                             l_threshold: 0,
+                            // A GUE tunnel for tunnelled destinations.
+                            tun_type: if fwd == fwd::TUNNEL { tun::GUE } else { 0 },
+                            tun_port: if fwd == fwd::TUNNEL { 6080 } else { 0 },
+                            tun_flags: 0,
                         },
                     )
                 })

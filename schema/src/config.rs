@@ -349,13 +349,26 @@ pub struct Route {
     pub scope: Option<String>,
     /// `no_track`.
     pub no_track: bool,
-    /// Multipath next hops: via, dev, weight.
-    pub nexthops: Vec<(Option<IpAddr>, Option<String>, Option<u16>)>,
+    /// Multipath next hops.
+    pub nexthops: Vec<RouteNexthop>,
     /// Other route options as written (`mtu 1400`, `onlink`, …).
     pub options: Vec<String>,
     /// Where.
     #[serde(skip)]
     pub span: Span,
+}
+
+/// One `nexthop …` of a multipath route.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteNexthop {
+    /// `via`.
+    pub via: Option<IpAddr>,
+    /// `dev`.
+    pub dev: Option<String>,
+    /// `weight` (1..256).
+    pub weight: Option<u16>,
+    /// `onlink`.
+    pub onlink: bool,
 }
 
 /// One `static_rules` / `virtual_rules` entry.

@@ -179,6 +179,11 @@ pub struct PlanAddress {
     pub flags: Vec<String>,
     /// Put on the VMAC interface instead of `dev`.
     pub use_vmac: bool,
+    /// Preferred lifetime (s); `None` is forever. keepalived's default is 0 (deprecated, so
+    /// never chosen as a source address) for IPv6 /128 addresses and forever otherwise. The
+    /// valid lifetime is always forever.
+    #[serde(default)]
+    pub preferred_lft_s: Option<u32>,
 }
 
 /// A route.
@@ -204,12 +209,109 @@ pub struct PlanRoute {
     pub scope: Option<String>,
     /// Route protocol as written (`None` = kac's own).
     pub protocol: Option<String>,
-    /// Multipath next hops: `via`, `dev`, `weight`.
+    /// Multipath next hops: `via`, `dev`, `weight`, `onlink`.
     pub nexthops: Vec<PlanNexthop>,
-    /// Other options in keepalived/iproute2 syntax.
+    /// Other options in keepalived/iproute2 syntax (`tos`, `pref`).
     pub options: Vec<String>,
     /// Whether the route is tracked (removed when its interface goes down).
     pub track: bool,
+    /// `onlink`: the gateway is on the link even without a prefix covering it.
+    #[serde(default)]
+    pub onlink: bool,
+    /// Route metrics (`mtu`, `rtt`, `congctl`, …), sorted by name.
+    #[serde(default)]
+    pub metrics: Vec<PlanRouteMetric>,
+    /// `realms [FROM/]TO` as written (numbers or `/etc/iproute2/rt_realms` names; IPv4).
+    #[serde(default)]
+    pub realms: Option<String>,
+    /// `expires N`: the route's lifetime (s; IPv6).
+    #[serde(default)]
+    pub expires_s: Option<u32>,
+    /// `ttl-propagate enabled|disabled` (`true` = enabled; MPLS routes only).
+    #[serde(default)]
+    pub ttl_propagate: Option<bool>,
+    /// `encap …`: lightweight tunnel encapsulation.
+    #[serde(default)]
+    pub encap: Option<PlanEncap>,
+    /// `vrf NAME`: the route goes in the routing table of that VRF device.
+    #[serde(default)]
+    pub vrf: Option<String>,
+    /// `append` (`ip route append`): the route is added after a matching route. For IPv6 the
+    /// kernel merges it into that route as more next hops; `add`/`prepend` (the default) add
+    /// a route of their own.
+    #[serde(default)]
+    pub append: bool,
+}
+
+/// A route metric (`RTAX_*`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanRouteMetric {
+    /// keepalived's name: `mtu`, `window`, `rtt`, `rttvar`, `ssthresh`, `cwnd`, `advmss`,
+    /// `reordering`, `hoplimit`, `initcwnd`, `features`, `rto_min`, `initrwnd`, `quickack`,
+    /// `congctl` or `fastopen_no_cookie`.
+    pub name: String,
+    /// The value the kernel gets.
+    pub value: PlanMetricValue,
+    /// `lock`: the kernel does not change the value itself (path MTU discovery, TCP).
+    pub lock: bool,
+}
+
+/// The value of a route metric.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PlanMetricValue {
+    /// A number in the kernel's unit: `rtt` in 1/8 ms, `rttvar` in 1/4 ms, `rto_min` in ms
+    /// (keepalived keeps all three between 200 ms and 120 s), `features ecn` as 1, the rest
+    /// as written.
+    Number(u32),
+    /// A name (`congctl`'s algorithm).
+    Name(String),
+}
+
+/// A lightweight tunnel encapsulation (`encap TYPE …`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PlanEncap {
+    /// `encap mpls LABEL[/LABEL…]`: push an MPLS label stack.
+    Mpls {
+        /// Labels, outermost first.
+        labels: Vec<u32>,
+    },
+    /// `encap ip …`: an IPv4 tunnel (metadata for a collect-metadata tunnel device).
+    Ip {
+        /// `id`: tunnel key.
+        id: Option<u64>,
+        /// `dst`: remote endpoint.
+        dst: Option<IpAddr>,
+        /// `src`: local endpoint.
+        src: Option<IpAddr>,
+        /// `tos`.
+        tos: Option<u8>,
+        /// `ttl`.
+        ttl: Option<u8>,
+        /// `flags` (`TUNNEL_*` bits).
+        flags: Option<u16>,
+    },
+    /// `encap ip6 …`: an IPv6 tunnel (metadata for a collect-metadata tunnel device).
+    Ip6 {
+        /// `id`: tunnel key.
+        id: Option<u64>,
+        /// `dst`: remote endpoint.
+        dst: Option<IpAddr>,
+        /// `src`: local endpoint.
+        src: Option<IpAddr>,
+        /// `tc`: traffic class.
+        tc: Option<u8>,
+        /// `hoplimit`.
+        hoplimit: Option<u8>,
+        /// `flags` (`TUNNEL_*` bits).
+        flags: Option<u16>,
+    },
+    /// `encap ila LOCATOR` (identifier-locator addressing).
+    Ila {
+        /// The 64-bit locator as written (`2001:db8:1:2`).
+        locator: String,
+    },
 }
 
 /// A multipath next hop.
@@ -221,6 +323,9 @@ pub struct PlanNexthop {
     pub dev: Option<String>,
     /// Weight (1..256).
     pub weight: u16,
+    /// `onlink`.
+    #[serde(default)]
+    pub onlink: bool,
 }
 
 /// A policy routing rule.
@@ -454,6 +559,9 @@ pub struct PlanRealServer {
     pub weight: u32,
     /// Forwarding method.
     pub lb_kind: String,
+    /// The tunnel of the `TUN` method (`None` for `NAT` and `DR`).
+    #[serde(default)]
+    pub tunnel: Option<PlanTunnel>,
     /// Set weight 0 on failure instead of removing.
     pub inhibit_on_failure: bool,
     /// Upper connection threshold (0 = none).
@@ -466,6 +574,18 @@ pub struct PlanRealServer {
     pub notify_down: Option<Vec<String>>,
     /// Health checkers.
     pub checkers: Vec<PlanChecker>,
+}
+
+/// The tunnel a `TUN` real server is reached through (`lvs_method TUN [type ipip|gue|gre]
+/// [port N] [nocsum|csum|remcsum]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanTunnel {
+    /// `ipip` (the default), `gue` or `gre`.
+    pub kind: String,
+    /// The UDP destination port (`gue` only).
+    pub port: Option<u16>,
+    /// `nocsum` (the default), `csum` or `remcsum`.
+    pub checksum: String,
 }
 
 /// A health checker with its timing resolved.

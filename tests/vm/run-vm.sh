@@ -3,12 +3,17 @@
 # small busybox initramfs carrying ipvsadm, the IPVS modules, a kac binary and a directory of
 # files, run a shell script in the guest, print the console, power off.
 #
-# Usage (root): tests/vm/run-vm.sh --kac BIN --files DIR --script FILE
+# Usage (root): tests/vm/run-vm.sh --kac BIN --files DIR --script FILE [--bin PROG]… [--module M]…
 #   BIN     a kac binary (dynamically linked is fine: its libraries are copied in; debug info
 #           is stripped from the copy to keep the initramfs small)
 #   DIR     copied to /files in the guest
-#   FILE    a POSIX shell script run by busybox sh in the guest, with PATH=/bin:/sbin, after
-#           lo is up and the IPVS modules are loaded. Its exit status is reported.
+#   FILE    a POSIX shell script run by busybox sh in the guest, with
+#           PATH=/usr/local/bin:/bin:/sbin, after lo is up and the IPVS modules are loaded. Its
+#           exit status is reported.
+#   PROG    a host program (a name on PATH or a path) copied to /usr/local/bin with its
+#           libraries, ahead of busybox's applets on PATH (`--bin ip` gives iproute2's `ip`,
+#           `--bin keepalived` Debian's keepalived)
+#   M       a kernel module copied in (with its dependencies) and loaded at boot, after IPVS
 # The console goes to stdout. The last line the guest prints is `KAC-VM-RESULT rc=N`; the
 # harness exits with N (or 3 when the guest never got that far).
 #
@@ -22,12 +27,14 @@ set -euo pipefail
 
 die() { echo "run-vm.sh: $*" >&2; exit 2; }
 
-kac="" files="" script=""
+kac="" files="" script="" bins=() modules=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --kac) kac=$2; shift 2 ;;
     --files) files=$2; shift 2 ;;
     --script) script=$2; shift 2 ;;
+    --bin) bins+=("$2"); shift 2 ;;
+    --module) modules+=("$2"); shift 2 ;;
     *) die "unknown argument $1" ;;
   esac
 done
@@ -51,7 +58,7 @@ done
 work=$(mktemp -d /tmp/kac-vm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,lib,lib64,run,files}
+mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc,lib,lib64,run,files,usr/local/bin}
 
 # A dynamically linked binary and the libraries it needs.
 add_binary() {
@@ -71,6 +78,10 @@ done
 ln -sf /bin/busybox "$root/sbin/modprobe"
 
 add_binary "$(command -v ipvsadm)" /sbin/ipvsadm
+for b in "${bins[@]}"; do
+  src=$(command -v "$b") || die "--bin $b: no such program"
+  add_binary "$src" "/usr/local/bin/$(basename "$src")"
+done
 objcopy --strip-debug "$kac" "$work/kac"
 add_binary "$work/kac" /bin/kac
 cp -r "$files"/. "$root/files/"
@@ -78,7 +89,8 @@ cp "$script" "$root/test.sh"
 
 # IPVS, every scheduler and persistence engine the kernel has, and their dependencies.
 want="ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_dh ip_vs_sh
-      ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos ip_vs_pe_sip crc32c_generic"
+      ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos ip_vs_pe_sip crc32c_generic
+      ${modules[*]}"
 for m in $want; do
   { modprobe -d "${modroot:-/}" -S "$kver" --show-depends "$m" 2>/dev/null || true; } |
     awk '$1=="insmod"{print $2}'
@@ -90,9 +102,10 @@ done
 cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
 depmod -b "$root" "$kver"
 
+printf '%s\n' "${modules[@]}" > "$root/modules.extra"
 cat > "$root/init" <<'INIT'
 #!/bin/sh
-export PATH=/bin:/sbin
+export PATH=/usr/local/bin:/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
@@ -100,6 +113,7 @@ ip link set lo up
 # busybox modprobe ignores softdeps: libcrc32c needs crc32c first.
 modprobe crc32c_generic 2>/dev/null
 modprobe ip_vs || echo "KAC-VM: cannot load ip_vs"
+for m in $(cat /modules.extra); do modprobe "$m" || echo "KAC-VM: cannot load $m"; done
 echo "KAC-VM: kernel $(uname -r), booted in $(cut -d' ' -f1 /proc/uptime)s"
 cd /files
 sh /test.sh

@@ -98,6 +98,11 @@ fn dest_attrs(d: &SocketAddr, a: Option<&DestAttrs>) -> Vec<DestAttr> {
         v.push(DestAttr::Weight(a.weight as u32));
         v.push(DestAttr::UThresh(a.u_threshold));
         v.push(DestAttr::LThresh(a.l_threshold));
+        if a.fwd == fwd::TUNNEL {
+            v.push(DestAttr::TunType(a.tun_type));
+            v.push(DestAttr::TunPort(a.tun_port));
+            v.push(DestAttr::TunFlags(a.tun_flags));
+        }
     }
     v
 }
@@ -153,12 +158,7 @@ fn decode_service(attrs: &[SvcAttr]) -> Option<Service> {
 
 fn decode_dest(attrs: &[DestAttr], service_af: u16) -> Option<(SocketAddr, DestAttrs)> {
     let (mut family, mut addr, mut port) = (service_af, None, 0);
-    let mut a = DestAttrs {
-        fwd: 0,
-        weight: 0,
-        u_threshold: 0,
-        l_threshold: 0,
-    };
+    let mut a = DestAttrs::default();
     for x in attrs {
         match x {
             DestAttr::Addr(v) => addr = Some(*v),
@@ -168,6 +168,9 @@ fn decode_dest(attrs: &[DestAttr], service_af: u16) -> Option<(SocketAddr, DestA
             DestAttr::Weight(w) => a.weight = *w as i32,
             DestAttr::UThresh(t) => a.u_threshold = *t,
             DestAttr::LThresh(t) => a.l_threshold = *t,
+            DestAttr::TunType(t) => a.tun_type = *t,
+            DestAttr::TunPort(p) => a.tun_port = *p,
+            DestAttr::TunFlags(f) => a.tun_flags = *f,
             DestAttr::Other(_) => {}
         }
     }

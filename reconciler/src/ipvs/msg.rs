@@ -6,7 +6,7 @@
 
 use netlink_packet_core::{
     DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, Parseable,
-    ParseableParametrized, emit_u16, emit_u16_be, emit_u32, parse_u16, parse_u16_be, parse_u32,
+    ParseableParametrized, emit_u16, emit_u16_be, emit_u32, parse_u8, parse_u16, parse_u16_be, parse_u32,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
@@ -80,6 +80,12 @@ pub enum DestAttr {
     LThresh(u32),
     /// Address family of the address.
     AddrFamily(u16),
+    /// Tunnel type (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
+    TunType(u8),
+    /// Tunnel UDP port (big-endian on the wire).
+    TunPort(u16),
+    /// Tunnel flags (`IP_VS_TUNNEL_ENCAP_FLAG_*`).
+    TunFlags(u16),
     /// Anything else (connection counts, statistics).
     Other(DefaultNla),
 }
@@ -170,7 +176,9 @@ impl Nla for DestAttr {
     fn value_len(&self) -> usize {
         match self {
             DestAttr::Addr(_) => 16,
-            DestAttr::Port(_) | DestAttr::AddrFamily(_) => 2,
+            DestAttr::TunType(_) => 1,
+            DestAttr::Port(_) | DestAttr::AddrFamily(_) | DestAttr::TunPort(_) => 2,
+            DestAttr::TunFlags(_) => 2,
             DestAttr::FwdMethod(_)
             | DestAttr::Weight(_)
             | DestAttr::UThresh(_)
@@ -187,14 +195,21 @@ impl Nla for DestAttr {
             DestAttr::UThresh(_) => 5,
             DestAttr::LThresh(_) => 6,
             DestAttr::AddrFamily(_) => 11,
+            DestAttr::TunType(_) => 13,
+            DestAttr::TunPort(_) => 14,
+            DestAttr::TunFlags(_) => 15,
             DestAttr::Other(n) => n.kind(),
         }
     }
     fn emit_value(&self, buf: &mut [u8]) {
         match self {
             DestAttr::Addr(a) => buf[..16].copy_from_slice(a),
-            DestAttr::Port(p) => {
+            DestAttr::Port(p) | DestAttr::TunPort(p) => {
                 let _ = emit_u16_be(buf, *p);
+            }
+            DestAttr::TunType(t) => buf[0] = *t,
+            DestAttr::TunFlags(f) => {
+                let _ = emit_u16(buf, *f);
             }
             DestAttr::AddrFamily(v) => {
                 let _ = emit_u16(buf, *v);
@@ -287,6 +302,9 @@ fn parse_dest(n: &NlaBuffer<&[u8]>) -> Result<DestAttr, DecodeError> {
         5 => DestAttr::UThresh(parse_u32(v)?),
         6 => DestAttr::LThresh(parse_u32(v)?),
         11 => DestAttr::AddrFamily(parse_u16(v)?),
+        13 => DestAttr::TunType(parse_u8(v)?),
+        14 => DestAttr::TunPort(parse_u16_be(v)?),
+        15 => DestAttr::TunFlags(parse_u16(v)?),
         _ => DestAttr::Other(other(n)?),
     })
 }
@@ -362,14 +380,21 @@ mod tests {
                     SvcAttr::Flags(1, u32::MAX),
                     SvcAttr::Netmask([255, 255, 255, 0]),
                 ]),
-                IpvsAttr::Dest(vec![DestAttr::Port(80), DestAttr::Weight(3)]),
+                IpvsAttr::Dest(vec![
+                    DestAttr::Port(80),
+                    DestAttr::Weight(3),
+                    DestAttr::TunType(1),
+                    DestAttr::TunPort(6080),
+                    DestAttr::TunFlags(1),
+                ]),
                 IpvsAttr::TimeoutUdp(300),
             ],
         };
         let mut buf = vec![0u8; m.buffer_len()];
         m.emit(&mut buf);
-        // The port is big-endian on the wire.
+        // Ports are big-endian on the wire.
         assert!(buf.windows(2).any(|w| w == [0x1f, 0x90]));
+        assert!(buf.windows(2).any(|w| w == [0x17, 0xc0]));
         let back = IpvsMessage::parse_with_param(
             &buf,
             GenlHeader {

@@ -40,6 +40,7 @@ impl FakeKernel {
                     index: u32::try_from(i).unwrap_or(0) + 1,
                     kind: None,
                     macvlan: None,
+                    vrf_table: None,
                 },
             );
         }
@@ -78,6 +79,7 @@ impl FakeKernel {
                         index,
                         kind: Some("macvlan".into()),
                         macvlan: Some(l.clone()),
+                        vrf_table: None,
                     },
                 );
             }

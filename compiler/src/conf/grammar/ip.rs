@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{Family, IpAddress, IpPrefix, Route, Rule};
+use kac_schema::config::{Family, IpAddress, IpPrefix, Route, RouteNexthop, Rule};
 
 use crate::codes;
 use crate::conf::parser::{Line, Parser};
@@ -253,20 +253,9 @@ const ROUTE_TYPES: &[&str] = &[
 ];
 
 /// Route options that take one argument and are kept as written.
-const ROUTE_ONE_ARG: &[&str] = &[
-    "tos",
-    "dsfield",
-    "realms",
-    "features",
-    "quickack",
-    "pref",
-    "ttl-propagate",
-    "fastopen_no_cookie",
-    "expires",
-    "vrf",
-];
+const ROUTE_ONE_ARG: &[&str] = &["tos", "dsfield", "pref"];
 
-/// Route metrics that take `[lock] VALUE`.
+/// Route metrics: `NAME [lock] VALUE`.
 const ROUTE_METRICS: &[&str] = &[
     "mtu",
     "congctl",
@@ -281,7 +270,303 @@ const ROUTE_METRICS: &[&str] = &[
     "initcwnd",
     "initrwnd",
     "hoplimit",
+    "features",
+    "quickack",
+    "fastopen_no_cookie",
 ];
+
+/// The metrics keepalived lets lock (for the others, `lock` is read as the value).
+const ROUTE_LOCKABLE: &[&str] = &[
+    "mtu",
+    "congctl",
+    "advmss",
+    "rtt",
+    "rttvar",
+    "reordering",
+    "cwnd",
+    "ssthresh",
+    "rto_min",
+];
+
+/// The kernel unit of a time metric, in steps per millisecond (`rtt` is kept in 1/8 ms,
+/// `rttvar` in 1/4 ms, `rto_min` in ms); `None` for the other metrics.
+pub fn time_metric_unit(name: &str) -> Option<u32> {
+    match name {
+        "rtt" => Some(8),
+        "rttvar" => Some(4),
+        "rto_min" => Some(1),
+        _ => None,
+    }
+}
+
+/// The shortest and longest time keepalived lets a time metric have (ms): TCP's own bounds
+/// on the retransmission timeout.
+const ROUTE_TIME_MS: (u32, u32) = (200, 120_000);
+
+/// A time metric's value as keepalived reads it: a plain number is in the kernel's unit
+/// (`unit` steps per ms, see [`time_metric_unit`]); `ms`/`msec`/`msecs` and `s`/`sec`/`secs`
+/// (up to three decimals) are converted. keepalived then brings it within 200 ms..120 s
+/// (the second value: whether it did). `Err` says what is wrong with the word.
+pub fn route_time(word: &str, unit: u32) -> Result<(u32, bool), String> {
+    let lower = word.to_ascii_lowercase();
+    let (number, decimals, mult) = if let Some(n) = ["msecs", "msec", "ms"]
+        .iter()
+        .find_map(|u| lower.strip_suffix(u))
+    {
+        (n, 0, unit)
+    } else if let Some(n) = ["secs", "sec", "s"].iter().find_map(|u| lower.strip_suffix(u)) {
+        (n, 3, unit * 1000)
+    } else if lower.contains('s') {
+        return Err(format!("`{word}` has an unknown unit (use ms or s)"));
+    } else {
+        (lower.as_str(), 0, 1)
+    };
+    let (int, frac) = number.split_once('.').unwrap_or((number, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!("`{word}` is not a time"));
+    }
+    if frac.len() > decimals {
+        return Err(format!("`{word}` has too many decimal places"));
+    }
+    // Thousandths for seconds, whole units otherwise.
+    let scale = 10u64.pow(decimals as u32);
+    let frac_value = format!("{frac:0<width$}", width = decimals as usize);
+    let whole: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| format!("`{word}` is too large"))? };
+    let part: u64 = if decimals == 0 { 0 } else { frac_value.parse().unwrap_or(0) };
+    let raw = whole.saturating_mul(scale).saturating_add(part);
+    let (lo, hi) = (
+        u64::from(ROUTE_TIME_MS.0 * unit),
+        u64::from(ROUTE_TIME_MS.1 * unit),
+    );
+    if mult == 1 && raw > hi {
+        return Err(format!("`{word}` is more than 120 s ({hi} in the kernel's unit)"));
+    }
+    let value = if mult == 1 {
+        raw
+    } else {
+        // Seconds were read in thousandths: `raw` is ms, times the unit.
+        raw.saturating_mul(u64::from(unit))
+    };
+    let clamped = value.clamp(lo, hi);
+    Ok((clamped as u32, clamped != value))
+}
+
+/// Checks a route metric's value as keepalived does; reports what it rejects.
+fn check_metric(p: &mut Parser<'_>, line: &Line, i: usize, name: &str) -> bool {
+    let w = line.w(i).to_string();
+    if let Some(unit) = time_metric_unit(name) {
+        return match route_time(&w, unit) {
+            Ok((_, false)) => true,
+            Ok((v, true)) => {
+                p.report(
+                    Diagnostic::new(
+                        codes::CORRECTED_VALUE,
+                        kac_schema::Severity::Advice,
+                        format!("`{name} {w}` is outside 200 ms..120 s"),
+                    )
+                    .with_primary(line.span(i), format!("keepalived uses {v} (kernel units)"))
+                    .with_help("TCP keeps its timers between 200 ms and 120 s"),
+                );
+                true
+            }
+            Err(e) => {
+                p.error(codes::INVALID_NUMBER, format!("invalid {name}: {e}"), line.span(i), "not a time")
+                    .help = Some(format!(
+                    "write a number of milliseconds (`{name} 300ms`), seconds (`{name} 1.5s`) or kernel units"
+                ));
+                false
+            }
+        };
+    }
+    match name {
+        "congctl" => true,
+        "features" => {
+            if w == "ecn" {
+                true
+            } else {
+                p.error(
+                    codes::INVALID_VALUE,
+                    format!("route feature `{w}` is not supported"),
+                    line.span(i),
+                    "expected `ecn`",
+                );
+                false
+            }
+        }
+        "hoplimit" => p.uint(line, i, 0, 255).is_some(),
+        "quickack" | "fastopen_no_cookie" => p.uint(line, i, 0, 1).is_some(),
+        _ => p.uint(line, i, 0, u64::from(u32::MAX)).is_some(),
+    }
+}
+
+/// A DS field value as keepalived reads it (`find_rttables_dsfield`): a number (decimal or
+/// `0x` hex, up to 255) or a name from `/etc/iproute2/rt_dsfield` (not checked here).
+fn dsfield_ok(w: &str) -> bool {
+    match w.strip_prefix("0x").or_else(|| w.strip_prefix("0X")) {
+        Some(h) => u8::from_str_radix(h, 16).is_ok(),
+        None => {
+            w.parse::<u8>().is_ok()
+                || (w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        }
+    }
+}
+
+/// A `realms [FROM/]TO` value as keepalived reads it: numbers (decimal or hex) up to 255, or
+/// names from `/etc/iproute2/rt_realms` (not checked here).
+pub fn realm_ok(w: &str) -> bool {
+    let one = |r: &str| match r.strip_prefix("0x").or_else(|| r.strip_prefix("0X")) {
+        Some(h) => u8::from_str_radix(h, 16).is_ok(),
+        None => {
+            r.parse::<u8>().is_ok()
+                || (r.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                    && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        }
+    };
+    match w.split_once('/') {
+        Some((a, b)) => one(a) && one(b),
+        None => one(w),
+    }
+}
+
+/// MPLS labels `L[/L]` (keepalived takes at most two, each below 2^20).
+pub fn mpls_labels(w: &str) -> Option<Vec<u32>> {
+    let labels: Vec<u32> = w
+        .split('/')
+        .map(|l| l.parse::<u32>().ok().filter(|v| *v < 1 << 20))
+        .collect::<Option<_>>()?;
+    (!labels.is_empty() && labels.len() <= 2).then_some(labels)
+}
+
+/// An ILA locator: four 16-bit hex groups (`2001:db8:1:2`).
+pub fn ila_locator(w: &str) -> Option<u64> {
+    let groups: Vec<&str> = w.split(':').collect();
+    if groups.len() != 4 {
+        return None;
+    }
+    groups.iter().try_fold(0u64, |acc, g| {
+        (!g.is_empty() && g.len() <= 4)
+            .then(|| u16::from_str_radix(g, 16).ok())
+            .flatten()
+            .map(|v| (acc << 16) | u64::from(v))
+    })
+}
+
+/// Parses `encap TYPE …` from word `i` (the `encap`); returns the option as written and the
+/// index of the first word after it.
+fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, usize) {
+    let Some(kind) = p.req(line, i + 1).map(str::to_string) else {
+        return (None, line.len());
+    };
+    let mut words = vec!["encap".to_string(), kind.clone()];
+    let mut j = i + 2;
+    match kind.as_str() {
+        "mpls" | "ila" => {
+            let Some(w) = p.req(line, j).map(str::to_string) else {
+                return (None, line.len());
+            };
+            let ok = if kind == "mpls" {
+                mpls_labels(&w).is_some()
+            } else {
+                ila_locator(&w).is_some()
+            };
+            if !ok {
+                let what = if kind == "mpls" {
+                    "an MPLS label stack (`100` or `100/200`: at most two labels below 1048576)"
+                } else {
+                    "an ILA locator (four hex groups, `2001:db8:1:2`)"
+                };
+                p.error(
+                    codes::INVALID_VALUE,
+                    format!("invalid {kind} encapsulation `{w}`"),
+                    line.span(j),
+                    format!("expected {what}"),
+                );
+                return (None, j + 1);
+            }
+            words.push(w);
+            j += 1;
+        }
+        "ip" | "ip6" => {
+            let v6 = kind == "ip6";
+            let (dscp_key, hop_key) = if v6 { ("tc", "hoplimit") } else { ("tos", "ttl") };
+            let mut has_target = false;
+            let mut ok = true;
+            while j + 1 < line.len() {
+                let key = line.w(j);
+                let good = match key {
+                    "id" => p.uint(line, j + 1, 0, u64::MAX).is_some(),
+                    "dst" | "src" => match p.ip(line, j + 1) {
+                        Some(a) if a.is_ipv6() == v6 => true,
+                        Some(_) => {
+                            let w = line.w(j + 1).to_string();
+                            p.error(
+                                codes::FAMILY_MISMATCH,
+                                format!("`{w}` is not an {} address", if v6 { "IPv6" } else { "IPv4" }),
+                                line.span(j + 1),
+                                format!("`encap {kind}` needs {} endpoints", if v6 { "IPv6" } else { "IPv4" }),
+                            );
+                            false
+                        }
+                        None => false,
+                    },
+                    k if k == dscp_key => {
+                        let w = line.w(j + 1).to_string();
+                        if dsfield_ok(&w) {
+                            true
+                        } else {
+                            p.error(
+                                codes::INVALID_VALUE,
+                                format!("invalid {k} `{w}`"),
+                                line.span(j + 1),
+                                "expected a number up to 255 or an rt_dsfield name",
+                            );
+                            false
+                        }
+                    }
+                    k if k == hop_key => p.uint(line, j + 1, 0, 255).is_some(),
+                    "flags" => p.uint(line, j + 1, 0, 65535).is_some(),
+                    _ => break,
+                };
+                if good {
+                    has_target |= matches!(key, "id" | "dst");
+                    words.push(key.to_string());
+                    words.push(line.w(j + 1).to_string());
+                } else {
+                    ok = false;
+                }
+                j += 2;
+            }
+            if !ok {
+                return (None, j);
+            }
+            if !has_target {
+                p.error(
+                    codes::MISSING_SETTING,
+                    format!("`encap {kind}` needs `dst` or `id`"),
+                    line.span_from(i),
+                    "no destination and no tunnel id",
+                );
+                return (None, j);
+            }
+        }
+        other => {
+            let other = other.to_string();
+            p.error(
+                codes::INVALID_VALUE,
+                format!("unknown encap type `{other}`"),
+                line.span(i + 1),
+                "not supported by keepalived",
+            )
+            .help = Some("keepalived supports `mpls`, `ip`, `ip6` and `ila`".into());
+            return (None, j);
+        }
+    }
+    (Some(words.join(" ")), j)
+}
 
 /// Parses one route entry.
 pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Route> {
@@ -419,13 +704,67 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
             }
             _ if ROUTE_METRICS.contains(&kw) => {
                 let mut j = i + 1;
-                if line.w(j) == "lock" {
+                let lock = line.w(j) == "lock";
+                if lock {
+                    if !ROUTE_LOCKABLE.contains(&kw) {
+                        p.error(
+                            codes::INVALID_VALUE,
+                            format!("`{kw}` cannot be locked"),
+                            line.span(j),
+                            "keepalived reads `lock` as the value",
+                        )
+                        .help = Some(format!(
+                            "remove `lock`; keepalived locks {}",
+                            ROUTE_LOCKABLE.join(", ")
+                        ));
+                        i = j + 2;
+                        continue;
+                    }
                     j += 1;
                 }
-                if let Some(v) = p.req(line, j) {
-                    r.options.push(format!("{kw} {v}"));
+                if p.req(line, j).is_some() && check_metric(p, line, j, kw) {
+                    let v = line.w(j);
+                    r.options.push(if lock {
+                        format!("{kw} lock {v}")
+                    } else {
+                        format!("{kw} {v}")
+                    });
                 }
                 i = j + 1;
+            }
+            "realms" => {
+                if let Some(v) = p.req(line, i + 1) {
+                    if realm_ok(v) {
+                        r.options.push(format!("realms {v}"));
+                    } else {
+                        let v = v.to_string();
+                        p.error(
+                            codes::INVALID_VALUE,
+                            format!("invalid realms `{v}`"),
+                            line.span(i + 1),
+                            "expected [FROM/]TO, numbers up to 255 or rt_realms names",
+                        );
+                    }
+                }
+                i += 2;
+            }
+            "expires" => {
+                if let Some(v) = p.uint(line, i + 1, 0, u64::from(u32::MAX)) {
+                    r.options.push(format!("expires {v}"));
+                }
+                i += 2;
+            }
+            "ttl-propagate" => {
+                if let Some(v) = p.choice(line, i + 1, &["enabled", "disabled"]) {
+                    r.options.push(format!("ttl-propagate {v}"));
+                }
+                i += 2;
+            }
+            "vrf" => {
+                if let Some(v) = p.req(line, i + 1) {
+                    r.options.push(format!("vrf {v}"));
+                }
+                i += 2;
             }
             "track_group" if is_static => {
                 p.req(line, i + 1);
@@ -444,42 +783,34 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 i = j + 1;
             }
             "encap" => {
-                if let Some(t) = p.req(line, i + 1)
-                    && !matches!(t, "mpls" | "ip" | "ip6" | "ila" | "bpf")
-                {
-                    let t = t.to_string();
-                    p.warn(
-                        codes::INVALID_VALUE,
-                        format!("unknown encap type `{t}`"),
-                        line.span(i + 1),
-                        "not supported by keepalived",
-                    )
-                    .help = Some("keepalived supports `mpls`, `ip`, `ip6`, `ila` and `bpf`".into());
-                }
-                r.options.push(line.words_from(i).join(" "));
-                i = line.len();
+                let (encap, next) = parse_encap(p, line, i);
+                r.options.extend(encap);
+                i = next;
             }
             "nexthop" => {
                 let mut j = i + 1;
-                let mut nh = (None, None, None);
+                let mut nh = RouteNexthop::default();
                 while j < line.len() && line.w(j) != "nexthop" {
                     match line.w(j) {
                         "via" => {
-                            nh.0 = p.ip(line, j + 1);
+                            nh.via = p.ip(line, j + 1);
                             j += 2;
                         }
                         "dev" => {
-                            nh.1 = p.req(line, j + 1).map(str::to_string);
-                            if let Some(d) = nh.1.clone() {
+                            nh.dev = p.req(line, j + 1).map(str::to_string);
+                            if let Some(d) = nh.dev.clone() {
                                 check_interface(p, line, j + 1, &d);
                             }
                             j += 2;
                         }
                         "weight" => {
-                            nh.2 = p.uint(line, j + 1, 1, 256).map(|v| v as u16);
+                            nh.weight = p.uint(line, j + 1, 1, 256).map(|v| v as u16);
                             j += 2;
                         }
-                        "onlink" => j += 1,
+                        "onlink" => {
+                            nh.onlink = true;
+                            j += 1;
+                        }
                         _ => {
                             unknown_option(p, line, j, "route nexthop");
                             j += 1;
@@ -522,6 +853,15 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
         )
         .help = Some("remove `expires`".into());
     }
+    if r.options.iter().any(|o| o.starts_with("realms ")) && r.dest.addr.is_ipv6() {
+        p.warn(
+            codes::CONFLICT,
+            "`realms` is only valid for IPv4 routes",
+            line.line_span(),
+            "IPv6 route",
+        )
+        .help = Some("remove `realms`".into());
+    }
     if let Some(v) = r.options.iter().find_map(|o| o.strip_prefix("vrf ")) {
         let is_vrf = p.vrfs.as_ref().is_none_or(|l| l.iter().any(|x| x == v));
         if !is_vrf {
@@ -549,7 +889,7 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
         )
         .help = Some("add `no_track`, or remove `protocol` (keepalived resets it to 18)".into());
     }
-    let has_dev = r.dev.is_some() || r.nexthops.iter().any(|n| n.1.is_some());
+    let has_dev = r.dev.is_some() || r.nexthops.iter().any(|n| n.dev.is_some());
     if !r.no_track && !has_dev {
         p.report(
             Diagnostic::warning(

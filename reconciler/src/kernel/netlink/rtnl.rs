@@ -10,11 +10,13 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoMacVlan, InfoVrf, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric, RouteNextHop,
-    RouteNextHopFlags, RoutePreference, RouteRealm, RouteVia,
+    MplsLabel, RouteAddress, RouteAttribute, RouteFlags, RouteIp6Tunnel, RouteIp6TunnelFlags,
+    RouteIpTunnel, RouteIpTunnelFlags, RouteLwEnCapType, RouteLwTunnelEncap, RouteMessage,
+    RouteMetric, RouteMplsIpTunnel, RouteNextHop, RouteNextHopFlags, RoutePreference,
+    RouteRealm, RouteVia,
 };
 use netlink_packet_route::rule::{
     RuleAction, RuleAttribute, RuleFlags, RuleMessage, RulePortRange, RuleUidRange,
@@ -54,6 +56,7 @@ pub fn links(sock: &mut NlSocket) -> Result<BTreeMap<String, Link>, KernelError>
         let mut mode = None;
         let mut parent = None;
         let mut mac = None;
+        let mut vrf_table = None;
         for a in &l.attributes {
             match a {
                 LinkAttribute::IfName(n) => name = Some(n.clone()),
@@ -69,6 +72,13 @@ pub fn links(sock: &mut NlSocket) -> Result<BTreeMap<String, Link>, KernelError>
                                 for x in d {
                                     if let InfoMacVlan::Mode(m) = x {
                                         mode = Some(u32::from(*m));
+                                    }
+                                }
+                            }
+                            LinkInfo::Data(InfoData::Vrf(d)) => {
+                                for x in d {
+                                    if let InfoVrf::TableId(t) = x {
+                                        vrf_table = Some(*t);
                                     }
                                 }
                             }
@@ -90,6 +100,7 @@ pub fn links(sock: &mut NlSocket) -> Result<BTreeMap<String, Link>, KernelError>
                 index: l.header.index,
                 kind,
                 macvlan: None,
+                vrf_table,
             },
         );
     }
@@ -132,6 +143,7 @@ pub fn addresses(
         };
         let (mut local, mut address, mut broadcast, mut label) = (None, None, None, None);
         let mut flags = u32::from(a.header.flags.bits());
+        let mut preferred_lft = None;
         for at in &a.attributes {
             match at {
                 AddressAttribute::Local(x) => local = Some(*x),
@@ -139,6 +151,9 @@ pub fn addresses(
                 AddressAttribute::Broadcast(b) => broadcast = Some(*b),
                 AddressAttribute::Label(l) => label = Some(l.clone()),
                 AddressAttribute::Flags(f) => flags = f.bits(),
+                AddressAttribute::CacheInfo(c) => {
+                    preferred_lft = Some(c.ifa_preferred).filter(|p| *p != INFINITY_LIFE_TIME);
+                }
                 _ => {}
             }
         }
@@ -160,6 +175,7 @@ pub fn addresses(
                 label: label.filter(|l| l != dev && !v6),
                 scope: if v6 { 0 } else { u8::from(a.header.scope) },
                 flags: flags & ifa::MANAGED,
+                preferred_lft,
             },
         );
     }
@@ -182,6 +198,169 @@ fn unspecified(v6: bool) -> IpAddr {
     }
 }
 
+/// `INFINITY_LIFE_TIME`: an address lifetime that never ends.
+const INFINITY_LIFE_TIME: u32 = u32::MAX;
+
+/// `USER_HZ`: the unit of the times in `RTA_CACHEINFO` (clock ticks), 100 on every Linux
+/// architecture kac runs on.
+const USER_HZ: u32 = 100;
+
+fn encap_of(list: &[RouteLwTunnelEncap]) -> Option<Encap> {
+    let first = list.first()?;
+    Some(match first {
+        RouteLwTunnelEncap::Mpls(_) => Encap::Mpls {
+            labels: list
+                .iter()
+                .filter_map(|e| match e {
+                    RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Destination(l)) => Some(l),
+                    _ => None,
+                })
+                .flatten()
+                .map(|l| l.label)
+                .collect(),
+        },
+        RouteLwTunnelEncap::Ip(_) => {
+            let (mut id, mut dst, mut src, mut tos, mut ttl, mut flags) =
+                (0, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, 0, 0, 0);
+            for e in list {
+                match e {
+                    RouteLwTunnelEncap::Ip(RouteIpTunnel::Id(v)) => id = *v,
+                    RouteLwTunnelEncap::Ip(RouteIpTunnel::Destination(v)) => dst = *v,
+                    RouteLwTunnelEncap::Ip(RouteIpTunnel::Source(v)) => src = *v,
+                    RouteLwTunnelEncap::Ip(RouteIpTunnel::Tos(v)) => tos = *v,
+                    RouteLwTunnelEncap::Ip(RouteIpTunnel::Ttl(v)) => ttl = *v,
+                    RouteLwTunnelEncap::Ip(RouteIpTunnel::Flags(v)) => flags = v.bits(),
+                    _ => {}
+                }
+            }
+            Encap::Ip {
+                id,
+                dst,
+                src,
+                tos,
+                ttl,
+                flags,
+            }
+        }
+        RouteLwTunnelEncap::Ip6(_) => {
+            let (mut id, mut dst, mut src, mut tc, mut hoplimit, mut flags) =
+                (0, Ipv6Addr::UNSPECIFIED, Ipv6Addr::UNSPECIFIED, 0, 0, 0);
+            for e in list {
+                match e {
+                    RouteLwTunnelEncap::Ip6(RouteIp6Tunnel::Id(v)) => id = *v,
+                    RouteLwTunnelEncap::Ip6(RouteIp6Tunnel::Destination(v)) => dst = *v,
+                    RouteLwTunnelEncap::Ip6(RouteIp6Tunnel::Source(v)) => src = *v,
+                    RouteLwTunnelEncap::Ip6(RouteIp6Tunnel::Tc(v)) => tc = *v,
+                    RouteLwTunnelEncap::Ip6(RouteIp6Tunnel::Hoplimit(v)) => hoplimit = *v,
+                    RouteLwTunnelEncap::Ip6(RouteIp6Tunnel::Flags(v)) => flags = v.bits(),
+                    _ => {}
+                }
+            }
+            Encap::Ip6 {
+                id,
+                dst,
+                src,
+                tc,
+                hoplimit,
+                flags,
+            }
+        }
+        _ => return None,
+    })
+}
+
+fn encap_to(e: &Encap) -> (RouteLwEnCapType, Vec<RouteLwTunnelEncap>) {
+    match e {
+        Encap::Mpls { labels } => {
+            let n = labels.len();
+            let stack = labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| MplsLabel {
+                    label: *l,
+                    traffic_class: 0,
+                    bottom_of_stack: i + 1 == n,
+                    ttl: 0,
+                })
+                .collect();
+            (
+                RouteLwEnCapType::Mpls,
+                vec![RouteLwTunnelEncap::Mpls(RouteMplsIpTunnel::Destination(
+                    stack,
+                ))],
+            )
+        }
+        Encap::Ip {
+            id,
+            dst,
+            src,
+            tos,
+            ttl,
+            flags,
+        } => {
+            let mut v = Vec::new();
+            if *id != 0 {
+                v.push(RouteIpTunnel::Id(*id));
+            }
+            if !dst.is_unspecified() {
+                v.push(RouteIpTunnel::Destination(*dst));
+            }
+            if !src.is_unspecified() {
+                v.push(RouteIpTunnel::Source(*src));
+            }
+            if *tos != 0 {
+                v.push(RouteIpTunnel::Tos(*tos));
+            }
+            if *ttl != 0 {
+                v.push(RouteIpTunnel::Ttl(*ttl));
+            }
+            if *flags != 0 {
+                v.push(RouteIpTunnel::Flags(RouteIpTunnelFlags::from_bits_retain(
+                    *flags,
+                )));
+            }
+            (
+                RouteLwEnCapType::Ip,
+                v.into_iter().map(RouteLwTunnelEncap::Ip).collect(),
+            )
+        }
+        Encap::Ip6 {
+            id,
+            dst,
+            src,
+            tc,
+            hoplimit,
+            flags,
+        } => {
+            let mut v = Vec::new();
+            if *id != 0 {
+                v.push(RouteIp6Tunnel::Id(*id));
+            }
+            if !dst.is_unspecified() {
+                v.push(RouteIp6Tunnel::Destination(*dst));
+            }
+            if !src.is_unspecified() {
+                v.push(RouteIp6Tunnel::Source(*src));
+            }
+            if *tc != 0 {
+                v.push(RouteIp6Tunnel::Tc(*tc));
+            }
+            if *hoplimit != 0 {
+                v.push(RouteIp6Tunnel::Hoplimit(*hoplimit));
+            }
+            if *flags != 0 {
+                v.push(RouteIp6Tunnel::Flags(
+                    RouteIp6TunnelFlags::from_bits_retain(*flags),
+                ));
+            }
+            (
+                RouteLwEnCapType::Ip6,
+                v.into_iter().map(RouteLwTunnelEncap::Ip6).collect(),
+            )
+        }
+    }
+}
+
 fn metric_of(m: &RouteMetric) -> Option<(u16, MetricValue)> {
     use MetricValue::{Name, Number};
     Some(match m {
@@ -196,6 +375,7 @@ fn metric_of(m: &RouteMetric) -> Option<(u16, MetricValue)> {
         RouteMetric::Hoplimit(v) => (10, Number(*v)),
         RouteMetric::InitCwnd(v) => (11, Number(*v)),
         RouteMetric::Features(v) => (12, Number(*v)),
+        RouteMetric::RtoMin(v) => (13, Number(*v)),
         RouteMetric::InitRwnd(v) => (14, Number(*v)),
         RouteMetric::QuickAck(v) => (15, Number(*v)),
         RouteMetric::CcAlgo(v) => (16, Name(v.clone())),
@@ -219,6 +399,7 @@ fn metric_to(n: u16, v: &MetricValue) -> Option<RouteMetric> {
             10 => RouteMetric::Hoplimit(*v),
             11 => RouteMetric::InitCwnd(*v),
             12 => RouteMetric::Features(*v),
+            13 => RouteMetric::RtoMin(*v),
             14 => RouteMetric::InitRwnd(*v),
             15 => RouteMetric::QuickAck(*v),
             RTAX_FASTOPEN_NO_COOKIE => RouteMetric::FastopenNoCookie(*v),
@@ -281,7 +462,11 @@ fn decode_route(r: &RouteMessage, names: &BTreeMap<u32, String>) -> Option<Route
         onlink: h.flags.contains(RouteFlags::Onlink),
         nexthops: Vec::new(),
         metrics: BTreeMap::new(),
+        locked: 0,
         pref: None,
+        realms: None,
+        expires: None,
+        encap: None,
     };
     for a in &r.attributes {
         match a {
@@ -301,8 +486,20 @@ fn decode_route(r: &RouteMessage, names: &BTreeMap<u32, String>) -> Option<Route
             RouteAttribute::PrefSource(s) => out.prefsrc = route_ip(s),
             RouteAttribute::Preference(p) => out.pref = Some(u8::from(*p)),
             RouteAttribute::Metrics(ms) => {
-                out.metrics.extend(ms.iter().filter_map(metric_of));
+                for m in ms {
+                    match m {
+                        RouteMetric::Lock(l) => out.locked = *l,
+                        m => out.metrics.extend(metric_of(m)),
+                    }
+                }
             }
+            RouteAttribute::Realm(r) => {
+                out.realms = Some((u32::from(r.source) << 16) | u32::from(r.destination));
+            }
+            RouteAttribute::CacheInfo(c) if c.expires != 0 => {
+                out.expires = Some(c.expires / USER_HZ);
+            }
+            RouteAttribute::Encap(e) => out.encap = encap_of(e),
             RouteAttribute::MultiPath(hops) => {
                 for nh in hops {
                     let mut gw = None;
@@ -451,8 +648,7 @@ fn address_message(
     m.header.prefix_len = k.prefix_len;
     m.header.index = ifindex(links, &k.dev)?;
     m.header.scope = a.scope.into();
-    m.header.flags =
-        AddressHeaderFlags::from_bits_retain((a.flags & 0xff & !ifa::DEPRECATED) as u8);
+    m.header.flags = AddressHeaderFlags::from_bits_retain((a.flags & 0xff) as u8);
     m.attributes.push(AddressAttribute::Local(k.addr));
     m.attributes
         .push(AddressAttribute::Address(a.peer.unwrap_or(k.addr)));
@@ -502,16 +698,33 @@ fn route_message(
     if let Some(s) = r.prefsrc {
         at.push(RouteAttribute::PrefSource(s.into()));
     }
-    let metrics: Vec<RouteMetric> = r
+    let mut metrics: Vec<RouteMetric> = r
         .metrics
         .iter()
         .filter_map(|(n, v)| metric_to(*n, v))
         .collect();
+    if r.locked != 0 {
+        metrics.push(RouteMetric::Lock(r.locked));
+    }
     if !metrics.is_empty() {
         at.push(RouteAttribute::Metrics(metrics));
     }
     if let Some(p) = r.pref.filter(|_| v6) {
         at.push(RouteAttribute::Preference(RoutePreference::from(p)));
+    }
+    if let Some(x) = r.realms {
+        at.push(RouteAttribute::Realm(RouteRealm {
+            source: (x >> 16) as u16,
+            destination: (x & 0xffff) as u16,
+        }));
+    }
+    if let Some(e) = r.expires {
+        at.push(RouteAttribute::Expires(e));
+    }
+    if let Some(e) = &r.encap {
+        let (kind, encap) = encap_to(e);
+        at.push(RouteAttribute::EncapType(kind));
+        at.push(RouteAttribute::Encap(encap));
     }
     if !r.nexthops.is_empty() {
         let mut hops = Vec::new();
@@ -638,17 +851,16 @@ pub fn encode(op: &Op, links: &BTreeMap<String, u32>) -> Result<Msg, KernelError
             if let Some(l) = &a.label {
                 m.attributes.push(AddressAttribute::Label(l.clone()));
             }
-            let flags = a.flags & !ifa::DEPRECATED;
-            if flags != 0 {
+            if a.flags != 0 {
                 m.attributes
                     .push(AddressAttribute::Flags(AddressFlags::from_bits_retain(
-                        flags,
+                        a.flags,
                     )));
             }
-            if a.flags & ifa::DEPRECATED != 0 {
+            if let Some(p) = a.preferred_lft {
                 let mut c = CacheInfo::default();
-                c.ifa_preferred = 0;
-                c.ifa_valid = u32::MAX;
+                c.ifa_preferred = p;
+                c.ifa_valid = INFINITY_LIFE_TIME;
                 m.attributes.push(AddressAttribute::CacheInfo(c));
             }
             with_flags(RouteNetlinkMessage::NewAddress(m), add)
