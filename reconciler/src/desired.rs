@@ -302,6 +302,11 @@ pub fn address(a: &PlanAddress) -> Result<Address, String> {
         None => None,
     };
     let scope = if v6 { 0 } else { parse_scope(&a.scope)? };
+    if let (false, Some(p @ 1..)) = (v6, a.preferred_lft_s) {
+        return Err(format!(
+            "`preferred_lft {p}` has no effect on an IPv4 address: the kernel keeps an IPv4 address whose valid lifetime is forever permanent (only `preferred_lft 0` deprecates it)"
+        ));
+    }
     let mut flags = 0;
     for f in &a.flags {
         flags |= match f.as_str() {

@@ -430,13 +430,20 @@ pub const ROUTE_METRICS: [(u16, &str); 16] = [
 /// `RTAX_FASTOPEN_NO_COOKIE`.
 pub const RTAX_FASTOPEN_NO_COOKIE: u16 = 17;
 
-/// How `ip route` shows a metric value: times in ms (`rtt` is kept in 1/8 ms, `rttvar` in
-/// 1/4 ms, `rto_min` in ms), the rest as they are.
+/// How `ip route` shows a metric value: times in ms or s (`rtt` is kept in 1/8 ms, `rttvar`
+/// in 1/4 ms, `rto_min` in ms), the rest as they are.
 fn metric_text(n: u16, v: &MetricValue) -> String {
+    let time = |ms: u32| {
+        if ms >= 1000 {
+            format!("{}s", f64::from(ms) / 1000.0)
+        } else {
+            format!("{ms}ms")
+        }
+    };
     match (n, v) {
-        (4, MetricValue::Number(x)) => format!("{}ms", x / 8),
-        (5, MetricValue::Number(x)) => format!("{}ms", x / 4),
-        (13, MetricValue::Number(x)) => format!("{x}ms"),
+        (4, MetricValue::Number(x)) => time(x / 8),
+        (5, MetricValue::Number(x)) => time(x / 4),
+        (13, MetricValue::Number(x)) => time(*x),
         (12, MetricValue::Number(1)) => "ecn".into(),
         (_, MetricValue::Number(x)) => x.to_string(),
         (_, MetricValue::Name(x)) => x.clone(),

@@ -584,6 +584,7 @@ fn the_netlink_backend_creates_and_removes_vmac_links() {
         label: None,
         scope: 0,
         flags: 0,
+        preferred_lft: None,
     };
     // netlink in the test namespace: only a dedicated thread enters it (setns affects the
     // calling thread only), so the test process stays where it is.
@@ -619,15 +620,84 @@ fn the_netlink_backend_creates_and_removes_vmac_links() {
     assert!(!observed.addresses.contains_key(&addr.key));
 }
 
+/// What `fixtures/apply/route-forms.conf` asks for, as `ip` shows it.
+const ROUTE_FORMS_STATE: &[&str] = &[
+    "inet 10.0.0.6/24 scope global secondary deprecated eth0",
+    "inet 10.0.0.7/24 brd 10.0.0.0 scope global secondary eth0",
+    "inet6 2001:db8::10/128 scope global nodad \\       valid_lft forever preferred_lft forever",
+    "inet6 2001:db8::11/128 scope global nodad \\       valid_lft forever preferred_lft 600sec",
+    "10.9.0.0/16 dev eth0 proto 75 mtu lock 1400 rtt lock 2s rttvar 300ms rto_min lock 250ms",
+    "10.8.0.0/16 via 10.0.0.1 dev eth0 proto 75 realms 3/4",
+    "10.7.0.0/16 via 10.99.0.1 dev eth0 proto 75 onlink",
+    "10.6.0.0/16 proto 75",
+    "nexthop via 10.99.0.1 dev eth0 weight 1 onlink",
+    "nexthop via 10.0.0.2 dev eth0 weight 1",
+    "10.5.0.0/16  encap ip id 5 src 0.0.0.0 dst 10.0.0.9 ttl 3 tos 0 dev eth0 proto 75",
+    "10.4.0.0/16 dev eth0 proto 75 initcwnd 10 features ecn quickack 1 congctl lock cubic",
+    "2001:db8:9::/48 dev eth0 proto 75 metric 1024 expires 2",
+    "2001:db8:8::/48  encap ip6 id 7 src :: dst 2001:db8::9 hoplimit 4 tc 0 dev eth0 proto 75 metric 1024 pref medium",
+    "2001:db8:5::/48 proto 75 metric 1024 pref medium",
+    "nexthop via 2001:db8::1 dev eth0 weight 1",
+    "nexthop via 2001:db8::3 dev eth0 weight 1",
+];
+
+#[test]
+fn route_and_address_forms_apply_as_planned_and_a_second_apply_changes_nothing() {
+    let Some(ns) =
+        namespace("route_and_address_forms_apply_as_planned_and_a_second_apply_changes_nothing")
+    else {
+        return;
+    };
+    let state = tempfile::tempdir().expect("tempdir");
+    let first = apply(&ns, "route-forms.conf", state.path(), &[]);
+    insta::assert_snapshot!("apply_route_forms_ops", ok(&first));
+    assert_contains_all(&kernel_state(&ns), ROUTE_FORMS_STATE);
+    // The IPv6 lifetimes count down; what remains is what the plan asked for.
+    assert_eq!(ok(&apply(&ns, "route-forms.conf", state.path(), &[])), "");
+
+    // By hand: the route lifetime and locked metrics dropped; both routes are repaired,
+    // only those.
+    ip(
+        &ns,
+        &[
+            "-6", "route", "replace", "2001:db8:9::/48", "dev", "eth0", "proto", "75",
+        ],
+    );
+    ip(
+        &ns,
+        &[
+            "route", "change", "10.9.0.0/16", "dev", "eth0", "proto", "75", "mtu", "1400", "rtt",
+            "lock", "2s", "rttvar", "300ms",
+        ],
+    );
+    assert_eq!(
+        ok(&apply(&ns, "route-forms.conf", state.path(), &[])),
+        "~ route 10.9.0.0/16 dev eth0 mtu lock 1400 rtt lock 2s rttvar 300ms rto_min lock 250ms\n\
+         ~ route 2001:db8:9::/48 dev eth0 metric 1024 expires 300\n"
+    );
+    assert_contains_all(&kernel_state(&ns), ROUTE_FORMS_STATE);
+
+    // Everything goes again, the merged multipath route included.
+    ok(&apply(&ns, "empty.conf", state.path(), &[]));
+    let left = kernel_state(&ns);
+    assert!(!left.contains("proto 75"), "kac's routes left:\n{left}");
+    assert!(!left.contains("10.0.0."), "kac's addresses left:\n{left}");
+}
+
 /// Plan items kac cannot apply are refused before the kernel or the state directory is
-/// touched (no privileges needed).
+/// touched (no privileges needed), each with the reason.
 #[test]
 fn unsupported_plans_are_refused_before_touching_anything() {
     let dir = tempfile::tempdir().expect("tempdir");
     let conf = dir.path().join("keepalived.conf");
     std::fs::write(
         &conf,
-        "static_routes {\n  10.9.0.0/16 via 10.0.0.1 dev eth0 realms 5\n  10.8.0.0/16 dev eth0 table nosuchtable\n}\n",
+        "static_ipaddress {\n  10.0.0.6/24 dev eth0 preferred_lft 300\n}\n\
+         static_routes {\n  10.9.0.0/16 via 10.0.0.1 dev eth0 ttl-propagate enabled\n\
+           10.8.0.0/16 dev eth0 table nosuchtable\n\
+           10.7.0.0/16 dev eth0 encap ila 2001:db8:1:2 no_track\n\
+           10.5.0.0/16 via 10.0.0.1 dev eth0 no_track\n\
+           10.5.0.0/16 via 10.0.0.3 dev eth0 append no_track\n}\n",
     )
     .expect("write");
     let state = dir.path().join("state");
@@ -637,13 +707,15 @@ fn unsupported_plans_are_refused_before_touching_anything() {
         c
     });
     assert_eq!(out.shell_code(), 1, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("route option `realms` is not supported by kac yet")
-            && out.stderr.contains("unknown routing table `nosuchtable`"),
-        "{}",
-        out.stderr
-    );
+    for reason in [
+        "addr 10.0.0.6/24 dev eth0: `preferred_lft 300` has no effect on an IPv4 address",
+        "route 10.9.0.0/16: `ttl-propagate` applies to MPLS routes only",
+        "route 10.8.0.0/16: unknown routing table `nosuchtable`",
+        "route 10.7.0.0/16: `encap ila` is not supported by kac",
+        "route 10.5.0.0/16 via 10.0.0.3 dev eth0: `append` on an IPv4 route adds a second route",
+    ] {
+        assert!(out.stderr.contains(reason), "want `{reason}` in:\n{}", out.stderr);
+    }
     assert!(!state.exists(), "the state directory was created");
 }
 

@@ -161,6 +161,11 @@ pub fn addresses(
             continue;
         };
         let peer = address.filter(|p| *p != addr);
+        // An address whose preferred lifetime ended is flagged deprecated; an IPv4 address
+        // with a valid lifetime of forever reports no preferred lifetime at all.
+        if flags & IFA_F_DEPRECATED != 0 {
+            preferred_lft = Some(0);
+        }
         let key = AddressKey {
             dev: dev.clone(),
             addr,
@@ -197,6 +202,9 @@ fn unspecified(v6: bool) -> IpAddr {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     }
 }
+
+/// `IFA_F_DEPRECATED`: the address's preferred lifetime is over.
+const IFA_F_DEPRECATED: u32 = 0x20;
 
 /// `INFINITY_LIFE_TIME`: an address lifetime that never ends.
 const INFINITY_LIFE_TIME: u32 = u32::MAX;
