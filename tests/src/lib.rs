@@ -483,6 +483,8 @@ pub mod vm {
             "depmod",
             "modprobe",
             "objcopy",
+            "ip",
+            "keepalived",
         ] {
             if privileges::find_program(p).is_none() {
                 return Some(format!("`{p}` not found"));
@@ -585,9 +587,30 @@ step() {
         steps
     }
 
+    /// What a guest carries besides busybox, ipvsadm, kac and the IPVS modules.
+    #[derive(Debug, Clone, Default)]
+    pub struct Extras<'a> {
+        /// Host programs copied to `/usr/local/bin` with their libraries (busybox's shell runs
+        /// its own applet of the same name first: call them by path, `/usr/local/bin/ip`).
+        pub programs: &'a [&'a str],
+        /// Kernel modules loaded at boot.
+        pub modules: &'a [&'a str],
+    }
+
     /// Boots the guest with `files` at `/files` (the working directory) and runs `script`
     /// (after [`PRELUDE`]) with the `kac` binary `kac`.
     pub fn run(kac: &Path, files: &Path, script: &str, limit: Duration) -> Result<Run, String> {
+        run_with(kac, files, script, limit, &Extras::default())
+    }
+
+    /// [`run`], with more programs and modules in the guest.
+    pub fn run_with(
+        kac: &Path,
+        files: &Path,
+        script: &str,
+        limit: Duration,
+        extras: &Extras<'_>,
+    ) -> Result<Run, String> {
         let dir = tempfile_dir()?;
         let script_path = dir.join("test.sh");
         std::fs::write(&script_path, format!("{PRELUDE}\n{script}"))
@@ -600,6 +623,12 @@ step() {
             .arg(files)
             .arg("--script")
             .arg(&script_path);
+        for p in extras.programs {
+            cmd.arg("--bin").arg(p);
+        }
+        for m in extras.modules {
+            cmd.arg("--module").arg(m);
+        }
         let out = run_with_timeout(&mut cmd, limit).map_err(|e| format!("cannot run: {e}"))?;
         let _ = std::fs::remove_dir_all(&dir);
         if out.timed_out {

@@ -19,17 +19,28 @@ const FOREIGN_SERVICE: &str = "TCP 10.9.9.9:80 rr";
 const FOREIGN_DEST: &str = "-> 10.9.9.10:80 Masq 1";
 
 const SCRIPT: &str = r#"
+IP=/usr/local/bin/ip
+# Routes first (their own state directory): VRF tables and MPLS encapsulation.
+$IP link add eth0 type veth peer name eth0p && $IP link set eth0 up && $IP link set eth0p up
+$IP addr add 10.0.0.2/24 dev eth0
+$IP link add blue type vrf table 1001 && $IP link set blue up
+step routes-apply kac apply vm-routes.conf --state-dir /tmp/st-routes
+step routes-show $IP route show table all
+step routes-again kac apply vm-routes.conf --state-dir /tmp/st-routes
+step routes-empty kac apply empty.conf --state-dir /tmp/st-routes
 ipvsadm -A -t 10.9.9.9:80 -s rr
 ipvsadm -a -t 10.9.9.9:80 -r 10.9.9.10:80 -m -w 1
 S="--state-dir /tmp/st"
 step s1-apply kac apply vm-services.conf $S
 step s1-list ipvsadm -Ln
 step s1-thresholds ipvsadm -Ln --thresholds
+step s1-tunnels ipvsadm -Ln --tun-info
 step s1-timeout ipvsadm -Ln --timeout
 step s1-again kac apply vm-services.conf $S
 step s2-apply kac apply vm-services-v2.conf $S
 step s2-list ipvsadm -Ln
 step s2-thresholds ipvsadm -Ln --thresholds
+step s2-tunnels ipvsadm -Ln --tun-info
 step s2-timeout ipvsadm -Ln --timeout
 step s2-again kac apply vm-services-v2.conf $S
 step hand-edit sh -c 'ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 9 -x 200 -y 10 && ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.4:80 && ipvsadm -E -t 10.0.0.5:80 -s lc'
@@ -48,7 +59,32 @@ step adopt-again kac apply vm-adopt.conf --state-dir /tmp/st2
 step flush-apply kac apply vm-flush.conf --state-dir /tmp/st3
 step flush-list ipvsadm -Ln
 step flush-again kac apply vm-flush.conf --state-dir /tmp/st3
+# Debian's keepalived makes its services, is killed (SIGKILL: nothing cleaned up), and kac
+# takes them over.
+ipvsadm -C
+keepalived -n -l -D -f vm-keepalived.conf -p /tmp/ka.pid -r /tmp/kv.pid -c /tmp/kc.pid >/tmp/ka.log 2>&1 &
+i=0
+while [ $i -lt 150 ] && [ "$(ipvsadm -Ln | grep -c -- '-> [0-9[]')" != 12 ]; do sleep 0.2; i=$((i+1)); done
+step ka-running pidof keepalived
+kill -STOP $(pidof keepalived); kill -KILL $(pidof keepalived); sleep 0.5
+step ka-gone sh -c '! pidof keepalived'
+step ka-list ipvsadm -Ln --tun-info
+step ka-state sh -c 'ipvsadm -Ln --tun-info; ipvsadm -Ln --thresholds; ipvsadm -Ln --persistent-conn; ipvsadm -Ln --timeout'
+step ka-refused kac apply vm-keepalived.conf --state-dir /tmp/st5
+step ka-adopt kac apply vm-keepalived.conf --state-dir /tmp/st5 --adopt
+step ka-state-adopted sh -c 'ipvsadm -Ln --tun-info; ipvsadm -Ln --thresholds; ipvsadm -Ln --persistent-conn; ipvsadm -Ln --timeout'
+step ka-again kac apply vm-keepalived.conf --state-dir /tmp/st5
+step ka-change kac apply vm-keepalived-v2.conf --state-dir /tmp/st5
+step ka-change-list ipvsadm -Ln --tun-info
+step ka-change-again kac apply vm-keepalived-v2.conf --state-dir /tmp/st5
 "#;
+
+/// What the guest carries besides busybox and ipvsadm: iproute2 (VRF and MPLS routes shown as
+/// `ip` shows them), keepalived, and the modules of veth pairs, VRFs and MPLS encapsulation.
+const EXTRAS: vm::Extras<'static> = vm::Extras {
+    programs: &["ip", "keepalived"],
+    modules: &["veth", "vrf", "mpls_router", "mpls_iptunnel"],
+};
 
 /// `ipvsadm -Ln` (or `--thresholds`) as service line -> destination lines, whitespace
 /// collapsed (`TCP 10.0.0.1:80 wrr` -> [`-> 10.0.1.1:80 Masq 3`]); the connection counters are
@@ -183,6 +219,61 @@ fn service_lines(vs: &Value) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// How `ipvsadm -Ln --tun-info` shows the tunnel of a plan real server (`n/a` when it is not
+/// tunnelled).
+fn tunnel_info(rs: &Value) -> String {
+    let t = &rs["tunnel"];
+    if t.is_null() {
+        return "n/a".into();
+    }
+    let csum = match s(&t["checksum"]) {
+        "csum" => "+c",
+        "remcsum" => "r+c",
+        _ => "-c",
+    };
+    match s(&t["kind"]) {
+        "gue" => format!("gue:{}:{csum}", t["port"]),
+        "gre" => format!("gre:{csum}"),
+        other => other.to_string(),
+    }
+}
+
+/// What `ipvsadm -Ln --tun-info` must show for the destinations of `plan`: service line ->
+/// `-> ADDRESS METHOD TUNNEL WEIGHT`.
+fn expected_tunnels(plan: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    expected_list(plan, false)
+        .into_iter()
+        .map(|(service, dests)| {
+            let with_tunnels = dests
+                .into_iter()
+                .map(|d| {
+                    let w: Vec<&str> = d.split_whitespace().collect();
+                    let rs = plan_real_server(plan, &service, w[1]);
+                    format!("{} {} {} {} {}", w[0], w[1], w[2], tunnel_info(&rs), w[3])
+                })
+                .collect();
+            (service, with_tunnels)
+        })
+        .collect()
+}
+
+/// The plan real server behind an `ipvsadm -Ln` destination (`10.0.1.1:80`) of a service line.
+fn plan_real_server(plan: &Value, service: &str, dest: &str) -> Value {
+    for vs in plan["virtual_servers"].as_array().into_iter().flatten() {
+        if !service_lines(vs).iter().any(|(l, _)| l == service) {
+            continue;
+        }
+        for rs in vs["real_servers"].as_array().into_iter().flatten() {
+            let addr = socket(s(&rs["addr"]), rs["port"].as_u64().unwrap_or(0));
+            let any_port = socket(s(&rs["addr"]), 0);
+            if addr == dest || any_port == dest {
+                return rs.clone();
+            }
+        }
+    }
+    panic!("no real server {dest} of `{service}` in the plan")
+}
+
 /// What `ipvsadm -Ln` must show for `plan` (plus the foreign service when `foreign`).
 fn expected_list(plan: &Value, foreign: bool) -> BTreeMap<String, BTreeSet<String>> {
     let mut out = BTreeMap::new();
@@ -261,11 +352,12 @@ fn ipvs_apply_in_a_vm() {
         privileges::skip("ipvs_apply_in_a_vm", &reason);
         return;
     }
-    let run = vm::run(
+    let run = vm::run_with(
         &kac_bin(),
         &workspace_root().join("fixtures/apply"),
         SCRIPT,
         Duration::from_secs(900),
+        &EXTRAS,
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let ok = |name: &str| -> &str {
@@ -273,12 +365,28 @@ fn ipvs_apply_in_a_vm() {
         assert_eq!(st.rc, 0, "step {name} failed:\n{}{}", st.stdout, st.stderr);
         &st.stdout
     };
+    // Routes in a VRF's table and with MPLS encapsulation, as `ip route` shows them.
+    insta::assert_snapshot!("vm_routes_ops", ok("routes-apply"));
+    let routes = ok("routes-show");
+    for line in [
+        "10.20.0.0/16 via 10.0.0.1 dev eth0 table 1001 proto 75",
+        "10.21.0.0/16  encap mpls  100/200 via 10.0.0.1 dev eth0 proto 75",
+        "10.22.0.0/16  encap mpls  300 via 10.0.0.1 dev eth0 table 1001 proto 75 mtu lock 1400",
+    ] {
+        assert!(
+            routes.lines().any(|l| l.trim_end() == line),
+            "missing `{line}` in:\n{routes}"
+        );
+    }
+    assert_eq!(ok("routes-again"), "", "a second apply must change nothing");
+    assert_eq!(ok("routes-empty").lines().count(), 3);
+
     let plan1 = compile("vm-services.conf");
     let plan2 = compile("vm-services-v2.conf");
     assert_eq!(
         expected_list(&plan1, false).len(),
-        19,
-        "the fixture's services expand to 19"
+        20,
+        "the fixture's services expand to 20"
     );
 
     // First apply: everything added, IPVS exactly as planned, foreign service kept.
@@ -294,6 +402,9 @@ fn ipvs_apply_in_a_vm() {
         nonzero_thresholds(&parse_ipvsadm(ok("s1-thresholds"), 3)),
         expected_thresholds(&plan1)
     );
+    let mut tunnels = parse_ipvsadm(ok("s1-tunnels"), 4);
+    tunnels.remove(FOREIGN_SERVICE);
+    assert_eq!(tunnels, expected_tunnels(&plan1));
     assert!(ok("s1-timeout").contains("Timeout (tcp tcpfin udp): 900 120 300"));
     assert_eq!(ok("s1-again"), "", "a second apply must change nothing");
 
@@ -320,6 +431,9 @@ fn ipvs_apply_in_a_vm() {
         "~ service fwmark 5 scheduler sed",
         "~ dest tcp 10.0.0.1:80 -> 10.0.1.1:80 weight 5 uthreshold 200",
         "~ dest tcp 10.0.0.1:80 -> 10.0.1.2:80 route",
+        "~ dest tcp 10.0.0.6:80 -> 10.0.1.1:80 tunnel gue:6090:-c",
+        "~ dest tcp 10.0.0.6:80 -> 10.0.1.2:80 tunnel gre:+c",
+        "~ dest tcp 10.0.0.6:80 -> 10.0.1.4:80 tunnel gue:6090:+c",
         "~ lvs_timeouts tcp 600",
     ] {
         assert!(s2.lines().any(|l| l == edit), "missing `{edit}` in:\n{s2}");
@@ -329,6 +443,9 @@ fn ipvs_apply_in_a_vm() {
         nonzero_thresholds(&parse_ipvsadm(ok("s2-thresholds"), 3)),
         expected_thresholds(&plan2)
     );
+    let mut tunnels = parse_ipvsadm(ok("s2-tunnels"), 4);
+    tunnels.remove(FOREIGN_SERVICE);
+    assert_eq!(tunnels, expected_tunnels(&plan2));
     assert!(ok("s2-timeout").contains("Timeout (tcp tcpfin udp): 600 120 300"));
     assert_eq!(ok("s2-again"), "");
 
@@ -392,4 +509,42 @@ fn ipvs_apply_in_a_vm() {
         expected_list(&compile("vm-flush.conf"), false)
     );
     assert_eq!(ok("flush-again"), "");
+
+    // Services a real keepalived made (and left, killed): refused, then adopted with no
+    // change at all, IPVS exactly as keepalived left it; then a change applies normally.
+    assert!(!ok("ka-running").trim().is_empty(), "keepalived did not run");
+    ok("ka-gone");
+    let ka_plan = compile("vm-keepalived.conf");
+    assert_eq!(parse_ipvsadm(ok("ka-list"), 4), expected_tunnels(&ka_plan));
+    let left = ok("ka-state");
+    let refused = run.step("ka-refused");
+    assert_eq!(refused.rc, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("7 object(s) the plan wants exist and are not kac's"),
+        "{}",
+        refused.stderr
+    );
+    let adopt = ok("ka-adopt");
+    insta::assert_snapshot!("vm_keepalived_adopt_ops", adopt);
+    assert!(
+        adopt.lines().all(|l| l.starts_with("= adopt service ")),
+        "not only adoptions:\n{adopt}"
+    );
+    assert_eq!(adopt.lines().count(), 7);
+    assert_eq!(ok("ka-state-adopted"), left, "the adoption changed IPVS");
+    assert_eq!(ok("ka-again"), "");
+    let change = ok("ka-change");
+    assert_eq!(
+        change,
+        "~ dest tcp 10.1.0.1:80 -> 10.1.1.2:80 weight 5\n\
+         ~ dest tcp 10.1.0.3:80 -> 10.1.1.1:80 tunnel gue:6081:+c\n\
+         + dest tcp 10.1.0.1:80 -> 10.1.1.3:80 masq weight 1\n"
+    );
+    assert_eq!(
+        parse_ipvsadm(ok("ka-change-list"), 4),
+        expected_tunnels(&compile("vm-keepalived-v2.conf"))
+    );
+    assert_eq!(ok("ka-change-again"), "");
 }
