@@ -706,6 +706,28 @@ fn route_and_address_forms_apply_as_planned_and_a_second_apply_changes_nothing()
     assert!(!left.contains("10.0.0."), "kac's addresses left:\n{left}");
 }
 
+/// A route in the table of a VRF the host does not have is refused, naming the VRF, before
+/// anything changes.
+#[test]
+fn a_missing_vrf_is_refused_before_anything_changes() {
+    let Some(ns) = namespace("a_missing_vrf_is_refused_before_anything_changes") else {
+        return;
+    };
+    let state = tempfile::tempdir().expect("tempdir");
+    let before = kernel_state(&ns);
+    let out = apply(&ns, "vm-routes.conf", state.path(), &[]);
+    assert_eq!(out.shell_code(), 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(
+            "route 10.20.0.0/16 via 10.0.0.1 dev eth0 vrf blue: VRF `blue` does not exist"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stdout, "");
+    assert_eq!(kernel_state(&ns), before);
+}
+
 /// Plan items kac cannot apply are refused before the kernel or the state directory is
 /// touched (no privileges needed), each with the reason.
 #[test]
