@@ -12,22 +12,15 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   for p in keepalived iproute2 time python3 python3-jsonschema git qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
-  updated=""
   if [ ${#need[@]} -gt 0 ]; then
-    apt-get update -qq && updated=1
+    apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   fi
   # A Debian kernel with IPVS for the guest: the machine's own /boot, else an unpacked package
   # (not installed: `apt-get download` + `dpkg-deb -x` into target/vm-kernel).
-  if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
-    kdir=$PWD/target/vm-kernel
-    if ! ls "$kdir"/root/boot/vmlinuz-* >/dev/null 2>&1; then
-      [ -n "$updated" ] || apt-get update -qq
-      pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-      rm -rf "$kdir" && mkdir -p "$kdir"
-      (cd "$kdir" && apt-get download -qq "$pkg" && dpkg-deb -x ./*.deb root && rm -f ./*.deb)
-    fi
-    export KAC_VM_MODROOT=$kdir/root
+  modroot=$(bash scripts/vm-kernel.sh target/vm-kernel)
+  if [ -n "$modroot" ]; then
+    export KAC_VM_MODROOT=$modroot
   fi
 fi
 cargo fmt --all --check

@@ -387,12 +387,13 @@ fn check_metric(p: &mut Parser<'_>, line: &Line, i: usize, name: &str) -> bool {
             if w == "ecn" {
                 true
             } else {
-                p.error(
+                p.warn(
                     codes::INVALID_VALUE,
                     format!("route feature `{w}` is not supported"),
                     line.span(i),
                     "expected `ecn`",
-                );
+                )
+                .help = Some("keepalived keeps the route without it".into());
                 false
             }
         }
@@ -456,13 +457,18 @@ pub fn ila_locator(w: &str) -> Option<u64> {
 }
 
 /// Parses `encap TYPE …` from word `i` (the `encap`); returns the option as written and the
-/// index of the first word after it.
+/// index of the first word after it. keepalived reports a bad encapsulation and keeps the
+/// route without it: warnings.
 fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, usize) {
     let Some(kind) = p.req(line, i + 1).map(str::to_string) else {
         return (None, line.len());
     };
     let mut words = vec!["encap".to_string(), kind.clone()];
     let mut j = i + 2;
+    let bad = |p: &mut Parser<'_>, at: usize, msg: String, label: &str| {
+        p.warn(codes::INVALID_VALUE, msg, line.span(at), label)
+            .help = Some("keepalived keeps the route without the encapsulation".into());
+    };
     match kind.as_str() {
         "mpls" | "ila" => {
             let Some(w) = p.req(line, j).map(str::to_string) else {
@@ -479,11 +485,11 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
                 } else {
                     "an ILA locator (four hex groups, `2001:db8:1:2`)"
                 };
-                p.error(
-                    codes::INVALID_VALUE,
+                bad(
+                    p,
+                    j,
                     format!("invalid {kind} encapsulation `{w}`"),
-                    line.span(j),
-                    format!("expected {what}"),
+                    &format!("expected {what}"),
                 );
                 return (None, j + 1);
             }
@@ -492,51 +498,43 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
         }
         "ip" | "ip6" => {
             let v6 = kind == "ip6";
+            let family = if v6 { "IPv6" } else { "IPv4" };
             let (dscp_key, hop_key) = if v6 { ("tc", "hoplimit") } else { ("tos", "ttl") };
             let mut has_target = false;
             let mut ok = true;
             while j + 1 < line.len() {
-                let key = line.w(j);
-                let good = match key {
-                    "id" => p.uint(line, j + 1, 0, u64::MAX).is_some(),
-                    "dst" | "src" => match p.ip(line, j + 1) {
-                        Some(a) if a.is_ipv6() == v6 => true,
-                        Some(_) => {
-                            let w = line.w(j + 1).to_string();
-                            p.error(
-                                codes::FAMILY_MISMATCH,
-                                format!("`{w}` is not an {} address", if v6 { "IPv6" } else { "IPv4" }),
-                                line.span(j + 1),
-                                format!("`encap {kind}` needs {} endpoints", if v6 { "IPv6" } else { "IPv4" }),
-                            );
-                            false
-                        }
-                        None => false,
+                let key = line.w(j).to_string();
+                let v = line.w(j + 1).to_string();
+                let problem = match key.as_str() {
+                    "id" => v.parse::<u64>().err().map(|_| "expected a decimal number"),
+                    "dst" | "src" => match v.parse::<IpAddr>() {
+                        Ok(a) if a.is_ipv6() == v6 => None,
+                        Ok(_) if v6 => Some("expected an IPv6 address"),
+                        Ok(_) => Some("expected an IPv4 address"),
+                        Err(_) => Some("not an address"),
                     },
                     k if k == dscp_key => {
-                        let w = line.w(j + 1).to_string();
-                        if dsfield_ok(&w) {
-                            true
-                        } else {
-                            p.error(
-                                codes::INVALID_VALUE,
-                                format!("invalid {k} `{w}`"),
-                                line.span(j + 1),
-                                "expected a number up to 255 or an rt_dsfield name",
-                            );
-                            false
-                        }
+                        (!dsfield_ok(&v)).then_some("expected a number up to 255 or a name")
                     }
-                    k if k == hop_key => p.uint(line, j + 1, 0, 255).is_some(),
-                    "flags" => p.uint(line, j + 1, 0, 65535).is_some(),
+                    k if k == hop_key => v.parse::<u8>().err().map(|_| "expected 0 to 255"),
+                    "flags" => v.parse::<u16>().err().map(|_| "expected 0 to 65535"),
                     _ => break,
                 };
-                if good {
-                    has_target |= matches!(key, "id" | "dst");
-                    words.push(key.to_string());
-                    words.push(line.w(j + 1).to_string());
-                } else {
-                    ok = false;
+                match problem {
+                    None => {
+                        has_target |= matches!(key.as_str(), "id" | "dst");
+                        words.push(key);
+                        words.push(v);
+                    }
+                    Some(label) => {
+                        bad(
+                            p,
+                            j + 1,
+                            format!("invalid `{key}` of an {family} encapsulation: `{v}`"),
+                            label,
+                        );
+                        ok = false;
+                    }
                 }
                 j += 2;
             }
@@ -544,18 +542,19 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
                 return (None, j);
             }
             if !has_target {
-                p.error(
+                p.warn(
                     codes::MISSING_SETTING,
                     format!("`encap {kind}` needs `dst` or `id`"),
                     line.span_from(i),
                     "no destination and no tunnel id",
-                );
+                )
+                .help = Some("keepalived keeps the route without the encapsulation".into());
                 return (None, j);
             }
         }
         other => {
             let other = other.to_string();
-            p.error(
+            p.warn(
                 codes::INVALID_VALUE,
                 format!("unknown encap type `{other}`"),
                 line.span(i + 1),
@@ -755,8 +754,20 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 i += 2;
             }
             "ttl-propagate" => {
-                if let Some(v) = p.choice(line, i + 1, &["enabled", "disabled"]) {
-                    r.options.push(format!("ttl-propagate {v}"));
+                if let Some(v) = p.req(line, i + 1) {
+                    if matches!(v, "enabled" | "disabled") {
+                        r.options.push(format!("ttl-propagate {v}"));
+                    } else {
+                        let v = v.to_string();
+                        p.warn(
+                            codes::INVALID_VALUE,
+                            format!("invalid ttl-propagate `{v}`"),
+                            line.span(i + 1),
+                            "expected `enabled` or `disabled`",
+                        )
+                        .help = Some("keepalived takes it as `disabled`".into());
+                        r.options.push("ttl-propagate disabled".into());
+                    }
                 }
                 i += 2;
             }
