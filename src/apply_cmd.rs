@@ -31,11 +31,8 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if !plan.vrrp_instances.is_empty() {
-        eprintln!(
-            "note: {} VRRP instance(s) (VIPs, virtual routes and rules, VMAC links) are not applied by `kac apply` (VRRP is the job of `kac daemon`, not implemented yet)",
-            plan.vrrp_instances.len()
-        );
+    for note in left_to_the_daemon(plan) {
+        eprintln!("note: {note}");
     }
     let mut kernel = match NetlinkKernel::new() {
         Ok(k) => k,
@@ -73,6 +70,38 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// What the plan asks for that a one-shot apply does not do: the parts that need a process
+/// that keeps running (`kac daemon`, not implemented yet).
+pub fn left_to_the_daemon(plan: &Plan) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !plan.vrrp_instances.is_empty() {
+        notes.push(format!(
+            "{} VRRP instance(s) (VIPs, virtual routes and rules, VMAC links, notify scripts) are not applied by `kac apply` (VRRP is the job of `kac daemon`, not implemented yet)",
+            plan.vrrp_instances.len()
+        ));
+    }
+    let real_servers = || plan.virtual_servers.iter().flat_map(|v| &v.real_servers);
+    let checked = real_servers().filter(|r| !r.checkers.is_empty()).count();
+    if checked > 0 {
+        notes.push(format!(
+            "{checked} real server(s) have health checkers: `kac apply` sets every real server at its configured weight and runs no checks (checkers, quorum, sorry servers and draining are the job of `kac daemon`, not implemented yet)"
+        ));
+    } else if plan
+        .virtual_servers
+        .iter()
+        .any(|v| v.sorry_server.is_some())
+    {
+        notes.push("sorry servers are not applied by `kac apply` (they stand in when the quorum is lost, which `kac daemon` will watch; not implemented yet)".into());
+    }
+    if plan.global.lvs_flush_on_stop != "none" {
+        notes.push(format!(
+            "`lvs_flush_on_stop` ({}) happens when `kac daemon` stops; `kac apply` leaves IPVS as it made it",
+            plan.global.lvs_flush_on_stop
+        ));
+    }
+    notes
 }
 
 /// The ops an apply would make: no lock taken, nothing written (a daemon may be running).

@@ -190,9 +190,12 @@ enum Cmd {
     /// `~` change in place, `-` remove; `= adopt` for objects taken over); a second run prints
     /// nothing. kac changes only what it owns (recorded in the state directory's journal);
     /// an existing object the plan wants that kac does not own is an error unless `--adopt`.
-    /// A change the kernel rejects is rolled back with everything done before it. VRRP
-    /// (VIPs, virtual routes and rules, VMAC links) and health checks are the daemon's, not
-    /// apply's. Exit 0: converged (or, with --dry-run, the changes printed); 1: the plan has
+    /// A change the kernel rejects is rolled back with everything done before it. What needs
+    /// a process that keeps running is the daemon's (`kac daemon`), not apply's, and apply
+    /// says so: VRRP (VIPs, virtual routes and rules, VMAC links, notify scripts), health
+    /// checkers, quorum, sorry servers and draining (apply sets every real server at its
+    /// configured weight), and `lvs_flush_on_stop`. Exit 0: converged (or, with --dry-run,
+    /// the changes printed); 1: the plan has
     /// errors, an object is in the way, the kernel rejected a change, or the state directory
     /// is locked; 2: usage error.
     Apply {

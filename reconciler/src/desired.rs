@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use kac_schema::plan::{
-    Plan, PlanAddress, PlanEncap, PlanMetricValue, PlanRealServer, PlanRoute, PlanRule,
-    PlanTunnel, PlanVirtualServer, PlanVsKey,
+    Plan, PlanAddress, PlanEncap, PlanMetricValue, PlanRealServer, PlanRoute, PlanRule, PlanTunnel,
+    PlanVirtualServer, PlanVsKey,
 };
 
 use crate::model::*;
@@ -171,7 +171,10 @@ impl Desired {
 
     /// This desired state with the routes of [`Desired::vrf_routes`] in the tables of their VRF
     /// devices (`links`: the host's interfaces).
-    pub fn with_vrf_tables(&self, links: &BTreeMap<String, Link>) -> Result<Desired, DesiredErrors> {
+    pub fn with_vrf_tables(
+        &self,
+        links: &BTreeMap<String, Link>,
+    ) -> Result<Desired, DesiredErrors> {
         let mut d = Desired {
             vrf_routes: Vec::new(),
             ..self.clone()
@@ -489,7 +492,7 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
         return Err("`ttl-propagate` applies to MPLS routes only; the kernel accepts it on IPv4 and IPv6 routes and ignores it, so kac can neither apply nor verify it: remove it".into());
     }
     if let Some(e) = &r.encap {
-        out.encap = Some(encap(e, names)?);
+        out.encap = Some(Box::new(encap(e, names)?));
     }
     for o in &r.options {
         let mut w = o.split_whitespace();
@@ -1108,7 +1111,10 @@ mod tests {
             &names,
         )
         .expect_err("IPv4 append");
-        assert!(err.to_string().contains("second route with the same key"), "{err}");
+        assert!(
+            err.to_string().contains("second route with the same key"),
+            "{err}"
+        );
         // Alone, an appended route is a route.
         let d = Desired::from_plan(&plan_with_routes(vec![v4("10.0.0.3", true)]), &names)
             .expect("alone");
@@ -1139,9 +1145,15 @@ mod tests {
         assert_eq!(k.table, 1001);
         links.get_mut("blue").expect("blue").vrf_table = None;
         let err = d.with_vrf_tables(&links).expect_err("not a VRF");
-        assert!(err.to_string().contains("`blue` is not a VRF device"), "{err}");
+        assert!(
+            err.to_string().contains("`blue` is not a VRF device"),
+            "{err}"
+        );
         let err = d.with_vrf_tables(&BTreeMap::new()).expect_err("missing");
-        assert!(err.to_string().contains("VRF `blue` does not exist"), "{err}");
+        assert!(
+            err.to_string().contains("VRF `blue` does not exist"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -333,7 +333,10 @@ impl fmt::Display for Encap {
                 ttl,
                 flags,
             } => {
-                write!(f, "encap ip id {id} src {src} dst {dst} ttl {ttl} tos {tos}")?;
+                write!(
+                    f,
+                    "encap ip id {id} src {src} dst {dst} ttl {ttl} tos {tos}"
+                )?;
                 if *flags != 0 {
                     write!(f, " flags {flags:#x}")?;
                 }
@@ -392,7 +395,7 @@ pub struct Route {
     /// Lifetime (s; IPv6): desired, the lifetime given; observed, what remains.
     pub expires: Option<u32>,
     /// Lightweight tunnel encapsulation.
-    pub encap: Option<Encap>,
+    pub encap: Option<Box<Encap>>,
 }
 
 impl Route {

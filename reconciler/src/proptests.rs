@@ -54,35 +54,37 @@ fn route() -> impl Strategy<Value = Route> {
         any::<bool>(),
         proptest::option::of(prop_oneof![Just(3u32), Just((1 << 16) | 4)]),
     )
-        .prop_map(|(dst, table, metric, gw, protocol, mtu, lock, realms)| Route {
-            key: RouteKey {
-                table,
-                dst: Prefix {
-                    addr: IpAddr::V4(Ipv4Addr::new(10, dst, 0, 0)),
-                    len: 16,
+        .prop_map(
+            |(dst, table, metric, gw, protocol, mtu, lock, realms)| Route {
+                key: RouteKey {
+                    table,
+                    dst: Prefix {
+                        addr: IpAddr::V4(Ipv4Addr::new(10, dst, 0, 0)),
+                        len: 16,
+                    },
+                    tos: 0,
+                    metric,
+                    from: None,
                 },
-                tos: 0,
-                metric,
-                from: None,
+                kind: rtn::UNICAST,
+                protocol,
+                scope: 0,
+                gateway: Some(ip(gw)),
+                dev: Some("eth0".into()),
+                prefsrc: None,
+                onlink: false,
+                nexthops: vec![],
+                metrics: mtu
+                    .map(|m| (2u16, MetricValue::Number(m)))
+                    .into_iter()
+                    .collect(),
+                locked: if lock && mtu.is_some() { 1 << 2 } else { 0 },
+                pref: None,
+                realms,
+                expires: None,
+                encap: None,
             },
-            kind: rtn::UNICAST,
-            protocol,
-            scope: 0,
-            gateway: Some(ip(gw)),
-            dev: Some("eth0".into()),
-            prefsrc: None,
-            onlink: false,
-            nexthops: vec![],
-            metrics: mtu
-                .map(|m| (2u16, MetricValue::Number(m)))
-                .into_iter()
-                .collect(),
-            locked: if lock && mtu.is_some() { 1 << 2 } else { 0 },
-            pref: None,
-            realms,
-            expires: None,
-            encap: None,
-        })
+        )
 }
 
 fn service() -> impl Strategy<Value = Service> {

@@ -682,14 +682,33 @@ fn route_and_address_forms_apply_as_planned_and_a_second_apply_changes_nothing()
     ip(
         &ns,
         &[
-            "-6", "route", "replace", "2001:db8:9::/48", "dev", "eth0", "proto", "75",
+            "-6",
+            "route",
+            "replace",
+            "2001:db8:9::/48",
+            "dev",
+            "eth0",
+            "proto",
+            "75",
         ],
     );
     ip(
         &ns,
         &[
-            "route", "change", "10.9.0.0/16", "dev", "eth0", "proto", "75", "mtu", "1400", "rtt",
-            "lock", "2s", "rttvar", "300ms",
+            "route",
+            "change",
+            "10.9.0.0/16",
+            "dev",
+            "eth0",
+            "proto",
+            "75",
+            "mtu",
+            "1400",
+            "rtt",
+            "lock",
+            "2s",
+            "rttvar",
+            "300ms",
         ],
     );
     assert_eq!(
@@ -758,7 +777,11 @@ fn unsupported_plans_are_refused_before_touching_anything() {
         "route 10.7.0.0/16: `encap ila` is not supported by kac",
         "route 10.5.0.0/16 via 10.0.0.3 dev eth0: `append` on an IPv4 route adds a second route",
     ] {
-        assert!(out.stderr.contains(reason), "want `{reason}` in:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(reason),
+            "want `{reason}` in:\n{}",
+            out.stderr
+        );
     }
     assert!(!state.exists(), "the state directory was created");
 }

@@ -59,6 +59,7 @@ step adopt-again kac apply vm-adopt.conf --state-dir /tmp/st2
 step flush-apply kac apply vm-flush.conf --state-dir /tmp/st3
 step flush-list ipvsadm -Ln
 step flush-again kac apply vm-flush.conf --state-dir /tmp/st3
+step daemon-parts kac apply vm-daemon.conf --state-dir /tmp/st6 --dry-run
 # Debian's keepalived makes its services, is killed (SIGKILL: nothing cleaned up), and kac
 # takes them over.
 ipvsadm -C
@@ -510,9 +511,31 @@ fn ipvs_apply_in_a_vm() {
     );
     assert_eq!(ok("flush-again"), "");
 
+    // What needs a running process is left to the daemon, and apply says so.
+    let daemon = run.step("daemon-parts");
+    assert_eq!(daemon.rc, 0, "{}{}", daemon.stdout, daemon.stderr);
+    assert_eq!(
+        daemon.stdout,
+        "+ service tcp 10.2.0.1:80 scheduler rr\n+ dest tcp 10.2.0.1:80 -> 10.2.1.1:80 masq weight 2\n"
+    );
+    for note in [
+        "note: 1 VRRP instance(s) (VIPs, virtual routes and rules, VMAC links, notify scripts) are not applied by `kac apply`",
+        "note: 1 real server(s) have health checkers: `kac apply` sets every real server at its configured weight and runs no checks",
+        "note: `lvs_flush_on_stop` (all) happens when `kac daemon` stops",
+    ] {
+        assert!(
+            daemon.stderr.contains(note),
+            "want `{note}` in:\n{}",
+            daemon.stderr
+        );
+    }
+
     // Services a real keepalived made (and left, killed): refused, then adopted with no
     // change at all, IPVS exactly as keepalived left it; then a change applies normally.
-    assert!(!ok("ka-running").trim().is_empty(), "keepalived did not run");
+    assert!(
+        !ok("ka-running").trim().is_empty(),
+        "keepalived did not run"
+    );
     ok("ka-gone");
     let ka_plan = compile("vm-keepalived.conf");
     assert_eq!(parse_ipvsadm(ok("ka-list"), 4), expected_tunnels(&ka_plan));

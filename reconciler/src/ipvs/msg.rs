@@ -6,7 +6,8 @@
 
 use netlink_packet_core::{
     DecodeError, DefaultNla, Emitable, Nla, NlaBuffer, NlasIterator, Parseable,
-    ParseableParametrized, emit_u16, emit_u16_be, emit_u32, parse_u8, parse_u16, parse_u16_be, parse_u32,
+    ParseableParametrized, emit_u16, emit_u16_be, emit_u32, parse_u8, parse_u16, parse_u16_be,
+    parse_u32,
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 

@@ -309,46 +309,57 @@ const ROUTE_TIME_MS: (u32, u32) = (200, 120_000);
 /// (the second value: whether it did). `Err` says what is wrong with the word.
 pub fn route_time(word: &str, unit: u32) -> Result<(u32, bool), String> {
     let lower = word.to_ascii_lowercase();
-    let (number, decimals, mult) = if let Some(n) = ["msecs", "msec", "ms"]
+    // (digits, decimals allowed, whether a unit was given; milliseconds are read in
+    // thousandths when seconds are given).
+    let (number, decimals, with_unit) = if let Some(n) = ["msecs", "msec", "ms"]
         .iter()
         .find_map(|u| lower.strip_suffix(u))
     {
-        (n, 0, unit)
-    } else if let Some(n) = ["secs", "sec", "s"].iter().find_map(|u| lower.strip_suffix(u)) {
-        (n, 3, unit * 1000)
+        (n, 0usize, true)
+    } else if let Some(n) = ["secs", "sec", "s"]
+        .iter()
+        .find_map(|u| lower.strip_suffix(u))
+    {
+        (n, 3, true)
     } else if lower.contains('s') {
         return Err(format!("`{word}` has an unknown unit (use ms or s)"));
     } else {
-        (lower.as_str(), 0, 1)
+        (lower.as_str(), 0, false)
     };
     let (int, frac) = number.split_once('.').unwrap_or((number, ""));
-    if (int.is_empty() && frac.is_empty())
-        || !int.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
+    let digits = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if (int.is_empty() && frac.is_empty()) || !digits(int) || !digits(frac) {
         return Err(format!("`{word}` is not a time"));
     }
     if frac.len() > decimals {
         return Err(format!("`{word}` has too many decimal places"));
     }
-    // Thousandths for seconds, whole units otherwise.
-    let scale = 10u64.pow(decimals as u32);
-    let frac_value = format!("{frac:0<width$}", width = decimals as usize);
-    let whole: u64 = if int.is_empty() { 0 } else { int.parse().map_err(|_| format!("`{word}` is too large"))? };
-    let part: u64 = if decimals == 0 { 0 } else { frac_value.parse().unwrap_or(0) };
-    let raw = whole.saturating_mul(scale).saturating_add(part);
+    let whole: u64 = if int.is_empty() {
+        0
+    } else {
+        int.parse().map_err(|_| format!("`{word}` is too large"))?
+    };
+    let part: u64 = if decimals == 0 {
+        0
+    } else {
+        format!("{frac:0<decimals$}").parse().unwrap_or(0)
+    };
+    let read = whole
+        .saturating_mul(10u64.pow(decimals as u32))
+        .saturating_add(part);
     let (lo, hi) = (
         u64::from(ROUTE_TIME_MS.0 * unit),
         u64::from(ROUTE_TIME_MS.1 * unit),
     );
-    if mult == 1 && raw > hi {
-        return Err(format!("`{word}` is more than 120 s ({hi} in the kernel's unit)"));
-    }
-    let value = if mult == 1 {
-        raw
+    let value = if with_unit {
+        // Milliseconds (seconds were read in thousandths) in the kernel's unit.
+        read.saturating_mul(u64::from(unit))
+    } else if read > hi {
+        return Err(format!(
+            "`{word}` is more than 120 s ({hi} in the kernel's unit)"
+        ));
     } else {
-        // Seconds were read in thousandths: `raw` is ms, times the unit.
-        raw.saturating_mul(u64::from(unit))
+        read
     };
     let clamped = value.clamp(lo, hi);
     Ok((clamped as u32, clamped != value))
@@ -373,8 +384,13 @@ fn check_metric(p: &mut Parser<'_>, line: &Line, i: usize, name: &str) -> bool {
                 true
             }
             Err(e) => {
-                p.error(codes::INVALID_NUMBER, format!("invalid {name}: {e}"), line.span(i), "not a time")
-                    .help = Some(format!(
+                p.error(
+                    codes::INVALID_NUMBER,
+                    format!("invalid {name}: {e}"),
+                    line.span(i),
+                    "not a time",
+                )
+                .help = Some(format!(
                     "write a number of milliseconds (`{name} 300ms`), seconds (`{name} 1.5s`) or kernel units"
                 ));
                 false
@@ -403,9 +419,10 @@ fn check_metric(p: &mut Parser<'_>, line: &Line, i: usize, name: &str) -> bool {
     }
 }
 
-/// A DS field value as keepalived reads it (`find_rttables_dsfield`): a number (decimal or
-/// `0x` hex, up to 255) or a name from `/etc/iproute2/rt_dsfield` (not checked here).
-fn dsfield_ok(w: &str) -> bool {
+/// A DS field or realm value as keepalived reads them (`find_rttables_dsfield`,
+/// `find_rttables_realms`): a number (decimal or `0x` hex) up to 255, or a name from
+/// `/etc/iproute2/rt_dsfield` or `rt_realms` (not checked here).
+fn byte_or_name(w: &str) -> bool {
     match w.strip_prefix("0x").or_else(|| w.strip_prefix("0X")) {
         Some(h) => u8::from_str_radix(h, 16).is_ok(),
         None => {
@@ -416,20 +433,11 @@ fn dsfield_ok(w: &str) -> bool {
     }
 }
 
-/// A `realms [FROM/]TO` value as keepalived reads it: numbers (decimal or hex) up to 255, or
-/// names from `/etc/iproute2/rt_realms` (not checked here).
+/// A `realms [FROM/]TO` value as keepalived reads it ([`byte_or_name`] each).
 pub fn realm_ok(w: &str) -> bool {
-    let one = |r: &str| match r.strip_prefix("0x").or_else(|| r.strip_prefix("0X")) {
-        Some(h) => u8::from_str_radix(h, 16).is_ok(),
-        None => {
-            r.parse::<u8>().is_ok()
-                || (r.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && r.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-        }
-    };
     match w.split_once('/') {
-        Some((a, b)) => one(a) && one(b),
-        None => one(w),
+        Some((a, b)) => byte_or_name(a) && byte_or_name(b),
+        None => byte_or_name(w),
     }
 }
 
@@ -466,8 +474,8 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
     let mut words = vec!["encap".to_string(), kind.clone()];
     let mut j = i + 2;
     let bad = |p: &mut Parser<'_>, at: usize, msg: String, label: &str| {
-        p.warn(codes::INVALID_VALUE, msg, line.span(at), label)
-            .help = Some("keepalived keeps the route without the encapsulation".into());
+        p.warn(codes::INVALID_VALUE, msg, line.span(at), label).help =
+            Some("keepalived keeps the route without the encapsulation".into());
     };
     match kind.as_str() {
         "mpls" | "ila" => {
@@ -499,7 +507,11 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
         "ip" | "ip6" => {
             let v6 = kind == "ip6";
             let family = if v6 { "IPv6" } else { "IPv4" };
-            let (dscp_key, hop_key) = if v6 { ("tc", "hoplimit") } else { ("tos", "ttl") };
+            let (dscp_key, hop_key) = if v6 {
+                ("tc", "hoplimit")
+            } else {
+                ("tos", "ttl")
+            };
             let mut has_target = false;
             let mut ok = true;
             while j + 1 < line.len() {
@@ -514,7 +526,7 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
                         Err(_) => Some("not an address"),
                     },
                     k if k == dscp_key => {
-                        (!dsfield_ok(&v)).then_some("expected a number up to 255 or a name")
+                        (!byte_or_name(&v)).then_some("expected a number up to 255 or a name")
                     }
                     k if k == hop_key => v.parse::<u8>().err().map(|_| "expected 0 to 255"),
                     "flags" => v.parse::<u16>().err().map(|_| "expected 0 to 65535"),
@@ -1088,4 +1100,38 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Ru
         );
     }
     Some(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_times_read_as_keepalived_reads_them() {
+        // rtt is kept in 1/8 ms.
+        assert_eq!(route_time("2s", 8), Ok((16_000, false)));
+        assert_eq!(route_time("1.5s", 8), Ok((12_000, false)));
+        assert_eq!(route_time("300ms", 8), Ok((2_400, false)));
+        assert_eq!(route_time("250MSEC", 1), Ok((250, false)));
+        // A plain number is in the kernel's unit.
+        assert_eq!(route_time("2400", 8), Ok((2_400, false)));
+        // Kept between 200 ms and 120 s.
+        assert_eq!(route_time("100ms", 8), Ok((1_600, true)));
+        assert_eq!(route_time("300s", 4), Ok((480_000, true)));
+        assert!(route_time("960001", 8).is_err());
+        for bad in ["2m", "1e3", "0x10", "1.2345s", "100.5ms", "", "s", "-1"] {
+            assert!(route_time(bad, 8).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mpls_labels_and_ila_locators() {
+        assert_eq!(mpls_labels("100/200"), Some(vec![100, 200]));
+        assert_eq!(mpls_labels("1/2/3"), None);
+        assert_eq!(mpls_labels("1048576"), None);
+        assert_eq!(ila_locator("2001:db8:1:2"), Some(0x2001_0db8_0001_0002));
+        assert_eq!(ila_locator("1:2:3"), None);
+        assert!(realm_ok("3/4") && realm_ok("0x10") && realm_ok("cosmos"));
+        assert!(!realm_ok("256") && !realm_ok("3/256"));
+    }
 }

@@ -15,8 +15,8 @@ use netlink_packet_route::link::{
 use netlink_packet_route::route::{
     MplsLabel, RouteAddress, RouteAttribute, RouteFlags, RouteIp6Tunnel, RouteIp6TunnelFlags,
     RouteIpTunnel, RouteIpTunnelFlags, RouteLwEnCapType, RouteLwTunnelEncap, RouteMessage,
-    RouteMetric, RouteMplsIpTunnel, RouteNextHop, RouteNextHopFlags, RoutePreference,
-    RouteRealm, RouteVia,
+    RouteMetric, RouteMplsIpTunnel, RouteNextHop, RouteNextHopFlags, RoutePreference, RouteRealm,
+    RouteVia,
 };
 use netlink_packet_route::rule::{
     RuleAction, RuleAttribute, RuleFlags, RuleMessage, RulePortRange, RuleUidRange,
@@ -507,7 +507,7 @@ fn decode_route(r: &RouteMessage, names: &BTreeMap<u32, String>) -> Option<Route
             RouteAttribute::CacheInfo(c) if c.expires != 0 => {
                 out.expires = Some(c.expires / USER_HZ);
             }
-            RouteAttribute::Encap(e) => out.encap = encap_of(e),
+            RouteAttribute::Encap(e) => out.encap = encap_of(e).map(Box::new),
             RouteAttribute::MultiPath(hops) => {
                 for nh in hops {
                     let mut gw = None;
