@@ -179,6 +179,9 @@ impl Address {
     /// Whether this (observed) address is what `want` asks for ([`lifetime_satisfies`] for
     /// the preferred lifetime, equality for the rest).
     pub fn satisfies(&self, want: &Address) -> bool {
+        if self.preferred_lft == want.preferred_lft {
+            return self == want;
+        }
         lifetime_satisfies(self.preferred_lft, want.preferred_lft)
             && Address {
                 preferred_lft: want.preferred_lft,
@@ -402,6 +405,9 @@ impl Route {
     /// Whether this (observed) route is what `want` asks for ([`lifetime_satisfies`] for
     /// `expires`, equality for the rest).
     pub fn satisfies(&self, want: &Route) -> bool {
+        if self.expires == want.expires {
+            return self == want;
+        }
         lifetime_satisfies(self.expires, want.expires)
             && Route {
                 expires: want.expires,
