@@ -461,15 +461,20 @@ pub fn route(r: &PlanRoute, names: &Names) -> Result<Route, String> {
             .find(|(_, n)| *n == m.name)
             .map(|(rtax, _)| *rtax)
             .ok_or_else(|| format!("unknown route metric `{}`", m.name))?;
+        if m.lock {
+            out.locked |= 1 << rtax;
+        }
         let value = match (&m.value, rtax) {
             (PlanMetricValue::Name(n), 16) => MetricValue::Name(n.clone()),
+            // What the kernel keeps: it caps the MTU and the MSS, and a metric of 0 is no
+            // metric at all (it reports none).
+            (PlanMetricValue::Number(0), n) if n != 16 => continue,
+            (PlanMetricValue::Number(v), 2) => MetricValue::Number((*v).min(65535 - 15)),
+            (PlanMetricValue::Number(v), 8) => MetricValue::Number((*v).min(65535 - 40)),
             (PlanMetricValue::Number(v), n) if n != 16 => MetricValue::Number(*v),
             _ => return Err(format!("invalid value for route metric `{}`", m.name)),
         };
         out.metrics.insert(rtax, value);
-        if m.lock {
-            out.locked |= 1 << rtax;
-        }
     }
     if let Some(realms) = &r.realms {
         if v6 {

@@ -655,7 +655,7 @@ const ROUTE_FORMS_STATE: &[&str] = &[
     "nexthop via 10.99.0.1 dev eth0 weight 1 onlink",
     "nexthop via 10.0.0.2 dev eth0 weight 1",
     "10.5.0.0/16  encap ip id 5 src 0.0.0.0 dst 10.0.0.9 ttl 3 tos 0 dev eth0 proto 75",
-    "10.4.0.0/16 dev eth0 proto 75 initcwnd 10 features ecn quickack 1 congctl lock cubic",
+    "10.4.0.0/16 dev eth0 proto 75 advmss 65495 initcwnd 10 features ecn quickack 1 congctl lock cubic",
     "2001:db8:9::/48 dev eth0 proto 75 metric 1024 expires 2",
     "2001:db8:8::/48  encap ip6 id 7 src :: dst 2001:db8::9 hoplimit 4 tc 0 dev eth0 proto 75 metric 1024 pref medium",
     "2001:db8:5::/48 proto 75 metric 1024 pref medium",

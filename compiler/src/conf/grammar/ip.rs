@@ -428,7 +428,8 @@ fn byte_or_name(w: &str) -> bool {
         None => {
             w.parse::<u8>().is_ok()
                 || (w.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                    && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                    && w.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         }
     }
 }
