@@ -73,6 +73,8 @@ fn address(a: &IpAddress, default_dev: &str) -> PlanAddress {
         flags,
         use_vmac: a.flags.iter().any(|f| f == "use_vmac"),
         preferred_lft_s,
+        track: !a.flags.iter().any(|f| f == "no_track"),
+        track_group: a.track_group.clone(),
     }
 }
 
@@ -107,6 +109,7 @@ fn route(r: &Route) -> PlanRoute {
         nexthops,
         options: Vec::new(),
         track: !r.no_track,
+        track_group: r.track_group.clone(),
         onlink: false,
         metrics: Vec::new(),
         realms: None,

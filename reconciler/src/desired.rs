@@ -986,6 +986,7 @@ mod tests {
             nexthops: vec![],
             options: vec![],
             track: true,
+            track_group: None,
             onlink: false,
             metrics: vec![],
             realms: None,

@@ -349,6 +349,9 @@ pub struct Route {
     pub scope: Option<String>,
     /// `no_track`.
     pub no_track: bool,
+    /// `track_group` (static routes).
+    #[serde(default)]
+    pub track_group: Option<String>,
     /// Multipath next hops.
     pub nexthops: Vec<RouteNexthop>,
     /// Other route options as written (`mtu 1400`, `onlink`, …).

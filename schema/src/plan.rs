@@ -184,6 +184,19 @@ pub struct PlanAddress {
     /// valid lifetime is always forever.
     #[serde(default)]
     pub preferred_lft_s: Option<u32>,
+    /// Whether the address is tracked: restored when deleted, and a VIP's instance goes to
+    /// fault when it cannot be (`no_track` turns it off; kac's runtime, not `kac apply`).
+    #[serde(default = "tracked_by_default")]
+    pub track: bool,
+    /// `track_group` (static addresses): the VRRP instances that go to fault when the address
+    /// cannot be restored.
+    #[serde(default)]
+    pub track_group: Option<String>,
+}
+
+/// keepalived tracks addresses unless they say `no_track`.
+fn tracked_by_default() -> bool {
+    true
 }
 
 /// A route.
@@ -215,6 +228,10 @@ pub struct PlanRoute {
     pub options: Vec<String>,
     /// Whether the route is tracked (removed when its interface goes down).
     pub track: bool,
+    /// `track_group` (static routes): the VRRP instances that go to fault when the route
+    /// cannot be restored.
+    #[serde(default)]
+    pub track_group: Option<String>,
     /// `onlink`: the gateway is on the link even without a prefix covering it.
     #[serde(default)]
     pub onlink: bool,

@@ -456,6 +456,17 @@ fn a_held_lock_refuses_to_apply() {
     ok(&apply(&ns, "static.conf", state.path(), &[]));
 }
 
+/// The seconds after `what` (`" expires "`) on the line of `state` about `object`.
+fn countdown(state: &str, object: &str, what: &str) -> u32 {
+    state
+        .lines()
+        .find(|l| l.contains(object) && l.contains(what))
+        .and_then(|l| l.split(what).nth(1))
+        .and_then(|rest| rest.split("sec").next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `{what}` of {object} in:\n{state}"))
+}
+
 /// `line` with the remaining time of an IPv6 route lifetime (`expires 297sec`) dropped.
 fn without_countdown(line: &str) -> String {
     match line.find(" expires ") {
@@ -647,7 +658,7 @@ const ROUTE_FORMS_STATE: &[&str] = &[
     "inet 10.0.0.6/24 scope global secondary deprecated eth0",
     "inet 10.0.0.7/24 brd 10.0.0.0 scope global secondary eth0",
     "inet6 2001:db8::10/128 scope global nodad \\       valid_lft forever preferred_lft forever",
-    "inet6 2001:db8::11/128 scope global nodad \\       valid_lft forever preferred_lft 600sec",
+    "inet6 2001:db8::11/128 scope global nodad \\       valid_lft forever preferred_lft ",
     "10.9.0.0/16 dev eth0 proto 75 mtu lock 1400 rtt lock 2s rttvar 300ms rto_min lock 250ms",
     "10.8.0.0/16 via 10.0.0.1 dev eth0 proto 75 realms 3/4",
     "10.7.0.0/16 via 10.99.0.1 dev eth0 proto 75 onlink",
@@ -656,7 +667,7 @@ const ROUTE_FORMS_STATE: &[&str] = &[
     "nexthop via 10.0.0.2 dev eth0 weight 1",
     "10.5.0.0/16  encap ip id 5 src 0.0.0.0 dst 10.0.0.9 ttl 3 tos 0 dev eth0 proto 75",
     "10.4.0.0/16 dev eth0 proto 75 advmss 65495 initcwnd 10 features ecn quickack 1 congctl lock cubic",
-    "2001:db8:9::/48 dev eth0 proto 75 metric 1024 expires 2",
+    "2001:db8:9::/48 dev eth0 proto 75 metric 1024 expires ",
     "2001:db8:8::/48  encap ip6 id 7 src :: dst 2001:db8::9 hoplimit 4 tc 0 dev eth0 proto 75 metric 1024 pref medium",
     "2001:db8:5::/48 proto 75 metric 1024 pref medium",
     "nexthop via 2001:db8::1 dev eth0 weight 1",
@@ -673,7 +684,15 @@ fn route_and_address_forms_apply_as_planned_and_a_second_apply_changes_nothing()
     let state = tempfile::tempdir().expect("tempdir");
     let first = apply(&ns, "route-forms.conf", state.path(), &[]);
     insta::assert_snapshot!("apply_route_forms_ops", ok(&first));
-    assert_contains_all(&kernel_state(&ns), ROUTE_FORMS_STATE);
+    let state_now = kernel_state(&ns);
+    assert_contains_all(&state_now, ROUTE_FORMS_STATE);
+    // The lifetimes the plan gives count down from there.
+    assert!((590..=600).contains(&countdown(
+        &state_now,
+        "2001:db8::11/128",
+        " preferred_lft "
+    )));
+    assert!((290..=300).contains(&countdown(&state_now, "2001:db8:9::/48", " expires ")));
     // The IPv6 lifetimes count down; what remains is what the plan asked for.
     assert_eq!(ok(&apply(&ns, "route-forms.conf", state.path(), &[])), "");
 

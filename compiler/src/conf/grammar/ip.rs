@@ -623,6 +623,7 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
         protocol: None,
         scope: None,
         no_track: false,
+        track_group: None,
         nexthops: Vec::new(),
         options: Vec::new(),
         span: line.line_span(),
@@ -791,7 +792,7 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 i += 2;
             }
             "track_group" if is_static => {
-                p.req(line, i + 1);
+                r.track_group = p.req(line, i + 1).map(str::to_string);
                 i += 2;
             }
             "as" => {
