@@ -201,7 +201,7 @@ impl FileOpener for GitTree {
         }
     }
 
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+    fn read(&self, path: &Path) -> std::io::Result<Arc<[u8]>> {
         let rel = self.resolve(path).ok_or_else(|| {
             std::io::Error::new(
                 std::io::ErrorKind::NotFound,
@@ -209,11 +209,11 @@ impl FileOpener for GitTree {
             )
         })?;
         match self.nodes.get(&rel) {
-            Some(Node::Blob { oid, .. }) => Ok(self.blob(*oid)?.to_vec()),
+            Some(Node::Blob { oid, .. }) => self.blob(*oid),
             _ => {
                 let mut out = Vec::new();
                 std::io::Read::read_to_end(&mut self.open(path)?, &mut out)?;
-                Ok(out)
+                Ok(out.into())
             }
         }
     }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kac_compiler::conf::preproc::FileOpener;
+use kac_compiler::review::pairing::VsPairing;
 use kac_compiler::review::{self, HostInput, HostSide, SiteInput};
 use kac_compiler::site as ksite;
 use kac_schema::plan_diff::{PlanDiagnostic, PlanDiff, Revision, Side, SideErrors};
@@ -436,22 +437,48 @@ fn compile_site(
         }
     }
     let root = &sides.root;
-    let (from_results, to_results) = std::thread::scope(|scope| {
-        let f = scope.spawn(|| compile_side(sides.from.as_ref(), from.get(&input.site), root));
-        let t = compile_side(sides.to.as_ref(), to.get(&input.site), root);
+    // Hosts compiled on both sides: their virtual servers are paired as they compile, and
+    // the unchanged ones dropped at once (review/pairing.rs).
+    let pairings: BTreeMap<String, VsPairing> = input
+        .hosts
+        .iter()
+        .filter(|h| !matches!(h.from, HostSide::Absent) && !matches!(h.to, HostSide::Absent))
+        .map(|h| (h.name.clone(), VsPairing::default()))
+        .collect();
+    let (mut from_results, mut to_results) = std::thread::scope(|scope| {
+        let f = scope.spawn(|| {
+            compile_side(
+                sides.from.as_ref(),
+                from.get(&input.site),
+                root,
+                Side::From,
+                &pairings,
+            )
+        });
+        let t = compile_side(
+            sides.to.as_ref(),
+            to.get(&input.site),
+            root,
+            Side::To,
+            &pairings,
+        );
         let f = f.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         (f, t)
     });
     for h in &mut input.hosts {
         for (side, results, slot) in [
-            (Side::From, &from_results, &mut h.from),
-            (Side::To, &to_results, &mut h.to),
+            (Side::From, &mut from_results, &mut h.from),
+            (Side::To, &mut to_results, &mut h.to),
         ] {
             if matches!(slot, HostSide::Absent) {
                 continue;
             }
-            if let Some((result, rendered)) = results.get(&h.name) {
-                *slot = result.clone();
+            if let Some((mut result, rendered)) = results.remove(&h.name) {
+                if let (HostSide::Plan(plan), Some(pairing)) = (&mut result, pairings.get(&h.name))
+                {
+                    pairing.complete(side, plan);
+                }
+                *slot = result;
                 let which = side_name(side);
                 shown.extend(rendered.iter().map(|r| format!("[{} {which}] {r}", h.name)));
             }
@@ -466,11 +493,14 @@ fn side_name(side: Side) -> &'static str {
     }
 }
 
-/// Each host of one side's site compiled: its plan or its diagnostics (also rendered).
+/// Each host of one side's site compiled: its plan or its diagnostics (also rendered). The
+/// virtual servers of a host in `pairings` go there instead of into its plan.
 fn compile_side(
     fs: &(dyn FileOpener + Sync),
     site: Option<&FoundSite>,
     root: &Path,
+    side: Side,
+    pairings: &BTreeMap<String, VsPairing>,
 ) -> BTreeMap<String, (HostSide, Vec<String>)> {
     let mut out = BTreeMap::new();
     let Some(site) = site else {
@@ -482,7 +512,17 @@ fn compile_side(
             lower_virtual_servers_early: true,
             ..h.opts.clone()
         };
-        let compiled = kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &opts);
+        let compiled = match pairings.get(&h.name) {
+            Some(pairing) => kac_compiler::compile_conf_with_sink(
+                fs,
+                &h.entry,
+                &shown,
+                &h.name,
+                &opts,
+                &mut |vs| pairing.offer(side, vs),
+            ),
+            None => kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &opts),
+        };
         let result = match compiled.plan {
             Some(plan) => (HostSide::Plan(Box::new(plan)), Vec::new()),
             None => {

@@ -379,7 +379,9 @@ pub struct PlanAuth {
 }
 
 /// How a virtual server is addressed.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanVsKey {
     /// Address, port and protocol.

@@ -155,11 +155,12 @@ pub trait FileOpener {
         super::include::glob_in(self, pattern)
     }
 
-    /// Reads the whole file at `path`.
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+    /// Reads the whole file at `path`. Shared bytes, so that a tree holding its files in
+    /// memory (a git revision) hands them out without a copy.
+    fn read(&self, path: &Path) -> std::io::Result<std::sync::Arc<[u8]>> {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut self.open(path)?, &mut out)?;
-        Ok(out)
+        Ok(out.into())
     }
 }
 

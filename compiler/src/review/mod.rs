@@ -7,9 +7,12 @@
 //! * [`host`]: one host's changes (objects matched by stable keys) and its own hazards.
 //! * [`site`]: hazards across the hosts of a site (VRRP elections, peers changing together).
 //! * [`keys`]: stable keys and one-line descriptions of plan objects.
+//! * [`pairing`]: a host's virtual servers paired across the two sides while they compile,
+//!   the unchanged ones dropped at once (large sites).
 
 pub mod host;
 pub mod keys;
+pub mod pairing;
 pub mod site;
 
 use std::collections::BTreeSet;
