@@ -2,6 +2,7 @@
 //!
 //! Every default keepalived would apply is made explicit; lists are sorted by stable keys.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -580,7 +581,7 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         CheckerKind::Tcp | CheckerKind::Ping => {}
     }
     PlanChecker {
-        kind: c.kind.keyword().to_string(),
+        kind: Cow::Borrowed(c.kind.keyword()),
         connect_ip: c.connect_ip.unwrap_or(rs_addr),
         connect_port: c.connect_port.unwrap_or(rs_port),
         bindto: c.bindto,
@@ -591,6 +592,17 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         warmup_us: warmup,
         alpha,
         params,
+    }
+}
+
+/// A forwarding method as the plan spells it, borrowed when it is one of keepalived's (real
+/// servers are many: no allocation each).
+fn forwarding_method(m: &str) -> Cow<'static, str> {
+    match m {
+        "NAT" => Cow::Borrowed("NAT"),
+        "DR" => Cow::Borrowed("DR"),
+        "TUN" => Cow::Borrowed("TUN"),
+        other => Cow::Owned(other.to_string()),
     }
 }
 
@@ -657,6 +669,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
         .lb_kind
         .as_ref()
         .map_or("NAT".to_string(), |k| k.value.method.clone());
+    let vs_method_word = forwarding_method(&vs_method);
     let mut real_servers: Vec<PlanRealServer> = vs
         .real_servers
         .iter()
@@ -681,7 +694,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
                 lb_kind: rs
                     .lb_kind
                     .as_ref()
-                    .map_or(vs_method.clone(), |k| k.method.clone()),
+                    .map_or_else(|| vs_method_word.clone(), |k| forwarding_method(&k.method)),
                 inhibit_on_failure: rs
                     .inhibit_on_failure
                     .or(vs.inhibit_on_failure)

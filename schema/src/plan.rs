@@ -4,6 +4,7 @@
 //! fwmark or group, real servers by (address, port). Maps are `BTreeMap`s and lists are
 //! sorted, so equal configurations in any format serialize to byte-identical JSON.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -455,7 +456,8 @@ pub struct PlanRealServer {
     /// Weight.
     pub weight: u32,
     /// Forwarding method.
-    pub lb_kind: String,
+    // Borrowed (`NAT`, `DR`, `TUN`): real servers are many, an allocation each adds up.
+    pub lb_kind: Cow<'static, str>,
     /// Set weight 0 on failure instead of removing.
     pub inhibit_on_failure: bool,
     /// Upper connection threshold (0 = none).
@@ -474,7 +476,8 @@ pub struct PlanRealServer {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanChecker {
     /// `TCP_CHECK`, `HTTP_GET`, …
-    pub kind: String,
+    // Borrowed: checkers are many, an allocation each adds up.
+    pub kind: Cow<'static, str>,
     /// Address connected to.
     pub connect_ip: IpAddr,
     /// Port connected to.

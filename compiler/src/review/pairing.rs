@@ -37,7 +37,7 @@ struct State {
 #[derive(Debug)]
 enum Slot {
     /// Seen on one side only so far: that side's service, its key held by the map.
-    Waiting(usize, PlanVirtualServer),
+    Waiting(usize, Box<PlanVirtualServer>),
     /// Seen on both sides.
     Paired,
 }
@@ -80,12 +80,12 @@ impl VsPairing {
                 Some(Slot::Paired) => return,
                 Some(Slot::Waiting(s, _)) if *s == me => return,
                 Some(slot) => match std::mem::replace(slot, Slot::Paired) {
-                    Slot::Waiting(_, other) => other,
+                    Slot::Waiting(_, other) => *other,
                     Slot::Paired => return,
                 },
                 None => {
                     let key = take_key(&mut vs);
-                    st.slots.insert(key, Slot::Waiting(me, vs));
+                    st.slots.insert(key, Slot::Waiting(me, Box::new(vs)));
                     return;
                 }
             }
@@ -118,7 +118,7 @@ impl VsPairing {
         {
             if let Slot::Waiting(_, mut vs) = slot {
                 vs.key = key;
-                plan.virtual_servers.push(vs);
+                plan.virtual_servers.push(*vs);
             }
         }
         plan.virtual_servers.sort_by(|a, b| a.key.cmp(&b.key));

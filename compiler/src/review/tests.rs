@@ -259,7 +259,7 @@ fn paired_plans(from: &str, to: &str, id: &str) -> (Plan, Plan) {
     use super::pairing::VsPairing;
     use kac_schema::plan_diff::Side;
     let pairing = VsPairing::default();
-    let mut compile = |text: &str, side: Side| {
+    let compile = |text: &str, side: Side| {
         let mem = InMemory::new("/mem/k.conf", text);
         let opts = crate::Options {
             config_id: Some(id.into()),
