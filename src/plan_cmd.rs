@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kac_compiler::conf::preproc::FileOpener;
+use kac_compiler::doc::host_conf::host_conf;
+use kac_compiler::review::conf_diff;
 use kac_compiler::review::pairing::VsPairing;
 use kac_compiler::review::{self, HostInput, HostSide, SiteInput};
 use kac_compiler::site as ksite;
-use kac_schema::plan_diff::{PlanDiagnostic, PlanDiff, Revision, Side, SideErrors};
+use kac_schema::plan_diff::{PlanDiagnostic, PlanDiff, Revision, Side, SideErrors, SiteDiff};
 use kac_schema::{Diagnostic, Severity, SourceMap};
 
 use crate::git_source::{GitTree, WorkTree};
@@ -64,12 +66,6 @@ pub fn run(args: &Args) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    if args.conf_diff {
-        eprintln!(
-            "error: `kac plan --conf-diff` is not available yet: it needs the canonical keepalived.conf printer (`kac convert`/`kac fmt`), which does not exist yet"
-        );
-        return ExitCode::from(2);
-    }
     let sides = match open_sides(args) {
         Ok(s) => s,
         Err(msg) => {
@@ -103,6 +99,9 @@ pub fn run(args: &Args) -> ExitCode {
                 d.hazards
                     .retain(|z| z.hosts.is_empty() || z.hosts.iter().any(|x| x == h));
             }
+            if args.conf_diff {
+                add_conf_diffs(&mut d, &from_sites, &to_sites, &sides);
+            }
             d
         })
         .collect();
@@ -112,6 +111,50 @@ pub fn run(args: &Args) -> ExitCode {
     // The plans of large sites take a noticeable time to free, and the process ends here.
     std::mem::forget((inputs, from_sites, to_sites, sides, diff));
     code
+}
+
+/// `--conf-diff`: each shown host's canonical keepalived.conf on both sides (the two sides
+/// read in parallel), diffed.
+fn add_conf_diffs(
+    site: &mut SiteDiff,
+    from: &BTreeMap<String, FoundSite>,
+    to: &BTreeMap<String, FoundSite>,
+    sides: &Sides,
+) {
+    let names: Vec<String> = site.hosts.iter().map(|h| h.host.clone()).collect();
+    let texts = |fs: &(dyn FileOpener + Sync), found: Option<&FoundSite>| -> Vec<String> {
+        names
+            .iter()
+            .map(|name| {
+                found
+                    .and_then(|s| s.hosts.iter().find(|h| &h.name == name))
+                    .map_or_else(String::new, |h| {
+                        host_conf(
+                            fs,
+                            &h.entry,
+                            h.opts.config_id.as_deref(),
+                            &h.opts.path_map,
+                            &|p| rel(p, &sides.root),
+                        )
+                        .text
+                    })
+            })
+            .collect()
+    };
+    let (old, new) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| texts(sides.from.as_ref(), from.get(&site.site)));
+        let new = texts(sides.to.as_ref(), to.get(&site.site));
+        let old = old.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (old, new)
+    });
+    for ((h, old), new) in site.hosts.iter_mut().zip(old).zip(new) {
+        h.conf_diff = Some(conf_diff::unified(
+            &old,
+            &new,
+            &format!("{} @ {}", h.host, sides.from_rev.rev),
+            &format!("{} @ {}", h.host, sides.to_rev.rev),
+        ));
+    }
 }
 
 fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {

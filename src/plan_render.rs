@@ -293,6 +293,9 @@ fn site_text(o: &mut String, s: &SiteDiff, p: &Paint) {
                 p.wrap("1;35", &format!("! hazard {}", hazard_line(z)))
             );
         }
+        if let Some(d) = &h.conf_diff {
+            conf_diff_text(o, d, p);
+        }
     }
     if !s.hazards.is_empty() {
         let _ = writeln!(o, "  hazards across hosts:");
@@ -303,6 +306,30 @@ fn site_text(o: &mut String, s: &SiteDiff, p: &Paint) {
                 p.wrap("1;35", &format!("! {}", hazard_line(z)))
             );
         }
+    }
+}
+
+/// A host's keepalived.conf diff (`--conf-diff`), indented under the host.
+fn conf_diff_text(o: &mut String, diff: &str, p: &Paint) {
+    if diff.is_empty() {
+        let _ = writeln!(o, "    keepalived.conf: no difference");
+        return;
+    }
+    let _ = writeln!(o, "    keepalived.conf:");
+    for line in diff.lines() {
+        let code = match line.as_bytes().first() {
+            _ if line.starts_with("---") || line.starts_with("+++") => "1",
+            Some(b'+') => "32",
+            Some(b'-') => "31",
+            Some(b'@') => "36",
+            _ => "",
+        };
+        let text = if code.is_empty() {
+            line.to_string()
+        } else {
+            p.wrap(code, line)
+        };
+        let _ = writeln!(o, "      {}", text.trim_end());
     }
 }
 
@@ -361,15 +388,24 @@ pub fn markdown(d: &PlanDiff) -> String {
                 }
                 fence(&mut o, "text", &block);
             }
-            if h.changes.is_empty() {
-                continue;
+            if !h.changes.is_empty() {
+                let mut block = String::new();
+                for (depth, sign, line) in host_change_lines(h) {
+                    let indent = "  ".repeat(depth);
+                    let _ = writeln!(block, "{sign} {indent}{line}");
+                }
+                fence(&mut o, "diff", &block);
             }
-            let mut block = String::new();
-            for (depth, sign, line) in host_change_lines(h) {
-                let indent = "  ".repeat(depth);
-                let _ = writeln!(block, "{sign} {indent}{line}");
+            match h.conf_diff.as_deref() {
+                Some("") => {
+                    let _ = writeln!(o, "keepalived.conf of {}: no difference\n", h.host);
+                }
+                Some(d) => {
+                    let _ = writeln!(o, "keepalived.conf of {}:\n", h.host);
+                    fence(&mut o, "diff", d);
+                }
+                None => {}
             }
-            fence(&mut o, "diff", &block);
         }
     }
     o.trim_end().to_string()

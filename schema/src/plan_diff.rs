@@ -64,6 +64,11 @@ pub struct HostDiff {
     pub hazards: Vec<Hazard>,
     /// Why a side could not be compiled.
     pub errors: Vec<SideErrors>,
+    /// With `--conf-diff`: the unified diff of the host's canonical keepalived.conf (host
+    /// conditions resolved, includes inlined, comments dropped) from the old side to the new,
+    /// empty when the texts are equal; absent without `--conf-diff`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conf_diff: Option<String>,
 }
 
 /// What happens to a host as a whole.
