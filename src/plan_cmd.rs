@@ -37,21 +37,25 @@ pub enum Format {
 pub struct Args {
     /// A directory in the repository: the sites at or under it are planned.
     pub repo: PathBuf,
-    /// Old revision.
-    pub from: String,
+    /// Old revision (`None`: `HEAD`).
+    pub from: Option<String>,
     /// New revision (`None`: the working tree).
     pub to: Option<String>,
     /// Only this host.
     pub host: Option<String>,
+    /// With `--live`: the host with this config id.
+    pub config_id: Option<String>,
     /// Output format.
     pub format: Format,
     /// Exit 3 when something changes.
     pub detailed_exitcode: bool,
     /// Exit 1 when there is a hazard.
     pub deny_hazards: bool,
-    /// `--live` (not available yet).
+    /// Diff against the running host instead of `--from`.
     pub live: bool,
-    /// `--conf-diff` (not available yet).
+    /// With `--live`: the state directory (ownership journal).
+    pub state_dir: Option<PathBuf>,
+    /// Add each host's keepalived.conf diff.
     pub conf_diff: bool,
 }
 
@@ -61,10 +65,7 @@ const EXIT_CHANGES: u8 = 3;
 /// Runs `kac plan`.
 pub fn run(args: &Args) -> ExitCode {
     if args.live {
-        eprintln!(
-            "error: `kac plan --live` is not available yet: diffing against the running host needs the kernel backends (`kac apply`), which do not exist yet"
-        );
-        return ExitCode::from(2);
+        return crate::plan_live::run(args);
     }
     let sides = match open_sides(args) {
         Ok(s) => s,
@@ -157,7 +158,7 @@ fn add_conf_diffs(
     }
 }
 
-fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {
+pub(crate) fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {
     if diff.summary.failed > 0 || (args.deny_hazards && diff.summary.hazards > 0) {
         ExitCode::from(1)
     } else if args.detailed_exitcode && diff.has_changes() {
@@ -167,7 +168,7 @@ fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {
     }
 }
 
-fn print(diff: &PlanDiff, format: Format, shown_diags: &[String]) {
+pub(crate) fn print(diff: &PlanDiff, format: Format, shown_diags: &[String]) {
     match format {
         Format::Text => {
             // Diagnostics of sides that do not compile go to stderr, like every command's.
@@ -197,17 +198,55 @@ struct Sides {
 }
 
 fn open_sides(args: &Args) -> Result<Sides, String> {
+    let place = locate(args, true)?;
+    let from_rev = args.from.as_deref().unwrap_or("HEAD");
+    let (from, from_rev) = open_rev(&place, from_rev)?;
+    let (to, to_rev) = open_new_side(&place, args)?;
+    Ok(Sides {
+        root: place.root,
+        scope: place.scope,
+        from: Box::new(from),
+        to,
+        from_rev,
+        to_rev,
+    })
+}
+
+/// Where `kac plan` looks.
+pub(crate) struct Place {
+    /// The directory whose sites are planned (canonical).
+    pub scope: PathBuf,
+    /// The repository's working directory (canonical), where every tree is presented; the
+    /// planned directory itself outside a repository.
+    pub root: PathBuf,
+    /// The git directory (`None` outside a repository).
+    git_dir: Option<PathBuf>,
+}
+
+/// Finds the repository of `--repo`; outside one, only when `need_git` is false (`--live`
+/// on the working tree).
+pub(crate) fn locate(args: &Args, need_git: bool) -> Result<Place, String> {
     let scope = std::fs::canonicalize(&args.repo)
         .map_err(|e| format!("cannot read `{}`: {e}", args.repo.display()))?;
     if !scope.is_dir() {
         return Err(format!("`{}` is not a directory", args.repo.display()));
     }
-    let repo = git2::Repository::discover(&scope).map_err(|_| {
-        format!(
-            "`{}` is not in a git repository (kac plan compares two revisions of one)",
-            args.repo.display()
-        )
-    })?;
+    let repo = match git2::Repository::discover(&scope) {
+        Ok(r) => r,
+        Err(_) if !need_git => {
+            return Ok(Place {
+                root: scope.clone(),
+                scope,
+                git_dir: None,
+            });
+        }
+        Err(_) => {
+            return Err(format!(
+                "`{}` is not in a git repository (kac plan compares two revisions of one)",
+                args.repo.display()
+            ));
+        }
+    };
     let git_dir = repo.path().to_path_buf();
     let root = match repo.workdir() {
         Some(w) => std::fs::canonicalize(w).unwrap_or_else(|_| w.to_path_buf()),
@@ -221,56 +260,75 @@ fn open_sides(args: &Args) -> Result<Sides, String> {
             scope.clone()
         }
     };
-    let open = |rev: &str| -> Result<(GitTree, Revision), String> {
-        let t = GitTree::open(&git_dir, rev, &root).map_err(|e| e.0)?;
-        let r = Revision {
-            rev: rev.to_string(),
-            commit: Some(t.commit.clone()),
-        };
-        Ok((t, r))
+    Ok(Place {
+        scope,
+        root,
+        git_dir: Some(git_dir),
+    })
+}
+
+/// Revision `rev` of the repository.
+fn open_rev(place: &Place, rev: &str) -> Result<(GitTree, Revision), String> {
+    let Some(git_dir) = &place.git_dir else {
+        return Err(format!(
+            "`{}` is not in a git repository: there is no revision `{rev}`",
+            place.scope.display()
+        ));
     };
-    let (from, from_rev) = open(&args.from)?;
-    let (to, to_rev): (Box<dyn FileOpener + Sync>, Revision) = match &args.to {
+    let t = GitTree::open(git_dir, rev, &place.root).map_err(|e| e.0)?;
+    let r = Revision {
+        rev: rev.to_string(),
+        commit: Some(t.commit.clone()),
+    };
+    Ok((t, r))
+}
+
+/// The new side: `--to`, else the working tree.
+pub(crate) fn open_new_side(
+    place: &Place,
+    args: &Args,
+) -> Result<(Box<dyn FileOpener + Sync>, Revision), String> {
+    Ok(match &args.to {
         Some(rev) => {
-            let (t, r) = open(rev)?;
+            let (t, r) = open_rev(place, rev)?;
             (Box::new(t), r)
         }
         None => (
-            Box::new(WorkTree::new(&root)),
+            Box::new(WorkTree::new(&place.root)),
             Revision {
                 rev: "working tree".into(),
                 commit: None,
             },
         ),
-    };
-    Ok(Sides {
-        root,
-        scope,
-        from: Box::new(from),
-        to,
-        from_rev,
-        to_rev,
     })
 }
 
 /// A host as one side's site names it.
-struct FoundHost {
-    name: String,
-    entry: PathBuf,
-    opts: kac_compiler::Options,
+pub(crate) struct FoundHost {
+    /// Host name.
+    pub name: String,
+    /// Entry config.
+    pub entry: PathBuf,
+    /// Compile options (config id, path map).
+    pub opts: kac_compiler::Options,
 }
 
 /// A site as one side has it.
-struct FoundSite {
-    hosts: Vec<FoundHost>,
+pub(crate) struct FoundSite {
+    /// Its hosts.
+    pub hosts: Vec<FoundHost>,
     /// Problems reading the site (manifest errors), rendered.
-    errors: Vec<PlanDiagnostic>,
+    pub errors: Vec<PlanDiagnostic>,
     /// The same problems as `kac lint` prints them.
-    rendered: Vec<String>,
+    pub rendered: Vec<String>,
 }
 
 /// The sites of one side at or under `scope`, by repository path.
-fn discover(fs: &dyn FileOpener, scope: &Path, root: &Path) -> BTreeMap<String, FoundSite> {
+pub(crate) fn discover(
+    fs: &dyn FileOpener,
+    scope: &Path,
+    root: &Path,
+) -> BTreeMap<String, FoundSite> {
     let mut out = BTreeMap::new();
     let targets = match ksite::find_manifest_within(fs, scope, root) {
         Ok(Some(m)) => vec![Target::Site(m)],
@@ -382,7 +440,7 @@ fn load_site(fs: &dyn FileOpener, manifest: &Path, root: &Path) -> FoundSite {
 }
 
 /// `path` relative to `root` (`.` for `root` itself).
-fn rel(path: &Path, root: &Path) -> String {
+pub(crate) fn rel(path: &Path, root: &Path) -> String {
     match path.strip_prefix(root) {
         Ok(p) if p.as_os_str().is_empty() => ".".into(),
         Ok(p) => p.to_string_lossy().into_owned(),
@@ -550,48 +608,57 @@ fn compile_side(
         return out;
     };
     for h in &site.hosts {
-        let shown = rel(&h.entry, root);
-        let opts = kac_compiler::Options {
-            lower_virtual_servers_early: true,
-            ..h.opts.clone()
-        };
-        let compiled = match pairings.get(&h.name) {
-            Some(pairing) => kac_compiler::compile_conf_with_sink(
-                fs,
-                &h.entry,
-                &shown,
-                &h.name,
-                &opts,
-                &mut |vs| pairing.offer(side, vs),
-            ),
-            None => kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &opts),
-        };
-        let result = match compiled.plan {
-            Some(plan) => (HostSide::Plan(Box::new(plan)), Vec::new()),
-            None => {
-                let mut sources = compiled.parsed.sources;
-                // The side's files may exist only in git: keep their text for rendering.
-                for f in &mut sources.files {
-                    if f.text.is_none() {
-                        f.text = fs
-                            .read(Path::new(&f.path))
-                            .ok()
-                            .map(|b| String::from_utf8_lossy(&b).into_owned());
-                    }
-                }
-                let diags: Vec<Diagnostic> = compiled
-                    .parsed
-                    .diagnostics
-                    .into_iter()
-                    .filter(|d| d.severity != Severity::Advice)
-                    .collect();
-                let (list, rendered) = plan_diagnostics(&diags, &sources);
-                (HostSide::Failed(list), rendered)
-            }
+        let result = match pairings.get(&h.name) {
+            Some(pairing) => compile_host(fs, h, root, Some(&mut |vs| pairing.offer(side, vs))),
+            None => compile_host(fs, h, root, None),
         };
         out.insert(h.name.clone(), result);
     }
     out
+}
+
+/// One host compiled: its plan, or its diagnostics (also rendered). With `sink`, its virtual
+/// servers (other than group services) go there instead of into the plan.
+pub(crate) fn compile_host(
+    fs: &(dyn FileOpener + Sync),
+    h: &FoundHost,
+    root: &Path,
+    sink: Option<&mut dyn FnMut(kac_schema::plan::PlanVirtualServer)>,
+) -> (HostSide, Vec<String>) {
+    let shown = rel(&h.entry, root);
+    let opts = kac_compiler::Options {
+        lower_virtual_servers_early: true,
+        ..h.opts.clone()
+    };
+    let compiled = match sink {
+        Some(sink) => {
+            kac_compiler::compile_conf_with_sink(fs, &h.entry, &shown, &h.name, &opts, sink)
+        }
+        None => kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &opts),
+    };
+    match compiled.plan {
+        Some(plan) => (HostSide::Plan(Box::new(plan)), Vec::new()),
+        None => {
+            let mut sources = compiled.parsed.sources;
+            // The side's files may exist only in git: keep their text for rendering.
+            for f in &mut sources.files {
+                if f.text.is_none() {
+                    f.text = fs
+                        .read(Path::new(&f.path))
+                        .ok()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned());
+                }
+            }
+            let diags: Vec<Diagnostic> = compiled
+                .parsed
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.severity != Severity::Advice)
+                .collect();
+            let (list, rendered) = plan_diagnostics(&diags, &sources);
+            (HostSide::Failed(list), rendered)
+        }
+    }
 }
 
 /// Diagnostics located and rendered for the plan document, and as `kac lint` prints them

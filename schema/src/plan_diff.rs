@@ -17,7 +17,7 @@ pub const PLAN_DIFF_VERSION: u32 = 1;
 pub struct PlanDiff {
     /// [`PLAN_DIFF_VERSION`].
     pub version: u32,
-    /// The old side.
+    /// The old side (with `--live`: `live`, the running host).
     pub from: Revision,
     /// The new side.
     pub to: Revision,
@@ -164,6 +164,9 @@ pub enum ObjectKind {
     RealServer,
     /// A health checker of a real server, keyed `KIND ADDRESS:PORT` (`#2`, … for repeats).
     Checker,
+    /// A network link kac manages (a VRRP instance's VMAC interface), keyed by name
+    /// (`--live` only).
+    Link,
 }
 
 /// An object, for naming where a change is.
@@ -213,6 +216,10 @@ pub struct Change {
     pub summary: Option<String>,
     /// For `added` and `removed`: the object as the plan has it (`kac compile`'s JSON).
     pub value: Option<serde_json::Value>,
+    /// With `--live`: the kernel operations `kac apply` makes for this change, as it prints
+    /// them (`+ addr 10.0.0.5/24 dev eth0`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<String>,
 }
 
 /// One field of a changed object.

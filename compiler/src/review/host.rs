@@ -432,6 +432,7 @@ impl Review<'_> {
             drain_s: None,
             summary: Some(keys::address_summary(new)),
             value: None,
+            ops: Vec::new(),
         });
         self.hazard(
             HazardKind::VipMoved,
@@ -634,6 +635,7 @@ impl Review<'_> {
                 drain_s: Some(self.drain.period_s),
                 summary: Some(keys::real_server_summary(r)),
                 value: shown_value(r),
+                ops: Vec::new(),
             });
         } else {
             self.push(added_or_removed(
@@ -780,6 +782,7 @@ fn changed(
         drain_s: None,
         summary: None,
         value: None,
+        ops: Vec::new(),
     }
 }
 
@@ -801,6 +804,7 @@ fn added_or_removed<T: Serialize + ?Sized>(
         drain_s: None,
         summary: (!summary.is_empty()).then_some(summary),
         value: shown_value(value),
+        ops: Vec::new(),
     }
 }
 

@@ -98,7 +98,13 @@ pub fn review_site(input: &SiteInput) -> SiteDiff {
     }
 }
 
-fn compile_failed_hazard(object: ObjectRef, hosts: Vec<String>, side: Side, what: &str) -> Hazard {
+/// The `compile-failed` hazard of `what` (`the configuration of host lb1`) on `side`.
+pub fn compile_failed_hazard(
+    object: ObjectRef,
+    hosts: Vec<String>,
+    side: Side,
+    what: &str,
+) -> Hazard {
     let side = match side {
         Side::From => "old (--from)",
         Side::To => "new (--to)",
