@@ -9,7 +9,7 @@
 
 use std::net::SocketAddr;
 
-use kac_compiler::review::host::field_changes;
+use kac_compiler::review::host::{changed, field_changes};
 use kac_compiler::review::keys::endpoint;
 use kac_reconciler::model::{
     Address, AddressKey, DestAttrs, IpvsTimeouts, MetricValue, ROUTE_METRICS, Route, RouteKey,
@@ -177,37 +177,15 @@ fn change(op: &Op) -> Change {
 
 fn added(object: ObjectKind, key: String, within: Vec<ObjectRef>, summary: String) -> Change {
     Change {
-        action: Action::Added,
         summary: Some(summary),
-        ..changed(object, key, within, Vec::new())
+        ..Change::new(object, key, within, Action::Added)
     }
 }
 
 fn removed(object: ObjectKind, key: String, within: Vec<ObjectRef>, summary: String) -> Change {
     Change {
-        action: Action::Removed,
         summary: Some(summary),
-        ..changed(object, key, within, Vec::new())
-    }
-}
-
-fn changed(
-    object: ObjectKind,
-    key: impl Into<String>,
-    within: Vec<ObjectRef>,
-    fields: Vec<FieldChange>,
-) -> Change {
-    Change {
-        object,
-        key: key.into(),
-        within,
-        action: Action::Changed,
-        fields,
-        moved_from: None,
-        drain_s: None,
-        summary: None,
-        value: None,
-        ops: Vec::new(),
+        ..Change::new(object, key, within, Action::Removed)
     }
 }
 

@@ -222,6 +222,30 @@ pub struct Change {
     pub ops: Vec<String>,
 }
 
+impl Change {
+    /// A change of `action` to the object `object` `key` within `within`, with no fields,
+    /// summary, value or ops yet.
+    pub fn new(
+        object: ObjectKind,
+        key: impl Into<String>,
+        within: Vec<ObjectRef>,
+        action: Action,
+    ) -> Change {
+        Change {
+            object,
+            key: key.into(),
+            within,
+            action,
+            fields: Vec::new(),
+            moved_from: None,
+            drain_s: None,
+            summary: None,
+            value: None,
+            ops: Vec::new(),
+        }
+    }
+}
+
 /// One field of a changed object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FieldChange {

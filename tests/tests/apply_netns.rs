@@ -242,19 +242,12 @@ fn a_changed_config_changes_only_the_difference_editing_in_place() {
     assert!(!left.contains("10.0.0."), "kac's addresses left:\n{left}");
 }
 
-#[test]
-fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone() {
-    let Some(ns) =
-        namespace("hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone")
-    else {
-        return;
-    };
-    let state = tempfile::tempdir().expect("tempdir");
-    ok(&apply(&ns, "static.conf", state.path(), &[]));
-    // By hand: an owned address deleted, an owned route changed, foreign objects added.
-    ip(&ns, &["addr", "del", "10.0.0.6/24", "dev", "eth0"]);
+/// By hand, after `static.conf` was applied: an owned address deleted, an owned route changed,
+/// foreign objects added (an address, a route in table 100, a rule with preference 500).
+fn hand_made_changes(ns: &OracleNamespace) {
+    ip(ns, &["addr", "del", "10.0.0.6/24", "dev", "eth0"]);
     ip(
-        &ns,
+        ns,
         &[
             "route",
             "change",
@@ -267,9 +260,9 @@ fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alon
             "75",
         ],
     );
-    ip(&ns, &["addr", "add", "10.0.0.99/24", "dev", "eth0"]);
+    ip(ns, &["addr", "add", "10.0.0.99/24", "dev", "eth0"]);
     ip(
-        &ns,
+        ns,
         &[
             "route",
             "add",
@@ -281,7 +274,7 @@ fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alon
         ],
     );
     ip(
-        &ns,
+        ns,
         &[
             "rule",
             "add",
@@ -293,6 +286,18 @@ fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alon
             "500",
         ],
     );
+}
+
+#[test]
+fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone() {
+    let Some(ns) =
+        namespace("hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone")
+    else {
+        return;
+    };
+    let state = tempfile::tempdir().expect("tempdir");
+    ok(&apply(&ns, "static.conf", state.path(), &[]));
+    hand_made_changes(&ns);
     let repair = apply(&ns, "static.conf", state.path(), &[]);
     assert_eq!(
         ok(&repair),
@@ -760,50 +765,9 @@ fn plan_live_shows_what_apply_would_change_and_never_foreign_objects() {
         same.stdout
     );
 
-    // By hand: an owned address and an owned rule deleted, an owned route changed, foreign
-    // objects added.
-    ip(&ns, &["addr", "del", "10.0.0.6/24", "dev", "eth0"]);
+    // By hand: owned objects deleted and changed, foreign objects added.
+    hand_made_changes(&ns);
     ip(&ns, &["rule", "del", "pref", "100"]);
-    ip(
-        &ns,
-        &[
-            "route",
-            "change",
-            "10.9.0.0/16",
-            "via",
-            "10.0.0.2",
-            "dev",
-            "eth0",
-            "proto",
-            "75",
-        ],
-    );
-    ip(&ns, &["addr", "add", "10.0.0.99/24", "dev", "eth0"]);
-    ip(
-        &ns,
-        &[
-            "route",
-            "add",
-            "10.50.0.0/16",
-            "via",
-            "10.0.0.1",
-            "table",
-            "100",
-        ],
-    );
-    ip(
-        &ns,
-        &[
-            "rule",
-            "add",
-            "from",
-            "10.60.0.0/16",
-            "lookup",
-            "100",
-            "pref",
-            "500",
-        ],
-    );
     let before = kernel_state(&ns);
 
     // The committed revision against the running host: the repairs.

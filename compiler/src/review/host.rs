@@ -766,23 +766,16 @@ fn vip_moves(from: &Plan, to: &Plan) -> BTreeMap<IpAddr, (String, String)> {
     moves
 }
 
-fn changed(
+/// A `changed` change of `object` `key` within `within`, with the fields that differ.
+pub fn changed(
     object: ObjectKind,
     key: impl Into<String>,
     within: Vec<ObjectRef>,
     fields: Vec<FieldChange>,
 ) -> Change {
     Change {
-        object,
-        key: key.into(),
-        within,
-        action: Action::Changed,
         fields,
-        moved_from: None,
-        drain_s: None,
-        summary: None,
-        value: None,
-        ops: Vec::new(),
+        ..Change::new(object, key, within, Action::Changed)
     }
 }
 
