@@ -8,8 +8,10 @@ mod fix;
 mod fmt_cmd;
 mod git_source;
 mod lint;
+mod live_form;
 mod machine;
 mod plan_cmd;
+mod plan_live;
 mod plan_render;
 mod render;
 mod site;
@@ -145,28 +147,39 @@ enum Cmd {
     /// manifest, else the root configs and their config ids) is compiled at both revisions;
     /// revisions are read from git's object database, nothing is checked out. Objects are
     /// matched by stable keys; hazards (VRID swaps, master changes, two masters, VIP moves,
-    /// real servers removed without draining, …) come with their reason.
+    /// real servers removed without draining, …) come with their reason. `--conf-diff` adds
+    /// a unified diff of each host's canonical keepalived.conf.
+    ///
+    /// With `--live`, the plan of this host (the working tree's, or `--to`'s) is compared
+    /// with the running host instead: the changes `kac apply --dry-run` would make, in plan
+    /// form. The host is `--host H`, or the one with config id `-i ID`, else the one named
+    /// like this machine (host name up to the first dot; also as a config id), else the only
+    /// host; ownership comes from `--state-dir`'s journal.
     ///
     /// Exit codes: 0 no change (or changes without --detailed-exitcode); 1 error: a side does
-    /// not compile (its diagnostics are shown), or a hazard with --deny-hazards; 2 usage error
-    /// (not a git repository, unknown revision, unknown host, --live/--conf-diff which are not
-    /// available yet); 3 changes present, with --detailed-exitcode (terraform's 2, moved
-    /// because 2 is a usage error here). Hazards alone never change the exit code without
-    /// --deny-hazards.
+    /// not compile (its diagnostics are shown), a hazard with --deny-hazards, or with --live
+    /// an object in the way or a kernel that cannot be read; 2 usage error (not a git
+    /// repository, unknown revision, unknown host); 3 changes present, with
+    /// --detailed-exitcode (terraform's 2, moved because 2 is a usage error here). Hazards
+    /// alone never change the exit code without --deny-hazards.
     Plan {
         /// A directory in the git repository: the sites at or under it are planned.
         #[arg(long, default_value = ".")]
         repo: PathBuf,
-        /// The old revision.
-        #[arg(long, default_value = "HEAD")]
-        from: String,
+        /// The old revision (default: HEAD).
+        #[arg(long, conflicts_with = "live")]
+        from: Option<String>,
         /// The new revision (default: the working tree, uncommitted and untracked files
         /// included).
         #[arg(long)]
         to: Option<String>,
-        /// Show only this host (the hazards across hosts still see its peers).
+        /// Show only this host (the hazards across hosts still see its peers); with --live,
+        /// the host to compare with this machine.
         #[arg(long)]
         host: Option<String>,
+        /// With --live: the host with this config id.
+        #[arg(short = 'i', long = "config-id", requires = "live")]
+        config_id: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: plan_cmd::Format,
@@ -176,12 +189,17 @@ enum Cmd {
         /// Exit 1 when there is any hazard.
         #[arg(long)]
         deny_hazards: bool,
-        /// Diff against the running host (not available yet: needs the kernel backends).
+        /// Compare with the running host (its addresses, routes, rules and IPVS services)
+        /// instead of --from.
         #[arg(long)]
         live: bool,
-        /// Add a diff of each host's canonical keepalived.conf (not available yet: needs the
-        /// keepalived.conf printer).
-        #[arg(long)]
+        /// With --live: the state directory holding kac's ownership journal (default
+        /// /var/lib/kac).
+        #[arg(long, requires = "live")]
+        state_dir: Option<PathBuf>,
+        /// Add a unified diff of each host's canonical keepalived.conf (host conditions
+        /// resolved, includes inlined, comments dropped).
+        #[arg(long, conflicts_with = "live")]
         conf_diff: bool,
     },
     /// Converge this host's static addresses, routes, rules and IPVS services to the plan.
@@ -332,20 +350,24 @@ fn main() -> ExitCode {
             from,
             to,
             host,
+            config_id,
             format,
             detailed_exitcode,
             deny_hazards,
             live,
+            state_dir,
             conf_diff,
         } => plan_cmd::run(&plan_cmd::Args {
             repo,
             from,
             to,
             host,
+            config_id,
             format,
             detailed_exitcode,
             deny_hazards,
             live,
+            state_dir,
             conf_diff,
         }),
         Cmd::Explain { rule } => match kac_lint_rules::explain(&rule) {

@@ -10,9 +10,12 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kac_compiler::conf::preproc::FileOpener;
+use kac_compiler::doc::host_conf::host_conf;
+use kac_compiler::review::conf_diff;
+use kac_compiler::review::pairing::VsPairing;
 use kac_compiler::review::{self, HostInput, HostSide, SiteInput};
 use kac_compiler::site as ksite;
-use kac_schema::plan_diff::{PlanDiagnostic, PlanDiff, Revision, Side, SideErrors};
+use kac_schema::plan_diff::{PlanDiagnostic, PlanDiff, Revision, Side, SideErrors, SiteDiff};
 use kac_schema::{Diagnostic, Severity, SourceMap};
 
 use crate::git_source::{GitTree, WorkTree};
@@ -34,21 +37,25 @@ pub enum Format {
 pub struct Args {
     /// A directory in the repository: the sites at or under it are planned.
     pub repo: PathBuf,
-    /// Old revision.
-    pub from: String,
+    /// Old revision (`None`: `HEAD`).
+    pub from: Option<String>,
     /// New revision (`None`: the working tree).
     pub to: Option<String>,
     /// Only this host.
     pub host: Option<String>,
+    /// With `--live`: the host with this config id.
+    pub config_id: Option<String>,
     /// Output format.
     pub format: Format,
     /// Exit 3 when something changes.
     pub detailed_exitcode: bool,
     /// Exit 1 when there is a hazard.
     pub deny_hazards: bool,
-    /// `--live` (not available yet).
+    /// Diff against the running host instead of `--from`.
     pub live: bool,
-    /// `--conf-diff` (not available yet).
+    /// With `--live`: the state directory (ownership journal).
+    pub state_dir: Option<PathBuf>,
+    /// Add each host's keepalived.conf diff.
     pub conf_diff: bool,
 }
 
@@ -58,16 +65,7 @@ const EXIT_CHANGES: u8 = 3;
 /// Runs `kac plan`.
 pub fn run(args: &Args) -> ExitCode {
     if args.live {
-        eprintln!(
-            "error: `kac plan --live` is not available yet: diffing against the running host needs the kernel backends (`kac apply`), which do not exist yet"
-        );
-        return ExitCode::from(2);
-    }
-    if args.conf_diff {
-        eprintln!(
-            "error: `kac plan --conf-diff` is not available yet: it needs the canonical keepalived.conf printer (`kac convert`/`kac fmt`), which does not exist yet"
-        );
-        return ExitCode::from(2);
+        return crate::plan_live::run(args);
     }
     let sides = match open_sides(args) {
         Ok(s) => s,
@@ -102,6 +100,9 @@ pub fn run(args: &Args) -> ExitCode {
                 d.hazards
                     .retain(|z| z.hosts.is_empty() || z.hosts.iter().any(|x| x == h));
             }
+            if args.conf_diff {
+                add_conf_diffs(&mut d, &from_sites, &to_sites, &sides);
+            }
             d
         })
         .collect();
@@ -113,7 +114,51 @@ pub fn run(args: &Args) -> ExitCode {
     code
 }
 
-fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {
+/// `--conf-diff`: each shown host's canonical keepalived.conf on both sides (the two sides
+/// read in parallel), diffed.
+fn add_conf_diffs(
+    site: &mut SiteDiff,
+    from: &BTreeMap<String, FoundSite>,
+    to: &BTreeMap<String, FoundSite>,
+    sides: &Sides,
+) {
+    let names: Vec<String> = site.hosts.iter().map(|h| h.host.clone()).collect();
+    let texts = |fs: &(dyn FileOpener + Sync), found: Option<&FoundSite>| -> Vec<String> {
+        names
+            .iter()
+            .map(|name| {
+                found
+                    .and_then(|s| s.hosts.iter().find(|h| &h.name == name))
+                    .map_or_else(String::new, |h| {
+                        host_conf(
+                            fs,
+                            &h.entry,
+                            h.opts.config_id.as_deref(),
+                            &h.opts.path_map,
+                            &|p| rel(p, &sides.root),
+                        )
+                        .text
+                    })
+            })
+            .collect()
+    };
+    let (old, new) = std::thread::scope(|scope| {
+        let old = scope.spawn(|| texts(sides.from.as_ref(), from.get(&site.site)));
+        let new = texts(sides.to.as_ref(), to.get(&site.site));
+        let old = old.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (old, new)
+    });
+    for ((h, old), new) in site.hosts.iter_mut().zip(old).zip(new) {
+        h.conf_diff = Some(conf_diff::unified(
+            &old,
+            &new,
+            &format!("{} @ {}", h.host, sides.from_rev.rev),
+            &format!("{} @ {}", h.host, sides.to_rev.rev),
+        ));
+    }
+}
+
+pub(crate) fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {
     if diff.summary.failed > 0 || (args.deny_hazards && diff.summary.hazards > 0) {
         ExitCode::from(1)
     } else if args.detailed_exitcode && diff.has_changes() {
@@ -123,7 +168,7 @@ fn exit_code(diff: &PlanDiff, args: &Args) -> ExitCode {
     }
 }
 
-fn print(diff: &PlanDiff, format: Format, shown_diags: &[String]) {
+pub(crate) fn print(diff: &PlanDiff, format: Format, shown_diags: &[String]) {
     match format {
         Format::Text => {
             // Diagnostics of sides that do not compile go to stderr, like every command's.
@@ -153,17 +198,55 @@ struct Sides {
 }
 
 fn open_sides(args: &Args) -> Result<Sides, String> {
+    let place = locate(args, true)?;
+    let from_rev = args.from.as_deref().unwrap_or("HEAD");
+    let (from, from_rev) = open_rev(&place, from_rev)?;
+    let (to, to_rev) = open_new_side(&place, args)?;
+    Ok(Sides {
+        root: place.root,
+        scope: place.scope,
+        from: Box::new(from),
+        to,
+        from_rev,
+        to_rev,
+    })
+}
+
+/// Where `kac plan` looks.
+pub(crate) struct Place {
+    /// The directory whose sites are planned (canonical).
+    pub scope: PathBuf,
+    /// The repository's working directory (canonical), where every tree is presented; the
+    /// planned directory itself outside a repository.
+    pub root: PathBuf,
+    /// The git directory (`None` outside a repository).
+    git_dir: Option<PathBuf>,
+}
+
+/// Finds the repository of `--repo`; outside one, only when `need_git` is false (`--live`
+/// on the working tree).
+pub(crate) fn locate(args: &Args, need_git: bool) -> Result<Place, String> {
     let scope = std::fs::canonicalize(&args.repo)
         .map_err(|e| format!("cannot read `{}`: {e}", args.repo.display()))?;
     if !scope.is_dir() {
         return Err(format!("`{}` is not a directory", args.repo.display()));
     }
-    let repo = git2::Repository::discover(&scope).map_err(|_| {
-        format!(
-            "`{}` is not in a git repository (kac plan compares two revisions of one)",
-            args.repo.display()
-        )
-    })?;
+    let repo = match git2::Repository::discover(&scope) {
+        Ok(r) => r,
+        Err(_) if !need_git => {
+            return Ok(Place {
+                root: scope.clone(),
+                scope,
+                git_dir: None,
+            });
+        }
+        Err(_) => {
+            return Err(format!(
+                "`{}` is not in a git repository (kac plan compares two revisions of one)",
+                args.repo.display()
+            ));
+        }
+    };
     let git_dir = repo.path().to_path_buf();
     let root = match repo.workdir() {
         Some(w) => std::fs::canonicalize(w).unwrap_or_else(|_| w.to_path_buf()),
@@ -177,56 +260,75 @@ fn open_sides(args: &Args) -> Result<Sides, String> {
             scope.clone()
         }
     };
-    let open = |rev: &str| -> Result<(GitTree, Revision), String> {
-        let t = GitTree::open(&git_dir, rev, &root).map_err(|e| e.0)?;
-        let r = Revision {
-            rev: rev.to_string(),
-            commit: Some(t.commit.clone()),
-        };
-        Ok((t, r))
+    Ok(Place {
+        scope,
+        root,
+        git_dir: Some(git_dir),
+    })
+}
+
+/// Revision `rev` of the repository.
+fn open_rev(place: &Place, rev: &str) -> Result<(GitTree, Revision), String> {
+    let Some(git_dir) = &place.git_dir else {
+        return Err(format!(
+            "`{}` is not in a git repository: there is no revision `{rev}`",
+            place.scope.display()
+        ));
     };
-    let (from, from_rev) = open(&args.from)?;
-    let (to, to_rev): (Box<dyn FileOpener + Sync>, Revision) = match &args.to {
+    let t = GitTree::open(git_dir, rev, &place.root).map_err(|e| e.0)?;
+    let r = Revision {
+        rev: rev.to_string(),
+        commit: Some(t.commit.clone()),
+    };
+    Ok((t, r))
+}
+
+/// The new side: `--to`, else the working tree.
+pub(crate) fn open_new_side(
+    place: &Place,
+    args: &Args,
+) -> Result<(Box<dyn FileOpener + Sync>, Revision), String> {
+    Ok(match &args.to {
         Some(rev) => {
-            let (t, r) = open(rev)?;
+            let (t, r) = open_rev(place, rev)?;
             (Box::new(t), r)
         }
         None => (
-            Box::new(WorkTree::new(&root)),
+            Box::new(WorkTree::new(&place.root)),
             Revision {
                 rev: "working tree".into(),
                 commit: None,
             },
         ),
-    };
-    Ok(Sides {
-        root,
-        scope,
-        from: Box::new(from),
-        to,
-        from_rev,
-        to_rev,
     })
 }
 
 /// A host as one side's site names it.
-struct FoundHost {
-    name: String,
-    entry: PathBuf,
-    opts: kac_compiler::Options,
+pub(crate) struct FoundHost {
+    /// Host name.
+    pub name: String,
+    /// Entry config.
+    pub entry: PathBuf,
+    /// Compile options (config id, path map).
+    pub opts: kac_compiler::Options,
 }
 
 /// A site as one side has it.
-struct FoundSite {
-    hosts: Vec<FoundHost>,
+pub(crate) struct FoundSite {
+    /// Its hosts.
+    pub hosts: Vec<FoundHost>,
     /// Problems reading the site (manifest errors), rendered.
-    errors: Vec<PlanDiagnostic>,
+    pub errors: Vec<PlanDiagnostic>,
     /// The same problems as `kac lint` prints them.
-    rendered: Vec<String>,
+    pub rendered: Vec<String>,
 }
 
 /// The sites of one side at or under `scope`, by repository path.
-fn discover(fs: &dyn FileOpener, scope: &Path, root: &Path) -> BTreeMap<String, FoundSite> {
+pub(crate) fn discover(
+    fs: &dyn FileOpener,
+    scope: &Path,
+    root: &Path,
+) -> BTreeMap<String, FoundSite> {
     let mut out = BTreeMap::new();
     let targets = match ksite::find_manifest_within(fs, scope, root) {
         Ok(Some(m)) => vec![Target::Site(m)],
@@ -338,7 +440,7 @@ fn load_site(fs: &dyn FileOpener, manifest: &Path, root: &Path) -> FoundSite {
 }
 
 /// `path` relative to `root` (`.` for `root` itself).
-fn rel(path: &Path, root: &Path) -> String {
+pub(crate) fn rel(path: &Path, root: &Path) -> String {
     match path.strip_prefix(root) {
         Ok(p) if p.as_os_str().is_empty() => ".".into(),
         Ok(p) => p.to_string_lossy().into_owned(),
@@ -436,22 +538,48 @@ fn compile_site(
         }
     }
     let root = &sides.root;
-    let (from_results, to_results) = std::thread::scope(|scope| {
-        let f = scope.spawn(|| compile_side(sides.from.as_ref(), from.get(&input.site), root));
-        let t = compile_side(sides.to.as_ref(), to.get(&input.site), root);
+    // Hosts compiled on both sides: their virtual servers are paired as they compile, and
+    // the unchanged ones dropped at once (review/pairing.rs).
+    let pairings: BTreeMap<String, VsPairing> = input
+        .hosts
+        .iter()
+        .filter(|h| !matches!(h.from, HostSide::Absent) && !matches!(h.to, HostSide::Absent))
+        .map(|h| (h.name.clone(), VsPairing::default()))
+        .collect();
+    let (mut from_results, mut to_results) = std::thread::scope(|scope| {
+        let f = scope.spawn(|| {
+            compile_side(
+                sides.from.as_ref(),
+                from.get(&input.site),
+                root,
+                Side::From,
+                &pairings,
+            )
+        });
+        let t = compile_side(
+            sides.to.as_ref(),
+            to.get(&input.site),
+            root,
+            Side::To,
+            &pairings,
+        );
         let f = f.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
         (f, t)
     });
     for h in &mut input.hosts {
         for (side, results, slot) in [
-            (Side::From, &from_results, &mut h.from),
-            (Side::To, &to_results, &mut h.to),
+            (Side::From, &mut from_results, &mut h.from),
+            (Side::To, &mut to_results, &mut h.to),
         ] {
             if matches!(slot, HostSide::Absent) {
                 continue;
             }
-            if let Some((result, rendered)) = results.get(&h.name) {
-                *slot = result.clone();
+            if let Some((mut result, rendered)) = results.remove(&h.name) {
+                if let (HostSide::Plan(plan), Some(pairing)) = (&mut result, pairings.get(&h.name))
+                {
+                    pairing.complete(side, plan);
+                }
+                *slot = result;
                 let which = side_name(side);
                 shown.extend(rendered.iter().map(|r| format!("[{} {which}] {r}", h.name)));
             }
@@ -466,49 +594,71 @@ fn side_name(side: Side) -> &'static str {
     }
 }
 
-/// Each host of one side's site compiled: its plan or its diagnostics (also rendered).
+/// Each host of one side's site compiled: its plan or its diagnostics (also rendered). The
+/// virtual servers of a host in `pairings` go there instead of into its plan.
 fn compile_side(
     fs: &(dyn FileOpener + Sync),
     site: Option<&FoundSite>,
     root: &Path,
+    side: Side,
+    pairings: &BTreeMap<String, VsPairing>,
 ) -> BTreeMap<String, (HostSide, Vec<String>)> {
     let mut out = BTreeMap::new();
     let Some(site) = site else {
         return out;
     };
     for h in &site.hosts {
-        let shown = rel(&h.entry, root);
-        let opts = kac_compiler::Options {
-            lower_virtual_servers_early: true,
-            ..h.opts.clone()
-        };
-        let compiled = kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &opts);
-        let result = match compiled.plan {
-            Some(plan) => (HostSide::Plan(Box::new(plan)), Vec::new()),
-            None => {
-                let mut sources = compiled.parsed.sources;
-                // The side's files may exist only in git: keep their text for rendering.
-                for f in &mut sources.files {
-                    if f.text.is_none() {
-                        f.text = fs
-                            .read(Path::new(&f.path))
-                            .ok()
-                            .map(|b| String::from_utf8_lossy(&b).into_owned());
-                    }
-                }
-                let diags: Vec<Diagnostic> = compiled
-                    .parsed
-                    .diagnostics
-                    .into_iter()
-                    .filter(|d| d.severity != Severity::Advice)
-                    .collect();
-                let (list, rendered) = plan_diagnostics(&diags, &sources);
-                (HostSide::Failed(list), rendered)
-            }
+        let result = match pairings.get(&h.name) {
+            Some(pairing) => compile_host(fs, h, root, Some(&mut |vs| pairing.offer(side, vs))),
+            None => compile_host(fs, h, root, None),
         };
         out.insert(h.name.clone(), result);
     }
     out
+}
+
+/// One host compiled: its plan, or its diagnostics (also rendered). With `sink`, its virtual
+/// servers (other than group services) go there instead of into the plan.
+pub(crate) fn compile_host(
+    fs: &(dyn FileOpener + Sync),
+    h: &FoundHost,
+    root: &Path,
+    sink: Option<&mut dyn FnMut(kac_schema::plan::PlanVirtualServer)>,
+) -> (HostSide, Vec<String>) {
+    let shown = rel(&h.entry, root);
+    let opts = kac_compiler::Options {
+        lower_virtual_servers_early: true,
+        ..h.opts.clone()
+    };
+    let compiled = match sink {
+        Some(sink) => {
+            kac_compiler::compile_conf_with_sink(fs, &h.entry, &shown, &h.name, &opts, sink)
+        }
+        None => kac_compiler::compile_conf_with(fs, &h.entry, &shown, &h.name, &opts),
+    };
+    match compiled.plan {
+        Some(plan) => (HostSide::Plan(Box::new(plan)), Vec::new()),
+        None => {
+            let mut sources = compiled.parsed.sources;
+            // The side's files may exist only in git: keep their text for rendering.
+            for f in &mut sources.files {
+                if f.text.is_none() {
+                    f.text = fs
+                        .read(Path::new(&f.path))
+                        .ok()
+                        .map(|b| String::from_utf8_lossy(&b).into_owned());
+                }
+            }
+            let diags: Vec<Diagnostic> = compiled
+                .parsed
+                .diagnostics
+                .into_iter()
+                .filter(|d| d.severity != Severity::Advice)
+                .collect();
+            let (list, rendered) = plan_diagnostics(&diags, &sources);
+            (HostSide::Failed(list), rendered)
+        }
+    }
 }
 
 /// Diagnostics located and rendered for the plan document, and as `kac lint` prints them

@@ -28,6 +28,7 @@ fn kind_name(k: ObjectKind) -> &'static str {
         ObjectKind::VirtualServer => "virtual server",
         ObjectKind::RealServer => "real server",
         ObjectKind::Checker => "checker",
+        ObjectKind::Link => "link",
     }
 }
 
@@ -156,7 +157,12 @@ fn short(r: &Revision) -> String {
     }
 }
 
-fn status_text(h: &HostDiff) -> String {
+/// Whether the old side is the running host (`kac plan --live`: no commit there).
+fn is_live(d: &PlanDiff) -> bool {
+    d.from.commit.is_none()
+}
+
+fn status_text(h: &HostDiff, live: bool) -> String {
     let n = h.changes.len();
     let changes = format!("{n} change{}", if n == 1 { "" } else { "s" });
     match h.status {
@@ -164,6 +170,9 @@ fn status_text(h: &HostDiff) -> String {
         HostStatus::Changed => changes,
         HostStatus::Added => format!("new host, {changes}"),
         HostStatus::Removed => "removed (every object of the host goes away)".into(),
+        HostStatus::Failed if live && h.errors.iter().all(|e| e.side == Side::From) => {
+            "cannot be applied: objects it wants are in the way on this host".into()
+        }
         HostStatus::Failed => {
             let sides: Vec<&str> = h
                 .errors
@@ -237,13 +246,13 @@ pub fn text(d: &PlanDiff, color: bool) -> String {
         let _ = writeln!(o, "\nno site and no keepalived.conf found on either side");
     }
     for s in &d.sites {
-        site_text(&mut o, s, &p);
+        site_text(&mut o, s, &p, is_live(d));
     }
     let _ = write!(o, "\n{}", summary_text(d));
     o
 }
 
-fn site_text(o: &mut String, s: &SiteDiff, p: &Paint) {
+fn site_text(o: &mut String, s: &SiteDiff, p: &Paint, live: bool) {
     let _ = writeln!(o, "\n{}", p.wrap("1", &format!("site {}", s.site)));
     for e in &s.errors {
         let side = match e.side {
@@ -260,7 +269,7 @@ fn site_text(o: &mut String, s: &SiteDiff, p: &Paint) {
         }
     }
     for h in &s.hosts {
-        let _ = writeln!(o, "  host {}: {}", h.host, status_text(h));
+        let _ = writeln!(o, "  host {}: {}", h.host, status_text(h, live));
         for e in &h.errors {
             for diag in &e.diagnostics {
                 let at = match (&diag.file, diag.line) {
@@ -293,6 +302,9 @@ fn site_text(o: &mut String, s: &SiteDiff, p: &Paint) {
                 p.wrap("1;35", &format!("! hazard {}", hazard_line(z)))
             );
         }
+        if let Some(d) = &h.conf_diff {
+            conf_diff_text(o, d, p);
+        }
     }
     if !s.hazards.is_empty() {
         let _ = writeln!(o, "  hazards across hosts:");
@@ -303,6 +315,30 @@ fn site_text(o: &mut String, s: &SiteDiff, p: &Paint) {
                 p.wrap("1;35", &format!("! {}", hazard_line(z)))
             );
         }
+    }
+}
+
+/// A host's keepalived.conf diff (`--conf-diff`), indented under the host.
+fn conf_diff_text(o: &mut String, diff: &str, p: &Paint) {
+    if diff.is_empty() {
+        let _ = writeln!(o, "    keepalived.conf: no difference");
+        return;
+    }
+    let _ = writeln!(o, "    keepalived.conf:");
+    for line in diff.lines() {
+        let code = match line.as_bytes().first() {
+            _ if line.starts_with("---") || line.starts_with("+++") => "1",
+            Some(b'+') => "32",
+            Some(b'-') => "31",
+            Some(b'@') => "36",
+            _ => "",
+        };
+        let text = if code.is_empty() {
+            line.to_string()
+        } else {
+            p.wrap(code, line)
+        };
+        let _ = writeln!(o, "      {}", text.trim_end());
     }
 }
 
@@ -353,7 +389,13 @@ pub fn markdown(d: &PlanDiff) -> String {
             }
         }
         for h in &s.hosts {
-            let _ = writeln!(o, "#### {} · {}: {}\n", s.site, h.host, status_text(h));
+            let _ = writeln!(
+                o,
+                "#### {} · {}: {}\n",
+                s.site,
+                h.host,
+                status_text(h, is_live(d))
+            );
             for e in &h.errors {
                 let mut block = String::new();
                 for diag in &e.diagnostics {
@@ -361,15 +403,24 @@ pub fn markdown(d: &PlanDiff) -> String {
                 }
                 fence(&mut o, "text", &block);
             }
-            if h.changes.is_empty() {
-                continue;
+            if !h.changes.is_empty() {
+                let mut block = String::new();
+                for (depth, sign, line) in host_change_lines(h) {
+                    let indent = "  ".repeat(depth);
+                    let _ = writeln!(block, "{sign} {indent}{line}");
+                }
+                fence(&mut o, "diff", &block);
             }
-            let mut block = String::new();
-            for (depth, sign, line) in host_change_lines(h) {
-                let indent = "  ".repeat(depth);
-                let _ = writeln!(block, "{sign} {indent}{line}");
+            match h.conf_diff.as_deref() {
+                Some("") => {
+                    let _ = writeln!(o, "keepalived.conf of {}: no difference\n", h.host);
+                }
+                Some(d) => {
+                    let _ = writeln!(o, "keepalived.conf of {}:\n", h.host);
+                    fence(&mut o, "diff", d);
+                }
+                None => {}
             }
-            fence(&mut o, "diff", &block);
         }
     }
     o.trim_end().to_string()

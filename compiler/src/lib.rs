@@ -104,7 +104,7 @@ pub fn parse_conf_with(
     shown: &str,
     opts: &Options,
 ) -> Parsed {
-    parse(opener, path, shown, opts, None)
+    parse(opener, path, shown, opts, None, None)
 }
 
 /// [`parse_conf`] that hands each virtual server to `visit` when its block closes (after
@@ -117,15 +117,16 @@ pub fn parse_conf_visiting(
     opts: &Options,
     visit: &mut dyn FnMut(&VirtualServer),
 ) -> Parsed {
-    parse(&RealFs, path, shown, opts, Some(visit))
+    parse(&RealFs, path, shown, opts, Some(visit), None)
 }
 
-fn parse(
+fn parse<'a>(
     opener: &(dyn FileOpener + Sync),
     path: &Path,
     shown: &str,
     opts: &Options,
-    visit: Option<&mut dyn FnMut(&VirtualServer)>,
+    visit: Option<&'a mut dyn FnMut(&VirtualServer)>,
+    sink: Option<&'a mut dyn FnMut(kac_schema::plan::PlanVirtualServer)>,
 ) -> Parsed {
     let pp_opts = PreprocOptions {
         config_id: opts.config_id.clone(),
@@ -157,6 +158,7 @@ fn parse(
         if opts.lower_virtual_servers_early {
             p.lowered_virtual_servers = Some(Vec::new());
         }
+        p.lowered_sink = sink;
         p.script_exists = opts.script_exists;
         p.vrfs = opts.vrfs.clone();
         let mut config = Config::default();
@@ -273,7 +275,33 @@ pub fn compile_conf_with(
     host: &str,
     opts: &Options,
 ) -> Compiled {
-    let mut parsed = parse_conf_with(opener, path, shown, opts);
+    compile(opener, path, shown, host, opts, None)
+}
+
+/// [`compile_conf_with`] that lowers each virtual server (other than group services) as its
+/// block closes and hands it to `sink` instead of putting it in the plan: the caller keeps
+/// what it needs (`kac plan` pairs the services of two revisions as they come and keeps only
+/// those that differ). The plan holds the group services only.
+pub fn compile_conf_with_sink(
+    opener: &(dyn FileOpener + Sync),
+    path: &Path,
+    shown: &str,
+    host: &str,
+    opts: &Options,
+    sink: &mut dyn FnMut(kac_schema::plan::PlanVirtualServer),
+) -> Compiled {
+    compile(opener, path, shown, host, opts, Some(sink))
+}
+
+fn compile(
+    opener: &(dyn FileOpener + Sync),
+    path: &Path,
+    shown: &str,
+    host: &str,
+    opts: &Options,
+    sink: Option<&mut dyn FnMut(kac_schema::plan::PlanVirtualServer)>,
+) -> Compiled {
+    let mut parsed = parse(opener, path, shown, opts, None, sink);
     let plan = if parsed.has_errors() {
         None
     } else {

@@ -2,6 +2,7 @@
 //!
 //! Every default keepalived would apply is made explicit; lists are sorted by stable keys.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -697,7 +698,7 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         CheckerKind::Tcp | CheckerKind::Ping => {}
     }
     PlanChecker {
-        kind: c.kind.keyword().to_string(),
+        kind: Cow::Borrowed(c.kind.keyword()),
         connect_ip: c.connect_ip.unwrap_or(rs_addr),
         connect_port: c.connect_port.unwrap_or(rs_port),
         bindto: c.bindto,
@@ -729,6 +730,17 @@ fn tunnel(k: &LbKind) -> Option<PlanTunnel> {
         }
     }
     Some(t)
+}
+
+/// A forwarding method as the plan spells it, borrowed when it is one of keepalived's (real
+/// servers are many: no allocation each).
+fn forwarding_method(m: &str) -> Cow<'static, str> {
+    match m {
+        "NAT" => Cow::Borrowed("NAT"),
+        "DR" => Cow::Borrowed("DR"),
+        "TUN" => Cow::Borrowed("TUN"),
+        other => Cow::Owned(other.to_string()),
+    }
 }
 
 /// The plan form of a virtual server that is not a group service (it needs nothing else of
@@ -794,6 +806,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
         .lb_kind
         .as_ref()
         .map_or("NAT".to_string(), |k| k.value.method.clone());
+    let vs_method_word = forwarding_method(&vs_method);
     let mut real_servers: Vec<PlanRealServer> = vs
         .real_servers
         .iter()
@@ -819,7 +832,8 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
                 addr: rs.addr,
                 port,
                 weight: rs.weight.or(vs.weight).unwrap_or(1),
-                lb_kind: method.map_or(vs_method.clone(), |k| k.method.clone()),
+                lb_kind: method
+                    .map_or_else(|| vs_method_word.clone(), |k| forwarding_method(&k.method)),
                 tunnel: method.and_then(tunnel),
                 inhibit_on_failure: rs
                     .inhibit_on_failure

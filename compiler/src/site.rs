@@ -243,8 +243,8 @@ pub fn load_manifest_in(
     sources: &mut SourceMap,
 ) -> (Option<Manifest>, Vec<Diagnostic>) {
     let text = match fs.read(path) {
-        Ok(b) => match String::from_utf8(b) {
-            Ok(t) => t,
+        Ok(b) => match std::str::from_utf8(&b) {
+            Ok(t) => t.to_string(),
             Err(_) => {
                 return (
                     None,

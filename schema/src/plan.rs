@@ -4,6 +4,7 @@
 //! fwmark or group, real servers by (address, port). Maps are `BTreeMap`s and lists are
 //! sorted, so equal configurations in any format serialize to byte-identical JSON.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -502,7 +503,9 @@ pub struct PlanAuth {
 }
 
 /// How a virtual server is addressed.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanVsKey {
     /// Address, port and protocol.
@@ -575,7 +578,8 @@ pub struct PlanRealServer {
     /// Weight.
     pub weight: u32,
     /// Forwarding method.
-    pub lb_kind: String,
+    // Borrowed (`NAT`, `DR`, `TUN`): real servers are many, an allocation each adds up.
+    pub lb_kind: Cow<'static, str>,
     /// The tunnel of the `TUN` method (`None` for `NAT` and `DR`).
     #[serde(default)]
     pub tunnel: Option<PlanTunnel>,
@@ -609,7 +613,8 @@ pub struct PlanTunnel {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanChecker {
     /// `TCP_CHECK`, `HTTP_GET`, …
-    pub kind: String,
+    // Borrowed: checkers are many, an allocation each adds up.
+    pub kind: Cow<'static, str>,
     /// Address connected to.
     pub connect_ip: IpAddr,
     /// Port connected to.

@@ -17,7 +17,7 @@ pub const PLAN_DIFF_VERSION: u32 = 1;
 pub struct PlanDiff {
     /// [`PLAN_DIFF_VERSION`].
     pub version: u32,
-    /// The old side.
+    /// The old side (with `--live`: `live`, the running host).
     pub from: Revision,
     /// The new side.
     pub to: Revision,
@@ -64,6 +64,11 @@ pub struct HostDiff {
     pub hazards: Vec<Hazard>,
     /// Why a side could not be compiled.
     pub errors: Vec<SideErrors>,
+    /// With `--conf-diff`: the unified diff of the host's canonical keepalived.conf (host
+    /// conditions resolved, includes inlined, comments dropped) from the old side to the new,
+    /// empty when the texts are equal; absent without `--conf-diff`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conf_diff: Option<String>,
 }
 
 /// What happens to a host as a whole.
@@ -159,6 +164,9 @@ pub enum ObjectKind {
     RealServer,
     /// A health checker of a real server, keyed `KIND ADDRESS:PORT` (`#2`, … for repeats).
     Checker,
+    /// A network link kac manages (a VRRP instance's VMAC interface), keyed by name
+    /// (`--live` only).
+    Link,
 }
 
 /// An object, for naming where a change is.
@@ -208,6 +216,34 @@ pub struct Change {
     pub summary: Option<String>,
     /// For `added` and `removed`: the object as the plan has it (`kac compile`'s JSON).
     pub value: Option<serde_json::Value>,
+    /// With `--live`: the kernel operations `kac apply` makes for this change, as it prints
+    /// them (`+ addr 10.0.0.5/24 dev eth0`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<String>,
+}
+
+impl Change {
+    /// A change of `action` to the object `object` `key` within `within`, with no fields,
+    /// summary, value or ops yet.
+    pub fn new(
+        object: ObjectKind,
+        key: impl Into<String>,
+        within: Vec<ObjectRef>,
+        action: Action,
+    ) -> Change {
+        Change {
+            object,
+            key: key.into(),
+            within,
+            action,
+            fields: Vec::new(),
+            moved_from: None,
+            drain_s: None,
+            summary: None,
+            value: None,
+            ops: Vec::new(),
+        }
+    }
 }
 
 /// One field of a changed object.

@@ -658,3 +658,46 @@ step() {
         Ok(d)
     }
 }
+
+/// Git repositories made by tests (`kac plan`): a fixed identity and date and no user or system
+/// configuration, so commit ids are stable.
+pub mod git {
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Runs `git ARGS…` in `dir`.
+    ///
+    /// # Panics
+    /// When git fails: the test cannot go on without its repository.
+    pub fn run(dir: &Path, args: &[&str]) {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "kac test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
+            .env("GIT_COMMITTER_NAME", "kac test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Commits everything in the working tree of `repo` (`git add -A`).
+    pub fn commit(repo: &Path, msg: &str) {
+        run(repo, &["add", "-A"]);
+        run(repo, &["commit", "-q", "--allow-empty", "-m", msg]);
+    }
+
+    /// A new repository (branch `main`) in `dir`.
+    pub fn init(dir: &Path) {
+        run(dir, &["init", "-q", "-b", "main"]);
+    }
+}

@@ -242,19 +242,12 @@ fn a_changed_config_changes_only_the_difference_editing_in_place() {
     assert!(!left.contains("10.0.0."), "kac's addresses left:\n{left}");
 }
 
-#[test]
-fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone() {
-    let Some(ns) =
-        namespace("hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone")
-    else {
-        return;
-    };
-    let state = tempfile::tempdir().expect("tempdir");
-    ok(&apply(&ns, "static.conf", state.path(), &[]));
-    // By hand: an owned address deleted, an owned route changed, foreign objects added.
-    ip(&ns, &["addr", "del", "10.0.0.6/24", "dev", "eth0"]);
+/// By hand, after `static.conf` was applied: an owned address deleted, an owned route changed,
+/// foreign objects added (an address, a route in table 100, a rule with preference 500).
+fn hand_made_changes(ns: &OracleNamespace) {
+    ip(ns, &["addr", "del", "10.0.0.6/24", "dev", "eth0"]);
     ip(
-        &ns,
+        ns,
         &[
             "route",
             "change",
@@ -267,9 +260,9 @@ fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alon
             "75",
         ],
     );
-    ip(&ns, &["addr", "add", "10.0.0.99/24", "dev", "eth0"]);
+    ip(ns, &["addr", "add", "10.0.0.99/24", "dev", "eth0"]);
     ip(
-        &ns,
+        ns,
         &[
             "route",
             "add",
@@ -281,7 +274,7 @@ fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alon
         ],
     );
     ip(
-        &ns,
+        ns,
         &[
             "rule",
             "add",
@@ -293,6 +286,18 @@ fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alon
             "500",
         ],
     );
+}
+
+#[test]
+fn hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone() {
+    let Some(ns) =
+        namespace("hand_made_changes_to_owned_objects_are_repaired_and_foreign_objects_left_alone")
+    else {
+        return;
+    };
+    let state = tempfile::tempdir().expect("tempdir");
+    ok(&apply(&ns, "static.conf", state.path(), &[]));
+    hand_made_changes(&ns);
     let repair = apply(&ns, "static.conf", state.path(), &[]);
     assert_eq!(
         ok(&repair),
@@ -846,4 +851,181 @@ fn the_live_diff_of_a_plan_is_what_dry_run_prints() {
         live.contains("~ route 10.9.0.0/16 via 10.0.0.2 dev eth0\n"),
         "{live}"
     );
+}
+
+/// `kac plan --live ARGS…` on the site of `repo`, inside the namespace.
+fn plan_live(ns: &OracleNamespace, repo: &Path, state: &Path, args: &[&str]) -> RunOutput {
+    let mut cmd = ns.command(kac_bin());
+    cmd.args(["plan", "--live", "--repo"])
+        .arg(repo)
+        .arg("--state-dir")
+        .arg(state)
+        .args(args)
+        .env("NO_COLOR", "1");
+    run(cmd)
+}
+
+/// The ops of a `kac plan --format json` document, sorted (changes are in plan order, ops in
+/// apply order).
+fn plan_ops(json: &str) -> Vec<String> {
+    let doc: kac_schema::plan_diff::PlanDiff =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("not a plan diff ({e}):\n{json}"));
+    let mut ops: Vec<String> = doc
+        .sites
+        .iter()
+        .flat_map(|s| &s.hosts)
+        .flat_map(|h| &h.changes)
+        .flat_map(|c| c.ops.clone())
+        .collect();
+    ops.sort();
+    ops
+}
+
+fn sorted_lines(s: &str) -> Vec<String> {
+    let mut v: Vec<String> = s.lines().map(String::from).collect();
+    v.sort();
+    v
+}
+
+/// `kac plan --live` shows, in plan form, exactly the changes `kac apply --dry-run` would
+/// make: hand-made changes to owned objects among them, foreign objects never; the host is
+/// chosen with `--host`/`-i`; exit codes are plan's.
+#[test]
+fn plan_live_shows_what_apply_would_change_and_never_foreign_objects() {
+    let Some(ns) = namespace("plan_live_shows_what_apply_would_change_and_never_foreign_objects")
+    else {
+        return;
+    };
+    let state = tempfile::tempdir().expect("tempdir");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path();
+    kac_tests::git::init(repo);
+    std::fs::write(
+        repo.join("kac.kdl"),
+        "site \"edge\"\nhost \"edge1\" config=\"static.conf\" config-id=\"edge1\"\n",
+    )
+    .expect("manifest");
+    std::fs::copy(fixture("static.conf"), repo.join("static.conf")).expect("copy");
+    kac_tests::git::commit(repo, "static");
+    ok(&apply(&ns, "static.conf", state.path(), &[]));
+
+    // Converged: no change, exit 0 even with --detailed-exitcode.
+    let same = plan_live(
+        &ns,
+        repo,
+        state.path(),
+        &["--host", "edge1", "--detailed-exitcode"],
+    );
+    assert_eq!(same.shell_code(), 0, "{}{}", same.stdout, same.stderr);
+    assert!(
+        same.stdout.contains("host edge1: no changes"),
+        "{}",
+        same.stdout
+    );
+
+    // By hand: owned objects deleted and changed, foreign objects added.
+    hand_made_changes(&ns);
+    ip(&ns, &["rule", "del", "pref", "100"]);
+    let before = kernel_state(&ns);
+
+    // The committed revision against the running host: the repairs.
+    let head = plan_live(
+        &ns,
+        repo,
+        state.path(),
+        &[
+            "-i",
+            "edge1",
+            "--to",
+            "HEAD",
+            "--format",
+            "json",
+            "--detailed-exitcode",
+        ],
+    );
+    assert_eq!(head.shell_code(), 3, "{}{}", head.stdout, head.stderr);
+    let dry = apply(&ns, "static.conf", state.path(), &["--dry-run"]);
+    assert_eq!(plan_ops(&head.stdout), sorted_lines(ok(&dry)));
+    for hand_made in [
+        "+ addr 10.0.0.6/24 dev eth0 label eth0:web",
+        "+ rule pref 100 from 10.0.0.0/8 lookup 100",
+        "~ route 10.9.0.0/16 via 10.0.0.1 dev eth0",
+    ] {
+        assert!(
+            plan_ops(&head.stdout).iter().any(|o| o == hand_made),
+            "{hand_made} missing:\n{}",
+            head.stdout
+        );
+    }
+
+    // The working tree (static-v2.conf, uncommitted) against the running host.
+    std::fs::copy(fixture("static-v2.conf"), repo.join("static.conf")).expect("copy");
+    let text = plan_live(&ns, repo, state.path(), &["--host", "edge1"]);
+    assert_eq!(text.shell_code(), 0, "{}", text.stderr);
+    insta::assert_snapshot!("plan_live_static_v2_text", text.stdout);
+    for foreign in ["10.0.0.99", "10.50.0.0", "pref 500", "10.60.0.0"] {
+        assert!(
+            !text.stdout.contains(foreign),
+            "{foreign} shown:\n{}",
+            text.stdout
+        );
+    }
+    let json = plan_live(
+        &ns,
+        repo,
+        state.path(),
+        &["--host", "edge1", "--format", "json"],
+    );
+    assert_eq!(json.shell_code(), 0, "{}", json.stderr);
+    let dry = apply(&ns, "static-v2.conf", state.path(), &["--dry-run"]);
+    assert_eq!(plan_ops(&json.stdout), sorted_lines(ok(&dry)));
+    let md = plan_live(
+        &ns,
+        repo,
+        state.path(),
+        &["--host", "edge1", "--format", "markdown"],
+    );
+    assert!(md.stdout.contains("```diff"), "{}", md.stdout);
+    assert_eq!(
+        kernel_state(&ns),
+        before,
+        "kac plan --live changed the kernel"
+    );
+
+    // Applied: nothing left to show; foreign objects still there and still not shown.
+    ok(&apply(&ns, "static-v2.conf", state.path(), &[]));
+    let after = plan_live(
+        &ns,
+        repo,
+        state.path(),
+        &["--host", "edge1", "--detailed-exitcode"],
+    );
+    assert_eq!(after.shell_code(), 0, "{}{}", after.stdout, after.stderr);
+    assert!(kernel_state(&ns).contains("inet 10.0.0.99/24"));
+
+    // Without the journal every wanted object that exists is in the way: exit 1.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let conflict = plan_live(
+        &ns,
+        repo,
+        empty.path(),
+        &["--host", "edge1", "--format", "json"],
+    );
+    assert_eq!(
+        conflict.shell_code(),
+        1,
+        "{}{}",
+        conflict.stdout,
+        conflict.stderr
+    );
+    assert!(
+        conflict.stdout.contains("kac::live::conflict"),
+        "{}",
+        conflict.stdout
+    );
+
+    // An unknown host is a usage error.
+    let unknown = plan_live(&ns, repo, state.path(), &["--host", "nope"]);
+    assert_eq!(unknown.shell_code(), 2, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("edge1"), "{}", unknown.stderr);
 }

@@ -44,6 +44,7 @@ step s2-tunnels ipvsadm -Ln --tun-info
 step s2-timeout ipvsadm -Ln --timeout
 step s2-again kac apply vm-services-v2.conf $S
 step hand-edit sh -c 'ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 9 -x 200 -y 10 && ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.4:80 && ipvsadm -E -t 10.0.0.5:80 -s lc'
+step hand-live kac plan --live --host vm-services-v2 --format json $S
 step hand-repair kac apply vm-services-v2.conf $S
 step rb-before sh -c 'ipvsadm -Ln; ipvsadm -Ln --thresholds; ipvsadm -Ln --timeout'
 step rb-apply kac apply vm-rollback.conf $S
@@ -457,6 +458,41 @@ fn ipvs_apply_in_a_vm() {
         "~ dest tcp 10.0.0.1:80 -> 10.0.1.1:80 weight 5\n\
          ~ service tcp 10.0.0.5:80 scheduler rr\n\
          + dest tcp 10.0.0.1:80 -> 10.0.1.4:80 masq weight 2\n"
+    );
+
+    // `kac plan --live` showed the same repairs before, in plan form.
+    let live: kac_schema::plan_diff::PlanDiff =
+        serde_json::from_str(ok("hand-live")).expect("kac plan --live JSON");
+    let changes: Vec<&kac_schema::plan_diff::Change> = live
+        .sites
+        .iter()
+        .flat_map(|s| &s.hosts)
+        .flat_map(|h| &h.changes)
+        .collect();
+    let mut ops: Vec<&str> = changes
+        .iter()
+        .flat_map(|c| &c.ops)
+        .map(String::as_str)
+        .collect();
+    ops.sort_unstable();
+    let mut repaired: Vec<&str> = ok("hand-repair").lines().collect();
+    repaired.sort_unstable();
+    assert_eq!(ops, repaired);
+    let weight = changes
+        .iter()
+        .find(|c| c.key == "10.0.1.1:80")
+        .and_then(|c| c.fields.iter().find(|f| f.field == "weight"))
+        .expect("the weight change of 10.0.1.1:80");
+    assert_eq!(
+        (weight.old.as_i64(), weight.new.as_i64()),
+        (Some(9), Some(5))
+    );
+    assert!(
+        changes.iter().any(|c| c.key == "10.0.0.5:80 TCP"
+            && c.fields
+                .iter()
+                .any(|f| f.field == "scheduler" && f.new == "rr")),
+        "{changes:#?}"
     );
 
     // A rejected service rolls back everything done before it.

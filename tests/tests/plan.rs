@@ -9,29 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use kac_tests::git::{commit, init};
 use kac_tests::{kac_bin, workspace_root};
-
-/// Runs `git` in `dir` with a fixed identity and date and no user or system configuration.
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "kac test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.invalid")
-        .env("GIT_COMMITTER_NAME", "kac test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.invalid")
-        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// Copies the tree `from` into `to` (which exists).
 fn copy_tree(from: &Path, to: &Path) {
@@ -66,15 +45,10 @@ fn replace_worktree(repo: &Path, tree: &Path) {
 /// A new repository in a temporary directory with `tree` committed (`git add -A`).
 fn repo_with(tree: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    git(dir.path(), &["init", "-q", "-b", "main"]);
+    init(dir.path());
     copy_tree(tree, dir.path());
     commit(dir.path(), "first");
     dir
-}
-
-fn commit(repo: &Path, msg: &str) {
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "--allow-empty", "-m", msg]);
 }
 
 fn kac_plan(repo: &Path, args: &[&str]) -> Output {
@@ -250,22 +224,73 @@ fn usage_errors_exit_2() {
 }
 
 #[test]
-fn live_and_conf_diff_say_they_are_not_available_yet() {
+fn live_takes_no_old_revision_and_no_conf_diff() {
     let repo = two_lbs_repo();
-    for flag in ["--live", "--conf-diff"] {
-        let out = kac_plan(repo.path(), &[flag]);
-        assert_eq!(out.status.code(), Some(2), "{flag}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("not available yet"), "{flag}: {err}");
-        assert!(out.stdout.is_empty(), "{flag}: no plan printed");
+    for args in [
+        &["--live", "--from", "HEAD"][..],
+        &["--live", "--conf-diff"],
+        &["-i", "lb1"],
+        &["--state-dir", "/tmp"],
+    ] {
+        let out = kac_plan(repo.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: no plan printed");
     }
+}
+
+/// `--conf-diff` of a site whose configuration moves from keepalived.conf to KDL files with
+/// other names, meaning the same: no difference; one host's `@id` line changed: only that
+/// host's text changes.
+#[test]
+fn conf_diff_is_the_same_across_formats_and_per_host() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = dir.path();
+    init(repo);
+    copy_tree(&workspace_root().join("examples").join("two-lbs"), repo);
+    commit(repo, "keepalived.conf");
+    replace_worktree(repo, &workspace_root().join("examples").join("two-lbs-kdl"));
+    let out = kac_plan(repo, &["--conf-diff", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: kac_schema::plan_diff::PlanDiff =
+        serde_json::from_slice(&out.stdout).expect("JSON plan diff");
+    for h in &doc.sites[0].hosts {
+        assert_eq!(h.conf_diff.as_deref(), Some(""), "{}", h.host);
+    }
+    commit(repo, "KDL");
+    let kdl = repo.join("keepalived.kdl");
+    let text = std::fs::read_to_string(&kdl).expect("keepalived.kdl");
+    std::fs::write(
+        &kdl,
+        text.replacen("@lb2 router_id LB2", "@lb2 router_id LB2-NEW", 1),
+    )
+    .expect("write");
+    let out = kac_plan(repo, &["--conf-diff", "--format", "json"]);
+    let doc: kac_schema::plan_diff::PlanDiff =
+        serde_json::from_slice(&out.stdout).expect("JSON plan diff");
+    let diff = |host: &str| {
+        doc.sites[0]
+            .hosts
+            .iter()
+            .find(|h| h.host == host)
+            .and_then(|h| h.conf_diff.clone())
+            .expect("a conf diff")
+    };
+    assert_eq!(diff("lb1"), "");
+    assert!(
+        diff("lb2").contains("\n-    router_id LB2\n+    router_id LB2-NEW\n"),
+        "{}",
+        diff("lb2")
+    );
+    // Without --conf-diff the JSON has no such field.
+    let out = kac_plan(repo, &["--format", "json"]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("conf_diff"));
 }
 
 #[test]
 fn repo_option_plans_a_subdirectory_and_reads_commits_without_checkout() {
     // A repository holding the site in a subdirectory; the plan is asked from outside it.
     let dir = tempfile::tempdir().expect("tempdir");
-    git(dir.path(), &["init", "-q", "-b", "main"]);
+    init(dir.path());
     let site = dir.path().join("sites").join("edge");
     std::fs::create_dir_all(&site).expect("mkdir");
     copy_tree(&workspace_root().join("examples").join("two-lbs"), &site);
@@ -321,7 +346,7 @@ fn symbolic_links_in_a_revision_are_followed_like_in_the_working_tree() {
     // conf.d is a link to shared/, and the entry config a link to a file in site/.
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = dir.path();
-    git(repo, &["init", "-q", "-b", "main"]);
+    init(repo);
     let two = workspace_root().join("examples").join("two-lbs");
     std::fs::create_dir_all(repo.join("site")).expect("mkdir");
     std::fs::create_dir_all(repo.join("shared")).expect("mkdir");

@@ -295,6 +295,10 @@ pub struct Parser<'a> {
     /// as their block closes and not kept in the model (`kac plan` on large sites: the model
     /// of 200,000 real servers is never held).
     pub lowered_virtual_servers: Option<Vec<kac_schema::plan::PlanVirtualServer>>,
+    /// When set, virtual servers that are not group services are lowered as their block
+    /// closes and handed here instead of being kept anywhere (`kac plan` pairs the two sides'
+    /// services as they come and keeps only those that differ).
+    pub lowered_sink: Option<&'a mut dyn FnMut(kac_schema::plan::PlanVirtualServer)>,
     /// Number of virtual servers seen.
     pub virtual_server_count: usize,
     /// VRF devices of the machine, when `check` knows them.
@@ -329,6 +333,7 @@ impl<'a> Parser<'a> {
             keep_virtual_servers: true,
             visit_virtual_server: None,
             lowered_virtual_servers: None,
+            lowered_sink: None,
             virtual_server_count: 0,
             dynamic_interfaces: false,
             vrfs: None,

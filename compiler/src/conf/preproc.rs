@@ -155,11 +155,37 @@ pub trait FileOpener {
         super::include::glob_in(self, pattern)
     }
 
-    /// Reads the whole file at `path`.
-    fn read(&self, path: &Path) -> std::io::Result<Vec<u8>> {
+    /// Reads the whole file at `path`. Shared bytes, so that a tree holding its files in
+    /// memory (a git revision) hands them out without a copy.
+    fn read(&self, path: &Path) -> std::io::Result<FileBytes> {
         let mut out = Vec::new();
         std::io::Read::read_to_end(&mut self.open(path)?, &mut out)?;
-        Ok(out)
+        Ok(out.into())
+    }
+}
+
+/// The bytes of a file, shared: cloning is a reference count, never a copy (a git blob is
+/// read once and served to every reader of the file).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileBytes(std::sync::Arc<Vec<u8>>);
+
+impl From<Vec<u8>> for FileBytes {
+    fn from(v: Vec<u8>) -> Self {
+        FileBytes(std::sync::Arc::new(v))
+    }
+}
+
+impl std::ops::Deref for FileBytes {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for FileBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
     }
 }
 

@@ -13,11 +13,14 @@
 //!   the KDL or YAML source, so plans and diagnostics (codes included) are the same in every
 //!   format by construction.
 //! * [`convert`]: a configuration, with its includes, from one format to another.
+//! * [`host_conf`]: one host's configuration as one canonical keepalived.conf text
+//!   (`kac plan --conf-diff`).
 
 pub mod conf_print;
 pub mod conf_read;
 pub mod convert;
 pub mod eval;
+pub mod host_conf;
 pub mod kdl_print;
 pub mod kdl_read;
 pub mod structure;

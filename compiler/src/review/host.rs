@@ -432,6 +432,7 @@ impl Review<'_> {
             drain_s: None,
             summary: Some(keys::address_summary(new)),
             value: None,
+            ops: Vec::new(),
         });
         self.hazard(
             HazardKind::VipMoved,
@@ -634,6 +635,7 @@ impl Review<'_> {
                 drain_s: Some(self.drain.period_s),
                 summary: Some(keys::real_server_summary(r)),
                 value: shown_value(r),
+                ops: Vec::new(),
             });
         } else {
             self.push(added_or_removed(
@@ -764,22 +766,16 @@ fn vip_moves(from: &Plan, to: &Plan) -> BTreeMap<IpAddr, (String, String)> {
     moves
 }
 
-fn changed(
+/// A `changed` change of `object` `key` within `within`, with the fields that differ.
+pub fn changed(
     object: ObjectKind,
     key: impl Into<String>,
     within: Vec<ObjectRef>,
     fields: Vec<FieldChange>,
 ) -> Change {
     Change {
-        object,
-        key: key.into(),
-        within,
-        action: Action::Changed,
         fields,
-        moved_from: None,
-        drain_s: None,
-        summary: None,
-        value: None,
+        ..Change::new(object, key, within, Action::Changed)
     }
 }
 
@@ -801,6 +797,7 @@ fn added_or_removed<T: Serialize + ?Sized>(
         drain_s: None,
         summary: (!summary.is_empty()).then_some(summary),
         value: shown_value(value),
+        ops: Vec::new(),
     }
 }
 

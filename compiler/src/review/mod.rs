@@ -7,9 +7,14 @@
 //! * [`host`]: one host's changes (objects matched by stable keys) and its own hazards.
 //! * [`site`]: hazards across the hosts of a site (VRRP elections, peers changing together).
 //! * [`keys`]: stable keys and one-line descriptions of plan objects.
+//! * [`conf_diff`]: the unified diff of a host's canonical keepalived.conf (`--conf-diff`).
+//! * [`pairing`]: a host's virtual servers paired across the two sides while they compile,
+//!   the unchanged ones dropped at once (large sites).
 
+pub mod conf_diff;
 pub mod host;
 pub mod keys;
+pub mod pairing;
 pub mod site;
 
 use std::collections::BTreeSet;
@@ -93,7 +98,13 @@ pub fn review_site(input: &SiteInput) -> SiteDiff {
     }
 }
 
-fn compile_failed_hazard(object: ObjectRef, hosts: Vec<String>, side: Side, what: &str) -> Hazard {
+/// The `compile-failed` hazard of `what` (`the configuration of host lb1`) on `side`.
+pub fn compile_failed_hazard(
+    object: ObjectRef,
+    hosts: Vec<String>,
+    side: Side,
+    what: &str,
+) -> Hazard {
     let side = match side {
         Side::From => "old (--from)",
         Side::To => "new (--to)",
@@ -113,6 +124,7 @@ fn review_host(h: &HostInput, vrid_flagged: &mut BTreeSet<(String, String)>) -> 
         changes: Vec::new(),
         hazards: Vec::new(),
         errors: Vec::new(),
+        conf_diff: None,
     };
     for (side, s) in [(Side::From, &h.from), (Side::To, &h.to)] {
         if let HostSide::Failed(diags) = s {

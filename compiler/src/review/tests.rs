@@ -253,3 +253,85 @@ fn passwords_are_compared_but_never_shown() {
     assert_ne!(f.old, f.new);
     assert_eq!(site_kinds(&d), vec![HazardKind::PeersMustChangeTogether]);
 }
+
+/// Both sides compiled with their virtual servers paired as they come (`kac plan`).
+fn paired_plans(from: &str, to: &str, id: &str) -> (Plan, Plan) {
+    use super::pairing::VsPairing;
+    use kac_schema::plan_diff::Side;
+    let pairing = VsPairing::default();
+    let compile = |text: &str, side: Side| {
+        let mem = InMemory::new("/mem/k.conf", text);
+        let opts = crate::Options {
+            config_id: Some(id.into()),
+            ..Default::default()
+        };
+        crate::compile_conf_with_sink(
+            &mem,
+            std::path::Path::new("/mem/k.conf"),
+            "k.conf",
+            id,
+            &opts,
+            &mut |vs| pairing.offer(side, vs),
+        )
+        .plan
+        .expect("test config compiles")
+    };
+    let mut f = compile(from, Side::From);
+    let mut t = compile(to, Side::To);
+    pairing.complete(Side::From, &mut f);
+    pairing.complete(Side::To, &mut t);
+    (f, t)
+}
+
+#[test]
+fn pairing_virtual_servers_gives_the_review_of_the_full_plans() {
+    let web = |port: u16, weight: u32| {
+        format!(
+            "virtual_server 192.0.2.1 {port} {{\n    lb_algo rr\n    protocol TCP\n    \
+             real_server 10.0.0.1 80 {{\n        weight {weight}\n        TCP_CHECK {{\n        \
+             }}\n    }}\n}}\n"
+        )
+    };
+    let group = "virtual_server_group G {\n    192.0.2.9 80\n}\n\
+                 virtual_server group G {\n    protocol TCP\n    \
+                 real_server 10.0.0.3 80 {\n        weight 1\n    }\n}\n";
+    let cases = [
+        // unchanged, changed, removed, added
+        (
+            [web(80, 1), web(81, 1), web(82, 1)].concat(),
+            [web(80, 1), web(81, 5), web(83, 1)].concat(),
+        ),
+        // a duplicate key: the first one counts on each side
+        (
+            [web(80, 1), web(80, 7)].concat(),
+            [web(80, 1), web(80, 9)].concat(),
+        ),
+        (
+            [web(80, 1), web(80, 7)].concat(),
+            [web(80, 7), web(80, 1)].concat(),
+        ),
+        // group services are not paired but still reviewed
+        (
+            [group, &web(80, 1)].concat(),
+            [group.replace("weight 1", "weight 2").as_str(), &web(80, 1)].concat(),
+        ),
+        (String::new(), web(80, 1)),
+    ];
+    for (from, to) in cases {
+        let full = one_host(plan(&from, "lb1"), plan(&to, "lb1"));
+        let (f, t) = paired_plans(&from, &to, "lb1");
+        let kept = f.virtual_servers.len() + t.virtual_servers.len();
+        let paired = one_host(f, t);
+        assert_eq!(full, paired, "from:\n{from}\nto:\n{to}");
+        let total =
+            plan(&from, "lb1").virtual_servers.len() + plan(&to, "lb1").virtual_servers.len();
+        let changed = paired.hosts[0].changes.len();
+        assert!(
+            kept <= total && (changed == 0 || kept > 0),
+            "{kept} of {total} kept"
+        );
+    }
+    // The unchanged service is not kept.
+    let (f, t) = paired_plans(&web(80, 1), &web(80, 1), "lb1");
+    assert!(f.virtual_servers.is_empty() && t.virtual_servers.is_empty());
+}

@@ -339,7 +339,9 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     crate::validate::virtual_server(p, &mut vs);
     // Group services are always kept: their group may be defined later.
     let group = matches!(vs.address.value, VsAddress::Group(_));
-    if let (Some(lowered), false) = (&mut p.lowered_virtual_servers, group) {
+    if let (Some(sink), false) = (&mut p.lowered_sink, group) {
+        sink(crate::lower::virtual_server_without_group(&vs));
+    } else if let (Some(lowered), false) = (&mut p.lowered_virtual_servers, group) {
         lowered.push(crate::lower::virtual_server_without_group(&vs));
     } else if p.keep_virtual_servers || group {
         cfg.virtual_servers.push(vs);
