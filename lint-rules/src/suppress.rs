@@ -2,7 +2,7 @@
 //! suppressions silence nothing (reported by the rule `unused-suppression`).
 //!
 //! Semantics (docs/lint.md): a suppression silences the findings whose primary location is on
-//! the line it applies to ([`kac_schema::config::Suppression::applies_to`]) and whose code is
+//! the lines it applies to ([`kac_schema::config::Suppression::applies_to`]) and whose code is
 //! one of its names, or starts with a name followed by `::` (`kac::conf` silences every
 //! keepalived.conf diagnostic there). A finding reported on several hosts that share the file
 //! is silenced on each of them.
@@ -98,12 +98,15 @@ fn key(s: &Suppression, path_of: &dyn Fn(Span) -> String) -> Key {
     (path_of(s.comment), s.comment.offset)
 }
 
-/// The suppressions of a configuration by the line they apply to.
+/// The suppressions of a configuration by the lines they apply to.
 fn index(config: &Config) -> HashMap<(FileId, u32), Vec<&Suppression>> {
     let mut by_line: HashMap<(FileId, u32), Vec<&Suppression>> = HashMap::new();
     for s in &config.suppressions {
-        if let Some(line) = s.applies_to {
-            by_line.entry((s.comment.file, line)).or_default().push(s);
+        if let Some(first) = s.applies_to {
+            let last = s.applies_through.unwrap_or(first).max(first);
+            for line in first..=last {
+                by_line.entry((s.comment.file, line)).or_default().push(s);
+            }
         }
     }
     by_line
@@ -121,19 +124,11 @@ fn remove(s: &Suppression, unused: &[usize]) -> Fix {
     match (kept.is_empty(), s.rules.first(), s.rules.last()) {
         (false, Some(first), Some(last)) => Fix::safe(
             format!("keep only `allow({})`", kept.join(", ")),
-            vec![Edit {
-                span: first.span.to(last.span),
-                replacement: kept.join(", "),
-                original: None,
-            }],
+            vec![Edit::verbatim(first.span.to(last.span), kept.join(", "))],
         ),
         _ => Fix::safe(
             "remove the comment",
-            vec![Edit {
-                span: s.removal,
-                replacement: String::new(),
-                original: None,
-            }],
+            vec![Edit::verbatim(s.removal, String::new())],
         ),
     }
 }

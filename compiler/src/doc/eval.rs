@@ -17,7 +17,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use kac_schema::config::SourceNote;
+use kac_schema::config::{SourceNote, Suppression};
 use kac_schema::{Diagnostic, FileId, SourceMap, Span};
 
 use super::conf_print::{SpanMap, print};
@@ -39,6 +39,9 @@ pub struct Converted {
     pub map: SpanMap,
     /// Problems reading or printing it (spans in [`PENDING`]).
     pub diagnostics: Vec<Diagnostic>,
+    /// Its inline suppressions (spans in [`PENDING`]); the ones the preprocessor finds in the
+    /// printed text are replaced by these.
+    pub suppressions: Vec<Suppression>,
 }
 
 impl Converted {
@@ -47,11 +50,13 @@ impl Converted {
         let (doc, mut diagnostics) = read(&text, format, PENDING);
         let printed = print(&doc);
         diagnostics.extend(printed.diagnostics);
+        let suppressions = super::allow::suppressions(&doc, &text);
         Converted {
             source: text,
             printed: printed.text,
             map: printed.map,
             diagnostics,
+            suppressions,
         }
     }
 
@@ -174,6 +179,12 @@ impl<'a> FormatOpener<'a> {
             }
         }
         fix(&mut pre.last_loc);
+        // Suppressions come from the documents, not from the comments of the printed text.
+        let mut printed = HashMap::new();
+        pre.suppressions.retain(|s| {
+            self.lookup(s.comment.file, &sources, &mut printed)
+                .is_none()
+        });
         let mut seen = std::collections::HashSet::new();
         let mut front = Vec::new();
         for (i, f) in pre.sources.files.iter_mut().enumerate() {
@@ -184,8 +195,10 @@ impl<'a> FormatOpener<'a> {
                 continue;
             };
             f.text = Some(c.source.clone());
+            let id = FileId(i as u32);
+            pre.suppressions
+                .extend(c.suppressions.iter().map(|s| in_file(s, id)));
             if seen.insert(f.path.clone()) {
-                let id = FileId(i as u32);
                 for d in &c.diagnostics {
                     let mut d = d.clone();
                     for l in &mut d.labels {
@@ -200,6 +213,17 @@ impl<'a> FormatOpener<'a> {
         front.append(&mut pre.diags);
         pre.diags = front;
     }
+}
+
+/// A suppression of a document, placed in the file `id` the preprocessor gave it.
+fn in_file(s: &Suppression, id: FileId) -> Suppression {
+    let mut s = s.clone();
+    s.comment.file = id;
+    s.removal.file = id;
+    for r in &mut s.rules {
+        r.span.file = id;
+    }
+    s
 }
 
 impl FileOpener for FormatOpener<'_> {

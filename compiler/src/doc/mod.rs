@@ -14,10 +14,12 @@
 //!   format by construction.
 //! * [`convert`]: a configuration, with its includes, from one format to another.
 
+pub mod allow;
 pub mod conf_print;
 pub mod conf_read;
 pub mod convert;
 pub mod eval;
+pub mod fix;
 pub mod kdl_print;
 pub mod kdl_read;
 pub mod structure;
