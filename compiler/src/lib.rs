@@ -164,7 +164,7 @@ fn parse(
         let mut pre = producer
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        formats.fix_outcome(&mut pre);
+        formats.fix_outcome(&mut pre, opts.sources.files.len());
         finish(p, pre, config)
     })
 }

@@ -150,8 +150,10 @@ impl<'a> FormatOpener<'a> {
     }
 
     /// Moves the locations the preprocessor reported to the source, keeps the source texts
-    /// for rendering, and adds the problems found reading and printing KDL and YAML files.
-    pub fn fix_outcome(&self, pre: &mut PreprocOutcome) {
+    /// for rendering, and adds the problems found reading and printing KDL and YAML files and
+    /// their suppressions. Files before `first_new` were known before this run (an earlier
+    /// host's): they are left alone.
+    pub fn fix_outcome(&self, pre: &mut PreprocOutcome, first_new: usize) {
         if !self.used() {
             return;
         }
@@ -187,7 +189,7 @@ impl<'a> FormatOpener<'a> {
         });
         let mut seen = std::collections::HashSet::new();
         let mut front = Vec::new();
-        for (i, f) in pre.sources.files.iter_mut().enumerate() {
+        for (i, f) in pre.sources.files.iter_mut().enumerate().skip(first_new) {
             if let Some(inc) = &mut f.included_from {
                 fix(inc);
             }
