@@ -194,7 +194,10 @@ mod tests {
     use crate::doc::{Format, read};
     use kac_schema::FileId;
 
-    fn sups(text: &str, format: Format) -> Vec<(Vec<String>, Option<u32>, Option<u32>, String)> {
+    /// Names, first and last line, and the text a removal takes.
+    type Seen = (Vec<String>, Option<u32>, Option<u32>, String);
+
+    fn sups(text: &str, format: Format) -> Vec<Seen> {
         let (doc, diags) = read(text, format, FileId(0));
         assert!(diags.is_empty(), "{diags:?}");
         suppressions(&doc, text)

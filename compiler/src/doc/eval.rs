@@ -75,6 +75,17 @@ impl Converted {
     }
 }
 
+/// Which files are KDL or YAML, by id.
+type Cache = HashMap<FileId, Option<Arc<Converted>>>;
+
+/// What [`FormatOpener::translate_batch`] remembers from batch to batch.
+#[derive(Default)]
+pub struct Translation {
+    cache: Cache,
+    /// The KDL and YAML files whose suppressions a batch handed out.
+    handed: std::collections::HashSet<FileId>,
+}
+
 /// Serves KDL and YAML files as keepalived.conf (see the module documentation).
 pub struct FormatOpener<'a> {
     inner: &'a (dyn FileOpener + Sync),
@@ -99,7 +110,7 @@ impl<'a> FormatOpener<'a> {
         &self,
         file: FileId,
         sources: &SourceMap,
-        cache: &mut HashMap<FileId, Option<Arc<Converted>>>,
+        cache: &mut Cache,
     ) -> Option<Arc<Converted>> {
         cache
             .entry(file)
@@ -112,15 +123,24 @@ impl<'a> FormatOpener<'a> {
         self.converted.lock().is_ok_and(|m| !m.is_empty())
     }
 
-    /// Moves the locations of `batch`'s lines and words from printed text to their source.
-    pub fn translate_batch(
-        &self,
-        batch: &mut Batch,
-        sources: &SourceMap,
-        cache: &mut HashMap<FileId, Option<Arc<Converted>>>,
-    ) {
+    /// Moves the locations of `batch`'s lines and words from printed text to their source,
+    /// and replaces the suppressions found in printed text by the documents' own.
+    pub fn translate_batch(&self, batch: &mut Batch, sources: &SourceMap, t: &mut Translation) {
         if !self.used() {
             return;
+        }
+        let cache = &mut t.cache;
+        batch
+            .suppressions
+            .retain(|s| self.lookup(s.comment.file, sources, cache).is_none());
+        for (id, _) in &batch.files {
+            if let Some(c) = self.lookup(*id, sources, cache)
+                && t.handed.insert(*id)
+            {
+                batch
+                    .suppressions
+                    .extend(c.suppressions.iter().map(|s| in_file(s, *id)));
+            }
         }
         let convs: Vec<Option<Arc<Converted>>> = batch
             .lines
@@ -151,9 +171,9 @@ impl<'a> FormatOpener<'a> {
 
     /// Moves the locations the preprocessor reported to the source, keeps the source texts
     /// for rendering, and adds the problems found reading and printing KDL and YAML files and
-    /// their suppressions. Files before `first_new` were known before this run (an earlier
-    /// host's): they are left alone.
-    pub fn fix_outcome(&self, pre: &mut PreprocOutcome, first_new: usize) {
+    /// the suppressions of documents no batch handed out. Files before `first_new` were known
+    /// before this run (an earlier host's): they are left alone.
+    pub fn fix_outcome(&self, pre: &mut PreprocOutcome, first_new: usize, t: &Translation) {
         if !self.used() {
             return;
         }
@@ -198,8 +218,10 @@ impl<'a> FormatOpener<'a> {
             };
             f.text = Some(c.source.clone());
             let id = FileId(i as u32);
-            pre.suppressions
-                .extend(c.suppressions.iter().map(|s| in_file(s, id)));
+            if !t.handed.contains(&id) {
+                pre.suppressions
+                    .extend(c.suppressions.iter().map(|s| in_file(s, id)));
+            }
             if seen.insert(f.path.clone()) {
                 for d in &c.diagnostics {
                     let mut d = d.clone();

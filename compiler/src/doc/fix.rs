@@ -480,7 +480,7 @@ mod tests {
                 Some("nb_get_retry"),
                 "retry"
             )
-            .unwrap(),
+            .expect("rewritten"),
             t.replace("nb_get_retry", "retry")
         );
         assert_eq!(
@@ -491,11 +491,11 @@ mod tests {
                 Some("vrrp_track_file"),
                 "track_file"
             )
-            .unwrap(),
+            .expect("rewritten"),
             t.replace("\"vrrp_track_file\"", "track_file")
         );
         assert_eq!(
-            apply(t, Format::Kdl, "gw", Some("gw"), "via").unwrap(),
+            apply(t, Format::Kdl, "gw", Some("gw"), "via").expect("rewritten"),
             t.replace("gw=", "via=")
         );
     }
@@ -511,7 +511,7 @@ mod tests {
                 Some("nb_get_retry"),
                 "retry"
             )
-            .unwrap(),
+            .expect("rewritten"),
             t.replace("nb_get_retry", "retry")
         );
         assert_eq!(
@@ -522,11 +522,11 @@ mod tests {
                 Some("vrrp_track_file"),
                 "track_file"
             )
-            .unwrap(),
+            .expect("rewritten"),
             t.replace("vrrp_track_file", "track_file")
         );
         assert_eq!(
-            apply(t, Format::Yaml, "gw", Some("gw"), "via").unwrap(),
+            apply(t, Format::Yaml, "gw", Some("gw"), "via").expect("rewritten"),
             t.replace("gw:", "via:")
         );
     }
@@ -542,7 +542,7 @@ mod tests {
                 Some("abcdefghij"),
                 "abcdefgh"
             )
-            .unwrap(),
+            .expect("rewritten"),
             "auth_pass \"abcdefgh\"\nx 1\n"
         );
         let t = "auth_pass: 'abcdefghij'  # c\n";
@@ -554,12 +554,12 @@ mod tests {
                 Some("abcdefghij"),
                 "abcdefgh"
             )
-            .unwrap(),
+            .expect("rewritten"),
             "auth_pass: 'abcdefgh'  # c\n"
         );
         let t = "x:\n  p: [a, 123456789]\n";
         assert_eq!(
-            apply(t, Format::Yaml, "123456789", Some("123456789"), "12345678").unwrap(),
+            apply(t, Format::Yaml, "123456789", Some("123456789"), "12345678").expect("rewritten"),
             "x:\n  p: [a, 12345678]\n"
         );
         // Not the word the edit expects.
@@ -569,21 +569,21 @@ mod tests {
     #[test]
     fn words_become_items() {
         let t = "g:\n  lvs_sync_daemon: [eth1, VI_1, 5]\n";
-        let once = apply(t, Format::Yaml, "VI_1", None, "inst ").unwrap();
+        let once = apply(t, Format::Yaml, "VI_1", None, "inst ").expect("rewritten");
         assert_eq!(once, "g:\n  lvs_sync_daemon: [eth1, inst, VI_1, 5]\n");
         let t = "g:\n  lvs_sync_daemon:\n    - eth1\n    - VI_1\n";
         assert_eq!(
-            apply(t, Format::Yaml, "VI_1", None, "inst ").unwrap(),
+            apply(t, Format::Yaml, "VI_1", None, "inst ").expect("rewritten"),
             "g:\n  lvs_sync_daemon:\n    - eth1\n    - inst\n    - VI_1\n"
         );
         let t = "g {\n    lvs_sync_daemon eth1 VI_1 5\n}\n";
         assert_eq!(
-            apply(t, Format::Kdl, "VI_1", None, "inst ").unwrap(),
+            apply(t, Format::Kdl, "VI_1", None, "inst ").expect("rewritten"),
             "g {\n    lvs_sync_daemon eth1 inst VI_1 5\n}\n"
         );
         let t = "static_routes:\n  - [10.0.0.0/8, via, 10.0.0.1, or, 10.0.0.2]\n";
         assert_eq!(
-            apply(t, Format::Yaml, "or", Some("or"), "nexthop via").unwrap(),
+            apply(t, Format::Yaml, "or", Some("or"), "nexthop via").expect("rewritten"),
             "static_routes:\n  - [10.0.0.0/8, via, 10.0.0.1, nexthop, via, 10.0.0.2]\n"
         );
         let t = "lvs_sync_daemon_interface: eth1\n";
@@ -593,14 +593,14 @@ mod tests {
     #[test]
     fn statements_are_deleted_and_blocks_added() {
         let t = "vrrp_instance VI_2:\n  state: BACKUP\n  linkbeat_use_polling: true  # old\n  priority: 100\n";
-        let start = t.find("linkbeat").unwrap();
+        let start = t.find("linkbeat").expect("rewritten");
         let r = Rewriter::new(t.to_string(), Format::Yaml);
         let e = Edit::replace(
             Span::new(FileId(0), 3, start as u32, 20),
             "linkbeat_use_polling",
             "",
         );
-        let edits = r.edit(&e).unwrap();
+        let edits = r.edit(&e).expect("rewritten");
         assert_eq!(
             &t[edits[0].start..edits[0].end],
             "  linkbeat_use_polling: true  # old\n"
@@ -610,7 +610,7 @@ mod tests {
             "linkbeat_interfaces {\n    eth0\n}\n",
         );
         assert_eq!(
-            r.edit(&add).unwrap()[0].replacement,
+            r.edit(&add).expect("rewritten")[0].replacement,
             "linkbeat_interfaces:\n  - eth0\n"
         );
         let k = Rewriter::new("global_defs {\n}\n".into(), Format::Kdl);
@@ -619,7 +619,7 @@ mod tests {
             "global_defs {\n    lvs_sync_daemon eth1 inst VI_2\n}\n",
         );
         assert!(
-            k.edit(&add).unwrap()[0]
+            k.edit(&add).expect("rewritten")[0]
                 .replacement
                 .starts_with("global_defs {\n")
         );
