@@ -56,6 +56,8 @@ pub struct Reporter {
     writer: Option<Writer>,
     out: Out,
     done: Done,
+    /// The bytes of the finding being written.
+    buf: Vec<u8>,
 }
 
 /// What a reporter saw.
@@ -81,18 +83,18 @@ impl Reporter {
     pub fn new(format: DiagFormat, full_per_rule: Option<usize>, texts: Texts) -> Self {
         let out = match format {
             DiagFormat::Text => Out::Text(Box::new(TextOut {
-                w: BufWriter::new(std::io::stderr()),
+                w: BufWriter::with_capacity(1 << 16, std::io::stderr()),
                 human: Human::new(crate::color_on_stderr()),
                 per_rule: HashMap::new(),
                 full_per_rule,
             })),
             DiagFormat::Json => {
-                let mut w = BufWriter::new(std::io::stdout());
+                let mut w = BufWriter::with_capacity(1 << 16, std::io::stdout());
                 let _ = write!(w, "{{\"version\": 1, \"diagnostics\": [");
                 Out::Json { w, first: true }
             }
             DiagFormat::Sarif => {
-                let mut w = BufWriter::new(std::io::stdout());
+                let mut w = BufWriter::with_capacity(1 << 16, std::io::stdout());
                 let sarif = Sarif::default();
                 let _ = sarif.start(&mut w);
                 Out::Sarif {
@@ -103,7 +105,7 @@ impl Reporter {
                 }
             }
             DiagFormat::Github => Out::Github {
-                w: BufWriter::new(std::io::stdout()),
+                w: BufWriter::with_capacity(1 << 16, std::io::stdout()),
             },
         };
         Reporter {
@@ -114,6 +116,7 @@ impl Reporter {
             writer: None,
             out,
             done: Done::default(),
+            buf: Vec::new(),
         }
     }
 
@@ -195,10 +198,12 @@ impl Reporter {
                     }
                 }
             }
+            // Each diagnostic is serialized into a buffer, then written at once.
             Out::Json { w, first } => {
-                let sep = if std::mem::take(first) { "\n" } else { ",\n" };
-                w.write_all(sep.as_bytes())
-                    .and_then(|()| render::json(w, d, host, texts))
+                let buf = &mut self.buf;
+                buf.clear();
+                buf.extend_from_slice(if std::mem::take(first) { b"\n" } else { b",\n" });
+                render::json(buf, d, host, texts).and_then(|()| w.write_all(buf))
             }
             Out::Sarif {
                 w,
@@ -206,10 +211,13 @@ impl Reporter {
                 fp,
                 first,
             } => {
-                let sep = if std::mem::take(first) { "\n" } else { ",\n" };
+                let buf = &mut self.buf;
+                buf.clear();
+                buf.extend_from_slice(if std::mem::take(first) { b"\n" } else { b",\n" });
                 let print = fp.hash(host, d, texts);
-                w.write_all(sep.as_bytes())
-                    .and_then(|()| sarif.result(w, d, host, &print, texts))
+                sarif
+                    .result(buf, d, host, &print, texts)
+                    .and_then(|()| w.write_all(buf))
             }
             Out::Github { w } => render::github(w, d, host, texts),
         };

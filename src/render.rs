@@ -588,9 +588,9 @@ struct JsonDiagnostic<'a> {
     fix: Option<JsonFix<'a>>,
 }
 
-/// Writes one diagnostic as a JSON object (the `--format json` contract, version 1).
+/// Appends one diagnostic as a JSON object to `w` (the `--format json` contract, version 1).
 pub fn json(
-    w: &mut dyn std::io::Write,
+    w: &mut Vec<u8>,
     d: &Diagnostic,
     host: Option<&str>,
     texts: &mut Texts,
@@ -863,12 +863,12 @@ impl Sarif {
         )
     }
 
-    /// Writes one result: rule, level, the primary and related locations, fixes (artifact
-    /// changes with byte regions), the host (as a property) and a line-independent
+    /// Appends one result to `w`: rule, level, the primary and related locations, fixes
+    /// (artifact changes with byte regions), the host (as a property) and a line-independent
     /// fingerprint.
     pub fn result(
         &mut self,
-        w: &mut dyn std::io::Write,
+        w: &mut Vec<u8>,
         d: &Diagnostic,
         host: Option<&str>,
         fingerprint: &str,
