@@ -5,14 +5,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
   need=()
-  for p in keepalived iproute2 time python3 python3-jsonschema git; do
+  # keepalived: the oracle and a VRRP peer; python3-jsonschema, git: format and plan suites;
+  # qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS guest of the VM suite (tests/vm/run-vm.sh).
+  for p in keepalived iproute2 time python3 python3-jsonschema git qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
+  updated=""
   if [ ${#need[@]} -gt 0 ]; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    apt-get update -qq && updated=1
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  fi
+  # A Debian kernel with IPVS for the guest: the machine's own /boot, else an unpacked package
+  # (not installed: `apt-get download` + `dpkg-deb -x` into target/vm-kernel).
+  if ! ls /boot/vmlinuz-* >/dev/null 2>&1; then
+    kdir=$PWD/target/vm-kernel
+    if ! ls "$kdir"/root/boot/vmlinuz-* >/dev/null 2>&1; then
+      [ -n "$updated" ] || apt-get update -qq
+      pkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
+      rm -rf "$kdir" && mkdir -p "$kdir"
+      (cd "$kdir" && apt-get download -qq "$pkg" && dpkg-deb -x ./*.deb root && rm -f ./*.deb)
+    fi
+    export KAC_VM_MODROOT=$kdir/root
   fi
 fi
 cargo fmt --all --check
@@ -33,3 +48,8 @@ fi
 # python3 benches/plan_big.py, 20,000 virtual servers).
 cargo build --release --bin kac
 python3 benches/plan_big.py --runs 3 200
+# kac apply vs ip -batch (netns) and ipvsadm -R (QEMU guest), smoke size (full size by hand:
+# python3 benches/apply_bench.py, 10,000 addresses and 5,000 services x 10 real servers).
+if [ "$(id -u)" = 0 ]; then
+  python3 benches/apply_bench.py --addresses 200 --services 50 --dests 4 --runs 1
+fi

@@ -1,6 +1,7 @@
 //! `kac`: keepalived-as-code. The one composition root: parses the command line, asks the
 //! machine what `check` needs to know, and hands everything to the libraries.
 
+mod apply_cmd;
 mod baseline;
 mod convert_cmd;
 mod findings;
@@ -188,6 +189,36 @@ enum Cmd {
         #[arg(long)]
         conf_diff: bool,
     },
+    /// Converge this host's static addresses, routes, rules and IPVS services to the plan.
+    ///
+    /// PATH and the host are chosen as for `kac compile`. Prints one line per change (`+` add,
+    /// `~` change in place, `-` remove; `= adopt` for objects taken over); a second run prints
+    /// nothing. kac changes only what it owns (recorded in the state directory's journal);
+    /// an existing object the plan wants that kac does not own is an error unless `--adopt`.
+    /// A change the kernel rejects is rolled back with everything done before it. VRRP
+    /// (VIPs, virtual routes and rules, VMAC links) and health checks are the daemon's, not
+    /// apply's. Exit 0: converged (or, with --dry-run, the changes printed); 1: the plan has
+    /// errors, an object is in the way, the kernel rejected a change, or the state directory
+    /// is locked; 2: usage error.
+    Apply {
+        /// A keepalived.conf, or a site directory / manifest.
+        path: PathBuf,
+        /// Config id for `@id` lines (as for `kac compile`).
+        #[arg(short = 'i', long = "config-id")]
+        config_id: Option<String>,
+        /// The host to apply, from the site manifest.
+        #[arg(long)]
+        host: Option<String>,
+        /// Print the changes without making them (takes no lock, writes nothing).
+        #[arg(long)]
+        dry_run: bool,
+        /// The state directory (ownership journal and lock).
+        #[arg(long, default_value = kac_reconciler::journal::DEFAULT_STATE_DIR)]
+        state_dir: PathBuf,
+        /// Take over existing objects the plan wants (moving a host from keepalived to kac).
+        #[arg(long)]
+        adopt: bool,
+    },
     /// Show a lint rule's documentation.
     Explain {
         /// Rule name.
@@ -249,6 +280,23 @@ fn main() -> ExitCode {
             host,
             format,
         } => compile(&path, config_id, host, format),
+        Cmd::Apply {
+            path,
+            config_id,
+            host,
+            dry_run,
+            state_dir,
+            adopt,
+        } => {
+            let opts = apply_cmd::ApplyArgs {
+                dry_run,
+                state_dir,
+                adopt,
+            };
+            compile_with(&path, config_id, host, &mut |plan| {
+                apply_cmd::run(&plan, &opts)
+            })
+        }
         Cmd::Lint {
             paths,
             format,
@@ -425,6 +473,20 @@ fn compile(
     host: Option<String>,
     _format: PlanFormat,
 ) -> ExitCode {
+    compile_with(path, config_id, host, &mut print_plan)
+}
+
+/// What a command does with the compiled plan of the chosen host.
+type PlanSink<'a> = &'a mut dyn FnMut(kac_schema::plan::Plan) -> ExitCode;
+
+/// Compiles the plan of one host, chosen from PATH, `-i` and `--host` as `kac compile`
+/// documents, and hands it to `sink`.
+fn compile_with(
+    path: &Path,
+    config_id: Option<String>,
+    host: Option<String>,
+    sink: PlanSink<'_>,
+) -> ExitCode {
     if let Err(e) = std::fs::metadata(path) {
         eprintln!("error: cannot read `{}`: {e}", path.display());
         return ExitCode::from(2);
@@ -441,7 +503,7 @@ fn compile(
         }
     };
     if let Some(manifest) = manifest {
-        return compile_in_site(path, &manifest, config_id, host);
+        return compile_in_site(path, &manifest, config_id, host, sink);
     }
     if let Some(code) = unreadable(path) {
         return code;
@@ -468,7 +530,7 @@ fn compile(
         config_id: config_id.clone(),
         ..Options::default()
     };
-    print_plan(path, &host, &opts)
+    plan_of(path, &host, &opts, sink)
 }
 
 /// `kac compile` of a path inside a site: the host comes from the manifest (`--host`, or the
@@ -480,6 +542,7 @@ fn compile_in_site(
     manifest_path: &Path,
     config_id: Option<String>,
     host: Option<String>,
+    sink: PlanSink<'_>,
 ) -> ExitCode {
     let mut sources = kac_schema::SourceMap::default();
     let (manifest, diags) = kac_compiler::site::load_manifest(manifest_path, &mut sources);
@@ -566,7 +629,7 @@ fn compile_in_site(
                         path_map: kac_compiler::site::path_map(&m, &dir),
                         ..Options::default()
                     };
-                    return print_plan(path, id, &opts);
+                    return plan_of(path, id, &opts, sink);
                 }
                 [] => {
                     eprintln!(
@@ -608,11 +671,25 @@ fn compile_in_site(
     };
     let entry = kac_compiler::site::host_entry(&m, &dir, chosen);
     let opts = kac_compiler::site::host_options(&m, &dir, chosen);
-    print_plan(&entry, &chosen.name, &opts)
+    plan_of(&entry, &chosen.name, &opts, sink)
 }
 
-/// Compiles `entry` for `host` and prints its plan (diagnostics on stderr).
-fn print_plan(entry: &Path, host: &str, opts: &Options) -> ExitCode {
+/// Prints a plan as JSON.
+fn print_plan(plan: kac_schema::plan::Plan) -> ExitCode {
+    match serde_json::to_string_pretty(&plan) {
+        Ok(s) => {
+            out(&s);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot serialize the plan: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Compiles `entry` for `host` and hands its plan to `sink` (diagnostics on stderr).
+fn plan_of(entry: &Path, host: &str, opts: &Options, sink: PlanSink<'_>) -> ExitCode {
     let compiled = kac_compiler::compile_conf(entry, &entry.to_string_lossy(), host, opts);
     let findings: Vec<(Option<String>, Diagnostic)> = compiled
         .parsed
@@ -624,16 +701,7 @@ fn print_plan(entry: &Path, host: &str, opts: &Options) -> ExitCode {
         .collect();
     emit(&findings, &compiled.parsed.sources, DiagFormat::Text);
     match compiled.plan {
-        Some(plan) => match serde_json::to_string_pretty(&plan) {
-            Ok(s) => {
-                out(&s);
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: cannot serialize the plan: {e}");
-                ExitCode::from(1)
-            }
-        },
+        Some(plan) => sink(plan),
         None => {
             eprintln!("error: no plan: the configuration has errors");
             ExitCode::from(1)

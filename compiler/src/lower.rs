@@ -33,13 +33,19 @@ fn address(a: &IpAddress, default_dev: &str) -> PlanAddress {
         (_, Some(b)) => b.parse().ok(),
         _ => None,
     };
+    // keepalived adds IPv6 addresses with `nodad` unless `-nodad` is written; `-nodad` on an
+    // IPv4 address means nothing.
     let mut flags: Vec<String> = a
         .flags
         .iter()
-        .filter(|f| !matches!(f.as_str(), "use_vmac" | "no_track"))
-        .map(|f| f.trim_start_matches('-').to_string())
+        .filter(|f| !matches!(f.as_str(), "use_vmac" | "no_track" | "-nodad"))
+        .cloned()
         .collect();
+    if a.addr.addr.is_ipv6() && !a.flags.iter().any(|f| f == "-nodad") {
+        flags.push("nodad".into());
+    }
     flags.sort();
+    flags.dedup();
     PlanAddress {
         dev: a.dev.clone().unwrap_or_else(|| default_dev.to_string()),
         addr: a.addr.addr,

@@ -174,7 +174,8 @@ pub struct PlanAddress {
     pub label: Option<String>,
     /// Peer address.
     pub peer: Option<String>,
-    /// Address flags (`home`, `nodad`, `mngtmpaddr`, `noprefixroute`, `autojoin`).
+    /// Address flags (`home`, `nodad`, `mngtmpaddr`, `noprefixroute`, `autojoin`). IPv6
+    /// addresses have `nodad` unless the configuration says `-nodad`, as keepalived adds them.
     pub flags: Vec<String>,
     /// Put on the VMAC interface instead of `dev`.
     pub use_vmac: bool,
@@ -199,7 +200,7 @@ pub struct PlanRoute {
     pub from: Option<String>,
     /// Metric.
     pub metric: Option<u32>,
-    /// Scope.
+    /// Scope (`None`: keepalived's default, universe).
     pub scope: Option<String>,
     /// Route protocol as written (`None` = kac's own).
     pub protocol: Option<String>,

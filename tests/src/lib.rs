@@ -6,7 +6,9 @@
 //! * [`check_cases`]: the `fixtures/check/` cases, with keepalived's recorded verdicts.
 //! * [`run_with_timeout`]: run a command, capture its output, kill it when it hangs.
 //! * [`privileges`] and [`OracleNamespace`]: run the real `keepalived -t` in a throw-away network
-//!   namespace, exactly like `tests/oracle/record.sh` does.
+//!   namespace, exactly like `tests/oracle/record.sh` does (the apply suite reuses it).
+//! * [`vm`]: boot the QEMU guest with IPVS (`tests/vm/run-vm.sh`) and split its console into
+//!   named steps.
 
 use std::ffi::OsString;
 use std::io::Read;
@@ -454,5 +456,176 @@ impl Drop for OracleNamespace {
         if !deleted.is_ok_and(|s| s.success()) {
             eprintln!("warning: could not delete network namespace {}", self.name);
         }
+    }
+}
+
+/// The QEMU guest with IPVS (`tests/vm/run-vm.sh`): Debian's kernel, busybox, ipvsadm, the
+/// `kac` under test. A test hands it a directory of files and a script of named steps; one boot
+/// runs them all (a boot costs seconds under software emulation).
+pub mod vm {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::process::Command;
+    use std::time::Duration;
+
+    use super::{privileges, run_with_timeout, workspace_root};
+
+    /// Why the VM suite cannot run here, or `None`.
+    pub fn skip_reason() -> Option<String> {
+        if !privileges::is_root() {
+            return Some("not running as root (QEMU guest with IPVS)".into());
+        }
+        for p in [
+            "qemu-system-x86_64",
+            "busybox",
+            "ipvsadm",
+            "cpio",
+            "depmod",
+            "modprobe",
+            "objcopy",
+        ] {
+            if privileges::find_program(p).is_none() {
+                return Some(format!("`{p}` not found"));
+            }
+        }
+        let modroot = std::env::var("KAC_VM_MODROOT").unwrap_or_else(|_| "/".into());
+        let has_kernel = std::fs::read_dir(Path::new(&modroot).join("boot"))
+            .map(|d| {
+                d.flatten()
+                    .any(|e| e.file_name().to_string_lossy().starts_with("vmlinuz-"))
+            })
+            .unwrap_or(false);
+        if !has_kernel {
+            return Some(format!(
+                "no kernel in {modroot}/boot (install linux-image-amd64 or set KAC_VM_MODROOT)"
+            ));
+        }
+        None
+    }
+
+    /// The harness script.
+    pub fn harness() -> PathBuf {
+        workspace_root().join("tests/vm/run-vm.sh")
+    }
+
+    /// What one step printed.
+    #[derive(Debug, Clone, Default)]
+    pub struct Step {
+        /// Exit status.
+        pub rc: i32,
+        /// Standard output.
+        pub stdout: String,
+        /// Standard error.
+        pub stderr: String,
+    }
+
+    /// A finished guest run.
+    #[derive(Debug)]
+    pub struct Run {
+        /// The whole console.
+        pub console: String,
+        /// The steps by name.
+        pub steps: BTreeMap<String, Step>,
+    }
+
+    impl Run {
+        /// A step's output (panics, with the console, when the step did not run).
+        pub fn step(&self, name: &str) -> &Step {
+            self.steps
+                .get(name)
+                .unwrap_or_else(|| panic!("step `{name}` did not run; console:\n{}", self.console))
+        }
+    }
+
+    /// The shell prelude of every guest script: `step NAME CMD…` runs CMD and prints its exit
+    /// status, stdout and stderr between markers.
+    pub const PRELUDE: &str = r#"
+step() {
+  name=$1; shift
+  "$@" >/tmp/step.out 2>/tmp/step.err
+  rc=$?
+  echo "==KAC-STEP $name rc=$rc"
+  cat /tmp/step.out
+  echo "==KAC-STDERR $name"
+  cat /tmp/step.err
+  echo "==KAC-END $name"
+}
+"#;
+
+    /// Splits a console into steps.
+    pub fn parse_steps(console: &str) -> BTreeMap<String, Step> {
+        let mut steps = BTreeMap::new();
+        let mut current: Option<(String, Step, bool)> = None;
+        for line in console.lines() {
+            if let Some(rest) = line.strip_prefix("==KAC-STEP ") {
+                let (name, rc) = rest.rsplit_once(" rc=").unwrap_or((rest, "-1"));
+                let step = Step {
+                    rc: rc.trim().parse().unwrap_or(-1),
+                    ..Step::default()
+                };
+                current = Some((name.to_string(), step, false));
+            } else if line.starts_with("==KAC-STDERR ") {
+                if let Some(c) = current.as_mut() {
+                    c.2 = true;
+                }
+            } else if line.starts_with("==KAC-END ") {
+                if let Some((name, step, _)) = current.take() {
+                    steps.insert(name, step);
+                }
+            } else if let Some((_, step, in_err)) = current.as_mut() {
+                let s = if *in_err {
+                    &mut step.stderr
+                } else {
+                    &mut step.stdout
+                };
+                s.push_str(line);
+                s.push('\n');
+            }
+        }
+        steps
+    }
+
+    /// Boots the guest with `files` at `/files` (the working directory) and runs `script`
+    /// (after [`PRELUDE`]) with the `kac` binary `kac`.
+    pub fn run(kac: &Path, files: &Path, script: &str, limit: Duration) -> Result<Run, String> {
+        let dir = tempfile_dir()?;
+        let script_path = dir.join("test.sh");
+        std::fs::write(&script_path, format!("{PRELUDE}\n{script}"))
+            .map_err(|e| format!("cannot write the guest script: {e}"))?;
+        let mut cmd = Command::new("bash");
+        cmd.arg(harness())
+            .arg("--kac")
+            .arg(kac)
+            .arg("--files")
+            .arg(files)
+            .arg("--script")
+            .arg(&script_path);
+        let out = run_with_timeout(&mut cmd, limit).map_err(|e| format!("cannot run: {e}"))?;
+        let _ = std::fs::remove_dir_all(&dir);
+        if out.timed_out {
+            return Err(format!("the guest did not finish in time:\n{}", out.stdout));
+        }
+        if !out.stdout.contains("KAC-VM-RESULT") {
+            return Err(format!(
+                "the guest did not finish:\nstdout:\n{}\nstderr:\n{}",
+                out.stdout, out.stderr
+            ));
+        }
+        Ok(Run {
+            steps: parse_steps(&out.stdout),
+            console: out.stdout,
+        })
+    }
+
+    fn tempfile_dir() -> Result<PathBuf, String> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let d = std::env::temp_dir().join(format!(
+            "kac-vm-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&d).map_err(|e| format!("cannot create {}: {e}", d.display()))?;
+        Ok(d)
     }
 }
