@@ -295,6 +295,7 @@ fn lint_host(
     opts.sources = std::mem::take(sources);
     let mut linter = HostLinter::new(facts, sel);
     let mut found = Vec::new();
+    let mut files_known = 0;
     let parsed = kac_compiler::parse_conf_visiting(
         entry,
         &entry.to_string_lossy(),
@@ -302,9 +303,10 @@ fn lint_host(
         &mut |vs, progress| {
             linter.virtual_server_final(vs, progress.suppressions, &mut found);
             if !found.is_empty() {
-                for (id, f) in progress.files {
+                for (id, f) in progress.files.iter().skip(files_known) {
                     rep.texts.add(*id, f);
                 }
+                files_known = progress.files.len();
                 for d in found.drain(..) {
                     rep.finding(name.as_deref(), &d);
                 }

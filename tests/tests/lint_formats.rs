@@ -346,6 +346,7 @@ vrrp_track_file tf {
 vrrp_instance VI_1 {
     state BACKUP
     interface eth0
+    linkbeat_use_polling
     virtual_router_id 51
     priority 100 // kac: allow(extra-words, vip-without-prefix)
     @lb1 vmac_garp_intvl 10
@@ -375,6 +376,7 @@ track_file tf {
 vrrp_instance VI_1 {
     state BACKUP
     interface eth0
+    linkbeat_use_polling
     virtual_router_id 51
     priority 100
     @lb1 garp_extra_if 10
@@ -463,10 +465,10 @@ fn fix_rewrites_kdl_tokens_only_and_a_second_run_finds_nothing() {
             "fixed keepalived.kdl:4: replace `lvs_process_name` with `checker_process_name` [deprecated-keyword]",
             "fixed keepalived.kdl:5: name the instance and the sync id: `inst VI id N` [deprecated-keyword]",
             "fixed keepalived.kdl:7: replace `vrrp_track_file` with `track_file` [deprecated-keyword]",
-            "fixed keepalived.kdl:14: remove the comment [unused-suppression]",
-            "fixed keepalived.kdl:15: replace `vmac_garp_intvl` with `garp_extra_if` [deprecated-keyword]",
-            "fixed keepalived.kdl:18: keep the 8 characters keepalived uses: `secret-p` [auth-pass-too-long]",
-            "fixed keepalived.kdl:24: replace `gw` with `via` [deprecated-keyword]",
+            "fixed keepalived.kdl:15: remove the comment [unused-suppression]",
+            "fixed keepalived.kdl:16: replace `vmac_garp_intvl` with `garp_extra_if` [deprecated-keyword]",
+            "fixed keepalived.kdl:19: keep the 8 characters keepalived uses: `secret-p` [auth-pass-too-long]",
+            "fixed keepalived.kdl:25: replace `gw` with `via` [deprecated-keyword]",
             "kac lint --fix: 8 fix(es) applied",
         ],
         "{err}"
@@ -478,17 +480,28 @@ fn fix_rewrites_kdl_tokens_only_and_a_second_run_finds_nothing() {
         "{again}"
     );
     assert_eq!(std::fs::read_to_string(&path).expect("read"), KDL_FIXED);
-    // The unsafe fix of `or` (two next hops) is written as arguments.
+    // Unsafe fixes: `or` (two next hops) is written as arguments; `linkbeat_use_polling`
+    // moves to a new top-level block, printed in KDL.
     let err = fix(tmp.path(), "keepalived.kdl", true);
     assert!(
-        err.contains("fixed keepalived.kdl:25: write the next hops as `nexthop via A nexthop via B` [deprecated-keyword]"),
+        err.contains("fixed keepalived.kdl:26: write the next hops as `nexthop via A nexthop via B` [deprecated-keyword]")
+            && err.contains("fixed keepalived.kdl:13: poll `eth0` in a top-level `linkbeat_interfaces` block [deprecated-keyword]"),
         "{err}"
     );
+    let fixed = std::fs::read_to_string(&path).expect("read");
     assert!(
-        std::fs::read_to_string(&path).expect("read").contains(
+        fixed.contains(
             r#""203.0.113.0/24" nexthop via "192.0.2.1" nexthop via "192.0.2.2" dev eth0"#
-        )
+        ),
+        "{fixed}"
     );
+    assert!(
+        fixed.starts_with("linkbeat_interfaces {\n    eth0\n}\nglobal_defs {\n"),
+        "{fixed}"
+    );
+    assert!(!fixed.contains("linkbeat_use_polling"), "{fixed}");
+    let last = fix(tmp.path(), "keepalived.kdl", true);
+    assert!(last.contains("kac lint --fix: 0 fix(es) applied"), "{last}");
 }
 
 #[test]
