@@ -177,6 +177,21 @@ fn every_lint_fixture_finds_the_same_in_kdl_and_yaml() {
                 stem => format!("{stem}.{}", f.extension()),
             };
             let conf = findings(&at(Format::Conf), &target_in(Format::Conf));
+            // Streamed as `kac lint` streams them, the rule's findings are its marked lines.
+            if let Some(rule) = dir.file_name().map(|n| n.to_string_lossy().into_owned())
+                && target == "bad"
+            {
+                let text = std::fs::read_to_string(dir.join("bad.conf")).unwrap_or_default();
+                let marked = text.matches(&format!("expect: {rule}")).count();
+                let mut lines: Vec<Option<usize>> =
+                    conf.iter().filter(|k| k.0 == rule).map(|k| k.3).collect();
+                lines.dedup();
+                if lines.len() != marked || lines.contains(&None) {
+                    problems.push(format!(
+                        "{name}: `kac lint` finds {rule} on {lines:?}, {marked} marked"
+                    ));
+                }
+            }
             for format in [Format::Kdl, Format::Yaml] {
                 let got = findings(&at(format), &target_in(format));
                 compared += 1;
