@@ -2,17 +2,19 @@
 """Benchmark `kac lint` (every rule enabled) against `kac check` on the same file, in one run.
 
 For each size, generates the configuration of gen_big_conf.py (SIZE virtual servers x 10 real
-servers with TCP_CHECK), then runs both commands N times alternately and reports the median and
-best wall time (high-resolution clock), the peak RSS (GNU time's %M) and the ratio lint/check.
-Target (issue 4): lint adds at most 20% to check, i.e. ratio <= 1.20.
+servers with TCP_CHECK), then runs the commands N times, interleaved, and reports per command
+the median and best wall time (high-resolution clock), the median CPU time (user + system, from
+wait4: what the command cost, whatever else loads the machine), the peak RSS (GNU time's %M)
+and the ratios to `kac check`. Target (issue 4): lint adds at most 20% to check.
 
 Two files are measured per size:
   as generated   gen_big_conf.py's output. Its checkers use retry 3 x delay_before_retry 3 s
                  against delay_loop 6 s, which the rule retries-exceed-delay-loop reports on every
-                 checker (SIZE x 10 findings), so this line measures printing that many findings.
+                 checker (SIZE x 10 findings): these lines measure making and writing that many
+                 findings, in each output format (text: stderr, to a file, as a CI log holds
+                 it; json, sarif, github: stdout, to a file).
   lint-clean     the same file with `delay_loop 10`: no finding, so the line measures running
                  every rule over every virtual server, real server and checker.
-`kac lint` writes its findings (text, to stderr) to a file, as a CI log would hold them.
 
 Usage: benches/lint_vs_check.py [--runs N] [--kac PATH] [SIZE ...]   (default SIZE: 20000)
 """
@@ -28,16 +30,27 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def run_once(cmd, err_path):
-    """Wall seconds and exit code of one run of cmd (stdout discarded, stderr to err_path)."""
-    with open(err_path, "wb") as err, open(os.devnull, "wb") as out:
+def run_once(cmd, out_path, err_path):
+    """Wall seconds, CPU seconds (user + system) and exit code of one run of cmd (stdout and
+    stderr written to files)."""
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
-        p = subprocess.run(cmd, stdout=out, stderr=err)
-        return time.perf_counter() - start, p.returncode
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.dup2(out.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+                os.execvp(cmd[0], cmd)
+            finally:
+                os._exit(127)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - start
+    return wall, usage.ru_utime + usage.ru_stime, os.waitstatus_to_exitcode(status)
 
 
 def peak_rss_kib(cmd, work):
-    """Peak RSS of cmd in KiB, measured by GNU time."""
+    """Peak RSS of cmd in KiB, measured by GNU time (a fork from Python would count Python's
+    own memory)."""
     out = os.path.join(work, "rss")
     gnu_time = shutil.which("time") or "/usr/bin/time"
     subprocess.run([gnu_time, "-f", "%M", "-o", out] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -46,11 +59,11 @@ def peak_rss_kib(cmd, work):
 
 
 def findings(err_path):
-    """The finding count of `kac lint`'s summary line."""
+    """The finding count of `kac lint`'s summary line (text output)."""
     with open(err_path, errors="replace") as f:
         for line in f:
             if line.startswith("kac lint:"):
-                return int(line.rsplit(",", 1)[1].split()[0])
+                return int(line.split(" finding(s)")[0].rsplit(" ", 1)[1])
     return -1
 
 
@@ -71,7 +84,8 @@ def main():
         return 2
     failed = False
     with tempfile.TemporaryDirectory(prefix="kac-lint-bench.") as work:
-        print(f"{'size':>6}  {'file':<13} {'tool':<9} {'median_s':>9} {'min_s':>8} {'rss_kib':>9} {'findings':>9}")
+        print(f"{'size':>6}  {'file':<13} {'command':<12} {'median_s':>9} {'min_s':>8} {'cpu_s':>8} "
+              f"{'rss_kib':>9} {'out_mib':>8} {'findings':>9}")
         for n in args.sizes:
             generated = os.path.join(work, f"big_{n}.conf")
             subprocess.run([sys.executable, os.path.join(HERE, "gen_big_conf.py"), "--vs", str(n),
@@ -79,36 +93,44 @@ def main():
             clean = os.path.join(work, f"big_{n}_clean.conf")
             with open(generated) as f, open(clean, "w") as g:
                 g.write(f.read().replace("    delay_loop 6\n", "    delay_loop 10\n"))
-            for label, conf in (("as generated", generated), ("lint-clean", clean)):
-                tools = {
-                    "check": [args.kac, "check", conf, "-i", "bench", "--interfaces", "lo,eth0"],
-                    "lint": [args.kac, "lint", conf],
-                }
-                err = os.path.join(work, "stderr")
+            for label, conf, formats in (("as generated", generated, ["text", "json", "sarif", "github"]),
+                                         ("lint-clean", clean, ["text"])):
+                tools = {"check": [args.kac, "check", conf, "-i", "bench", "--interfaces", "lo,eth0"]}
+                for fmt in formats:
+                    tools[f"lint {fmt}"] = [args.kac, "lint", conf, "--format", fmt]
+                out, err = os.path.join(work, "stdout"), os.path.join(work, "stderr")
                 res = {name: [] for name in tools}
-                counts = {}
+                counts, sizes = {}, {}
                 for _ in range(args.runs):
                     for name, cmd in tools.items():
-                        res[name].append(run_once(cmd, err))
-                        if name == "lint":
+                        res[name].append(run_once(cmd, out, err))
+                        sizes[name] = (os.path.getsize(out) + os.path.getsize(err)) / 2**20
+                        if name == "lint text":
                             counts[name] = findings(err)
                 summary = {}
                 for name, runs in res.items():
                     walls = [r[0] for r in runs]
+                    cpus = [r[1] for r in runs]
                     rss = peak_rss_kib(tools[name], work)
-                    summary[name] = (statistics.median(walls), min(walls), rss)
-                    shown = counts.get(name, "")
-                    print(f"{n:>6}  {label:<13} {name:<9} {summary[name][0]:>9.4f} {summary[name][1]:>8.4f} "
-                          f"{rss:>9} {shown:>9}")
-                c, l = summary["check"], summary["lint"]
-                ratio, best = l[0] / c[0], l[1] / c[1]
-                print(f"{n:>6}  {label:<13} ratio lint/check: time {ratio:.3f} median, {best:.3f} best "
-                      f"(target <= 1.20), peak RSS {l[2] / c[2]:.3f}")
-                if {r[1] for r in res["check"]} != {0}:
+                    summary[name] = (statistics.median(walls), min(walls), statistics.median(cpus), rss)
+                    print(f"{n:>6}  {label:<13} {name:<12} {summary[name][0]:>9.4f} {summary[name][1]:>8.4f} "
+                          f"{summary[name][2]:>8.4f} {rss:>9} {sizes[name]:>8.1f} {counts.get(name, ''):>9}")
+                c = summary["check"]
+                for name in tools:
+                    if name == "check":
+                        continue
+                    s = summary[name]
+                    print(f"{n:>6}  {label:<13} {name:<12} / check: wall {s[0] / c[0]:.3f} median, "
+                          f"{s[1] / c[1]:.3f} best, cpu {s[2] / c[2]:.3f} median (target <= 1.20), "
+                          f"peak RSS {s[3] / c[3]:.3f}")
+                if {r[2] for r in res["check"]} != {0}:
                     print("error: kac check rejected the generated configuration")
                     failed = True
-                if label == "lint-clean" and counts.get("lint") != 0:
-                    print(f"error: kac lint found {counts.get('lint')} finding(s) in the lint-clean file")
+                if label == "lint-clean" and counts.get("lint text") != 0:
+                    print(f"error: kac lint found {counts.get('lint text')} finding(s) in the lint-clean file")
+                    failed = True
+                if label == "as generated" and counts.get("lint text") != n * 10:
+                    print(f"error: kac lint found {counts.get('lint text')} finding(s), expected {n * 10}")
                     failed = True
     print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB, "
           f"{os.uname().release}, load {os.getloadavg()[0]:.2f}")

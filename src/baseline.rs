@@ -6,10 +6,10 @@
 //! unrelated edits that move lines keep the baseline valid. Identical fingerprints are
 //! counted: a baseline with two findings of one kind on identical lines hides two.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use kac_schema::Diagnostic;
+use kac_schema::{Diagnostic, FileId};
 use serde::{Deserialize, Serialize};
 
 use crate::render::Texts;
@@ -43,6 +43,8 @@ type Key = (String, Option<String>, String, String);
 /// Fingerprints of findings, relative to `base` (the baseline file's directory).
 pub struct Fingerprints {
     base: PathBuf,
+    /// The file of each file id, relative to `base` (one `canonicalize` per file).
+    relative: HashMap<FileId, String>,
 }
 
 impl Fingerprints {
@@ -56,18 +58,28 @@ impl Fingerprints {
         };
         Fingerprints {
             base: std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()),
+            relative: HashMap::new(),
         }
     }
 
-    fn key(&self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts<'_>) -> Key {
+    fn key(&mut self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts) -> Key {
         let (file, text) = match d.primary_span() {
             Some(s) => {
-                let path = texts.path(s);
-                let abs = std::fs::canonicalize(&path).unwrap_or_else(|_| PathBuf::from(&path));
-                let rel = abs
-                    .strip_prefix(&self.base)
-                    .map_or(abs.clone(), Path::to_path_buf);
-                (rel.to_string_lossy().into_owned(), texts.line_text(s))
+                let base = &self.base;
+                let file = self
+                    .relative
+                    .entry(s.file)
+                    .or_insert_with(|| {
+                        let path = texts.path(s);
+                        let abs =
+                            std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+                        let rel = abs
+                            .strip_prefix(base)
+                            .map_or(abs.clone(), Path::to_path_buf);
+                        rel.to_string_lossy().into_owned()
+                    })
+                    .clone();
+                (file, texts.line_text(s))
             }
             None => (String::new(), d.message.clone()),
         };
@@ -75,7 +87,7 @@ impl Fingerprints {
     }
 
     /// A short stable hash of a finding's fingerprint (SARIF `partialFingerprints`).
-    pub fn hash(&self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts<'_>) -> String {
+    pub fn hash(&mut self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts) -> String {
         let (code, host, file, text) = self.key(host, d, texts);
         // FNV-1a, 64 bits: stable across runs and platforms.
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -89,17 +101,38 @@ impl Fingerprints {
     }
 }
 
-/// Writes the baseline of `findings` to `path`.
-pub fn write(
-    path: &Path,
-    findings: &[(Option<String>, Diagnostic)],
-    texts: &mut Texts<'_>,
-) -> Result<usize, String> {
-    let fp = Fingerprints::for_file(path);
-    let mut counts: BTreeMap<Key, usize> = BTreeMap::new();
-    for (host, d) in findings {
-        *counts.entry(fp.key(host.as_deref(), d, texts)).or_default() += 1;
+/// A baseline being written: the fingerprints of the findings seen, counted.
+pub struct Writer {
+    fp: Fingerprints,
+    counts: BTreeMap<Key, usize>,
+    total: usize,
+}
+
+impl Writer {
+    /// A baseline to be written to `path`.
+    pub fn new(path: &Path) -> Self {
+        Writer {
+            fp: Fingerprints::for_file(path),
+            counts: BTreeMap::new(),
+            total: 0,
+        }
     }
+
+    /// Accepts one more finding.
+    pub fn add(&mut self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts) {
+        *self.counts.entry(self.fp.key(host, d, texts)).or_default() += 1;
+        self.total += 1;
+    }
+
+    /// Writes the baseline to `path`; returns how many findings it accepts.
+    pub fn write(self, path: &Path) -> Result<usize, String> {
+        write(path, self.counts)?;
+        Ok(self.total)
+    }
+}
+
+/// Writes a baseline of the counted fingerprints to `path`.
+fn write(path: &Path, counts: BTreeMap<Key, usize>) -> Result<(), String> {
     let file = File {
         version: 1,
         findings: counts
@@ -115,8 +148,7 @@ pub fn write(
     };
     let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
     std::fs::write(path, json + "\n")
-        .map_err(|e| format!("cannot write baseline `{}`: {e}", path.display()))?;
-    Ok(findings.len())
+        .map_err(|e| format!("cannot write baseline `{}`: {e}", path.display()))
 }
 
 /// A baseline read from a file.
@@ -153,23 +185,15 @@ impl Baseline {
         })
     }
 
-    /// Drops the findings the baseline accepts; returns how many were dropped.
-    pub fn filter(
-        &mut self,
-        findings: &mut Vec<(Option<String>, Diagnostic)>,
-        texts: &mut Texts<'_>,
-    ) -> usize {
-        let before = findings.len();
-        findings.retain(|(host, d)| {
-            let key = self.fp.key(host.as_deref(), d, texts);
-            match self.left.get_mut(&key) {
-                Some(n) if *n > 0 => {
-                    *n -= 1;
-                    false
-                }
-                _ => true,
+    /// Whether the baseline accepts this finding (each accepted fingerprint is used up).
+    pub fn accepts(&mut self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts) -> bool {
+        let key = self.fp.key(host, d, texts);
+        match self.left.get_mut(&key) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
             }
-        });
-        before - findings.len()
+            _ => false,
+        }
     }
 }

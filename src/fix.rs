@@ -5,33 +5,75 @@
 //! chosen, and not when the file no longer holds the text an edit expects (its span came from
 //! a `$DEFINITION`, or the file changed). The same fix found on several hosts that share a
 //! file is applied once. A deletion that leaves its line blank removes the line.
+//!
+//! In KDL and YAML files a fix's word edits are written in the file's syntax
+//! ([`kac_compiler::doc::fix::Rewriter`]); a fix that has no such form there is skipped with
+//! the reason, and a file whose fixed text would not read back cleanly is not written.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use kac_schema::{Applicability, Diagnostic, SourceMap};
+use kac_compiler::doc::Format;
+use kac_compiler::doc::fix::{Rewriter, read_problems};
+use kac_schema::{Applicability, Diagnostic, Edit, SourceMap};
 
-/// One edit resolved to a file path.
+/// One edit resolved to bytes of a file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct FileEdit {
     start: usize,
     end: usize,
     replacement: String,
+    /// The text expected at `start..end` (keepalived.conf edits).
     original: Option<String>,
+    /// Applied exactly as it is (KDL and YAML edits are whole already).
+    exact: bool,
 }
 
-/// A candidate fix: its edits per file, and (file shown, line, rule, message) to report.
-type Candidate = (Vec<(PathBuf, FileEdit)>, String, u32, String, String);
+/// A candidate fix: its edits per file, and where and what it is, to report.
+struct Candidate {
+    edits: Vec<(PathBuf, FileEdit)>,
+    report: Report,
+}
+
+/// (file shown, line, rule, message or reason) of a fix, as reported.
+type Report = (String, u32, String, String);
 
 /// What `--fix` changed.
 #[derive(Default)]
 pub struct Applied {
     /// Per applied fix: file shown, line, rule, what it did.
-    pub changes: Vec<(String, u32, String, String)>,
+    pub changes: Vec<Report>,
     /// Fixes not applied, with why.
-    pub skipped: Vec<(String, u32, String, String)>,
+    pub skipped: Vec<Report>,
     /// Files written.
     pub files: usize,
+}
+
+/// The texts of the files fixes touch, read once, and the rewriters of the KDL and YAML ones.
+#[derive(Default)]
+struct Files {
+    texts: BTreeMap<PathBuf, String>,
+    rewriters: BTreeMap<PathBuf, Rewriter>,
+}
+
+impl Files {
+    fn text(&mut self, path: &Path) -> Result<&str, String> {
+        if !self.texts.contains_key(path) {
+            let t = std::fs::read_to_string(path)
+                .map_err(|err| format!("cannot read `{}`: {err}", path.display()))?;
+            self.texts.insert(path.to_path_buf(), t);
+        }
+        Ok(&self.texts[path])
+    }
+
+    fn rewriter(&mut self, path: &Path, format: Format) -> Result<&Rewriter, String> {
+        if !self.rewriters.contains_key(path) {
+            let text = self.text(path)?.to_string();
+            self.rewriters
+                .insert(path.to_path_buf(), Rewriter::new(text, format));
+        }
+        Ok(&self.rewriters[path])
+    }
 }
 
 /// Applies the fixes of `findings` (safe ones; unsafe ones too with `unsafe_fixes`).
@@ -41,83 +83,45 @@ pub fn apply(
     unsafe_fixes: bool,
 ) -> Result<Applied, String> {
     let mut out = Applied::default();
-    // Candidate fixes, each as its edits per file, deduplicated.
+    let mut files = Files::default();
     let mut fixes: Vec<Candidate> = Vec::new();
     for (_, d) in findings {
         let Some(f) = &d.fix else { continue };
         if f.applicability == Applicability::Unsafe && !unsafe_fixes {
             continue;
         }
-        let mut edits = Vec::new();
         let at = d.primary_span().unwrap_or_default();
         let shown = sources
             .get(at.file)
             .map_or_else(String::new, |f| f.name.clone());
-        // Fixes are written for keepalived.conf text, which is read from disk; KDL and YAML
-        // sources (kept in memory, compiled through their keepalived.conf form) are not fixed.
-        if f.edits
-            .iter()
-            .any(|e| sources.get(e.span.file).is_some_and(|s| s.text.is_some()))
-        {
-            out.skipped.push((
-                shown,
-                at.line,
-                d.code.clone(),
-                "fixes apply to keepalived.conf files only".into(),
-            ));
-            continue;
+        let report = (shown, at.line, d.code.clone(), f.message.clone());
+        match resolve(&f.edits, sources, &mut files)? {
+            Ok(mut edits) => {
+                edits.sort();
+                if edits.is_empty() || fixes.iter().any(|c| c.edits == edits) {
+                    continue;
+                }
+                fixes.push(Candidate { edits, report });
+            }
+            Err(why) => out.skipped.push((report.0, report.1, report.2, why)),
         }
-        for e in &f.edits {
-            let Some(file) = sources.get(e.span.file) else {
-                continue;
-            };
-            edits.push((
-                PathBuf::from(&file.path),
-                FileEdit {
-                    start: e.span.offset as usize,
-                    end: (e.span.offset + e.span.len) as usize,
-                    replacement: e.replacement.clone(),
-                    original: e.original.clone(),
-                },
-            ));
-        }
-        edits.sort();
-        if edits.is_empty() || fixes.iter().any(|(x, ..)| *x == edits) {
-            continue;
-        }
-        let at = d.primary_span().unwrap_or_default();
-        let shown = sources
-            .get(at.file)
-            .map_or_else(String::new, |f| f.name.clone());
-        fixes.push((edits, shown, at.line, d.code.clone(), f.message.clone()));
     }
-    let mut texts: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut chosen: BTreeMap<PathBuf, Vec<FileEdit>> = BTreeMap::new();
-    'fix: for (edits, shown, line, code, message) in fixes {
+    let mut applied: Vec<(Report, Vec<PathBuf>)> = Vec::new();
+    'fix: for Candidate { edits, report } in fixes {
+        let skip = |why: String| (report.0.clone(), report.1, report.2.clone(), why);
         let mut resolved = Vec::new();
         for (path, e) in &edits {
-            if !texts.contains_key(path) {
-                let t = std::fs::read_to_string(path)
-                    .map_err(|err| format!("cannot read `{}`: {err}", path.display()))?;
-                texts.insert(path.clone(), t);
-            }
-            let text = &texts[path];
+            let text = files.text(path)?;
             let Some(current) = text.get(e.start..e.end) else {
-                out.skipped.push((
-                    shown,
-                    line,
-                    code,
-                    "the file changed since it was read".into(),
-                ));
+                out.skipped
+                    .push(skip("the file changed since it was read".into()));
                 continue 'fix;
             };
             if e.original.as_deref().is_some_and(|o| o != current) {
-                out.skipped.push((
-                    shown,
-                    line,
-                    code,
-                    format!("`{current}` is not written as such here (a definition?)"),
-                ));
+                out.skipped.push(skip(format!(
+                    "`{current}` is not written as such here (a definition?)"
+                )));
                 continue 'fix;
             }
             resolved.push((path.clone(), whole_line(text, e.clone())));
@@ -128,41 +132,103 @@ pub fn apply(
                     .any(|c| (c.start < e.end && e.start < c.end) || (c.start == e.start && c != e))
             });
             if overlaps {
-                out.skipped.push((
-                    shown,
-                    line,
-                    code,
+                out.skipped.push(skip(
                     "overlaps another fix (run `kac lint --fix` again)".into(),
                 ));
                 continue 'fix;
             }
         }
+        let paths = resolved.iter().map(|(p, _)| p.clone()).collect();
         for (path, e) in resolved {
             chosen.entry(path).or_default().push(e);
         }
-        out.changes.push((shown, line, code, message));
+        applied.push((report, paths));
     }
+    let mut unwritten: Vec<PathBuf> = Vec::new();
     for (path, mut edits) in chosen {
-        let Some(text) = texts.get(&path) else {
-            continue;
-        };
-        let mut new = text.clone();
+        let text = files.text(&path)?;
+        let mut new = text.to_string();
         edits.sort_by(|a, b| b.start.cmp(&a.start).then(b.end.cmp(&a.end)));
         for e in edits {
             new.replace_range(e.start..e.end, &e.replacement);
         }
-        if new != *text {
-            std::fs::write(&path, new)
-                .map_err(|err| format!("cannot write `{}`: {err}", path.display()))?;
-            out.files += 1;
+        if new == text {
+            continue;
+        }
+        // A fixed KDL or YAML file must read back as well as it did.
+        let format = Format::of(&path);
+        if format != Format::Conf && read_problems(&new, format) > read_problems(text, format) {
+            unwritten.push(path);
+            continue;
+        }
+        std::fs::write(&path, new)
+            .map_err(|err| format!("cannot write `{}`: {err}", path.display()))?;
+        out.files += 1;
+    }
+    for (report, paths) in applied {
+        if paths.iter().any(|p| unwritten.contains(p)) {
+            out.skipped.push((
+                report.0,
+                report.1,
+                report.2,
+                "the fixed file would not read back: not written (please report this)".into(),
+            ));
+        } else {
+            out.changes.push(report);
         }
     }
     Ok(out)
 }
 
+/// The edits of a fix as byte edits of their files, or why the fix cannot be applied.
+fn resolve(
+    edits: &[Edit],
+    sources: &SourceMap,
+    files: &mut Files,
+) -> Result<Result<Vec<(PathBuf, FileEdit)>, String>, String> {
+    let mut out = Vec::new();
+    for e in edits {
+        let Some(file) = sources.get(e.span.file) else {
+            continue;
+        };
+        let path = PathBuf::from(&file.path);
+        let format = Format::of(&path);
+        if format == Format::Conf {
+            out.push((
+                path,
+                FileEdit {
+                    start: e.span.offset as usize,
+                    end: (e.span.offset + e.span.len) as usize,
+                    replacement: e.replacement.clone(),
+                    original: e.original.clone(),
+                    exact: false,
+                },
+            ));
+            continue;
+        }
+        let rewritten = match files.rewriter(&path, format)?.edit(e) {
+            Ok(r) => r,
+            Err(why) => return Ok(Err(format!("in {}: {why}", format.name()))),
+        };
+        for t in rewritten {
+            out.push((
+                path.clone(),
+                FileEdit {
+                    start: t.start,
+                    end: t.end,
+                    replacement: t.replacement,
+                    original: None,
+                    exact: true,
+                },
+            ));
+        }
+    }
+    Ok(Ok(out))
+}
+
 /// A deletion that would leave its line blank takes the line (and its line break) with it.
 fn whole_line(text: &str, e: FileEdit) -> FileEdit {
-    if !e.replacement.is_empty() || e.start == e.end {
+    if e.exact || !e.replacement.is_empty() || e.start == e.end || text[..e.end].ends_with('\n') {
         return e;
     }
     let line_start = text[..e.start].rfind('\n').map_or(0, |i| i + 1);
@@ -185,21 +251,19 @@ mod tests {
 
     #[test]
     fn deleting_a_statement_removes_its_line() {
+        let edit = |start, end| FileEdit {
+            start,
+            end,
+            replacement: String::new(),
+            original: None,
+            exact: false,
+        };
         let text = "a {\n    x 1\n    y 2\n}\n";
-        let e = FileEdit {
-            start: 8,
-            end: 11,
-            replacement: String::new(),
-            original: None,
-        };
-        let w = whole_line(text, e);
+        let w = whole_line(text, edit(8, 11));
         assert_eq!(&text[w.start..w.end], "    x 1\n");
-        let e = FileEdit {
-            start: 4,
-            end: 5,
-            replacement: String::new(),
-            original: None,
-        };
-        assert_eq!(whole_line(text, e.clone()), e);
+        assert_eq!(whole_line(text, edit(4, 5)), edit(4, 5));
+        // A deletion of a whole line already takes nothing more (not the blank line after).
+        let text = "a\n# c\n\nb\n";
+        assert_eq!(whole_line(text, edit(2, 6)), edit(2, 6));
     }
 }

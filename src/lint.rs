@@ -1,17 +1,26 @@
 //! `kac lint`: compile every configuration found, run the lint rules (per host and across the
 //! hosts of each site), apply the selection, levels, inline suppressions and baseline, fix
 //! what `--fix` may fix, and report (see docs/lint.md).
+//!
+//! Findings are streamed ([`crate::findings::Reporter`]): the findings of the virtual-server
+//! rules are final when their virtual server closes (its suppressions were read before it)
+//! and are written then, sorted within the virtual server; after all hosts of a site are
+//! read, each host's other findings (keepalived's own checks, configuration-wide and site
+//! rules, unused suppressions) follow, sorted by location. Nothing holds every finding.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use kac_compiler::Options;
+use kac_lint_rules::suppress::Used;
 use kac_lint_rules::{Facts, HostConfig, HostLinter, Repo, RepoFile, Selection};
 use kac_schema::config::Config;
 use kac_schema::site::{LintSettings, Manifest};
-use kac_schema::{Diagnostic, Severity, SourceMap, Span};
+use kac_schema::{Diagnostic, SourceMap, Span};
 
-use crate::{DiagFormat, baseline, emit, fix, render, site};
+use crate::findings::{FULL_PER_RULE, Reporter};
+use crate::render::Texts;
+use crate::{DiagFormat, baseline, fix, site};
 
 /// The options of `kac lint`.
 pub struct Args {
@@ -37,15 +46,14 @@ pub struct Args {
     pub baseline: Option<PathBuf>,
     /// Write the current findings as a baseline.
     pub write_baseline: Option<PathBuf>,
+    /// Text output: every finding with its snippet.
+    pub all_snippets: bool,
 }
 
-/// What one lint run found.
+/// What one lint run read (its findings went to the reporter).
 #[derive(Default)]
 struct Outcome {
     sources: SourceMap,
-    findings: Vec<(Option<String>, Diagnostic)>,
-    /// `--verbose` remarks.
-    notes: Vec<String>,
     configs: usize,
     hosts: usize,
     sites: usize,
@@ -71,11 +79,13 @@ pub fn run(a: &Args) -> ExitCode {
             }
         }
     }
-    let mut outcome = lint_once(&targets, a);
     if a.fix {
         let mut total = 0;
         for _ in 0..MAX_FIX_ROUNDS {
-            let applied = match fix::apply(&outcome.findings, &outcome.sources, a.unsafe_fixes) {
+            let mut rep = Reporter::quiet(Texts::default()).keep_fixable();
+            let outcome = lint_once(&targets, a, &mut rep, false);
+            let done = rep.finish();
+            let applied = match fix::apply(&done.fixable, &outcome.sources, a.unsafe_fixes) {
                 Ok(x) => x,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -92,21 +102,18 @@ pub fn run(a: &Args) -> ExitCode {
             if applied.changes.is_empty() {
                 break;
             }
-            outcome = lint_once(&targets, a);
         }
         eprintln!("kac lint --fix: {total} fix(es) applied");
     }
-    let Outcome {
-        sources,
-        mut findings,
-        notes,
-        configs,
-        hosts,
-        sites,
-    } = outcome;
-    let mut texts = render::Texts::new(&sources);
     if let Some(path) = &a.write_baseline {
-        return match baseline::write(path, &findings, &mut texts) {
+        let mut rep = Reporter::quiet(Texts::default()).writing_baseline(path);
+        lint_once(&targets, a, &mut rep, false);
+        let done = rep.finish();
+        let written = match done.writer {
+            Some(w) => w.write(path),
+            None => Ok(0),
+        };
+        return match written {
             Ok(n) => {
                 eprintln!(
                     "kac lint: wrote {n} finding(s) to the baseline `{}`",
@@ -120,40 +127,49 @@ pub fn run(a: &Args) -> ExitCode {
             }
         };
     }
-    let mut accepted = 0;
-    if let Some(path) = &a.baseline {
-        match baseline::Baseline::read(path) {
-            Ok(mut b) => accepted = b.filter(&mut findings, &mut texts),
+    let base = match &a.baseline {
+        Some(path) => match baseline::Baseline::read(path) {
+            Ok(b) => Some(b),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(2);
             }
-        }
-    }
-    if a.verbose {
-        for n in &notes {
-            eprintln!("note: {n}");
-        }
-    }
-    let failed = findings.iter().any(|(_, d)| {
-        d.severity == Severity::Error || (a.deny_warnings && d.severity == Severity::Warning)
-    });
-    emit(&findings, &sources, a.format);
+        },
+        None => None,
+    };
+    let full = (!a.all_snippets).then_some(FULL_PER_RULE);
+    let mut rep = Reporter::new(a.format, full, Texts::default())
+        .with_baseline(base)
+        .deny_warnings(a.deny_warnings);
+    let Outcome {
+        configs,
+        hosts,
+        sites,
+        ..
+    } = lint_once(&targets, a, &mut rep, a.verbose);
+    let done = rep.finish();
     if a.format == DiagFormat::Text {
-        let total = findings.len();
         let what = match (sites, configs) {
             (0, _) => format!("{configs} configuration(s)"),
             (_, 0) => format!("{hosts} host(s) in {sites} site(s)"),
             _ => format!("{hosts} host(s) in {sites} site(s) and {configs} other configuration(s)"),
         };
         let base = if a.baseline.is_some() {
-            format!(" ({accepted} accepted by the baseline)")
+            format!(" ({} accepted by the baseline)", done.accepted)
         } else {
             String::new()
         };
-        eprintln!("kac lint: {what}, {total} finding(s){base}");
+        let short = if done.one_line > 0 {
+            format!(
+                "; {} shown on one line each, past {FULL_PER_RULE} of a rule (`--all-snippets` shows every snippet)",
+                done.one_line
+            )
+        } else {
+            String::new()
+        };
+        eprintln!("kac lint: {what}, {} finding(s){base}{short}", done.total);
     }
-    if failed {
+    if done.failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -241,41 +257,64 @@ impl Repo for SiteRepo {
     }
 }
 
-/// `--verbose` remarks: the selected rules that do not run for a host, and why.
-fn unmet(who: &str, facts: &Facts<'_>, sel: &Selection, out: &mut Vec<String>) {
+/// `--verbose` remarks (on stderr): the selected rules that do not run for a host, and why.
+fn unmet(who: &str, facts: &Facts<'_>, sel: &Selection, verbose: bool) {
+    if !verbose {
+        return;
+    }
     for r in kac_lint_rules::registry() {
         if !sel.enabled(r.name) {
             continue;
         }
         if let Some(why) = r.needs.unmet(facts) {
-            out.push(format!("{who}: rule `{}` did not run: {why}", r.name));
+            eprintln!("note: {who}: rule `{}` did not run: {why}", r.name);
         }
     }
 }
 
-/// One parsed and linted host.
+/// One parsed and linted host: its findings not reported yet.
 struct Linted {
     name: Option<String>,
     config: Config,
     findings: Vec<Diagnostic>,
+    used: Vec<Used>,
 }
 
-/// Parses `entry` with `opts` (its files added to `sources`) and runs the host's rules.
+/// Parses `entry` with `opts` (its files added to `sources`) and runs the host's rules; the
+/// findings of each virtual server go to `rep` as it closes.
 fn lint_host(
     entry: &Path,
     mut opts: Options,
-    facts: Facts<'_>,
+    host: (Option<String>, Facts<'_>),
     sel: &Selection,
     sources: &mut SourceMap,
     notes_for_missing_interfaces: Option<String>,
-) -> (Config, Vec<Diagnostic>, Vec<String>) {
+    rep: &mut Reporter,
+) -> Linted {
+    let (name, facts) = host;
     opts.sources = std::mem::take(sources);
     let mut linter = HostLinter::new(facts, sel);
-    let parsed =
-        kac_compiler::parse_conf_visiting(entry, &entry.to_string_lossy(), &opts, &mut |vs| {
-            linter.virtual_server(vs)
-        });
+    let mut found = Vec::new();
+    let mut files_known = 0;
+    let parsed = kac_compiler::parse_conf_visiting(
+        entry,
+        &entry.to_string_lossy(),
+        &opts,
+        &mut |vs, progress| {
+            linter.virtual_server_final(vs, progress.suppressions, &mut found);
+            if !found.is_empty() {
+                for (id, f) in progress.files.iter().skip(files_known) {
+                    rep.texts.add(*id, f);
+                }
+                files_known = progress.files.len();
+                for d in found.drain(..) {
+                    rep.finding(name.as_deref(), &d);
+                }
+            }
+        },
+    );
     *sources = parsed.sources;
+    rep.texts.sync(sources);
     let mut diags = parsed.diagnostics;
     if let Some(note) = notes_for_missing_interfaces {
         for d in &mut diags {
@@ -284,29 +323,39 @@ fn lint_host(
             }
         }
     }
-    let found = linter.finish(&parsed.config, diags);
-    (parsed.config, found, parsed.config_ids)
+    let used = linter.used();
+    let findings = linter.finish(&parsed.config, diags);
+    Linted {
+        name,
+        config: parsed.config,
+        findings,
+        used,
+    }
 }
 
-/// Finishes the hosts of one site (site rules, selection, suppressions) and adds their
-/// findings to `out`.
-fn finish(linted: Vec<Linted>, facts: &[Facts<'_>], sel: &Selection, out: &mut Outcome) {
+/// Finishes the hosts of one site (site rules, selection, suppressions) and reports their
+/// remaining findings, host by host.
+fn finish(
+    linted: Vec<Linted>,
+    facts: &[Facts<'_>],
+    sel: &Selection,
+    out: &Outcome,
+    rep: &mut Reporter,
+) {
     let mut findings: Vec<Vec<Diagnostic>> = Vec::new();
-    let mut configs = Vec::new();
-    let mut names = Vec::new();
+    let mut rest = Vec::new();
     for l in linted {
         findings.push(l.findings);
-        configs.push(l.config);
-        names.push(l.name);
+        rest.push((l.name, l.config, l.used));
     }
-    let hosts: Vec<HostConfig<'_>> = configs
+    let hosts: Vec<HostConfig<'_>> = rest
         .iter()
-        .zip(&names)
         .zip(facts)
-        .map(|((config, name), facts)| HostConfig {
+        .map(|((name, config, used), facts)| HostConfig {
             host: name.as_deref().unwrap_or(""),
             config,
             facts: *facts,
+            used,
         })
         .collect();
     let sources = &out.sources;
@@ -316,25 +365,27 @@ fn finish(linted: Vec<Linted>, facts: &[Facts<'_>], sel: &Selection, out: &mut O
             .map_or_else(String::new, |f| f.path.clone())
     };
     kac_lint_rules::finish_site(&hosts, &mut findings, sel, &path_of);
-    for (name, list) in names.into_iter().zip(findings) {
-        out.findings
-            .extend(list.into_iter().map(|d| (name.clone(), d)));
+    for ((name, _, _), list) in rest.iter().zip(findings) {
+        for d in &list {
+            rep.finding(name.as_deref(), d);
+        }
     }
 }
 
-fn lint_once(targets: &[site::Target], a: &Args) -> Outcome {
+/// Lints every target once, reporting to `rep`.
+fn lint_once(targets: &[site::Target], a: &Args, rep: &mut Reporter, verbose: bool) -> Outcome {
     let mut out = Outcome::default();
     let mut sites_seen = std::collections::BTreeSet::new();
     for t in targets {
         match t {
             site::Target::Problem(d) => {
                 if selection(None, a).enabled(&d.code) {
-                    out.findings.push((None, (**d).clone()));
+                    rep.finding(None, d);
                 }
             }
             site::Target::Config(t) => {
                 out.configs += 1;
-                lint_config(&t.entry, &t.shown, a, &mut out);
+                lint_config(t, a, &mut out, rep, verbose);
             }
             site::Target::Site(manifest_path) => {
                 let key = std::fs::canonicalize(manifest_path).unwrap_or(manifest_path.clone());
@@ -342,7 +393,7 @@ fn lint_once(targets: &[site::Target], a: &Args) -> Outcome {
                     continue;
                 }
                 out.sites += 1;
-                lint_site(manifest_path, a, &mut out);
+                lint_site(manifest_path, a, &mut out, rep, verbose);
             }
         }
     }
@@ -350,75 +401,56 @@ fn lint_once(targets: &[site::Target], a: &Args) -> Outcome {
 }
 
 /// A configuration outside any site: each config id its `@id` lines use is a host.
-fn lint_config(entry: &Path, shown: &str, a: &Args, out: &mut Outcome) {
+fn lint_config(t: &site::Config, a: &Args, out: &mut Outcome, rep: &mut Reporter, verbose: bool) {
     let sel = selection(None, a);
-    unmet(
-        &format!("`{shown}`"),
-        &Facts::default(),
-        &sel,
-        &mut out.notes,
-    );
-    let mut ids: Vec<Option<String>> = vec![a.config_id.clone()];
-    let mut linted = Vec::new();
-    let mut n = 0;
-    while n < ids.len() && n < 64 {
-        let id = ids[n].clone();
-        n += 1;
-        let opts = Options {
-            config_id: id.clone(),
-            ..Options::default()
-        };
-        let facts = Facts {
-            host: id.as_deref(),
-            ..Facts::default()
-        };
-        let (config, findings, seen) = lint_host(entry, opts, facts, &sel, &mut out.sources, None);
-        if a.config_id.is_none() {
-            // Without `-i`, the config ids the file uses are its hosts (found while parsing).
-            for s in seen {
-                if !ids.contains(&Some(s.clone())) {
-                    ids.push(Some(s));
-                }
-            }
-            if id.is_none() && ids.len() > 1 {
-                continue;
-            }
-        }
-        linted.push(Linted {
-            name: id,
-            config,
-            findings,
-        });
-    }
-    let names: Vec<Option<String>> = linted.iter().map(|l| l.name.clone()).collect();
-    let facts: Vec<Facts<'_>> = names
+    unmet(&format!("`{}`", t.shown), &Facts::default(), &sel, verbose);
+    let ids: Vec<Option<String>> = match (&a.config_id, t.config_ids.as_slice()) {
+        (Some(id), _) => vec![Some(id.clone())],
+        (None, []) => vec![None],
+        (None, ids) => ids.iter().take(64).cloned().map(Some).collect(),
+    };
+    let facts: Vec<Facts<'_>> = ids
         .iter()
         .map(|n| Facts {
             host: n.as_deref(),
             ..Facts::default()
         })
         .collect();
-    finish(linted, &facts, &sel, out);
+    let mut linted = Vec::new();
+    for (id, f) in ids.iter().zip(&facts) {
+        let opts = Options {
+            config_id: id.clone(),
+            ..Options::default()
+        };
+        linted.push(lint_host(
+            &t.entry,
+            opts,
+            (id.clone(), *f),
+            &sel,
+            &mut out.sources,
+            None,
+            rep,
+        ));
+    }
+    finish(linted, &facts, &sel, out, rep);
 }
 
 /// The hosts of a site, from its manifest.
-fn lint_site(manifest_path: &Path, a: &Args, out: &mut Outcome) {
+fn lint_site(manifest_path: &Path, a: &Args, out: &mut Outcome, rep: &mut Reporter, verbose: bool) {
     let (manifest, diags) = kac_compiler::site::load_manifest(manifest_path, &mut out.sources);
+    rep.texts.sync(&out.sources);
     let sel = selection(manifest.as_ref().map(|m| &m.lint), a);
     let mut problems = diags;
     if let Some(m) = &manifest {
         problems.extend(unknown_rules(&m.lint));
     }
-    out.findings.extend(
-        problems
-            .into_iter()
-            .filter(|d| sel.enabled(&d.code))
-            .map(|d| (None, d)),
-    );
+    for d in problems.iter().filter(|d| sel.enabled(&d.code)) {
+        rep.finding(None, d);
+    }
     let Some(m) = manifest else {
         return;
     };
-    lint_manifest_hosts(&m, manifest_path, &sel, a, out);
+    lint_manifest_hosts(&m, manifest_path, &sel, a, out, rep, verbose);
 }
 
 fn lint_manifest_hosts(
@@ -427,6 +459,8 @@ fn lint_manifest_hosts(
     sel: &Selection,
     a: &Args,
     out: &mut Outcome,
+    rep: &mut Reporter,
+    verbose: bool,
 ) {
     let dir = kac_compiler::site::site_dir(manifest_path);
     let repo = SiteRepo {
@@ -450,7 +484,7 @@ fn lint_manifest_hosts(
     let mut linted = Vec::new();
     for (h, f) in hosts.iter().zip(&facts) {
         out.hosts += 1;
-        unmet(&format!("[{}]", h.name), f, sel, &mut out.notes);
+        unmet(&format!("[{}]", h.name), f, sel, verbose);
         let entry = kac_compiler::site::host_entry(m, &dir, h);
         let opts = kac_compiler::site::host_options(m, &dir, h);
         let note = h.interface_names().map(|names| {
@@ -461,12 +495,15 @@ fn lint_manifest_hosts(
                 names.join(", ")
             )
         });
-        let (config, findings, _) = lint_host(&entry, opts, *f, sel, &mut out.sources, note);
-        linted.push(Linted {
-            name: Some(h.name.clone()),
-            config,
-            findings,
-        });
+        linted.push(lint_host(
+            &entry,
+            opts,
+            (Some(h.name.clone()), *f),
+            sel,
+            &mut out.sources,
+            note,
+            rep,
+        ));
     }
-    finish(linted, &facts, sel, out);
+    finish(linted, &facts, sel, out, rep);
 }

@@ -4,6 +4,7 @@
 mod apply_cmd;
 mod baseline;
 mod convert_cmd;
+mod findings;
 mod fix;
 mod fmt_cmd;
 mod git_source;
@@ -139,6 +140,10 @@ enum Cmd {
         /// Write the current findings to FILE as a baseline and exit 0.
         #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
         write_baseline: Option<PathBuf>,
+        /// Text output: show every finding with its source snippet (by default, past 10
+        /// findings of one rule the rest are shown on one line each).
+        #[arg(long)]
+        all_snippets: bool,
     },
     /// Show what a change does to each host: the semantic diff of the plans between two
     /// revisions, with hazards (docs/plan.md).
@@ -325,6 +330,7 @@ fn main() -> ExitCode {
             unsafe_fixes,
             baseline,
             write_baseline,
+            all_snippets,
         } => lint::run(&lint::Args {
             paths,
             format,
@@ -337,6 +343,7 @@ fn main() -> ExitCode {
             unsafe_fixes,
             baseline,
             write_baseline,
+            all_snippets,
         }),
         Cmd::Convert {
             file,
@@ -405,7 +412,7 @@ fn out(s: &str) {
     let _ = writeln!(o, "{s}");
 }
 
-fn color_on_stderr() -> bool {
+pub(crate) fn color_on_stderr() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
@@ -419,49 +426,11 @@ pub(crate) fn emit(
     sources: &kac_schema::SourceMap,
     format: DiagFormat,
 ) {
-    let mut texts = render::Texts::new(sources);
-    // Buffered: a large configuration may have many findings.
-    match format {
-        DiagFormat::Text => {
-            let human = render::Human::new(color_on_stderr());
-            let mut err = std::io::BufWriter::new(std::io::stderr().lock());
-            for (host, d) in findings {
-                let s = human.render(d, &mut texts);
-                let _ = match host {
-                    Some(h) => writeln!(err, "[{h}] {s}"),
-                    None => writeln!(err, "{s}"),
-                };
-            }
-        }
-        DiagFormat::Json => {
-            // Written one diagnostic at a time (never one value holding them all).
-            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
-            let _ = write!(o, "{{\n  \"version\": 1,\n  \"diagnostics\": [");
-            for (i, (h, d)) in findings.iter().enumerate() {
-                let v = render::json(d, h.as_deref(), &mut texts);
-                let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-                let sep = if i == 0 { "" } else { "," };
-                let _ = write!(o, "{sep}\n    {}", text.replace('\n', "\n    "));
-            }
-            let end = if findings.is_empty() { "]" } else { "\n  ]" };
-            let _ = writeln!(o, "{end}\n}}");
-        }
-        DiagFormat::Sarif => {
-            let fp = baseline::Fingerprints::for_file(Path::new("./sarif"));
-            let prints: Vec<String> = findings
-                .iter()
-                .map(|(h, d)| fp.hash(h.as_deref(), d, &mut texts))
-                .collect();
-            let v = render::sarif(findings, &prints, &mut texts);
-            out(&serde_json::to_string_pretty(&v).unwrap_or_default());
-        }
-        DiagFormat::Github => {
-            let mut o = std::io::BufWriter::new(std::io::stdout().lock());
-            for (h, d) in findings {
-                let _ = writeln!(o, "{}", render::github(d, h.as_deref(), &mut texts));
-            }
-        }
+    let mut rep = findings::Reporter::new(format, None, render::Texts::new(sources));
+    for (host, d) in findings {
+        rep.finding(host.as_deref(), d);
     }
+    rep.finish();
 }
 
 fn unreadable(path: &Path) -> Option<ExitCode> {

@@ -683,7 +683,7 @@ fn plan_diagnostics(
             severity: d.severity.as_str().to_string(),
             code: d.code.clone(),
             message: d.message.clone(),
-            file: loc.as_ref().map(|(f, _)| f.clone()),
+            file: loc.as_ref().map(|(f, _)| f.to_string()),
             line: loc.as_ref().map(|(_, (l, _))| *l),
             column: loc.as_ref().map(|(_, (_, c))| *c),
             help: d.help.clone(),

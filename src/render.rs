@@ -1,75 +1,113 @@
-//! Rendering diagnostics: miette (human), JSON, SARIF 2.1.0, GitHub annotations.
+//! Rendering diagnostics: miette (human, full or one line), JSON, SARIF 2.1.0, GitHub
+//! annotations, each written one finding at a time ([`crate::findings`] streams them).
 //!
-//! Source texts are read once per file and indexed by line, so that rendering many findings
-//! of a large file stays linear ([`Texts`]).
+//! Source texts are read once per file, when a finding first points into them ([`Texts`]);
+//! positions are found by scanning around the span (spans carry their line), and the index of
+//! every line start, which miette's snippets need, is built only for full renderings.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use kac_schema::{Applicability, Diagnostic, Severity, SourceMap, Span};
+use kac_schema::{Applicability, Diagnostic, FileId, Severity, SourceFile, SourceMap, Span};
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
     SourceCode, SourceSpan, SpanContents,
 };
+use serde::Serialize;
 
-/// The text of one file with the byte offset of each line.
+/// The text of one file. Lines are found by scanning around a span (spans carry their line),
+/// so no index of the whole file is built; snippets find the number of a line by counting
+/// from the last one asked for (findings come mostly in file order).
 struct Indexed {
-    name: String,
-    text: Arc<str>,
-    starts: Arc<Vec<usize>>,
+    name: Arc<str>,
+    text: String,
+    /// A line start and its 0-based number, where the last count ended.
+    cursor: std::sync::Mutex<(usize, usize)>,
 }
 
 impl Indexed {
-    fn new(name: String, text: String) -> Self {
-        let mut starts = vec![0];
-        starts.extend(memchr_newlines(&text));
+    fn new(name: Arc<str>, text: String) -> Self {
         Indexed {
             name,
-            text: text.into(),
-            starts: Arc::new(starts),
+            text,
+            cursor: std::sync::Mutex::new((0, 0)),
         }
     }
 
     /// 0-based line of a byte offset.
     fn line_of(&self, offset: usize) -> usize {
-        self.starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1)
+        let start = self.line_start(offset);
+        let Ok(mut cursor) = self.cursor.lock() else {
+            return count_lines(&self.text[..start]);
+        };
+        let (at, line) = *cursor;
+        let line = if start >= at {
+            line + count_lines(&self.text[at..start])
+        } else {
+            line - count_lines(&self.text[start..at])
+        };
+        *cursor = (start, line);
+        line
     }
 
-    /// 1-based (line, column in characters) of a byte offset.
-    fn line_col(&self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.text.len());
-        let line = self.line_of(offset);
-        let start = self.starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map_or(0, |s| s.chars().count());
-        (line as u32 + 1, col as u32 + 1)
+    /// Where the line holding byte `offset` starts.
+    fn line_start(&self, offset: usize) -> usize {
+        let offset = floor_char(&self.text, offset.min(self.text.len()));
+        self.text[..offset].rfind('\n').map_or(0, |i| i + 1)
+    }
+
+    /// The start of the line `n` lines before the one starting at `start` (fewer at the top
+    /// of the file), and how many lines that is.
+    fn lines_back(&self, mut start: usize, n: usize) -> (usize, usize) {
+        let mut moved = 0;
+        while moved < n && start > 0 {
+            start = self.line_start(start - 1);
+            moved += 1;
+        }
+        (start, moved)
+    }
+
+    /// The start of the line `n` lines after the one starting at `start` (the end of the text
+    /// when there are fewer).
+    fn lines_forward(&self, mut start: usize, n: usize) -> usize {
+        for _ in 0..n {
+            match self.text[start..].find('\n') {
+                Some(i) => start += i + 1,
+                None => return self.text.len(),
+            }
+        }
+        start
+    }
+
+    /// 1-based column (in characters) of a byte offset.
+    fn column(&self, offset: usize) -> u32 {
+        let offset = floor_char(&self.text, offset.min(self.text.len()));
+        let start = self.line_start(offset);
+        self.text[start..offset].chars().count() as u32 + 1
     }
 
     /// The line holding byte `offset`, without its line break.
     fn line_text(&self, offset: usize) -> &str {
-        let line = self.line_of(offset.min(self.text.len()));
-        let start = self.starts[line];
-        let end = self
-            .starts
-            .get(line + 1)
-            .map_or(self.text.len(), |e| e.saturating_sub(1));
-        self.text
-            .get(start..end.max(start))
-            .unwrap_or("")
-            .trim_end_matches('\r')
+        let start = self.line_start(offset);
+        let end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        self.text[start..end].trim_end_matches('\r')
     }
 }
 
-fn memchr_newlines(text: &str) -> impl Iterator<Item = usize> + '_ {
-    text.bytes()
-        .enumerate()
-        .filter(|(_, b)| *b == b'\n')
-        .map(|(i, _)| i + 1)
+/// The number of line breaks in `s`.
+fn count_lines(s: &str) -> usize {
+    s.bytes().filter(|b| *b == b'\n').count()
+}
+
+/// The largest char boundary at or before `i`.
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// A window of the file around a span, handed to miette with the line numbers of the whole
@@ -95,15 +133,14 @@ impl SourceCode for Source {
         if lo > ix.text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let first = ix.line_of(lo).saturating_sub(before + 1);
-        let last = ix.line_of(hi.min(ix.text.len())) + after + 1;
-        let ws = ix.starts[first];
-        let we = ix.starts.get(last + 1).copied().unwrap_or(ix.text.len());
+        let (ws, back) = ix.lines_back(ix.line_start(lo), before + 1);
+        let first = ix.line_of(lo) - back;
+        let we = ix.lines_forward(ix.line_start(hi.min(ix.text.len())), after + 2);
         let window = ix.text.get(ws..we).ok_or(MietteError::OutOfBounds)?;
         let inner = SourceSpan::from((lo - ws, span.len()));
         let c = window.read_span(&inner, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            ix.name.clone(),
+            ix.name.to_string(),
             c.data(),
             SourceSpan::from((c.span().offset() + ws, c.span().len())),
             c.line() + first,
@@ -113,67 +150,150 @@ impl SourceCode for Source {
     }
 }
 
-/// Texts of source files, loaded on demand when a diagnostic points into them.
-pub struct Texts<'a> {
-    sources: &'a SourceMap,
+/// A file findings may point into: its names and, for in-memory sources, its text.
+struct FileInfo {
+    name: Arc<str>,
+    path: String,
+    text: Option<Arc<str>>,
+}
+
+/// The files of a run and their texts, loaded on demand when a finding points into them.
+/// It owns what it knows, so files can be added while a configuration is still being read.
+#[derive(Default)]
+pub struct Texts {
+    files: Vec<Option<FileInfo>>,
     cache: HashMap<u32, Option<Arc<Indexed>>>,
 }
 
-impl<'a> Texts<'a> {
-    /// A cache over `sources`.
-    pub fn new(sources: &'a SourceMap) -> Self {
-        Texts {
-            sources,
-            cache: HashMap::new(),
+/// A position of a span: its file and 1-based start and end lines and columns.
+#[derive(Clone)]
+pub struct Position {
+    /// The file's name as shown.
+    pub file: Arc<str>,
+    /// First line.
+    pub line: u32,
+    /// First column (characters).
+    pub column: u32,
+    /// Line just after the span.
+    pub end_line: u32,
+    /// Column just after the span.
+    pub end_column: u32,
+}
+
+impl Texts {
+    /// The files of `sources`.
+    pub fn new(sources: &SourceMap) -> Self {
+        let mut t = Texts::default();
+        t.sync(sources);
+        t
+    }
+
+    /// Adds (or completes) file `id`.
+    pub fn add(&mut self, id: FileId, f: &SourceFile) {
+        let i = id.0 as usize;
+        if self.files.len() <= i {
+            self.files.resize_with(i + 1, || None);
+        }
+        match &mut self.files[i] {
+            Some(known) => {
+                if known.text.is_none() && f.text.is_some() {
+                    known.text = f.text.as_deref().map(Arc::from);
+                }
+            }
+            slot => {
+                *slot = Some(FileInfo {
+                    name: Arc::from(f.name.as_str()),
+                    path: f.path.clone(),
+                    text: f.text.as_deref().map(Arc::from),
+                });
+            }
         }
     }
 
+    /// Adds the files of `sources` not known yet.
+    pub fn sync(&mut self, sources: &SourceMap) {
+        for (i, f) in sources.files.iter().enumerate() {
+            let known = self
+                .files
+                .get(i)
+                .and_then(Option::as_ref)
+                .is_some_and(|k| k.text.is_some() || f.text.is_none());
+            if !known {
+                self.add(FileId(i as u32), f);
+            }
+        }
+    }
+
+    fn info(&self, file: FileId) -> Option<&FileInfo> {
+        self.files.get(file.0 as usize).and_then(Option::as_ref)
+    }
+
     fn indexed(&mut self, span: Span) -> Option<Arc<Indexed>> {
-        let sources = self.sources;
+        // A file not known yet is not remembered as unreadable.
+        let f = self
+            .files
+            .get(span.file.0 as usize)
+            .and_then(Option::as_ref)?;
         self.cache
             .entry(span.file.0)
             .or_insert_with(|| {
-                let f = sources.get(span.file)?;
-                let text = f.text.clone().or_else(|| {
-                    std::fs::read(&f.path)
-                        .ok()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                })?;
+                let text = match &f.text {
+                    Some(t) => t.to_string(),
+                    None => {
+                        let bytes = std::fs::read(&f.path).ok()?;
+                        String::from_utf8(bytes)
+                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                    }
+                };
                 Some(Arc::new(Indexed::new(f.name.clone(), text)))
             })
             .clone()
     }
 
     /// File name shown for a span.
-    pub fn name(&self, span: Span) -> String {
-        self.sources
-            .get(span.file)
-            .map_or_else(|| "?".into(), |f| f.name.clone())
+    pub fn name(&self, span: Span) -> Arc<str> {
+        self.info(span.file)
+            .map_or_else(|| Arc::from("?"), |f| f.name.clone())
     }
 
     /// The path a span's file is read from.
-    pub fn path(&self, span: Span) -> String {
-        self.sources
-            .get(span.file)
-            .map_or_else(String::new, |f| f.path.clone())
+    pub fn path(&self, span: Span) -> &str {
+        self.info(span.file).map_or("", |f| f.path.as_str())
     }
 
     /// 1-based (line, column) of a span.
     pub fn line_col(&mut self, span: Span) -> (u32, u32) {
         match self.indexed(span) {
-            Some(ix) => {
-                let (_, col) = ix.line_col(span.offset as usize);
-                (span.line.max(1), col)
-            }
+            Some(ix) => (span.line.max(1), ix.column(span.offset as usize)),
             None => (span.line.max(1), 1),
         }
     }
 
-    /// 1-based (line, column) just after a span.
-    pub fn end_line_col(&mut self, span: Span) -> (u32, u32) {
+    /// Where a span starts and ends.
+    pub fn position(&mut self, span: Span) -> Position {
+        let file = self.name(span);
+        let line = span.line.max(1);
         match self.indexed(span) {
-            Some(ix) => ix.line_col((span.offset + span.len) as usize),
-            None => (span.line.max(1), 1),
+            Some(ix) => {
+                let (lo, hi) = (span.offset as usize, (span.offset + span.len) as usize);
+                let hi = floor_char(&ix.text, hi.min(ix.text.len()));
+                let lo = floor_char(&ix.text, lo.min(hi));
+                let breaks = ix.text[lo..hi].bytes().filter(|b| *b == b'\n').count() as u32;
+                Position {
+                    file,
+                    line,
+                    column: ix.column(lo),
+                    end_line: line + breaks,
+                    end_column: ix.column(hi),
+                }
+            }
+            None => Position {
+                file,
+                line,
+                column: 1,
+                end_line: line,
+                end_column: 1,
+            },
         }
     }
 
@@ -258,15 +378,15 @@ fn fix_line(d: &Diagnostic) -> Option<String> {
     })
 }
 
-fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
+fn build(d: &Diagnostic, texts: &mut Texts) -> Report {
     let primary = d.primary_span();
     let mut src = None;
     let mut labels = Vec::new();
     let mut related = Vec::new();
     if let Some(p) = primary {
         // Two hosts reading one file have two file ids for it: same path, same snippet.
-        let primary_path = texts.path(p);
-        let same = |texts: &Texts<'_>, s: Span| s.file == p.file || texts.path(s) == primary_path;
+        let primary_path = texts.path(p).to_string();
+        let same = |texts: &Texts, s: Span| s.file == p.file || texts.path(s) == primary_path;
         if let Some(ix) = texts.indexed(p) {
             let len = ix.text.len();
             for l in d.labels.iter().filter(|l| same(texts, l.span)) {
@@ -328,7 +448,7 @@ fn build(d: &Diagnostic, texts: &mut Texts<'_>) -> Report {
 }
 
 /// Renders one diagnostic for a human (no colour unless `color`); [`Human`] renders many.
-pub fn human(d: &Diagnostic, texts: &mut Texts<'_>, color: bool) -> String {
+pub fn human(d: &Diagnostic, texts: &mut Texts, color: bool) -> String {
     Human::new(color).render(d, texts)
 }
 
@@ -351,7 +471,7 @@ impl Human {
     }
 
     /// One diagnostic.
-    pub fn render(&self, d: &Diagnostic, texts: &mut Texts<'_>) -> String {
+    pub fn render(&self, d: &Diagnostic, texts: &mut Texts) -> String {
         let report = build(d, texts);
         let mut out = String::new();
         if self.handler.render_report(&mut out, &report).is_err() {
@@ -361,107 +481,240 @@ impl Human {
     }
 }
 
-fn location(texts: &mut Texts<'_>, s: Span) -> serde_json::Value {
-    let (line, col) = texts.line_col(s);
-    let (end_line, end_col) = texts.end_line_col(s);
-    serde_json::json!({
-        "file": texts.name(s), "line": line, "column": col, "end_line": end_line,
-        "end_column": end_col, "offset": s.offset, "length": s.len,
-    })
+/// One diagnostic on one line, rustc's short form: `FILE:LINE:COL: LEVEL[CODE]: MESSAGE`.
+pub fn one_line(
+    w: &mut dyn std::io::Write,
+    d: &Diagnostic,
+    host: Option<&str>,
+    texts: &mut Texts,
+) -> std::io::Result<()> {
+    if let Some(h) = host {
+        write!(w, "[{h}] ")?;
+    }
+    if let Some(s) = d.primary_span() {
+        let (line, col) = texts.line_col(s);
+        write!(w, "{}:{line}:{col}: ", texts.name(s))?;
+    }
+    writeln!(w, "{}[{}]: {}", d.severity.as_str(), d.code, d.message)
 }
 
-fn fix_json(d: &Diagnostic, texts: &mut Texts<'_>) -> serde_json::Value {
-    let Some(f) = &d.fix else {
-        return serde_json::Value::Null;
-    };
-    let edits: Vec<serde_json::Value> = f
-        .edits
-        .iter()
-        .map(|e| {
-            let mut loc = location(texts, e.span);
-            loc["replacement"] = e.replacement.clone().into();
-            loc
-        })
-        .collect();
-    let applicability = match f.applicability {
+/// Serializes a shared string.
+fn text<S: serde::Serializer>(s: &Arc<str>, ser: S) -> Result<S::Ok, S::Error> {
+    ser.serialize_str(s)
+}
+
+fn applicability(a: Applicability) -> &'static str {
+    match a {
         Applicability::Safe => "safe",
         Applicability::Unsafe => "unsafe",
+    }
+}
+
+/// A location in the JSON output.
+#[derive(Serialize)]
+struct JsonLocation {
+    #[serde(serialize_with = "text")]
+    file: Arc<str>,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    offset: u32,
+    length: u32,
+}
+
+impl JsonLocation {
+    fn new(texts: &mut Texts, s: Span) -> Self {
+        let p = texts.position(s);
+        JsonLocation {
+            file: p.file,
+            line: p.line,
+            column: p.column,
+            end_line: p.end_line,
+            end_column: p.end_column,
+            offset: s.offset,
+            length: s.len,
+        }
+    }
+}
+
+/// A label: its location, message and whether it is the primary one.
+#[derive(Serialize)]
+struct JsonLabel<'a> {
+    #[serde(serialize_with = "text")]
+    file: Arc<str>,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    offset: u32,
+    length: u32,
+    message: &'a str,
+    primary: bool,
+}
+
+/// An edit of a fix: its location and replacement.
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    #[serde(serialize_with = "text")]
+    file: Arc<str>,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    offset: u32,
+    length: u32,
+    replacement: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    message: &'a str,
+    applicability: &'static str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+/// One diagnostic of the `--format json` contract (version 1).
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    code: &'a str,
+    severity: &'static str,
+    message: &'a str,
+    host: Option<&'a str>,
+    location: Option<JsonLocation>,
+    labels: Vec<JsonLabel<'a>>,
+    help: Option<&'a str>,
+    notes: &'a [String],
+    fix: Option<JsonFix<'a>>,
+}
+
+/// Appends one diagnostic as a JSON object to `w` (the `--format json` contract, version 1).
+pub fn json(
+    w: &mut Vec<u8>,
+    d: &Diagnostic,
+    host: Option<&str>,
+    texts: &mut Texts,
+) -> std::io::Result<()> {
+    let v = JsonDiagnostic {
+        code: &d.code,
+        severity: d.severity.as_str(),
+        message: &d.message,
+        host,
+        location: d.primary_span().map(|s| JsonLocation::new(texts, s)),
+        labels: d
+            .labels
+            .iter()
+            .map(|l| {
+                let at = JsonLocation::new(texts, l.span);
+                JsonLabel {
+                    file: at.file,
+                    line: at.line,
+                    column: at.column,
+                    end_line: at.end_line,
+                    end_column: at.end_column,
+                    offset: at.offset,
+                    length: at.length,
+                    message: &l.message,
+                    primary: l.primary,
+                }
+            })
+            .collect(),
+        help: d.help.as_deref(),
+        notes: &d.notes,
+        fix: d.fix.as_ref().map(|f| JsonFix {
+            message: &f.message,
+            applicability: applicability(f.applicability),
+            edits: f
+                .edits
+                .iter()
+                .map(|e| {
+                    let at = JsonLocation::new(texts, e.span);
+                    JsonEdit {
+                        file: at.file,
+                        line: at.line,
+                        column: at.column,
+                        end_line: at.end_line,
+                        end_column: at.end_column,
+                        offset: at.offset,
+                        length: at.length,
+                        replacement: &e.replacement,
+                    }
+                })
+                .collect(),
+        }),
     };
-    serde_json::json!({"message": f.message, "applicability": applicability, "edits": edits})
+    serde_json::to_writer(w, &v).map_err(std::io::Error::other)
 }
 
-/// One diagnostic as a JSON value (the `--format json` contract, version 1).
-pub fn json(d: &Diagnostic, host: Option<&str>, texts: &mut Texts<'_>) -> serde_json::Value {
-    let loc = d.primary_span().map(|s| location(texts, s));
-    let labels: Vec<serde_json::Value> = d
-        .labels
-        .iter()
-        .map(|l| {
-            let mut v = location(texts, l.span);
-            v["message"] = l.message.clone().into();
-            v["primary"] = l.primary.into();
-            v
-        })
-        .collect();
-    serde_json::json!({
-        "code": d.code,
-        "severity": d.severity.as_str(),
-        "message": d.message,
-        "host": host,
-        "location": loc,
-        "labels": labels,
-        "help": d.help,
-        "notes": d.notes,
-        "fix": fix_json(d, texts),
-    })
+/// Writes `s` escaped as GitHub workflow command data (`%`, CR, LF; and `:`, `,` in a
+/// property).
+fn github_escaped(w: &mut dyn std::io::Write, s: &str, property: bool) -> std::io::Result<()> {
+    let mut rest = s;
+    while let Some(i) =
+        rest.find(|c: char| matches!(c, '%' | '\r' | '\n') || (property && matches!(c, ':' | ',')))
+    {
+        w.write_all(&rest.as_bytes()[..i])?;
+        let esc = match rest.as_bytes()[i] {
+            b'%' => "%25",
+            b'\r' => "%0D",
+            b'\n' => "%0A",
+            b':' => "%3A",
+            _ => "%2C",
+        };
+        w.write_all(esc.as_bytes())?;
+        rest = &rest[i + 1..];
+    }
+    w.write_all(rest.as_bytes())
 }
 
-/// A GitHub Actions workflow command for a diagnostic (the rule is the title; secondary
-/// locations and the fix are named in the message).
-pub fn github(d: &Diagnostic, host: Option<&str>, texts: &mut Texts<'_>) -> String {
+/// Writes a GitHub Actions workflow command for a diagnostic (the rule is the title;
+/// secondary locations and the fix are named in the message).
+pub fn github(
+    w: &mut dyn std::io::Write,
+    d: &Diagnostic,
+    host: Option<&str>,
+    texts: &mut Texts,
+) -> std::io::Result<()> {
     let level = match d.severity {
         Severity::Error => "error",
         Severity::Warning => "warning",
         Severity::Advice => "notice",
     };
-    let esc = |s: &str| {
-        s.replace('%', "%25")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    let prop = |s: &str| esc(s).replace(':', "%3A").replace(',', "%2C");
-    let mut msg = match host {
-        Some(h) => format!("[{h}] {}", d.message),
-        None => d.message.clone(),
-    };
+    write!(w, "::{level} ")?;
+    if let Some(s) = d.primary_span() {
+        let p = texts.position(s);
+        w.write_all(b"file=")?;
+        github_escaped(w, &p.file, true)?;
+        write!(
+            w,
+            ",line={},col={},endLine={},endColumn={},",
+            p.line, p.column, p.end_line, p.end_column
+        )?;
+    }
+    w.write_all(b"title=")?;
+    github_escaped(w, &d.code, true)?;
+    write!(w, " ({})::", d.severity.as_str())?;
+    if let Some(h) = host {
+        w.write_all(b"[")?;
+        github_escaped(w, h, false)?;
+        w.write_all(b"] ")?;
+    }
+    github_escaped(w, &d.message, false)?;
     for l in d.labels.iter().filter(|l| !l.primary) {
         let (line, _) = texts.line_col(l.span);
-        msg.push_str(&format!(
-            "\nsee {}:{line}: {}",
-            texts.name(l.span),
-            l.message
-        ));
+        let name = texts.name(l.span);
+        w.write_all(b"%0Asee ")?;
+        github_escaped(w, &format!("{name}:{line}: {}", l.message), false)?;
     }
     if let Some(h) = &d.help {
-        msg.push_str(&format!("\nhelp: {h}"));
+        w.write_all(b"%0Ahelp: ")?;
+        github_escaped(w, h, false)?;
     }
     if let Some(f) = fix_line(d) {
-        msg.push('\n');
-        msg.push_str(&f);
+        w.write_all(b"%0A")?;
+        github_escaped(w, &f, false)?;
     }
-    let title = prop(&format!("{} ({})", d.code, d.severity.as_str()));
-    match d.primary_span() {
-        Some(s) => {
-            let (line, col) = texts.line_col(s);
-            let (end_line, end_col) = texts.end_line_col(s);
-            format!(
-                "::{level} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={title}::{}",
-                prop(&texts.name(s)),
-                esc(&msg)
-            )
-        }
-        None => format!("::{level} title={title}::{}", esc(&msg)),
-    }
+    w.write_all(b"\n")
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -472,131 +725,264 @@ fn sarif_level(s: Severity) -> &'static str {
     }
 }
 
-fn sarif_location(texts: &mut Texts<'_>, s: Span, message: Option<&str>) -> serde_json::Value {
-    let (line, col) = texts.line_col(s);
-    let (end_line, end_col) = texts.end_line_col(s);
-    let mut v = serde_json::json!({"physicalLocation": {
-        "artifactLocation": {"uri": texts.name(s)},
-        "region": {"startLine": line, "startColumn": col, "endLine": end_line,
-                   "endColumn": end_col, "byteOffset": s.offset, "byteLength": s.len}
-    }});
-    if let Some(m) = message.filter(|m| !m.is_empty()) {
-        v["message"] = serde_json::json!({"text": m});
-    }
-    v
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifRegion {
+    start_line: u32,
+    start_column: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end_column: Option<u32>,
+    byte_offset: u32,
+    byte_length: u32,
 }
 
-/// A SARIF 2.1.0 log of all findings: rule, level, primary and related locations, fixes,
-/// the host (as a property) and a line-independent fingerprint.
-pub fn sarif(
-    findings: &[(Option<String>, Diagnostic)],
-    fingerprints: &[String],
-    texts: &mut Texts<'_>,
-) -> serde_json::Value {
-    let mut rules: Vec<&str> = findings.iter().map(|(_, d)| d.code.as_str()).collect();
-    rules.sort_unstable();
-    rules.dedup();
-    let rule_index = |code: &str| rules.iter().position(|r| *r == code).unwrap_or(0);
-    let results: Vec<serde_json::Value> = findings
-        .iter()
-        .zip(fingerprints)
-        .map(|((host, d), fp)| {
-            let locations: Vec<serde_json::Value> = d
+#[derive(Serialize)]
+struct SarifUri {
+    #[serde(serialize_with = "text")]
+    uri: Arc<str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifPhysical {
+    artifact_location: SarifUri,
+    region: SarifRegion,
+}
+
+#[derive(Serialize)]
+struct SarifText<'a> {
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifLocation<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<usize>,
+    physical_location: SarifPhysical,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<SarifText<'a>>,
+}
+
+impl SarifLocation<'_> {
+    fn new<'a>(texts: &mut Texts, s: Span, message: Option<&'a str>) -> SarifLocation<'a> {
+        let p = texts.position(s);
+        SarifLocation {
+            id: None,
+            physical_location: SarifPhysical {
+                artifact_location: SarifUri { uri: p.file },
+                region: SarifRegion {
+                    start_line: p.line,
+                    start_column: p.column,
+                    end_line: Some(p.end_line),
+                    end_column: Some(p.end_column),
+                    byte_offset: s.offset,
+                    byte_length: s.len,
+                },
+            },
+            message: message
+                .filter(|m| !m.is_empty())
+                .map(|text| SarifText { text }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifReplacement<'a> {
+    deleted_region: SarifRegion,
+    inserted_content: SarifText<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifChange<'a> {
+    artifact_location: SarifUri,
+    replacements: Vec<SarifReplacement<'a>>,
+}
+
+#[derive(Serialize)]
+struct SarifFixProperties {
+    applicability: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifFix<'a> {
+    description: SarifText<'a>,
+    artifact_changes: Vec<SarifChange<'a>>,
+    properties: SarifFixProperties,
+}
+
+#[derive(Serialize)]
+struct SarifHost<'a> {
+    host: &'a str,
+}
+
+#[derive(Serialize)]
+struct SarifFingerprint<'a> {
+    #[serde(rename = "kacFinding/v1")]
+    kac: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    rule_id: &'a str,
+    rule_index: usize,
+    level: &'static str,
+    message: SarifText<'a>,
+    locations: Vec<SarifLocation<'a>>,
+    partial_fingerprints: SarifFingerprint<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_locations: Vec<SarifLocation<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    properties: Option<SarifHost<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fixes: Vec<SarifFix<'a>>,
+}
+
+/// A SARIF 2.1.0 log written one result at a time: [`Sarif::result`] for each finding, then
+/// [`Sarif::finish`] writes the rules the results named (with their documentation and default
+/// level) after them, so no finding is held.
+#[derive(Default)]
+pub struct Sarif {
+    rules: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Sarif {
+    /// Writes the start of the log.
+    pub fn start(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        write!(
+            w,
+            "{{\"version\":\"2.1.0\",\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\
+             \"runs\":[{{\"columnKind\":\"unicodeCodePoints\",\"results\":["
+        )
+    }
+
+    /// Appends one result to `w`: rule, level, the primary and related locations, fixes
+    /// (artifact changes with byte regions), the host (as a property) and a line-independent
+    /// fingerprint.
+    pub fn result(
+        &mut self,
+        w: &mut Vec<u8>,
+        d: &Diagnostic,
+        host: Option<&str>,
+        fingerprint: &str,
+        texts: &mut Texts,
+    ) -> std::io::Result<()> {
+        let rule_index = match self.index.get(&d.code) {
+            Some(i) => *i,
+            None => {
+                let i = self.rules.len();
+                self.rules.push(d.code.clone());
+                self.index.insert(d.code.clone(), i);
+                i
+            }
+        };
+        let text;
+        let message = match &d.help {
+            Some(h) => {
+                text = format!("{}\nhelp: {h}", d.message);
+                text.as_str()
+            }
+            None => d.message.as_str(),
+        };
+        let fixes = d
+            .fix
+            .iter()
+            .map(|f| {
+                let mut changes: Vec<SarifChange<'_>> = Vec::new();
+                for e in &f.edits {
+                    let uri = texts.name(e.span);
+                    let (line, col) = texts.line_col(e.span);
+                    let rep = SarifReplacement {
+                        deleted_region: SarifRegion {
+                            start_line: line,
+                            start_column: col,
+                            end_line: None,
+                            end_column: None,
+                            byte_offset: e.span.offset,
+                            byte_length: e.span.len,
+                        },
+                        inserted_content: SarifText {
+                            text: &e.replacement,
+                        },
+                    };
+                    match changes.iter_mut().find(|c| c.artifact_location.uri == uri) {
+                        Some(c) => c.replacements.push(rep),
+                        None => changes.push(SarifChange {
+                            artifact_location: SarifUri { uri },
+                            replacements: vec![rep],
+                        }),
+                    }
+                }
+                SarifFix {
+                    description: SarifText { text: &f.message },
+                    artifact_changes: changes,
+                    properties: SarifFixProperties {
+                        applicability: applicability(f.applicability),
+                    },
+                }
+            })
+            .collect();
+        let r = SarifResult {
+            rule_id: &d.code,
+            rule_index,
+            level: sarif_level(d.severity),
+            message: SarifText { text: message },
+            locations: d
                 .primary_span()
-                .map(|s| vec![sarif_location(texts, s, None)])
-                .unwrap_or_default();
-            let related: Vec<serde_json::Value> = d
+                .map(|s| vec![SarifLocation::new(texts, s, None)])
+                .unwrap_or_default(),
+            partial_fingerprints: SarifFingerprint { kac: fingerprint },
+            related_locations: d
                 .labels
                 .iter()
                 .filter(|l| !l.primary)
                 .enumerate()
                 .map(|(i, l)| {
-                    let mut v = sarif_location(texts, l.span, Some(&l.message));
-                    v["id"] = i.into();
-                    v
+                    let mut loc = SarifLocation::new(texts, l.span, Some(&l.message));
+                    loc.id = Some(i);
+                    loc
                 })
-                .collect();
-            let mut text = d.message.clone();
-            if let Some(h) = &d.help {
-                text.push_str(&format!("\nhelp: {h}"));
-            }
-            let mut r = serde_json::json!({
-                "ruleId": d.code,
-                "ruleIndex": rule_index(&d.code),
-                "level": sarif_level(d.severity),
-                "message": {"text": text},
-                "locations": locations,
-                "partialFingerprints": {"kacFinding/v1": fp},
-            });
-            if !related.is_empty() {
-                r["relatedLocations"] = related.into();
-            }
-            if let Some(h) = host {
-                r["properties"] = serde_json::json!({"host": h});
-            }
-            if let Some(f) = &d.fix {
-                let mut by_file: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
-                for e in &f.edits {
-                    let uri = texts.name(e.span);
-                    let (line, col) = texts.line_col(e.span);
-                    let rep = serde_json::json!({
-                        "deletedRegion": {"startLine": line, "startColumn": col,
-                                          "byteOffset": e.span.offset, "byteLength": e.span.len},
-                        "insertedContent": {"text": e.replacement},
-                    });
-                    match by_file.iter_mut().find(|(u, _)| *u == uri) {
-                        Some((_, reps)) => reps.push(rep),
-                        None => by_file.push((uri, vec![rep])),
-                    }
+                .collect(),
+            properties: host.map(|host| SarifHost { host }),
+            fixes,
+        };
+        serde_json::to_writer(w, &r).map_err(std::io::Error::other)
+    }
+
+    /// Writes the end of the log: the tool and the rules the results named.
+    pub fn finish(self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let rule_objects: Vec<serde_json::Value> = self
+            .rules
+            .iter()
+            .map(|code| {
+                let mut v = serde_json::json!({"id": code});
+                if let Some((_, level, doc)) = kac_lint_rules::explain(code) {
+                    let what = doc
+                        .lines()
+                        .skip_while(|l| l.starts_with('#'))
+                        .take_while(|l| !l.is_empty())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    v["shortDescription"] = serde_json::json!({"text": what});
+                    v["fullDescription"] = serde_json::json!({"text": doc});
+                    v["defaultConfiguration"] = serde_json::json!({"level": sarif_level(level)});
+                    v["help"] =
+                        serde_json::json!({"text": format!("kac explain {code}"), "markdown": doc});
                 }
-                let changes: Vec<serde_json::Value> = by_file
-                    .into_iter()
-                    .map(|(uri, reps)| {
-                        serde_json::json!({"artifactLocation": {"uri": uri}, "replacements": reps})
-                    })
-                    .collect();
-                let applicability = match f.applicability {
-                    Applicability::Safe => "safe",
-                    Applicability::Unsafe => "unsafe",
-                };
-                r["fixes"] = serde_json::json!([{
-                    "description": {"text": f.message},
-                    "artifactChanges": changes,
-                    "properties": {"applicability": applicability},
-                }]);
-            }
-            r
-        })
-        .collect();
-    let rule_objects: Vec<serde_json::Value> = rules
-        .iter()
-        .map(|code| {
-            let mut v = serde_json::json!({"id": code});
-            if let Some((_, level, doc)) = kac_lint_rules::explain(code) {
-                let what = doc
-                    .lines()
-                    .skip_while(|l| l.starts_with('#'))
-                    .take_while(|l| !l.is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                v["shortDescription"] = serde_json::json!({"text": what});
-                v["fullDescription"] = serde_json::json!({"text": doc});
-                v["defaultConfiguration"] = serde_json::json!({"level": sarif_level(level)});
-                v["help"] =
-                    serde_json::json!({"text": format!("kac explain {code}"), "markdown": doc});
-            }
-            v
-        })
-        .collect();
-    serde_json::json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {"name": "kac", "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://example.invalid/kac",
-                "rules": rule_objects}},
-            "columnKind": "unicodeCodePoints",
-            "results": results
-        }]
-    })
+                v
+            })
+            .collect();
+        let tool = serde_json::json!({"driver": {"name": "kac", "version": env!("CARGO_PKG_VERSION"),
+            "informationUri": "https://example.invalid/kac", "rules": rule_objects}});
+        write!(w, "\n],\"tool\":")?;
+        serde_json::to_writer(&mut *w, &tool).map_err(std::io::Error::other)?;
+        writeln!(w, "}}]}}")
+    }
 }

@@ -19,9 +19,8 @@ pub struct Config {
     pub entry: PathBuf,
     /// Name shown in messages.
     pub shown: String,
-    /// Config ids its `@id` lines use (each is a host), as a text scan finds them: filled by
-    /// [`dir_targets`] (`kac plan`); empty from [`targets`] for a file, because `kac lint`
-    /// finds them while parsing (no extra pass over a large file).
+    /// Config ids its `@id` lines use (each is a host), as a text scan of the configuration
+    /// and its includes finds them (piece by piece: a large file is never held whole).
     pub config_ids: Vec<String>,
 }
 
@@ -45,11 +44,7 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
         Err(d) => return Ok(vec![Target::Problem(d)]),
     }
     if meta.is_file() {
-        return Ok(vec![Target::Config(Config {
-            entry: path.to_path_buf(),
-            shown: path.to_string_lossy().into_owned(),
-            config_ids: Vec::new(),
-        })]);
+        return Ok(vec![Target::Config(config(&RealFs, path))]);
     }
     Ok(dir_targets(&RealFs, path))
 }

@@ -60,6 +60,19 @@ pub struct Options {
     pub lower_virtual_servers_early: bool,
 }
 
+/// What [`parse_conf_visiting`] calls with each virtual server as it closes.
+pub type VisitVirtualServer<'a> = dyn FnMut(&VirtualServer, &Progress<'_>) + 'a;
+
+/// What reading has reached when a virtual server closes ([`parse_conf_visiting`]): the
+/// inline suppressions of the lines read (and of a few lines ahead), and the files opened
+/// since earlier compilations ([`Options::sources`]), without their text.
+pub struct Progress<'a> {
+    /// Inline suppressions, in the order their lines were read.
+    pub suppressions: &'a [kac_schema::config::Suppression],
+    /// Files opened, with their ids.
+    pub files: &'a [(kac_schema::FileId, kac_schema::SourceFile)],
+}
+
 /// The result of reading a configuration.
 #[derive(Debug)]
 pub struct Parsed {
@@ -115,7 +128,7 @@ pub fn parse_conf_visiting(
     path: &Path,
     shown: &str,
     opts: &Options,
-    visit: &mut dyn FnMut(&VirtualServer),
+    visit: &mut VisitVirtualServer<'_>,
 ) -> Parsed {
     parse(&RealFs, path, shown, opts, Some(visit), None)
 }
@@ -125,7 +138,7 @@ fn parse<'a>(
     path: &Path,
     shown: &str,
     opts: &Options,
-    visit: Option<&'a mut dyn FnMut(&VirtualServer)>,
+    visit: Option<&'a mut VisitVirtualServer<'a>>,
     sink: Option<&'a mut dyn FnMut(kac_schema::plan::PlanVirtualServer)>,
 ) -> Parsed {
     let pp_opts = PreprocOptions {
@@ -144,10 +157,11 @@ fn parse<'a>(
         let (tx, rx) = std::sync::mpsc::sync_channel(8);
         let producer = scope.spawn(move || {
             let pp = Preprocessor::new(formats, path, shown, pp_opts);
-            let mut cache = std::collections::HashMap::new();
-            conf::feed::feed_lines_with(pp, tx, &mut |batch, sources| {
-                formats.translate_batch(batch, sources, &mut cache);
-            })
+            let mut t = doc::eval::Translation::default();
+            let outcome = conf::feed::feed_lines_with(pp, tx, &mut |batch, sources| {
+                formats.translate_batch(batch, sources, &mut t);
+            });
+            (outcome, t)
         });
         let lines = conf::feed::LineFeed::new(rx);
         let mut p = Parser::new(lines);
@@ -163,10 +177,10 @@ fn parse<'a>(
         p.vrfs = opts.vrfs.clone();
         let mut config = Config::default();
         p.top_level(conf::grammar::global::TOP, &mut config);
-        let mut pre = producer
+        let (mut pre, t) = producer
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        formats.fix_outcome(&mut pre);
+        formats.fix_outcome(&mut pre, opts.sources.files.len(), &t);
         finish(p, pre, config)
     })
 }
@@ -203,7 +217,9 @@ fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config
     let mut notes = pre.notes;
     notes.append(&mut p.notes);
     config.notes = notes;
-    config.suppressions = pre.suppressions;
+    // Suppressions came with the batches of lines, the last ones with the outcome.
+    config.suppressions = std::mem::take(&mut p.lines.suppressions);
+    config.suppressions.extend(pre.suppressions);
     let mut sources = pre.sources;
     let virtual_server_count = p.virtual_server_count;
     let lowered_virtual_servers = p.lowered_virtual_servers.take().unwrap_or_default();
@@ -343,12 +359,12 @@ fn collect_ids(
     if depth > 32 || !seen.insert(path.to_path_buf()) {
         return;
     }
-    let Ok(text) = fs.read(path) else {
-        return;
-    };
     let dir = path.parent().unwrap_or(Path::new("."));
     let format = doc::Format::of(path);
     if format != doc::Format::Conf {
+        let Ok(text) = fs.read(path) else {
+            return;
+        };
         let text = String::from_utf8_lossy(&text);
         let (d, _) = doc::read(&text, format, kac_schema::FileId(0));
         ids.extend(d.config_ids());
@@ -359,22 +375,58 @@ fn collect_ids(
         }
         return;
     }
-    for line in lines_starting_with(&text, b"@") {
-        let line = String::from_utf8_lossy(&line[1..]);
-        let rest = line.strip_prefix('^').unwrap_or(&line);
-        if let Some(id) = rest.split([' ', '\t', '\r']).next()
-            && !id.is_empty()
-        {
-            ids.insert(id.to_string());
-        }
-    }
-    for line in lines_starting_with(&text, b"include") {
-        let line = String::from_utf8_lossy(line);
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if words.len() == 2 {
-            for m in conf::include::resolve_in(fs, words[1].trim_matches('"'), dir, map).files {
-                collect_ids(fs, &m.path, map, ids, seen, depth + 1);
+    let mut includes = Vec::new();
+    let scanned = scan_lines(fs, path, &mut |text| {
+        for line in lines_starting_with(text, b"@") {
+            let line = String::from_utf8_lossy(&line[1..]);
+            let rest = line.strip_prefix('^').unwrap_or(&line);
+            if let Some(id) = rest.split([' ', '\t', '\r']).next()
+                && !id.is_empty()
+            {
+                ids.insert(id.to_string());
             }
         }
+        for line in lines_starting_with(text, b"include") {
+            let line = String::from_utf8_lossy(line);
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words.len() == 2 {
+                includes.push(words[1].trim_matches('"').to_string());
+            }
+        }
+    });
+    if scanned.is_err() {
+        return;
     }
+    for pattern in includes {
+        for m in conf::include::resolve_in(fs, &pattern, dir, map).files {
+            collect_ids(fs, &m.path, map, ids, seen, depth + 1);
+        }
+    }
+}
+
+/// Hands the text of `path` to `f` in pieces of whole lines (at most about 1 MiB each, so a
+/// large file is never held whole).
+fn scan_lines(fs: &dyn FileOpener, path: &Path, f: &mut dyn FnMut(&[u8])) -> std::io::Result<()> {
+    const PIECE: usize = 1 << 20;
+    let mut reader = fs.open(path)?;
+    let mut buf: Vec<u8> = Vec::with_capacity(PIECE + 4096);
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let n = chunk.len();
+        buf.extend_from_slice(chunk);
+        reader.consume(n);
+        if buf.len() >= PIECE
+            && let Some(end) = memchr::memrchr(b'\n', &buf)
+        {
+            f(&buf[..=end]);
+            buf.drain(..=end);
+        }
+    }
+    if !buf.is_empty() {
+        f(&buf);
+    }
+    Ok(())
 }

@@ -214,11 +214,21 @@ pub fn find(name: &str) -> Option<&'static Rule> {
 }
 
 /// A time in µs as seconds, for messages.
-pub(crate) fn secs(us: kac_schema::config::Micros) -> String {
-    if us.is_multiple_of(1_000_000) {
-        format!("{}s", us / 1_000_000)
-    } else {
-        format!("{}s", us as f64 / 1e6)
+pub(crate) fn secs(us: kac_schema::config::Micros) -> Secs {
+    Secs(us)
+}
+
+/// A time in µs shown in seconds (`6s`, `0.5s`), formatted where it is written (no
+/// allocation of its own: rules may report it for each of thousands of checkers).
+pub(crate) struct Secs(kac_schema::config::Micros);
+
+impl std::fmt::Display for Secs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_multiple_of(1_000_000) {
+            write!(f, "{}s", self.0 / 1_000_000)
+        } else {
+            write!(f, "{}s", self.0 as f64 / 1e6)
+        }
     }
 }
 
@@ -262,28 +272,89 @@ impl Selection {
 /// Lints one host: virtual servers as they close, then the rest of the configuration.
 pub struct HostLinter<'a> {
     facts: Facts<'a>,
+    selection: &'a Selection,
     rules: Vec<&'static Rule>,
     services: Vec<Service>,
     findings: Vec<Diagnostic>,
+    live: suppress::Live,
+    scratch: Vec<Diagnostic>,
 }
 
 impl<'a> HostLinter<'a> {
     /// A linter running the rules `selection` enables whose needs `facts` meet.
-    pub fn new(facts: Facts<'a>, selection: &Selection) -> Self {
+    pub fn new(facts: Facts<'a>, selection: &'a Selection) -> Self {
         let rules = registry()
             .iter()
             .filter(|r| selection.enabled(r.name) && r.needs.unmet(&facts).is_none())
             .collect();
         HostLinter {
             facts,
+            selection,
             rules,
             services: Vec::new(),
             findings: Vec::new(),
+            live: suppress::Live::default(),
+            scratch: Vec::new(),
         }
     }
 
-    /// Checks one virtual server (call it for each as its block closes).
+    /// Checks one virtual server as its block closes, and hands its findings over final:
+    /// at their level, without the ones `selection` drops or a suppression known so far
+    /// (`suppressions`, the host's list as read so far) silences, sorted by location, added
+    /// to `out`. Streaming large configurations this way keeps no finding in memory; the
+    /// names that silenced something are [`HostLinter::used`].
+    pub fn virtual_server_final(
+        &mut self,
+        vs: &VirtualServer,
+        suppressions: &[kac_schema::config::Suppression],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        self.record_service(vs);
+        let mut found = std::mem::take(&mut self.scratch);
+        for r in &self.rules {
+            if let Some(check) = r.virtual_server {
+                check(&self.facts, vs, &mut found);
+            }
+        }
+        if found.is_empty() {
+            self.scratch = found;
+            return;
+        }
+        self.live.update(suppressions);
+        let start = out.len();
+        for mut d in found.drain(..) {
+            if let Some(l) = self.selection.level(&d.code) {
+                d.severity = l;
+            }
+            if self.selection.enabled(&d.code)
+                && d.severity != Severity::Advice
+                && !self.live.silences(&d)
+            {
+                out.push(d);
+            }
+        }
+        out[start..].sort_by_key(|d| d.primary_span().map(|s| (s.file, s.offset)));
+        self.scratch = found;
+    }
+
+    /// The suppressions that silenced findings of [`HostLinter::virtual_server_final`].
+    pub fn used(&self) -> Vec<suppress::Used> {
+        self.live.used().collect()
+    }
+
+    /// Checks one virtual server (call it for each as its block closes); its findings are
+    /// returned by [`HostLinter::finish`].
     pub fn virtual_server(&mut self, vs: &VirtualServer) {
+        self.record_service(vs);
+        for r in &self.rules {
+            if let Some(check) = r.virtual_server {
+                check(&self.facts, vs, &mut self.findings);
+            }
+        }
+    }
+
+    /// Remembers a virtual server's key for the configuration-wide checks.
+    fn record_service(&mut self, vs: &VirtualServer) {
         use kac_schema::config::Family;
         self.services.push(Service {
             address: vs.address.clone(),
@@ -298,11 +369,6 @@ impl<'a> HostLinter<'a> {
                 })
             }),
         });
-        for r in &self.rules {
-            if let Some(check) = r.virtual_server {
-                check(&self.facts, vs, &mut self.findings);
-            }
-        }
     }
 
     /// Checks the configuration (and the virtual servers it still holds) and names the
@@ -353,6 +419,8 @@ pub struct HostConfig<'a> {
     pub config: &'a Config,
     /// Its facts (interfaces from the site manifest, repository).
     pub facts: Facts<'a>,
+    /// Suppressions that silenced findings already handed over ([`HostLinter::used`]).
+    pub used: &'a [suppress::Used],
 }
 
 /// A rule over the hosts of one site (see [`site_rules`] for which instances are peers).
@@ -486,6 +554,7 @@ pub fn lint_host(
         host: facts.host.unwrap_or(""),
         config,
         facts,
+        used: &[],
     };
     finish_site(&[host], &mut all, selection, path_of);
     all.pop().unwrap_or_default()

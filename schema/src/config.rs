@@ -198,13 +198,15 @@ pub struct Config {
     pub suppressions: Vec<Suppression>,
 }
 
-/// An inline suppression: a `# kac: allow(rule, …)` comment in keepalived.conf (the KDL and
-/// YAML front ends record their `// kac: allow(…)` / `# kac: allow(…)` comments the same way).
+/// An inline suppression: a `# kac: allow(rule, …)` comment in keepalived.conf, `// kac:
+/// allow(…)` in KDL, `# kac: allow(…)` in YAML.
 ///
 /// It silences the findings of the named rules whose primary location is on line
-/// [`Suppression::applies_to`] of the comment's file: the comment's own line when it follows a
-/// statement, else the next line holding a statement. Names are rule names or diagnostic
-/// codes (`kac::conf::deprecated`); see docs/lint.md.
+/// [`Suppression::applies_to`] (through [`Suppression::applies_through`]) of the comment's
+/// file: the statement the comment follows on its line, else the next statement. In
+/// keepalived.conf a statement is one line; in KDL and YAML it is every line of the statement
+/// (its keyword, values and options, not the block it opens). Names are rule names or
+/// diagnostic codes (`kac::conf::deprecated`); see docs/lint.md.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Suppression {
     /// The names in the parentheses, each with its span (empty when the comment does not
@@ -215,6 +217,9 @@ pub struct Suppression {
     pub comment: Span,
     /// The 1-based line it applies to, in the comment's file (`None`: no statement follows).
     pub applies_to: Option<u32>,
+    /// The last line it applies to when the statement takes several lines (KDL, YAML).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applies_through: Option<u32>,
     /// The bytes to delete to remove the comment: the comment with the blanks before it, or
     /// its whole line (with the line break) when the comment is alone on it.
     #[serde(skip)]

@@ -62,6 +62,10 @@ pub struct Edit {
     /// came from a `$DEFINITION`, or the file changed) is not applied.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub original: Option<String>,
+    /// The edit changes the file's text as it is (a comment), not keepalived words: a KDL or
+    /// YAML file takes it unchanged, where a word edit is written in the file's own syntax.
+    #[serde(skip)]
+    pub verbatim: bool,
 }
 
 impl Edit {
@@ -75,6 +79,17 @@ impl Edit {
             span,
             replacement: replacement.into(),
             original: Some(original.into()),
+            verbatim: false,
+        }
+    }
+
+    /// Replaces the text at `span` with `replacement`, in any format (a comment's text).
+    pub fn verbatim(span: Span, replacement: impl Into<String>) -> Self {
+        Edit {
+            span,
+            replacement: replacement.into(),
+            original: None,
+            verbatim: true,
         }
     }
 
@@ -84,6 +99,7 @@ impl Edit {
             span: Span { len: 0, ..span },
             replacement: text.into(),
             original: None,
+            verbatim: false,
         }
     }
 }

@@ -529,3 +529,69 @@ fn a_cross_host_finding_shows_both_hosts_lines() {
     let out = kac_in(tmp.path(), &["lint", "."]);
     insta::assert_snapshot!("cross-host-shared-file", stderr(&out));
 }
+
+#[test]
+fn many_findings_of_a_rule_are_one_line_each_after_ten_in_text_only() {
+    // 12 virtual servers whose checkers retry longer than their delay loop, a VRRP instance
+    // with a finding of its own (reported after the virtual servers' findings).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut conf = String::from(
+        "vrrp_instance VI_1 {\n    state BACKUP\n    interface eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.0.2.10\n    }\n}\n",
+    );
+    for i in 1..=12 {
+        conf.push_str(&format!(
+            "virtual_server 192.0.2.{i} 80 {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 198.51.100.1 80 {{\n        TCP_CHECK {{\n            retry 3\n            delay_before_retry 3\n        }}\n    }}\n}}\n"
+        ));
+    }
+    write(tmp.path(), "keepalived.conf", &conf);
+    let out = kac_in(tmp.path(), &["lint", "keepalived.conf"]);
+    let err = stderr(&out);
+    let one_line: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains(": warning[retries-exceed-delay-loop]: "))
+        .collect();
+    assert_eq!(one_line.len(), 2, "{err}");
+    assert!(
+        one_line[0].starts_with("keepalived.conf:136:9: warning[retries-exceed-delay-loop]: retry 3 × delay_before_retry 3s = 9s is longer than delay_loop 6s"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("  ⚠ retry 3 × delay_before_retry").count(),
+        10,
+        "{err}"
+    );
+    // The other findings keep their snippets, after the virtual servers'.
+    let vip = err
+        .find("has no prefix length")
+        .expect("vip-without-prefix");
+    assert!(vip > err.find(one_line[1]).expect("line"), "{err}");
+    assert!(
+        err.contains("kac lint: 1 configuration(s), 13 finding(s); 2 shown on one line each, past 10 of a rule (`--all-snippets` shows every snippet)"),
+        "{err}"
+    );
+    let all = stderr(&kac_in(
+        tmp.path(),
+        &["lint", "keepalived.conf", "--all-snippets"],
+    ));
+    assert_eq!(
+        all.matches("  ⚠ retry 3 × delay_before_retry").count(),
+        12,
+        "{all}"
+    );
+    assert!(all.contains("13 finding(s)\n"), "{all}");
+    // The machine formats carry every finding.
+    let (code, list) = lint_json(tmp.path(), &["keepalived.conf"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(list.len(), 13);
+    let out = kac_in(
+        tmp.path(),
+        &["lint", "keepalived.conf", "--format", "sarif"],
+    );
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(log["runs"][0]["results"].as_array().map(Vec::len), Some(13));
+    let out = kac_in(
+        tmp.path(),
+        &["lint", "keepalived.conf", "--format", "github"],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 13);
+}

@@ -195,6 +195,8 @@ fn site_findings(dir: &Path, rule: &str) -> (Vec<u32>, String, Vec<String>) {
             other.push(format!("{d}"));
         }
     }
+    // `kac lint` streams the virtual servers' findings first: describe them by line.
+    bad.sort_by_key(|f| f.line);
     let (lines, summary) = summarize(&bad);
     (lines, summary, other)
 }

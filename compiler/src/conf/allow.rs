@@ -25,24 +25,32 @@ pub struct Found {
 
 /// The kac comment starting at byte `at` (a `#` or `!`) of `line`, if it is one.
 pub fn find(line: &str, at: usize, line_break: usize) -> Option<Found> {
-    let body = line.get(at + 1..)?;
-    let trimmed = body.trim_start_matches([' ', '\t', '#', '!']);
-    let rest = trimmed.strip_prefix("kac:")?;
-    let body_start = at + 1 + (body.len() - trimmed.len()) + "kac:".len();
-    let statement_end = line[..at].trim_end_matches([' ', '\t']).len();
-    let mut found = Found {
-        names: Vec::new(),
+    let names = parse_body(line.get(at + 1..)?)?;
+    Some(Found {
+        names: names
+            .into_iter()
+            .map(|(n, s, e)| (n, at + 1 + s, at + 1 + e))
+            .collect(),
         at,
-        statement_end,
+        statement_end: line[..at].trim_end_matches([' ', '\t']).len(),
         len: line.trim_end_matches([' ', '\t']).len(),
         line_break,
-    };
+    })
+}
+
+/// The names of a comment whose text after its marker (`#`, `!`, `//`) is `body`, each with
+/// its byte range in `body`: `None` when it is not a kac comment (its text does not start
+/// with `kac:`), no names when it is not `kac: allow(NAME, …)`. Shared by the three formats.
+pub fn parse_body(body: &str) -> Option<Vec<(String, usize, usize)>> {
+    let trimmed = body.trim_start_matches([' ', '\t', '#', '!']);
+    let rest = trimmed.strip_prefix("kac:")?;
+    let body_start = (body.len() - trimmed.len()) + "kac:".len();
     let lead = rest.len() - rest.trim_start().len();
     let Some(args) = rest.trim_start().strip_prefix("allow(") else {
-        return Some(found);
+        return Some(Vec::new());
     };
     let Some(close) = args.find(')') else {
-        return Some(found);
+        return Some(Vec::new());
     };
     let mut pos = body_start + lead + "allow(".len();
     let mut names = Vec::new();
@@ -50,13 +58,12 @@ pub fn find(line: &str, at: usize, line_break: usize) -> Option<Found> {
         let name = part.trim_matches([' ', '\t']);
         let start = pos + (part.len() - part.trim_start_matches([' ', '\t']).len());
         if name.is_empty() || name.contains([' ', '\t']) {
-            return Some(found);
+            return Some(Vec::new());
         }
         names.push((name.to_string(), start, start + name.len()));
         pos += part.len() + 1;
     }
-    found.names = names;
-    Some(found)
+    Some(names)
 }
 
 impl Found {
@@ -84,6 +91,7 @@ impl Found {
                 .collect(),
             comment: at(self.at, self.len.max(self.at)),
             applies_to: (self.statement_end > 0).then_some(span.line),
+            applies_through: None,
             removal,
         }
     }

@@ -10,8 +10,8 @@
 use std::rc::Rc;
 use std::sync::mpsc::{Receiver, SyncSender};
 
-use kac_schema::config::SourceNote;
-use kac_schema::{Diagnostic, Span};
+use kac_schema::config::{SourceNote, Suppression};
+use kac_schema::{Diagnostic, FileId, SourceFile, Span};
 
 use super::parser::Line;
 use super::preproc::Preprocessor;
@@ -54,6 +54,11 @@ pub struct Batch {
     /// another format (KDL, YAML: see `crate::doc`); empty for keepalived.conf text, whose
     /// word spans follow from the line's location.
     pub word_locs: Vec<Span>,
+    /// Inline suppressions found since the last batch, each knowing the line it applies to
+    /// (so the parser's side can silence findings as it makes them).
+    pub suppressions: Vec<Suppression>,
+    /// Files opened since the last batch, with their ids.
+    pub files: Vec<(FileId, SourceFile)>,
 }
 
 impl Batch {
@@ -147,6 +152,8 @@ impl Batch {
             words: Vec::with_capacity(BATCH * 3),
             lines: Vec::with_capacity(BATCH),
             word_locs: Vec::new(),
+            suppressions: Vec::new(),
+            files: Vec::new(),
         }
     }
 }
@@ -156,6 +163,10 @@ pub struct LineFeed {
     rx: Receiver<Batch>,
     cur: Option<Rc<Batch>>,
     next: u32,
+    /// The inline suppressions of the lines received so far (and of a few lines ahead).
+    pub suppressions: Vec<Suppression>,
+    /// The files opened so far, with their ids.
+    pub files: Vec<(FileId, SourceFile)>,
 }
 
 impl LineFeed {
@@ -165,6 +176,8 @@ impl LineFeed {
             rx,
             cur: None,
             next: 0,
+            suppressions: Vec::new(),
+            files: Vec::new(),
         }
     }
 
@@ -178,7 +191,10 @@ impl LineFeed {
                 self.next += 1;
                 return Some(line);
             }
-            self.cur = Some(Rc::new(self.rx.recv().ok()?));
+            let mut batch = self.rx.recv().ok()?;
+            self.suppressions.append(&mut batch.suppressions);
+            self.files.append(&mut batch.files);
+            self.cur = Some(Rc::new(batch));
             self.next = 0;
         }
     }
@@ -216,6 +232,25 @@ pub fn feed_lines_with(
 ) -> PreprocOutcome {
     let mut batch = Batch::with_capacity();
     let mut words = Vec::new();
+    let mut files_sent = pp.known_files();
+    // What the parser's side learns with a batch: the files opened and suppressions found.
+    let mut news = |batch: &mut Batch, pp: &mut Preprocessor<'_>| {
+        batch.suppressions = pp.take_suppressions();
+        let files = &pp.sources.files;
+        batch.files = (files_sent..files.len())
+            .map(|i| {
+                let f = &files[i];
+                let f = SourceFile {
+                    name: f.name.clone(),
+                    path: f.path.clone(),
+                    text: None,
+                    included_from: f.included_from,
+                };
+                (FileId(i as u32), f)
+            })
+            .collect();
+        files_sent = files.len();
+    };
     loop {
         if !pp.fast_line(&mut batch) {
             let Some(l) = pp.next_line() else { break };
@@ -226,6 +261,7 @@ pub fn feed_lines_with(
         }
         if batch.lines.len() >= BATCH {
             let mut full = std::mem::replace(&mut batch, Batch::with_capacity());
+            news(&mut full, &mut pp);
             hook(&mut full, &pp.sources);
             if tx.send(full.seal()).is_err() {
                 break;
@@ -233,6 +269,7 @@ pub fn feed_lines_with(
         }
     }
     if !batch.lines.is_empty() {
+        news(&mut batch, &mut pp);
         hook(&mut batch, &pp.sources);
         let _ = tx.send(batch.seal());
     }

@@ -290,7 +290,7 @@ pub struct Parser<'a> {
     /// Keep virtual servers in the model (false: validate and drop them, to save memory).
     pub keep_virtual_servers: bool,
     /// Called with each virtual server when it closes, before it is dropped (lint).
-    pub visit_virtual_server: Option<&'a mut dyn FnMut(&kac_schema::config::VirtualServer)>,
+    pub visit_virtual_server: Option<&'a mut crate::VisitVirtualServer<'a>>,
     /// When set, virtual servers that are not group services are lowered to their plan form
     /// as their block closes and not kept in the model (`kac plan` on large sites: the model
     /// of 200,000 real servers is never held).

@@ -334,6 +334,8 @@ pub struct Preprocessor<'a> {
     pub suppressions: Vec<Suppression>,
     /// Suppression comments alone on their line, waiting for the next statement line.
     pending_allows: Vec<Suppression>,
+    /// How many files of [`Preprocessor::sources`] came from earlier compilations.
+    known_files: usize,
     /// The config ids of the `@id`/`@^id` lines read.
     pub config_ids: std::collections::BTreeSet<String>,
     stack: Vec<Frame>,
@@ -373,6 +375,7 @@ impl<'a> Preprocessor<'a> {
             notes: Vec::new(),
             suppressions: Vec::new(),
             pending_allows: Vec::new(),
+            known_files: 0,
             config_ids: std::collections::BTreeSet::new(),
             stack: Vec::new(),
             residue: None,
@@ -406,6 +409,7 @@ impl<'a> Preprocessor<'a> {
             );
         }
         p.sources = std::mem::take(&mut p.opts.sources);
+        p.known_files = p.sources.files.len();
         match opener.open(entry) {
             Ok(reader) => {
                 let file = p.sources.add(SourceFile {
@@ -471,6 +475,18 @@ impl<'a> Preprocessor<'a> {
             block_depth: self.block_depth,
             last_loc: self.last_loc,
         }
+    }
+
+    /// How many files of [`Preprocessor::sources`] came from earlier compilations (the files
+    /// this preprocessor opens follow them).
+    pub fn known_files(&self) -> usize {
+        self.known_files
+    }
+
+    /// The suppressions found since the last call whose line is known (a comment alone on
+    /// its line waits for the next statement).
+    pub fn take_suppressions(&mut self) -> Vec<Suppression> {
+        std::mem::take(&mut self.suppressions)
     }
 
     /// Gives a line buffer back for reuse.

@@ -17,7 +17,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use kac_schema::config::SourceNote;
+use kac_schema::config::{SourceNote, Suppression};
 use kac_schema::{Diagnostic, FileId, SourceMap, Span};
 
 use super::conf_print::{SpanMap, print};
@@ -39,6 +39,9 @@ pub struct Converted {
     pub map: SpanMap,
     /// Problems reading or printing it (spans in [`PENDING`]).
     pub diagnostics: Vec<Diagnostic>,
+    /// Its inline suppressions (spans in [`PENDING`]); the ones the preprocessor finds in the
+    /// printed text are replaced by these.
+    pub suppressions: Vec<Suppression>,
 }
 
 impl Converted {
@@ -47,11 +50,13 @@ impl Converted {
         let (doc, mut diagnostics) = read(&text, format, PENDING);
         let printed = print(&doc);
         diagnostics.extend(printed.diagnostics);
+        let suppressions = super::allow::suppressions(&doc, &text);
         Converted {
             source: text,
             printed: printed.text,
             map: printed.map,
             diagnostics,
+            suppressions,
         }
     }
 
@@ -68,6 +73,17 @@ impl Converted {
             None => printed_span,
         }
     }
+}
+
+/// Which files are KDL or YAML, by id.
+type Cache = HashMap<FileId, Option<Arc<Converted>>>;
+
+/// What [`FormatOpener::translate_batch`] remembers from batch to batch.
+#[derive(Default)]
+pub struct Translation {
+    cache: Cache,
+    /// The KDL and YAML files whose suppressions a batch handed out.
+    handed: std::collections::HashSet<FileId>,
 }
 
 /// Serves KDL and YAML files as keepalived.conf (see the module documentation).
@@ -94,7 +110,7 @@ impl<'a> FormatOpener<'a> {
         &self,
         file: FileId,
         sources: &SourceMap,
-        cache: &mut HashMap<FileId, Option<Arc<Converted>>>,
+        cache: &mut Cache,
     ) -> Option<Arc<Converted>> {
         cache
             .entry(file)
@@ -107,15 +123,24 @@ impl<'a> FormatOpener<'a> {
         self.converted.lock().is_ok_and(|m| !m.is_empty())
     }
 
-    /// Moves the locations of `batch`'s lines and words from printed text to their source.
-    pub fn translate_batch(
-        &self,
-        batch: &mut Batch,
-        sources: &SourceMap,
-        cache: &mut HashMap<FileId, Option<Arc<Converted>>>,
-    ) {
+    /// Moves the locations of `batch`'s lines and words from printed text to their source,
+    /// and replaces the suppressions found in printed text by the documents' own.
+    pub fn translate_batch(&self, batch: &mut Batch, sources: &SourceMap, t: &mut Translation) {
         if !self.used() {
             return;
+        }
+        let cache = &mut t.cache;
+        batch
+            .suppressions
+            .retain(|s| self.lookup(s.comment.file, sources, cache).is_none());
+        for (id, _) in &batch.files {
+            if let Some(c) = self.lookup(*id, sources, cache)
+                && t.handed.insert(*id)
+            {
+                batch
+                    .suppressions
+                    .extend(c.suppressions.iter().map(|s| in_file(s, *id)));
+            }
         }
         let convs: Vec<Option<Arc<Converted>>> = batch
             .lines
@@ -145,8 +170,10 @@ impl<'a> FormatOpener<'a> {
     }
 
     /// Moves the locations the preprocessor reported to the source, keeps the source texts
-    /// for rendering, and adds the problems found reading and printing KDL and YAML files.
-    pub fn fix_outcome(&self, pre: &mut PreprocOutcome) {
+    /// for rendering, and adds the problems found reading and printing KDL and YAML files and
+    /// the suppressions of documents no batch handed out. Files before `first_new` were known
+    /// before this run (an earlier host's): they are left alone.
+    pub fn fix_outcome(&self, pre: &mut PreprocOutcome, first_new: usize, t: &Translation) {
         if !self.used() {
             return;
         }
@@ -174,9 +201,15 @@ impl<'a> FormatOpener<'a> {
             }
         }
         fix(&mut pre.last_loc);
+        // Suppressions come from the documents, not from the comments of the printed text.
+        let mut printed = HashMap::new();
+        pre.suppressions.retain(|s| {
+            self.lookup(s.comment.file, &sources, &mut printed)
+                .is_none()
+        });
         let mut seen = std::collections::HashSet::new();
         let mut front = Vec::new();
-        for (i, f) in pre.sources.files.iter_mut().enumerate() {
+        for (i, f) in pre.sources.files.iter_mut().enumerate().skip(first_new) {
             if let Some(inc) = &mut f.included_from {
                 fix(inc);
             }
@@ -184,8 +217,12 @@ impl<'a> FormatOpener<'a> {
                 continue;
             };
             f.text = Some(c.source.clone());
+            let id = FileId(i as u32);
+            if !t.handed.contains(&id) {
+                pre.suppressions
+                    .extend(c.suppressions.iter().map(|s| in_file(s, id)));
+            }
             if seen.insert(f.path.clone()) {
-                let id = FileId(i as u32);
                 for d in &c.diagnostics {
                     let mut d = d.clone();
                     for l in &mut d.labels {
@@ -200,6 +237,17 @@ impl<'a> FormatOpener<'a> {
         front.append(&mut pre.diags);
         pre.diags = front;
     }
+}
+
+/// A suppression of a document, placed in the file `id` the preprocessor gave it.
+fn in_file(s: &Suppression, id: FileId) -> Suppression {
+    let mut s = s.clone();
+    s.comment.file = id;
+    s.removal.file = id;
+    for r in &mut s.rules {
+        r.span.file = id;
+    }
+    s
 }
 
 impl FileOpener for FormatOpener<'_> {

@@ -172,13 +172,10 @@ impl<'a> Reader<'a> {
             let at = node.span().offset();
             let fmt = node.format();
             let leading = fmt.map_or("", |f| f.leading.as_str());
-            let mut lead: Vec<(bool, Comment)> = comments_with_blanks(leading)
-                .into_iter()
-                .map(|(nl, mut c)| {
-                    c.span = self.idx.span(at, 0);
-                    (nl, c)
-                })
-                .collect();
+            // The node's leading text ends where the node starts.
+            let base = self.base_of(leading, at.checked_sub(leading.len()));
+            let mut lead: Vec<(bool, Comment)> =
+                self.located(comments_with_blanks(leading), base, at);
             // A comment before any line break belongs to the line before: the previous
             // node's, or the parent's `{` line.
             let ended = std::mem::replace(
@@ -214,8 +211,12 @@ impl<'a> Reader<'a> {
             {
                 item.trailing = Some(c);
             }
-            if let Some((_, t)) = comments_in(&format!("{before}{term}")).into_iter().next() {
-                let c = Comment::new(t, self.idx.span(at, 0));
+            let after = format!("{before}{term}");
+            // The text before the terminator ends the node's span; the terminator follows.
+            let end = at + node.span().len();
+            let base = self.base_of(&after, end.checked_sub(before.len()));
+            if let Some((_, t, s, e)) = comments_in(&after).into_iter().next() {
+                let c = Comment::new(t, located_span(&self.idx, base, at, s, e));
                 match (&item.trailing, &mut item.kind) {
                     (None, _) => item.trailing = Some(c),
                     // After a block's `}`: keep it with the block's last lines.
@@ -236,12 +237,19 @@ impl<'a> Reader<'a> {
             None => String::new(),
         };
         let trailing_ws = trailing_ws.as_str();
-        let mut end: Vec<Comment> = comments_with_blanks(trailing_ws)
+        // The block's closing text follows its last node (or its `{`).
+        let doc_end = doc.span().offset() + doc.span().len();
+        let base = if doc.nodes().is_empty() {
+            self.base_of(trailing_ws, Some(doc.span().offset()))
+        } else {
+            self.text
+                .get(doc_end..)
+                .and_then(|rest| rest.find(trailing_ws))
+                .map(|i| doc_end + i)
+        };
+        let mut end: Vec<Comment> = self
+            .located(comments_with_blanks(trailing_ws), base, doc.span().offset())
             .into_iter()
-            .map(|(nl, mut c)| {
-                c.span = self.idx.span(doc.span().offset(), 0);
-                (nl, c)
-            })
             .enumerate()
             .filter_map(|(i, (nl, c))| {
                 if i == 0 && !nl && !line_ended {
@@ -275,7 +283,32 @@ impl<'a> Reader<'a> {
         let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
         let t = line.trim_start().trim_start_matches(';').trim_start();
         let c = t.strip_prefix("//")?;
-        Some(Comment::new(c.trim_end(), self.idx.span(end, line.len())))
+        let start = end + (line.len() - t.len());
+        let c = c.trim_end();
+        Some(Comment::new(c, self.idx.span(start, 2 + c.len())))
+    }
+
+    /// Where text found in the source at `expected` starts, if it is there (`None`: not
+    /// found, comments get the span of `expected` or of the node).
+    fn base_of(&self, text: &str, expected: Option<usize>) -> Option<usize> {
+        expected.filter(|&b| self.text.get(b..b + text.len()) == Some(text))
+    }
+
+    /// Comments found in text starting at byte `base` of the source, with their spans (from
+    /// the comment marker to its end; without a base, an empty span at `fallback`).
+    fn located(
+        &self,
+        found: Vec<(bool, Comment, usize, usize)>,
+        base: Option<usize>,
+        fallback: usize,
+    ) -> Vec<(bool, Comment)> {
+        found
+            .into_iter()
+            .map(|(nl, mut c, s, e)| {
+                c.span = located_span(&self.idx, base, fallback, s, e);
+                (nl, c)
+            })
+            .collect()
     }
 
     fn node(&mut self, node: &KdlNode, ctx: Context<'_>) -> Option<Item> {
@@ -608,29 +641,41 @@ pub fn valid_def_name(name: &str) -> bool {
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
 }
 
-/// The comments in KDL whitespace `ws`, with whether a blank line follows each.
-fn comments_with_blanks(ws: &str) -> Vec<(bool, Comment)> {
-    let mut out: Vec<(bool, Comment)> = Vec::new();
-    let mut rest = ws;
-    for (nl, text) in comments_in(ws) {
-        let marker = rest
-            .find(text.as_str())
-            .map_or(rest.len(), |i| i + text.len());
-        let after = &rest[marker..];
+/// The span of a comment at `start..end` of text found at `base` of the source (an empty
+/// span at `fallback` when the text was not found there).
+fn located_span(
+    idx: &LineIndex,
+    base: Option<usize>,
+    fallback: usize,
+    start: usize,
+    end: usize,
+) -> Span {
+    match base {
+        Some(b) => idx.span(b + start, end - start),
+        None => idx.span(fallback, 0),
+    }
+}
+
+/// The comments in KDL whitespace `ws`, with whether a line break precedes each, whether a
+/// blank line follows it, and its byte range in `ws`.
+fn comments_with_blanks(ws: &str) -> Vec<(bool, Comment, usize, usize)> {
+    let mut out = Vec::new();
+    for (nl, text, start, end) in comments_in(ws) {
+        let after = &ws[end..];
         let gap = after
             .find(|c: char| !c.is_whitespace())
             .unwrap_or(after.len());
         let mut c = Comment::new(text, Span::default());
         c.blank_after = after[..gap].matches('\n').count() >= 2;
-        rest = after;
-        out.push((nl, c));
+        out.push((nl, c, start, end));
     }
     out
 }
 
-/// The comments in KDL whitespace `ws`: (whether a line break precedes it, its text). `/- …`
-/// (a commented-out node) is kept as a comment too.
-pub fn comments_in(ws: &str) -> Vec<(bool, String)> {
+/// The comments in KDL whitespace `ws`: (whether a line break precedes it, its text, and the
+/// byte range of the comment, marker included, in `ws`). `/- …` (a commented-out node) is
+/// kept as a comment too.
+pub fn comments_in(ws: &str) -> Vec<(bool, String, usize, usize)> {
     let mut out = Vec::new();
     let b = ws.as_bytes();
     let mut i = 0;
@@ -643,20 +688,23 @@ pub fn comments_in(ws: &str) -> Vec<(bool, String)> {
             }
             b'/' if b.get(i + 1) == Some(&b'/') => {
                 let end = ws[i..].find('\n').map_or(ws.len(), |n| i + n);
-                out.push((newline, ws[i + 2..end].trim_end().to_string()));
+                let text = ws[i + 2..end].trim_end();
+                out.push((newline, text.to_string(), i, i + 2 + text.len()));
                 i = end;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 let end = ws[i + 2..].find("*/").map_or(ws.len(), |n| i + 2 + n);
                 let inner = &ws[i + 2..end];
                 let lines: Vec<&str> = inner.lines().map(str::trim_end).collect();
-                out.push((newline, lines.join("\n")));
-                i = (end + 2).min(ws.len());
+                let close = (end + 2).min(ws.len());
+                out.push((newline, lines.join("\n"), i, close));
+                i = close;
             }
             b'/' if b.get(i + 1) == Some(&b'-') => {
                 // A commented-out node: up to the end of its line.
                 let end = ws[i..].find('\n').map_or(ws.len(), |n| i + n);
-                out.push((newline, format!(" {}", ws[i..end].trim_end())));
+                let text = ws[i..end].trim_end();
+                out.push((newline, format!(" {text}"), i, i + text.len()));
                 i = end;
             }
             _ => i += 1,

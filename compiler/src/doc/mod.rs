@@ -16,10 +16,12 @@
 //! * [`host_conf`]: one host's configuration as one canonical keepalived.conf text
 //!   (`kac plan --conf-diff`).
 
+pub mod allow;
 pub mod conf_print;
 pub mod conf_read;
 pub mod convert;
 pub mod eval;
+pub mod fix;
 pub mod host_conf;
 pub mod kdl_print;
 pub mod kdl_read;

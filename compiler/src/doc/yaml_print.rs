@@ -129,7 +129,7 @@ impl P {
             // A run of host conditions on one leaf keyword: a per-host value.
             let run = per_host_run(&items[i..], ctx);
             if run >= 1 {
-                out.push(self.per_host(&items[i..i + run], ctx));
+                out.extend(self.per_host(&items[i..i + run], ctx));
                 i += run;
                 continue;
             }
@@ -178,10 +178,28 @@ impl P {
     fn entry(&mut self, item: &Item, ctx: Context<'_>) -> Option<Entry> {
         let (key, value) = match &item.kind {
             ItemKind::Stmt(s) => self.stmt(s, ctx)?,
-            ItemKind::When(w) => (
-                w.cond.marker(),
-                Rendered::Block(self.body_lines(&w.body, ctx)),
-            ),
+            ItemKind::When(w) => {
+                // A comment on the condition's line in keepalived.conf (`@lb2 authentication {
+                // # …`) ends the line of the statement it conditions.
+                if let (Some(t), Some(first)) = (&item.trailing, w.body.items.first())
+                    && first.trailing.is_none()
+                    && matches!(first.kind, ItemKind::Stmt(_))
+                {
+                    let mut body = w.body.clone();
+                    body.items[0].trailing = Some(t.clone());
+                    return Some(Entry {
+                        blank: item.blank_before,
+                        key: w.cond.marker(),
+                        comments: item.comments.clone(),
+                        trailing: None,
+                        value: Rendered::Block(self.body_lines(&body, ctx)),
+                    });
+                }
+                (
+                    w.cond.marker(),
+                    Rendered::Block(self.body_lines(&w.body, ctx)),
+                )
+            }
             ItemKind::Def(d) => (
                 format!("${}", d.name.text),
                 match &d.value {
@@ -290,8 +308,10 @@ impl P {
         }
     }
 
-    /// `K: {"@a": v, "@b": w}` from consecutive host conditions on leaf `K`.
-    fn per_host(&mut self, items: &[Item], ctx: Context<'_>) -> Entry {
+    /// `K: {"@a": v, "@b": w}` from consecutive host conditions on leaf `K`; with comments,
+    /// `"@a K": v` for each host (a statement per line, its comments with it, as in
+    /// keepalived.conf).
+    fn per_host(&mut self, items: &[Item], ctx: Context<'_>) -> Vec<Entry> {
         let mut key = String::new();
         let mut parts = Vec::new();
         let mut block = false;
@@ -316,14 +336,28 @@ impl P {
             })
             .collect();
         let one_line = format!("{{{}}}", flow.join(", "));
+        let blank = items.first().is_some_and(|i| i.blank_before);
         if !block && flow.len() == parts.len() && one_line.len() + key.len() < FLOW_WIDTH {
-            return Entry {
-                blank: items.first().is_some_and(|i| i.blank_before),
+            return vec![Entry {
+                blank,
                 key,
                 comments: Vec::new(),
                 trailing: None,
                 value: Rendered::Inline(one_line),
-            };
+            }];
+        }
+        if block {
+            return parts
+                .into_iter()
+                .enumerate()
+                .map(|(n, (c, v, comments, trailing))| Entry {
+                    blank: blank && n == 0,
+                    key: format!("{c} {key}"),
+                    comments,
+                    trailing: trailing.map(|t| t.text),
+                    value: v,
+                })
+                .collect();
         }
         let mut lines = Vec::new();
         for (c, v, comments, trailing) in parts {
@@ -338,13 +372,13 @@ impl P {
                 &mut lines,
             );
         }
-        Entry {
-            blank: items.first().is_some_and(|i| i.blank_before),
+        vec![Entry {
+            blank,
             key,
             comments: Vec::new(),
             trailing: None,
             value: Rendered::Block(lines),
-        }
+        }]
     }
 
     /// The entries of a value block, as list items.
@@ -687,7 +721,7 @@ pub fn key_scalar(s: &str) -> String {
 
 /// A conservative test for plain scalars that read back as the same string in block and flow
 /// context.
-fn plain_ok(s: &str) -> bool {
+pub(crate) fn plain_ok(s: &str) -> bool {
     if s.is_empty()
         || matches!(
             s,

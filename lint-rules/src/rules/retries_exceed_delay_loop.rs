@@ -1,7 +1,7 @@
-//! A health checker whose retries take at least its `delay_loop`.
+//! A health checker whose retries outlast its `delay_loop`: failures are acted on late.
 
 use kac_schema::Diagnostic;
-use kac_schema::config::{CheckerKind, DEFAULT_DELAY_LOOP, VirtualServer};
+use kac_schema::config::{CheckerKind, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP, VirtualServer};
 
 /// Default level.
 pub const LEVEL: kac_schema::Severity = kac_schema::Severity::Warning;
@@ -12,15 +12,22 @@ pub const RULE: crate::Rule = crate::Rule::virtual_server(NAME, LEVEL, DOC, chec
 
 /// Documentation.
 pub const DOC: &str = "## What it does
-Finds health checkers that set `retry` or `delay_before_retry` (on the checker, the real server
-or the virtual server) so that `retry` × `delay_before_retry` is at least the effective
-`delay_loop`. Unset values take keepalived's defaults: `retry` 1, `delay_before_retry` 1 second
-(3 seconds for `HTTP_GET` and `SSL_GET`), `delay_loop` 60 seconds.
+Finds health checkers whose retries after a failed check, `retry` × `delay_before_retry`, take
+longer than their `delay_loop`. Each value is taken from the checker, else the real server, else
+the virtual server; unset values take keepalived's defaults (`retry` 1, `delay_before_retry` 1
+second, 3 seconds for `HTTP_GET` and `SSL_GET`, `delay_loop` 60 seconds, `connect_timeout` 5
+seconds). Checkers that set neither `retry` nor `delay_before_retry` are left alone, and so are
+DNS and MISC checks (their own retry defaults).
 
 ## Why is this bad
-keepalived retries a failed check before it declares the real server down. When the retries
-alone take a whole `delay_loop` or more, a dead server keeps receiving traffic for longer than
-the check interval suggests, and a tighter `delay_loop` buys nothing.
+When a check fails, keepalived does not remove the real server at once: it checks again
+`retry` times, `delay_before_retry` apart, and removes it only when all of these fail; the
+regular checks every `delay_loop` resume after that. The configuration works, but a dead real
+server keeps its share of new connections for up to `delay_loop` + (`retry` + 1) ×
+`connect_timeout` + `retry` × `delay_before_retry`: when the retries alone outlast the
+`delay_loop`, it is the retries, not the `delay_loop`, that decide how fast failures are acted
+on, and a short `delay_loop` suggests a detection time the service does not have. If the slow
+removal is intended (a flapping backend), say so with `# kac: allow(retries-exceed-delay-loop)`.
 
 ## Example
 ```
@@ -28,12 +35,14 @@ virtual_server 192.0.2.50 80 {
     delay_loop 6
     real_server 198.51.100.1 80 {
         TCP_CHECK {
+            connect_timeout 3
             retry 3
             delay_before_retry 3
         }
     }
 }
 ```
+A dead real server stays in service for up to 6 + 4 × 3 + 3 × 3 = 27 seconds.
 
 ## Use instead
 ```
@@ -41,6 +50,7 @@ virtual_server 192.0.2.50 80 {
     delay_loop 6
     real_server 198.51.100.1 80 {
         TCP_CHECK {
+            connect_timeout 3
             retry 2
             delay_before_retry 2
         }
@@ -49,9 +59,11 @@ virtual_server 192.0.2.50 80 {
 ```
 
 ## References
-keepalived.conf(5), `retry`, `delay_before_retry`, `delay_loop`";
+keepalived.conf(5), `retry`, `delay_before_retry`, `delay_loop`; keepalived's checkers
+(`check_tcp.c` and the others: a failure is retried after `delay_before_retry` while retries
+are left, then the real server is set down and the next check is a `delay_loop` later)";
 
-/// Reports checkers whose explicit retries take at least their delay loop.
+/// Reports checkers whose retries take longer than their delay loop.
 pub fn check(_: &crate::Facts<'_>, vs: &VirtualServer, out: &mut Vec<Diagnostic>) {
     for rs in &vs.real_servers {
         for c in &rs.checkers {
@@ -69,25 +81,37 @@ pub fn check(_: &crate::Facts<'_>, vs: &VirtualServer, out: &mut Vec<Diagnostic>
             let retry = retry.unwrap_or(1);
             let dbr = dbr.unwrap_or(default_dbr);
             let delay_loop = t.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP);
-            let total = u64::from(retry).saturating_mul(dbr);
-            if retry > 0 && total >= delay_loop {
-                out.push(
-                    Diagnostic::warning(
-                        NAME,
-                        format!(
-                            "retry {retry} × delay_before_retry {} = {} is not below \
-                             delay_loop {}",
-                            crate::secs(dbr),
-                            crate::secs(total),
-                            crate::secs(delay_loop)
-                        ),
-                    )
-                    .with_primary(c.span, "failures are noticed after more than a delay_loop")
-                    .with_help(
-                        "lower retry or delay_before_retry so their product is below delay_loop",
-                    ),
-                );
+            let connect_timeout = t.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+            let retries = u64::from(retry).saturating_mul(dbr);
+            if retries <= delay_loop {
+                continue;
             }
+            let worst = delay_loop
+                .saturating_add(
+                    u64::from(retry)
+                        .saturating_add(1)
+                        .saturating_mul(connect_timeout),
+                )
+                .saturating_add(retries);
+            out.push(
+                Diagnostic::warning(
+                    NAME,
+                    format!(
+                        "retry {retry} × delay_before_retry {} = {} is longer than delay_loop {}: \
+                         a dead real server stays in service up to {}",
+                        crate::secs(dbr),
+                        crate::secs(retries),
+                        crate::secs(delay_loop),
+                        crate::secs(worst)
+                    ),
+                )
+                .with_primary(c.span, "retries outlast the delay loop")
+                .with_help(
+                    "lower retry or delay_before_retry (their product at most delay_loop) to \
+                     remove dead servers sooner, or suppress this finding if the slow removal \
+                     is intended",
+                ),
+            );
         }
     }
 }

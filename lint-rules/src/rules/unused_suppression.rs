@@ -74,9 +74,10 @@ pub(crate) fn unknown_name(name: &Spanned<String>) -> Diagnostic {
 
 /// A name with no finding to silence.
 pub(crate) fn unused(s: &Suppression, name: &Spanned<String>, fix: Fix) -> Diagnostic {
-    let target = match s.applies_to {
-        Some(line) => format!("line {line}"),
-        None => "any statement (none follows the comment)".into(),
+    let target = match (s.applies_to, s.applies_through) {
+        (Some(first), Some(last)) if last > first => format!("lines {first}-{last}"),
+        (Some(line), _) => format!("line {line}"),
+        (None, _) => "any statement (none follows the comment)".into(),
     };
     Diagnostic::new(
         NAME,

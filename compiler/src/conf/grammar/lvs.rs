@@ -346,7 +346,11 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     } else if p.keep_virtual_servers || group {
         cfg.virtual_servers.push(vs);
     } else if let Some(visit) = p.visit_virtual_server.as_mut() {
-        visit(&vs);
+        let progress = crate::Progress {
+            suppressions: &p.lines.suppressions,
+            files: &p.lines.files,
+        };
+        visit(&vs, &progress);
     }
 }
 
