@@ -1,16 +1,23 @@
 //! `kac apply`: converge this host to the compiled plan (the reconciler does the work; this
 //! module wires the plan, the state directory and the netlink backend together and prints).
+//!
+//! Policy (docs/daemon.md, "What kac carries out"): apply owns static addresses, routes and
+//! rules and IPVS (real servers at their configured weights). VRRP and health checking are
+//! left to the daemon, with a warning naming each keyword; what kac never carries out is
+//! refused, and nothing is applied.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::host_compile::HostPlan;
+use crate::not_carried_out::{self, Runtime};
 use kac_reconciler::apply::{ApplyError, ApplyOptions, Report, apply, live_diff};
 use kac_reconciler::desired::Desired;
 use kac_reconciler::journal::{StateDir, read_journal};
 use kac_reconciler::kernel::netlink::NetlinkKernel;
 use kac_reconciler::names::Names;
-use kac_schema::plan::Plan;
+use kac_schema::Severity;
 
 /// The options of `kac apply` besides the host selection.
 pub struct ApplyArgs {
@@ -22,8 +29,13 @@ pub struct ApplyArgs {
     pub adopt: bool,
 }
 
-/// Applies `plan` to this host; prints the ops (stdout) and a summary (stderr).
-pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
+/// Applies the host's plan to this host; prints the ops (stdout) and a summary (stderr).
+pub fn run(hp: &HostPlan, args: &ApplyArgs) -> ExitCode {
+    let plan = &hp.plan;
+    if !report_keywords(hp) {
+        eprintln!("error: nothing applied: the configuration uses keywords kac does not carry out");
+        return ExitCode::from(1);
+    }
     let desired = match Desired::from_plan(plan, &Names::from_host()) {
         Ok(d) => d,
         Err(e) => {
@@ -31,12 +43,6 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if !plan.vrrp_instances.is_empty() {
-        eprintln!(
-            "note: {} VRRP instance(s) (VIPs, virtual routes and rules, VMAC links) are not applied by `kac apply` (VRRP is the job of `kac daemon`, not implemented yet)",
-            plan.vrrp_instances.len()
-        );
-    }
     let mut kernel = match NetlinkKernel::new() {
         Ok(k) => k,
         Err(e) => {
@@ -73,6 +79,32 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Prints what apply does not carry out (errors and warnings as diagnostics, keywords
+/// without effect as one note each); `false` when something is refused.
+fn report_keywords(hp: &HostPlan) -> bool {
+    let diags = not_carried_out::diagnostics(&hp.keywords_used, Runtime::Apply);
+    let shown: Vec<(Option<String>, kac_schema::Diagnostic)> = diags
+        .iter()
+        .filter(|d| d.severity != Severity::Advice)
+        .cloned()
+        .map(|d| (None, d))
+        .collect();
+    crate::emit(&shown, &hp.sources, crate::DiagFormat::Text);
+    let mut texts = crate::render::Texts::new(&hp.sources);
+    for d in diags.iter().filter(|d| d.severity == Severity::Advice) {
+        let at = d.primary_span().map_or_else(String::new, |s| {
+            let (line, _) = texts.line_col(s);
+            format!(" ({}:{line})", texts.name(s))
+        });
+        eprintln!(
+            "note: {}{at}: {}",
+            d.message,
+            d.help.as_deref().unwrap_or_default()
+        );
+    }
+    !diags.iter().any(|d| d.severity == Severity::Error)
 }
 
 /// The ops an apply would make: no lock taken, nothing written (a daemon may be running).
