@@ -8,8 +8,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   need=()
   # keepalived: the oracle and a VRRP peer; python3-jsonschema, git: format and plan suites;
+  # openssh-client (ssh-keygen): signed revisions of the daemon suite;
   # qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS guest of the VM suite (tests/vm/run-vm.sh).
-  for p in keepalived iproute2 time python3 python3-jsonschema git qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
+  for p in keepalived iproute2 time python3 python3-jsonschema git openssh-client qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   updated=""

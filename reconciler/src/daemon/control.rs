@@ -159,7 +159,6 @@ fn refusal(message: String) -> ControlReply {
     }
 }
 
-
 /// The process's effective user id (the owner of `/proc/self`).
 fn effective_uid() -> Option<u32> {
     use std::os::unix::fs::MetadataExt;

@@ -293,7 +293,8 @@ impl Daemon {
                     desired: desired.clone(),
                 });
                 if self.status.mode.reconciling {
-                    self.submit(Purpose::Startup, desired, false, None);
+                    let dry = self.status.mode.observe_only;
+                    self.submit(Purpose::Startup, desired, dry, None);
                 } else {
                     self.notify_ready();
                 }
@@ -747,7 +748,9 @@ impl Daemon {
         });
         self.status.pending_ops.clear();
         self.metrics.applied(&id, unix_now());
-        self.record_ops("revision", &report.ops, &report.adopted);
+        if !report.ops.is_empty() || !report.adopted.is_empty() {
+            self.record_ops("revision", &report.ops, &report.adopted);
+        }
         if self
             .candidate
             .as_ref()
