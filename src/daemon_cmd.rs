@@ -134,7 +134,7 @@ pub fn run(args: DaemonArgs) -> ExitCode {
         full_check: args.check_interval,
         drift_delay: Duration::from_millis(20),
     };
-    match kac_reconciler::daemon::run(config, Arc::new(compile_revision)) {
+    match kac_reconciler::daemon::run(config, Arc::new(compile_in_child)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");
@@ -156,7 +156,98 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-/// The daemon's compile function: the host's plan in `rev`, or why there is none.
+/// The options of the hidden `kac daemon-compile`: the daemon's compile function, run in a
+/// child process.
+#[derive(Args, Debug)]
+pub struct CompileArgs {
+    /// What to compile.
+    #[arg(long)]
+    entry: PathBuf,
+    /// The revision's root (file names are shown relative to it).
+    #[arg(long)]
+    tree: PathBuf,
+    /// `--host` of the daemon.
+    #[arg(long)]
+    host: Option<String>,
+    /// `-i` of the daemon.
+    #[arg(long)]
+    config_id: Option<String>,
+}
+
+/// `kac daemon-compile`: prints the [`CompileOutcome`] as one JSON document.
+pub fn compile_command(args: CompileArgs) -> ExitCode {
+    let rev = Revision {
+        id: String::new(),
+        summary: None,
+        tree: args.tree,
+        entry: args.entry,
+    };
+    let selection = HostSelection {
+        host: args.host,
+        config_id: args.config_id,
+    };
+    let outcome = compile_revision(&rev, &selection);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match serde_json::to_writer(&mut out, &outcome) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The daemon's compile function: [`compile_revision`] in a child process (`kac
+/// daemon-compile`), so that the memory compiling a large configuration takes goes back to
+/// the system when it is done (the daemon keeps only the plan) and a crash of the compiler
+/// is an error of that revision, not of the daemon.
+fn compile_in_child(rev: &Revision, selection: &HostSelection) -> CompileOutcome {
+    let failed = |message: String| CompileOutcome {
+        plan: None,
+        diagnostics: vec![StatusDiagnostic {
+            code: "kac::daemon::compiler-failed".into(),
+            severity: "error".into(),
+            rendered: format!("error: {message}"),
+            message,
+            ..StatusDiagnostic::default()
+        }],
+    };
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return failed(format!("cannot find the kac executable: {e}")),
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("daemon-compile")
+        .arg("--entry")
+        .arg(&rev.entry)
+        .arg("--tree")
+        .arg(&rev.tree);
+    if let Some(h) = &selection.host {
+        cmd.arg("--host").arg(h);
+    }
+    if let Some(i) = &selection.config_id {
+        cmd.arg("--config-id").arg(i);
+    }
+    let out = match cmd
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => return failed(format!("cannot run the compiler process: {e}")),
+    };
+    if !out.status.success() {
+        return failed(format!(
+            "the compiler process failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| failed(format!("the compiler process answered nonsense: {e}")))
+}
+
+/// Compiles the host's plan in `rev`, or says why there is none.
 fn compile_revision(rev: &Revision, selection: &HostSelection) -> CompileOutcome {
     let entry = entry_of(&rev.entry);
     let mut collect = Collect {

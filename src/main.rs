@@ -53,6 +53,7 @@ enum SchemaKind {
     Plan,
     Site,
     Config,
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -228,6 +229,9 @@ enum Cmd {
     /// (static state stays). See docs/daemon.md. Exit 1: it could not start (state directory
     /// locked, control socket in use, source unreadable); 2: usage error.
     Daemon(daemon_cmd::DaemonArgs),
+    /// The daemon's compiler process (internal).
+    #[command(hide = true)]
+    DaemonCompile(daemon_cmd::CompileArgs),
     /// The daemon's state: revisions applied and seen, last error, owned objects, last ops.
     ///
     /// Exit 0: the daemon answered; 1: it cannot be reached.
@@ -366,6 +370,7 @@ fn main() -> ExitCode {
             conf_diff,
         }),
         Cmd::Daemon(args) => daemon_cmd::run(args),
+        Cmd::DaemonCompile(args) => daemon_cmd::compile_command(args),
         Cmd::Status(args) => status_cmd::status(&args),
         Cmd::Ctl(args) => status_cmd::ctl(&args),
         Cmd::Explain { rule } => match kac_lint_rules::explain(&rule) {
@@ -391,6 +396,10 @@ fn main() -> ExitCode {
             }
             SchemaKind::Config => {
                 out(&kac_schema::config_schema_json());
+                ExitCode::SUCCESS
+            }
+            SchemaKind::Status => {
+                out(&kac_schema::status_schema_json());
                 ExitCode::SUCCESS
             }
         },

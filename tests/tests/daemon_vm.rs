@@ -59,7 +59,11 @@ fn ipvs_daemon_in_a_vm() {
         Duration::from_secs(900),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let logs = run.steps.get("logs").map(|s| s.stdout.clone()).unwrap_or_default();
+    let logs = run
+        .steps
+        .get("logs")
+        .map(|s| s.stdout.clone())
+        .unwrap_or_default();
     let ok = |name: &str| -> String {
         let st = run.step(name);
         assert_eq!(

@@ -58,7 +58,7 @@ pub struct HostSelection {
 }
 
 /// What compiling a revision gave.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CompileOutcome {
     /// The plan, unless the revision has errors (including keywords the runtime does not
     /// carry out).
