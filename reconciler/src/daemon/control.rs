@@ -108,6 +108,8 @@ pub async fn serve(listener: UnixListener, events: mpsc::Sender<Event>) {
     let me = effective_uid();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: try again a little later.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
         };
         let events = events.clone();

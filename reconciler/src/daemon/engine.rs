@@ -719,15 +719,15 @@ impl Daemon {
             "applied revision {}",
             short(&id)
         );
-        let lg = LastGood {
-            version: PERSIST_VERSION,
-            source: self.cfg.source.location.clone(),
-            revision: id.clone(),
-            summary: c.revision.summary.clone(),
-            applied_at: at.clone(),
-            plan: (*c.plan).clone(),
-        };
-        if let Err(e) = persist::store_last_good(&self.cfg.state_dir, &lg) {
+        let stored = persist::store_last_good(
+            &self.cfg.state_dir,
+            &self.cfg.source.location,
+            &id,
+            c.revision.summary.as_deref(),
+            &at,
+            &c.plan,
+        );
+        if let Err(e) = stored {
             self.error(
                 "apply",
                 Some(id.clone()),

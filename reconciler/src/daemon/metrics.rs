@@ -233,6 +233,7 @@ pub fn check_address(addr: &SocketAddr) -> Result<(), String> {
 pub async fn serve(listener: tokio::net::TcpListener, metrics: Metrics) {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
         };
         let metrics = metrics.clone();

@@ -9,7 +9,6 @@
 //! Both are written like the journal: temporary file, fsync, rename, fsync of the directory.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use kac_schema::plan::Plan;
@@ -68,9 +67,35 @@ pub fn load_last_good(dir: &Path) -> Result<Option<LastGood>, PersistError> {
     load(dir, LAST_GOOD)
 }
 
+/// [`LastGood`] borrowing its plan (written without copying it).
+#[derive(Serialize)]
+struct LastGoodRef<'a> {
+    version: u32,
+    source: &'a str,
+    revision: &'a str,
+    summary: Option<&'a str>,
+    applied_at: &'a str,
+    plan: &'a Plan,
+}
+
 /// Replaces the last good state.
-pub fn store_last_good(dir: &Path, lg: &LastGood) -> Result<(), PersistError> {
-    store(dir, LAST_GOOD, lg)
+pub fn store_last_good(
+    dir: &Path,
+    source: &str,
+    revision: &str,
+    summary: Option<&str>,
+    applied_at: &str,
+    plan: &Plan,
+) -> Result<(), PersistError> {
+    let lg = LastGoodRef {
+        version: PERSIST_VERSION,
+        source,
+        revision,
+        summary,
+        applied_at,
+        plan,
+    };
+    store(dir, LAST_GOOD, &lg)
 }
 
 /// Reads the saved controls (the defaults when there are none).
@@ -99,16 +124,19 @@ fn load<T: for<'de> Deserialize<'de>>(dir: &Path, name: &str) -> Result<Option<T
             });
         }
     };
-    let version: serde_json::Value =
-        serde_json::from_slice(&text).map_err(|e| damaged(&path, e))?;
-    if version.get("version").and_then(serde_json::Value::as_u64) != Some(PERSIST_VERSION.into()) {
+    #[derive(Deserialize)]
+    struct Version {
+        version: u32,
+    }
+    let v: Version = serde_json::from_slice(&text).map_err(|e| damaged(&path, e))?;
+    if v.version != PERSIST_VERSION {
         return Err(PersistError {
             what: "unknown version of",
             path,
             reason: format!("this kac reads version {PERSIST_VERSION}; move the file away"),
         });
     }
-    serde_json::from_value(version)
+    serde_json::from_slice(&text)
         .map(Some)
         .map_err(|e| damaged(&path, e))
 }
@@ -129,15 +157,17 @@ fn store<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<(), PersistE
         path: p.to_path_buf(),
         reason: e.to_string(),
     };
-    let text = serde_json::to_vec(value).map_err(|e| PersistError {
-        what: "cannot encode",
-        path: path.clone(),
+    let f = File::create(&tmp).map_err(|e| fail("cannot write", &tmp, e))?;
+    let mut w = std::io::BufWriter::new(f);
+    serde_json::to_writer(&mut w, value).map_err(|e| PersistError {
+        what: "cannot write",
+        path: tmp.clone(),
         reason: e.to_string(),
     })?;
-    let mut f = File::create(&tmp).map_err(|e| fail("cannot write", &tmp, e))?;
-    f.write_all(&text)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| fail("cannot write", &tmp, e))?;
+    let f = w
+        .into_inner()
+        .map_err(|e| fail("cannot write", &tmp, e.into_error()))?;
+    f.sync_all().map_err(|e| fail("cannot write", &tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| fail("cannot replace", &path, e))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
