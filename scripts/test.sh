@@ -54,3 +54,9 @@ python3 benches/plan_big.py --runs 3 200
 if [ "$(id -u)" = 0 ]; then
   python3 benches/apply_bench.py --addresses 200 --services 50 --dests 4 --runs 1
 fi
+# kac daemon: change-to-kernel latency (git, path, keepalived reload) and memory with a plan
+# applied in the guest, smoke size (full size by hand: python3 benches/daemon_bench.py, 20
+# changes and 20,000 virtual servers).
+if [ "$(id -u)" = 0 ]; then
+  python3 benches/daemon_bench.py --changes 3 --vs 200
+fi

@@ -652,3 +652,77 @@ fn metrics_are_served_on_loopback() {
         out.stderr
     );
 }
+
+#[test]
+fn git_source_follows_a_ref_in_a_site_subdirectory_for_its_host() {
+    let Some(ns) = namespace("git_source_follows_a_ref_in_a_site_subdirectory_for_its_host") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let repo = Repo::init(&work.path().join("repo"));
+    let manifest = "site \"pair\"\nhost \"lb1\" config=\"keepalived.conf\" config-id=\"lb1\"\nhost \"lb2\" config=\"keepalived.conf\" config-id=\"lb2\"\n";
+    let shared = |n: u8| {
+        format!(
+            "static_ipaddress {{\n  @lb1 10.0.1.{n}/24 dev eth0\n  @lb2 10.0.2.{n}/24 dev eth0\n}}\n"
+        )
+    };
+    repo.commit(
+        &[
+            ("site/kac.kdl", manifest),
+            ("site/keepalived.conf", &shared(1)),
+            ("README", "not a configuration\n"),
+        ],
+        "main 1",
+        &[],
+    );
+    repo.git(&["branch", "release"]);
+    // main moves on; the daemon follows `release`.
+    repo.commit(&[("site/keepalived.conf", &shared(9))], "main 2", &[]);
+    let release = repo.git(&["rev-parse", "release"]);
+    let state = work.path().join("state");
+    let url = repo.url();
+    let d = Daemon::start(
+        &ns,
+        work.path(),
+        &[
+            "--source",
+            &url,
+            "--ref",
+            "release",
+            "--subdir",
+            "site",
+            "--host",
+            "lb2",
+            "--poll",
+            "200ms",
+            "--state-dir",
+            state.to_str().expect("utf-8"),
+        ],
+    );
+    let st = d.wait_status("release applied", |st| applied_is(st, &release));
+    assert_eq!(st["host"], "lb2");
+    assert_eq!(st["source"]["git_ref"], "release");
+    assert_eq!(st["source"]["subdir"], "site");
+    wait_addresses(&ns, "eth0", &["10.0.2.1/24"]);
+    repo.git(&["checkout", "-q", "release"]);
+    let next = repo.commit(&[("site/keepalived.conf", &shared(2))], "release 2", &[]);
+    d.wait_status("release 2 applied", |st| applied_is(st, &next));
+    wait_addresses(&ns, "eth0", &["10.0.2.2/24"]);
+    // A host the manifest does not name: the revision is not applied, the reason is shown.
+    let broken = repo.commit(
+        &[(
+            "site/kac.kdl",
+            "site \"pair\"\nhost \"lb1\" config=\"keepalived.conf\" config-id=\"lb1\"\n",
+        )],
+        "lb2 removed",
+        &[],
+    );
+    let st = d.wait_status("lb2 missing", |st| seen_outcome_is(st, &broken, "invalid"));
+    assert!(
+        st["last_error"]["diagnostics"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no host `lb2`")),
+        "{st:#}"
+    );
+    wait_addresses(&ns, "eth0", &["10.0.2.2/24"]);
+}
