@@ -8,8 +8,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   need=()
   # keepalived: the oracle and a VRRP peer; python3-jsonschema, git: format and plan suites;
+  # openssh-client (ssh-keygen): signed revisions of the daemon suite;
   # qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS guest of the VM suite (tests/vm/run-vm.sh).
-  for p in keepalived iproute2 time python3 python3-jsonschema git qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
+  for p in keepalived iproute2 time python3 python3-jsonschema git openssh-client qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -45,4 +46,10 @@ python3 benches/plan_big.py --runs 3 200
 # python3 benches/apply_bench.py, 10,000 addresses and 5,000 services x 10 real servers).
 if [ "$(id -u)" = 0 ]; then
   python3 benches/apply_bench.py --addresses 200 --services 50 --dests 4 --runs 1
+fi
+# kac daemon: change-to-kernel latency (git, path, keepalived reload) and memory with a plan
+# applied in the guest, smoke size (full size by hand: python3 benches/daemon_bench.py, 20
+# changes and 20,000 virtual servers).
+if [ "$(id -u)" = 0 ]; then
+  python3 benches/daemon_bench.py --changes 3 --vs 200
 fi

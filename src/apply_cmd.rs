@@ -1,16 +1,23 @@
 //! `kac apply`: converge this host to the compiled plan (the reconciler does the work; this
 //! module wires the plan, the state directory and the netlink backend together and prints).
+//!
+//! Policy (docs/daemon.md, "What kac carries out"): apply owns static addresses, routes and
+//! rules and IPVS (real servers at their configured weights). VRRP and health checking are
+//! left to the daemon, with a warning naming each keyword; what kac never carries out is
+//! refused, and nothing is applied.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::host_compile::HostPlan;
+use crate::not_carried_out::{self, Runtime};
 use kac_reconciler::apply::{ApplyError, ApplyOptions, Report, apply, live_diff};
 use kac_reconciler::desired::Desired;
 use kac_reconciler::journal::{StateDir, read_journal};
 use kac_reconciler::kernel::netlink::NetlinkKernel;
 use kac_reconciler::names::Names;
-use kac_schema::plan::Plan;
+use kac_schema::Severity;
 
 /// The options of `kac apply` besides the host selection.
 pub struct ApplyArgs {
@@ -22,8 +29,13 @@ pub struct ApplyArgs {
     pub adopt: bool,
 }
 
-/// Applies `plan` to this host; prints the ops (stdout) and a summary (stderr).
-pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
+/// Applies the host's plan to this host; prints the ops (stdout) and a summary (stderr).
+pub fn run(hp: &HostPlan, args: &ApplyArgs) -> ExitCode {
+    let plan = &hp.plan;
+    if !report_keywords(hp) {
+        eprintln!("error: nothing applied: the configuration uses keywords kac does not carry out");
+        return ExitCode::from(1);
+    }
     let desired = match Desired::from_plan(plan, &Names::from_host()) {
         Ok(d) => d,
         Err(e) => {
@@ -31,8 +43,11 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    for note in left_to_the_daemon(plan) {
-        eprintln!("note: {note}");
+    if plan.global.lvs_flush_on_stop != "none" {
+        eprintln!(
+            "note: `lvs_flush_on_stop` ({}) happens when `kac daemon` stops; `kac apply` leaves IPVS as it made it",
+            plan.global.lvs_flush_on_stop
+        );
     }
     let mut kernel = match NetlinkKernel::new() {
         Ok(k) => k,
@@ -72,36 +87,30 @@ pub fn run(plan: &Plan, args: &ApplyArgs) -> ExitCode {
     }
 }
 
-/// What the plan asks for that a one-shot apply does not do: the parts that need a process
-/// that keeps running (`kac daemon`, not implemented yet).
-pub fn left_to_the_daemon(plan: &Plan) -> Vec<String> {
-    let mut notes = Vec::new();
-    if !plan.vrrp_instances.is_empty() {
-        notes.push(format!(
-            "{} VRRP instance(s) (VIPs, virtual routes and rules, VMAC links, notify scripts) are not applied by `kac apply` (VRRP is the job of `kac daemon`, not implemented yet)",
-            plan.vrrp_instances.len()
-        ));
-    }
-    let real_servers = || plan.virtual_servers.iter().flat_map(|v| &v.real_servers);
-    let checked = real_servers().filter(|r| !r.checkers.is_empty()).count();
-    if checked > 0 {
-        notes.push(format!(
-            "{checked} real server(s) have health checkers: `kac apply` sets every real server at its configured weight and runs no checks (checkers, quorum, sorry servers and draining are the job of `kac daemon`, not implemented yet)"
-        ));
-    } else if plan
-        .virtual_servers
+/// Prints what apply does not carry out (errors and warnings as diagnostics, keywords
+/// without effect as one note each); `false` when something is refused.
+fn report_keywords(hp: &HostPlan) -> bool {
+    let diags = not_carried_out::diagnostics(&hp.keywords_used, Runtime::Apply);
+    let shown: Vec<(Option<String>, kac_schema::Diagnostic)> = diags
         .iter()
-        .any(|v| v.sorry_server.is_some())
-    {
-        notes.push("sorry servers are not applied by `kac apply` (they stand in when the quorum is lost, which `kac daemon` will watch; not implemented yet)".into());
+        .filter(|d| d.severity != Severity::Advice)
+        .cloned()
+        .map(|d| (None, d))
+        .collect();
+    crate::emit(&shown, &hp.sources, crate::DiagFormat::Text);
+    let mut texts = crate::render::Texts::new(&hp.sources);
+    for d in diags.iter().filter(|d| d.severity == Severity::Advice) {
+        let at = d.primary_span().map_or_else(String::new, |s| {
+            let (line, _) = texts.line_col(s);
+            format!(" ({}:{line})", texts.name(s))
+        });
+        eprintln!(
+            "note: {}{at}: {}",
+            d.message,
+            d.help.as_deref().unwrap_or_default()
+        );
     }
-    if plan.global.lvs_flush_on_stop != "none" {
-        notes.push(format!(
-            "`lvs_flush_on_stop` ({}) happens when `kac daemon` stops; `kac apply` leaves IPVS as it made it",
-            plan.global.lvs_flush_on_stop
-        ));
-    }
-    notes
+    !diags.iter().any(|d| d.severity == Severity::Error)
 }
 
 /// The ops an apply would make: no lock taken, nothing written (a daemon may be running).

@@ -4,18 +4,22 @@
 mod apply_cmd;
 mod baseline;
 mod convert_cmd;
+mod daemon_cmd;
 mod findings;
 mod fix;
 mod fmt_cmd;
 mod git_source;
+mod host_compile;
 mod lint;
 mod live_form;
 mod machine;
+mod not_carried_out;
 mod plan_cmd;
 mod plan_live;
 mod plan_render;
 mod render;
 mod site;
+mod status_cmd;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -23,7 +27,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use kac_compiler::Options;
-use kac_schema::{Diagnostic, Severity};
+use kac_schema::Diagnostic;
 
 /// keepalived-as-code: lint, check and compile keepalived configuration.
 #[derive(Parser)]
@@ -52,6 +56,7 @@ enum SchemaKind {
     Plan,
     Site,
     Config,
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -240,6 +245,27 @@ enum Cmd {
         #[arg(long)]
         adopt: bool,
     },
+    /// The reconciler: converge this host to each new revision of a source, keep it there.
+    ///
+    /// Revisions come from a directory or file (watched) or a git repository (fetched every
+    /// `--poll` and on SIGHUP). Each is compiled for the host (chosen as for `kac apply`),
+    /// diffed against the kernel and applied; a revision that does not compile, uses what kac
+    /// does not carry out, or fails to apply leaves the last good state applied and is
+    /// reported (`kac status`). Owned objects changed by hand are put back. SIGTERM stops it
+    /// (static state stays). See docs/daemon.md. Exit 1: it could not start (state directory
+    /// locked, control socket in use, source unreadable); 2: usage error.
+    Daemon(daemon_cmd::DaemonArgs),
+    /// The daemon's compiler process (internal).
+    #[command(hide = true)]
+    DaemonCompile(daemon_cmd::CompileArgs),
+    /// The daemon's state: revisions applied and seen, last error, owned objects, last ops.
+    ///
+    /// Exit 0: the daemon answered; 1: it cannot be reached.
+    Status(status_cmd::StatusArgs),
+    /// Control the daemon: suspend, resume, sync, pin, unpin, observe on|off.
+    ///
+    /// Exit 0: done; 1: refused, or the daemon cannot be reached.
+    Ctl(status_cmd::CtlArgs),
     /// Show a lint rule's documentation.
     Explain {
         /// Rule name.
@@ -314,9 +340,7 @@ fn main() -> ExitCode {
                 state_dir,
                 adopt,
             };
-            compile_with(&path, config_id, host, &mut |plan| {
-                apply_cmd::run(&plan, &opts)
-            })
+            compile_with(&path, config_id, host, &mut |hp| apply_cmd::run(&hp, &opts))
         }
         Cmd::Lint {
             paths,
@@ -377,6 +401,10 @@ fn main() -> ExitCode {
             state_dir,
             conf_diff,
         }),
+        Cmd::Daemon(args) => daemon_cmd::run(args),
+        Cmd::DaemonCompile(args) => daemon_cmd::compile_command(args),
+        Cmd::Status(args) => status_cmd::status(&args),
+        Cmd::Ctl(args) => status_cmd::ctl(&args),
         Cmd::Explain { rule } => match kac_lint_rules::explain(&rule) {
             Some((name, _, doc)) => {
                 out(&format!("# {name}\n\n{doc}"));
@@ -400,6 +428,10 @@ fn main() -> ExitCode {
             }
             SchemaKind::Config => {
                 out(&kac_schema::config_schema_json());
+                ExitCode::SUCCESS
+            }
+            SchemaKind::Status => {
+                out(&kac_schema::status_schema_json());
                 ExitCode::SUCCESS
             }
         },
@@ -498,205 +530,17 @@ fn compile(
     host: Option<String>,
     _format: PlanFormat,
 ) -> ExitCode {
-    compile_with(path, config_id, host, &mut print_plan)
+    compile_with(path, config_id, host, &mut |hp| print_plan(hp.plan))
 }
 
-/// What a command does with the compiled plan of the chosen host.
-type PlanSink<'a> = &'a mut dyn FnMut(kac_schema::plan::Plan) -> ExitCode;
-
-/// Compiles the plan of one host, chosen from PATH, `-i` and `--host` as `kac compile`
-/// documents, and hands it to `sink`.
+/// Compiles the plan of one host (see `host_compile`), problems on stderr.
 fn compile_with(
     path: &Path,
     config_id: Option<String>,
     host: Option<String>,
-    sink: PlanSink<'_>,
+    sink: host_compile::PlanSink<'_>,
 ) -> ExitCode {
-    if let Err(e) = std::fs::metadata(path) {
-        eprintln!("error: cannot read `{}`: {e}", path.display());
-        return ExitCode::from(2);
-    }
-    let manifest = match kac_compiler::site::find_manifest(path) {
-        Ok(m) => m,
-        Err(d) => {
-            emit(
-                &[(None, *d)],
-                &kac_schema::SourceMap::default(),
-                DiagFormat::Text,
-            );
-            return ExitCode::from(1);
-        }
-    };
-    if let Some(manifest) = manifest {
-        return compile_in_site(path, &manifest, config_id, host, sink);
-    }
-    if let Some(code) = unreadable(path) {
-        return code;
-    }
-    let ids = kac_compiler::config_ids(path, &Default::default());
-    let config_id = match (config_id, ids.len()) {
-        (Some(id), _) => Some(id),
-        (None, 0) => None,
-        (None, 1) => ids.first().cloned(),
-        (None, _) => {
-            eprintln!(
-                "error: `{}` is shared by several hosts (config ids: {}); choose one with `-i ID`",
-                path.display(),
-                ids.join(", ")
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let host = host.or_else(|| config_id.clone()).unwrap_or_else(|| {
-        path.file_stem()
-            .map_or_else(|| "host".into(), |s| s.to_string_lossy().into_owned())
-    });
-    let opts = Options {
-        config_id: config_id.clone(),
-        ..Options::default()
-    };
-    plan_of(path, &host, &opts, sink)
-}
-
-/// `kac compile` of a path inside a site: the host comes from the manifest (`--host`, or the
-/// one host with config id `-i`, or the only host), with its config id, path map and
-/// interfaces. A file inside the site that no host uses as its entry compiles like a file
-/// outside any site (with `-i`), but with the site's path map.
-fn compile_in_site(
-    path: &Path,
-    manifest_path: &Path,
-    config_id: Option<String>,
-    host: Option<String>,
-    sink: PlanSink<'_>,
-) -> ExitCode {
-    let mut sources = kac_schema::SourceMap::default();
-    let (manifest, diags) = kac_compiler::site::load_manifest(manifest_path, &mut sources);
-    let errors = diags.iter().any(|d| d.severity == Severity::Error);
-    let findings: Vec<(Option<String>, Diagnostic)> =
-        diags.into_iter().map(|d| (None, d)).collect();
-    emit(&findings, &sources, DiagFormat::Text);
-    let (Some(m), false) = (manifest, errors) else {
-        eprintln!(
-            "error: no plan: the site manifest `{}` has errors",
-            manifest_path.display()
-        );
-        return ExitCode::from(1);
-    };
-    let dir = kac_compiler::site::site_dir(manifest_path);
-    let is_manifest = path.file_name().is_some_and(|n| {
-        kac_schema::site::MANIFEST_FILE_NAMES
-            .iter()
-            .any(|m| n == std::ffi::OsStr::new(m))
-    });
-    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    // The hosts PATH can mean: all of them for the site's directory (or the manifest), else
-    // those whose entry config is PATH.
-    let candidates: Vec<&kac_schema::site::Host> = if path.is_dir() || is_manifest {
-        m.hosts.iter().collect()
-    } else {
-        m.hosts
-            .iter()
-            .filter(|h| same(&kac_compiler::site::host_entry(&m, &dir, h), path))
-            .collect()
-    };
-    let names = |hosts: &[&kac_schema::site::Host]| {
-        hosts
-            .iter()
-            .map(|h| format!("{} (-i {})", h.name, h.config_id()))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let chosen: &kac_schema::site::Host = match (&host, &config_id) {
-        (Some(h), _) => {
-            let Some(found) = candidates.iter().find(|c| &c.name == h) else {
-                let what = if candidates.len() == m.hosts.len() {
-                    format!("the site `{}`", manifest_path.display())
-                } else {
-                    format!(
-                        "the hosts of `{}` in `{}`",
-                        path.display(),
-                        manifest_path.display()
-                    )
-                };
-                eprintln!(
-                    "error: no host `{h}` in {what}; hosts: {}",
-                    names(&candidates)
-                );
-                return ExitCode::from(2);
-            };
-            if let Some(id) = &config_id
-                && id != found.config_id()
-            {
-                eprintln!(
-                    "error: host `{h}` has config id `{}` in `{}`, not `{id}`; drop `-i`",
-                    found.config_id(),
-                    manifest_path.display()
-                );
-                return ExitCode::from(2);
-            }
-            found
-        }
-        (None, Some(id)) => {
-            let with_id: Vec<&kac_schema::site::Host> = candidates
-                .iter()
-                .copied()
-                .filter(|c| c.config_id() == id)
-                .collect();
-            match with_id.as_slice() {
-                [one] => one,
-                [] if path.is_file() && !is_manifest => {
-                    // Not a host's entry: compile the file itself, with the site's path map.
-                    let opts = Options {
-                        config_id: Some(id.clone()),
-                        path_map: kac_compiler::site::path_map(&m, &dir),
-                        ..Options::default()
-                    };
-                    return plan_of(path, id, &opts, sink);
-                }
-                [] => {
-                    eprintln!(
-                        "error: no host with config id `{id}` in `{}`; hosts: {}",
-                        manifest_path.display(),
-                        names(&candidates)
-                    );
-                    return ExitCode::from(2);
-                }
-                several => {
-                    eprintln!(
-                        "error: several hosts have config id `{id}`: {}; choose one with `--host H`",
-                        names(several)
-                    );
-                    return ExitCode::from(2);
-                }
-            }
-        }
-        (None, None) => match candidates.as_slice() {
-            [one] => one,
-            [] => {
-                eprintln!(
-                    "error: `{}` is no host's config in `{}`; choose a config id with `-i ID` or compile a host with `--host H` (hosts: {})",
-                    path.display(),
-                    manifest_path.display(),
-                    names(&m.hosts.iter().collect::<Vec<_>>())
-                );
-                return ExitCode::from(2);
-            }
-            several => {
-                eprintln!(
-                    "error: `{}` has several hosts: {}; choose one with `--host H` (or `-i ID`)",
-                    path.display(),
-                    names(several)
-                );
-                return ExitCode::from(2);
-            }
-        },
-    };
-    let entry = kac_compiler::site::host_entry(&m, &dir, chosen);
-    let opts = kac_compiler::site::host_options(&m, &dir, chosen);
-    plan_of(&entry, &chosen.name, &opts, sink)
+    host_compile::compile_with(path, config_id, host, &mut host_compile::Stderr, sink)
 }
 
 /// Prints a plan as JSON.
@@ -708,27 +552,6 @@ fn print_plan(plan: kac_schema::plan::Plan) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: cannot serialize the plan: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-/// Compiles `entry` for `host` and hands its plan to `sink` (diagnostics on stderr).
-fn plan_of(entry: &Path, host: &str, opts: &Options, sink: PlanSink<'_>) -> ExitCode {
-    let compiled = kac_compiler::compile_conf(entry, &entry.to_string_lossy(), host, opts);
-    let findings: Vec<(Option<String>, Diagnostic)> = compiled
-        .parsed
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity != Severity::Advice)
-        .cloned()
-        .map(|d| (None, d))
-        .collect();
-    emit(&findings, &compiled.parsed.sources, DiagFormat::Text);
-    match compiled.plan {
-        Some(plan) => sink(plan),
-        None => {
-            eprintln!("error: no plan: the configuration has errors");
             ExitCode::from(1)
         }
     }

@@ -89,6 +89,22 @@ pub struct Parsed {
     pub config_ids: Vec<String>,
     /// Virtual servers already lowered ([`Options::lower_virtual_servers_early`]).
     pub lowered_virtual_servers: Vec<kac_schema::plan::PlanVirtualServer>,
+    /// Every keyword read (block keywords and one-line keywords, not the words of value-block
+    /// entries), sorted by block and keyword.
+    pub keywords_used: Vec<KeywordUse>,
+}
+
+/// A keyword the configuration uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeywordUse {
+    /// The keyword of the enclosing block (`top` at the top level), e.g. `real_server`.
+    pub block: &'static str,
+    /// The keyword as the keyword table names it (a deprecated synonym under its own name).
+    pub keyword: &'static str,
+    /// Where it is first written.
+    pub first: kac_schema::Span,
+    /// How many times it is written.
+    pub count: u32,
 }
 
 impl Parsed {
@@ -223,6 +239,17 @@ fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config
     let mut sources = pre.sources;
     let virtual_server_count = p.virtual_server_count;
     let lowered_virtual_servers = p.lowered_virtual_servers.take().unwrap_or_default();
+    let mut keywords_used: Vec<KeywordUse> = p
+        .keywords_used
+        .drain()
+        .map(|((block, keyword), (first, count))| KeywordUse {
+            block,
+            keyword,
+            first,
+            count,
+        })
+        .collect();
+    keywords_used.sort_by_key(|k| (k.block, k.keyword));
     add_include_notes(&mut diagnostics, &mut sources);
     Parsed {
         config,
@@ -231,6 +258,7 @@ fn finish(mut p: Parser<'_>, pre: conf::feed::PreprocOutcome, mut config: Config
         virtual_server_count,
         config_ids: pre.config_ids.into_iter().collect(),
         lowered_virtual_servers,
+        keywords_used,
     }
 }
 

@@ -18,6 +18,9 @@ pub struct ApplyOptions {
     pub adopt: bool,
     /// Repair rounds after the first pass before giving up.
     pub verify_rounds: usize,
+    /// Leave IPVS out: neither read nor changed (the daemon's quick drift check after an
+    /// rtnetlink notification; IPVS is re-checked on a timer).
+    pub skip_ipvs: bool,
 }
 
 impl Default for ApplyOptions {
@@ -25,6 +28,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             adopt: false,
             verify_rounds: 3,
+            skip_ipvs: false,
         }
     }
 }
@@ -125,9 +129,20 @@ pub fn live_diff(
     journal: &Journal,
     adopt: bool,
 ) -> Result<Diff, ApplyError> {
-    let wants_ipvs = desired.wants_ipvs();
+    live_diff_scoped(kernel, desired, journal, adopt, false)
+}
+
+/// [`live_diff`], leaving IPVS out when `skip_ipvs` (not read; its ownership is kept).
+pub fn live_diff_scoped(
+    kernel: &mut dyn Kernel,
+    desired: &Desired,
+    journal: &Journal,
+    adopt: bool,
+    skip_ipvs: bool,
+) -> Result<Diff, ApplyError> {
+    let wants_ipvs = desired.wants_ipvs() && !skip_ipvs;
     let observed = kernel
-        .observe(wants_ipvs || !journal.services.is_empty())
+        .observe(wants_ipvs || (!skip_ipvs && !journal.services.is_empty()))
         .map_err(ApplyError::Observe)?;
     if wants_ipvs && observed.ipvs.is_none() {
         return Err(ApplyError::NoIpvs(KernelError::NoIpvs(
@@ -150,7 +165,7 @@ pub fn apply(
     opts: ApplyOptions,
 ) -> Result<Report, ApplyError> {
     let before = state.load()?;
-    let first = live_diff(kernel, desired, &before, opts.adopt)?;
+    let first = live_diff_scoped(kernel, desired, &before, opts.adopt, opts.skip_ipvs)?;
     if !first.conflicts.is_empty() {
         return Err(ApplyError::Conflicts(first.conflicts));
     }
@@ -205,7 +220,7 @@ pub fn apply(
             });
         }
         round += 1;
-        current = live_diff(kernel, desired, &current.journal, false)?;
+        current = live_diff_scoped(kernel, desired, &current.journal, false, opts.skip_ipvs)?;
     }
     if current.journal != before {
         state.store(&current.journal)?;

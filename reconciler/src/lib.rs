@@ -6,12 +6,16 @@
 //! * [`journal`]: ownership and the state directory's lock;
 //! * [`kernel`]: the backend trait and its netlink implementation; [`ipvs`]: the IPVS
 //!   generic netlink layer;
-//! * [`apply()`](apply::apply): diff, apply, verify, roll back.
+//! * [`apply()`](apply::apply): diff, apply, verify, roll back;
+//! * [`support`]: what the runtime carries out, keyword by keyword;
+//! * [`daemon`]: `kac daemon`: sources, the converge loop, last good state, control socket,
+//!   metrics.
 //!
 //! Architecture invariant: it consumes [`kac_schema::plan::Plan`] and nothing from the
 //! front ends; the binary hands it a compiled plan.
 
 pub mod apply;
+pub mod daemon;
 pub mod desired;
 pub mod diff;
 pub mod ipvs;
@@ -21,6 +25,7 @@ pub mod model;
 pub mod names;
 pub mod observed;
 pub mod op;
+pub mod support;
 
 #[cfg(test)]
 mod proptests;

@@ -8,6 +8,7 @@
 //! * [`doc`]: the configuration document (any format, every host) and the keyword shapes of
 //!   its structured forms (KDL, YAML).
 //! * [`plan_diff`]: what `kac plan` reports (changes and hazards between two revisions).
+//! * [`status`]: what `kac status --format json` reports about a running daemon.
 //!
 //! Architecture invariant: this crate does no IO, no async and no netlink.
 
@@ -18,6 +19,7 @@ pub mod plan;
 pub mod plan_diff;
 pub mod site;
 pub mod span;
+pub mod status;
 
 pub use diagnostic::{Applicability, Diagnostic, Edit, Fix, Label, Severity};
 pub use span::{FileId, SourceFile, SourceMap, Span};
@@ -38,5 +40,12 @@ pub fn config_schema_json() -> String {
 /// (committed as `schema/plan-diff.schema.json`).
 pub fn plan_diff_schema_json() -> String {
     let schema = schemars::schema_for!(plan_diff::PlanDiff);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+/// The JSON Schema of [`status::Status`] (`kac status --format json`), pretty-printed
+/// (committed as `schema/status.schema.json`).
+pub fn status_schema_json() -> String {
+    let schema = schemars::schema_for!(status::Status);
     serde_json::to_string_pretty(&schema).unwrap_or_default()
 }

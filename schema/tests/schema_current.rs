@@ -1,5 +1,5 @@
-//! The committed JSON Schemas (the plan's, the plan diff's, the YAML config form's) must match
-//! the types and the keyword shapes. Regenerate with `KAC_UPDATE_SCHEMA=1 cargo test -p kac-schema`.
+//! The committed JSON Schemas (the plan's, the plan diff's, the daemon status's, the YAML
+//! config form's) must match the types and the keyword shapes. Regenerate with `KAC_UPDATE_SCHEMA=1 cargo test -p kac-schema`.
 
 /// Compares (or, with `KAC_UPDATE_SCHEMA`, rewrites) `schema/NAME` with `fresh`.
 fn check_current(name: &str, fresh: String) {
@@ -24,6 +24,11 @@ fn plan_schema_is_current() {
 #[test]
 fn plan_diff_schema_is_current() {
     check_current("plan-diff.schema.json", kac_schema::plan_diff_schema_json());
+}
+
+#[test]
+fn status_schema_is_current() {
+    check_current("status.schema.json", kac_schema::status_schema_json());
 }
 
 #[test]

@@ -701,3 +701,272 @@ pub mod git {
         run(dir, &["init", "-q", "-b", "main"]);
     }
 }
+
+/// `kac daemon` under test: a process in a test's network namespace, git repositories made by
+/// the test, and the daemon's status read back through `kac status --format json`.
+pub mod daemon {
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use serde_json::Value;
+
+    use super::{OracleNamespace, kac_bin, privileges, run_with_timeout};
+
+    /// How long a test waits for the daemon to show something.
+    pub const WAIT: Duration = Duration::from_secs(15);
+
+    /// A running `kac daemon`, killed (SIGKILL) on drop if still running.
+    #[derive(Debug)]
+    pub struct Daemon {
+        child: Option<Child>,
+        /// The control socket.
+        pub control: PathBuf,
+        /// The file stderr (the log) goes to.
+        pub log: PathBuf,
+    }
+
+    impl Daemon {
+        /// Starts `kac daemon ARGS… --control <dir>/kac.sock` in `ns`, logging to
+        /// `<dir>/daemon-N.log`.
+        pub fn start(ns: &OracleNamespace, dir: &Path, args: &[&str]) -> Daemon {
+            use std::sync::atomic::{AtomicU32, Ordering};
+            static N: AtomicU32 = AtomicU32::new(0);
+            std::fs::create_dir_all(dir).expect("daemon dir");
+            let control = dir.join("kac.sock");
+            let log = dir.join(format!("daemon-{}.log", N.fetch_add(1, Ordering::Relaxed)));
+            let file = std::fs::File::create(&log).expect("log file");
+            let mut cmd = ns.command(kac_bin());
+            cmd.arg("daemon")
+                .args(args)
+                .arg("--control")
+                .arg(&control)
+                .env("KAC_LOG", "info")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(file);
+            let child = cmd.spawn().expect("start kac daemon");
+            Daemon {
+                child: Some(child),
+                control,
+                log,
+            }
+        }
+
+        /// The log so far.
+        pub fn log_text(&self) -> String {
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        }
+
+        /// `kac status --format json`, or `None` while the daemon does not answer.
+        pub fn status(&self) -> Option<Value> {
+            let mut cmd = Command::new(kac_bin());
+            cmd.args(["status", "--format", "json", "--control"])
+                .arg(&self.control);
+            let out = run_with_timeout(&mut cmd, Duration::from_secs(30)).ok()?;
+            if out.shell_code() != 0 {
+                return None;
+            }
+            serde_json::from_str(&out.stdout).ok()
+        }
+
+        /// `kac status` (text).
+        pub fn status_text(&self) -> String {
+            let mut cmd = Command::new(kac_bin());
+            cmd.args(["status", "--control"]).arg(&self.control);
+            run_with_timeout(&mut cmd, Duration::from_secs(30))
+                .map(|o| o.stdout)
+                .unwrap_or_default()
+        }
+
+        /// `kac ctl ARGS…`: exit code and stderr.
+        pub fn ctl(&self, args: &[&str]) -> (i32, String) {
+            let mut cmd = Command::new(kac_bin());
+            cmd.arg("ctl")
+                .arg("--control")
+                .arg(&self.control)
+                .args(args);
+            let out = run_with_timeout(&mut cmd, Duration::from_secs(30)).expect("kac ctl");
+            (out.shell_code(), out.stderr)
+        }
+
+        /// Waits until `what` holds for the status (`WAIT` at most); panics with the last status
+        /// and the log otherwise. Returns that status.
+        pub fn wait_status(&self, desc: &str, what: impl Fn(&Value) -> bool) -> Value {
+            let deadline = Instant::now() + WAIT;
+            let mut last = None;
+            loop {
+                if let Some(s) = self.status() {
+                    if what(&s) {
+                        return s;
+                    }
+                    last = Some(s);
+                }
+                if Instant::now() > deadline {
+                    panic!(
+                        "timed out waiting for: {desc}\nlast status: {}\nlog:\n{}",
+                        last.map(|s| serde_json::to_string_pretty(&s).unwrap_or_default())
+                            .unwrap_or_else(|| "none".into()),
+                        self.log_text()
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+
+        /// Waits until the daemon answers.
+        pub fn wait_up(&self) -> Value {
+            self.wait_status("the daemon answers", |_| true)
+        }
+
+        /// The process id.
+        pub fn pid(&self) -> u32 {
+            self.child.as_ref().map_or(0, Child::id)
+        }
+
+        /// Sends `signal` (`-TERM`, `-HUP`, `-KILL`).
+        pub fn signal(&self, signal: &str) {
+            let status = Command::new("kill")
+                .arg(signal)
+                .arg(self.pid().to_string())
+                .status();
+            assert!(status.is_ok_and(|s| s.success()), "kill {signal}");
+        }
+
+        /// Waits for the process to end (`WAIT` at most) and returns its exit code (128 + N for
+        /// signal N).
+        pub fn wait_exit(&mut self) -> i32 {
+            use std::os::unix::process::ExitStatusExt;
+            let mut child = self.child.take().expect("running");
+            let deadline = Instant::now() + WAIT;
+            loop {
+                if let Ok(Some(st)) = child.try_wait() {
+                    return st.code().unwrap_or_else(|| 128 + st.signal().unwrap_or(0));
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("the daemon did not exit; log:\n{}", self.log_text());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+
+        /// SIGKILL, as a crash would.
+        pub fn kill9(&mut self) {
+            self.signal("-KILL");
+            self.wait_exit();
+        }
+    }
+
+    impl Drop for Daemon {
+        fn drop(&mut self) {
+            if let Some(mut c) = self.child.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    /// A git repository made by a test (no global or system git configuration is read).
+    #[derive(Debug)]
+    pub struct Repo {
+        /// Its working directory.
+        pub dir: PathBuf,
+    }
+
+    impl Repo {
+        /// `git init -b main` in `dir`.
+        pub fn init(dir: &Path) -> Repo {
+            std::fs::create_dir_all(dir).expect("repo dir");
+            let r = Repo {
+                dir: dir.to_path_buf(),
+            };
+            r.git(&["init", "-q", "-b", "main"]);
+            r
+        }
+
+        /// `git ARGS…` in the repository; panics when it fails. Returns stdout.
+        pub fn git(&self, args: &[&str]) -> String {
+            let git = privileges::find_program("git").expect("git");
+            let out = Command::new(git)
+                .args([
+                    "-c",
+                    "user.name=kac test",
+                    "-c",
+                    "user.email=test@kac.invalid",
+                ])
+                .args(args)
+                .current_dir(&self.dir)
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .output()
+                .expect("git runs");
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        }
+
+        /// Writes `files` (path, content) and commits them with `extra` options (`-S`…);
+        /// returns the commit id.
+        pub fn commit(&self, files: &[(&str, &str)], message: &str, extra: &[&str]) -> String {
+            for (path, content) in files {
+                let p = self.dir.join(path);
+                if let Some(parent) = p.parent() {
+                    std::fs::create_dir_all(parent).expect("mkdir");
+                }
+                std::fs::write(&p, content).expect("write");
+            }
+            self.git(&["add", "-A"]);
+            let mut args = extra.to_vec();
+            args.extend(["commit", "-q", "-m", message]);
+            self.git(&args);
+            self.git(&["rev-parse", "HEAD"])
+        }
+
+        /// The `git+file://` URL of the repository.
+        pub fn url(&self) -> String {
+            format!("git+file://{}", self.dir.display())
+        }
+    }
+
+    /// The IPv4 addresses of `dev` in `ns`, as `ip -o -4 addr` prints them (`10.0.0.5/24`).
+    pub fn addresses(ns: &OracleNamespace, dev: &str) -> Vec<String> {
+        let mut cmd = ns.command("ip");
+        cmd.args(["-o", "-4", "addr", "show", "dev", dev]);
+        let out = run_with_timeout(&mut cmd, Duration::from_secs(30)).expect("ip addr");
+        out.stdout
+            .lines()
+            .filter_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.iter()
+                    .position(|x| *x == "inet")
+                    .and_then(|i| w.get(i + 1))
+                    .map(|s| (*s).to_string())
+            })
+            .collect()
+    }
+
+    /// Waits until `dev`'s IPv4 addresses in `ns` are exactly `want` (sorted), `WAIT` at most;
+    /// returns how long that took.
+    pub fn wait_addresses(ns: &OracleNamespace, dev: &str, want: &[&str]) -> Duration {
+        let start = Instant::now();
+        let mut want: Vec<String> = want.iter().map(|s| (*s).to_string()).collect();
+        want.sort();
+        loop {
+            let mut have = addresses(ns, dev);
+            have.sort();
+            if have == want {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "addresses of {dev}: have {have:?}, want {want:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -555,8 +555,8 @@ fn ipvs_apply_in_a_vm() {
         "+ service tcp 10.2.0.1:80 scheduler rr\n+ dest tcp 10.2.0.1:80 -> 10.2.1.1:80 masq weight 2\n"
     );
     for note in [
-        "note: 1 VRRP instance(s) (VIPs, virtual routes and rules, VMAC links, notify scripts) are not applied by `kac apply`",
-        "note: 1 real server(s) have health checkers: `kac apply` sets every real server at its configured weight and runs no checks",
+        "`vrrp_instance` is not applied by `kac apply`: VRRP instances are the daemon's job",
+        "is not applied by `kac apply`: health checkers are the daemon's job",
         "note: `lvs_flush_on_stop` (all) happens when `kac daemon` stops",
     ] {
         assert!(

@@ -317,6 +317,12 @@ pub struct Parser<'a> {
     overflow: Diagnostic,
     /// Names defined so far (keepalived resolves references in file order).
     pub names: Names,
+    /// Every keyword read, by the block it was read in: where it was first written and how
+    /// often (what the runtime does not carry out is refused by keyword, see
+    /// [`crate::KeywordUse`]).
+    pub keywords_used: std::collections::HashMap<(&'static str, &'static str), (Span, u32)>,
+    /// The keywords of the blocks being read, outermost first.
+    block_path: Vec<&'static str>,
     skip: i32,
     depth: usize,
 }
@@ -343,6 +349,8 @@ impl<'a> Parser<'a> {
             dropped: (0, false),
             overflow: Diagnostic::error("", ""),
             script_exists: None,
+            keywords_used: std::collections::HashMap::new(),
+            block_path: Vec::new(),
             skip: 0,
             depth: 0,
         }
@@ -495,7 +503,16 @@ impl<'a> Parser<'a> {
                 continue;
             }
             match find_kw(table, first) {
-                Some(kw) => self.dispatch(&kw.act, target, &line),
+                Some(kw) => {
+                    let block = self.block_path.last().copied().unwrap_or("top");
+                    self.keywords_used
+                        .entry((block, kw.name))
+                        .and_modify(|(_, n)| *n += 1)
+                        .or_insert_with(|| (line.span(0), 1));
+                    self.block_path.push(kw.name);
+                    self.dispatch(&kw.act, target, &line);
+                    self.block_path.pop();
+                }
                 None => self.unknown(table, &line),
             }
         }

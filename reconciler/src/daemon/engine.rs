@@ -1,0 +1,971 @@
+//! The daemon loop: one task that owns the daemon's state and handles one [`Event`] at a
+//! time. Work that takes time runs elsewhere and comes back as an event: compiling on a
+//! blocking thread ([`Event::Compiled`]), kernel jobs on the worker thread
+//! ([`Event::Kernel`]), fetching on the source's thread ([`Event::Source`]). At most one
+//! compile or kernel job is in flight; what arrives meanwhile waits, and only the newest
+//! revision is kept.
+//!
+//! The desired kernel state is computed from layers (today only the plan; the VRRP engine's
+//! masterships and the checkers' health will be layers over it), and every change goes
+//! through the worker's [`crate::apply::apply`].
+
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime};
+
+use kac_schema::plan::Plan;
+use kac_schema::status::{
+    AppliedRevision, Counters, LastError, Mode, OpsRecord, STATUS_VERSION, SeenRevision,
+    SourceStatus, Status, StatusDiagnostic,
+};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, oneshot};
+
+use super::control::{self, ControlReply, ControlRequest};
+use super::event::{Event, Signal, Timer};
+use super::metrics::{self, Metrics};
+use super::persist::{self, LastGood, PERSIST_VERSION, SavedMode};
+use super::source::{self, SourceCommand, SourceEvent, SourceHandle};
+use super::worker::{Job, JobDone, Outcome, Purpose, Worker, owned_counts};
+use super::{CompileFn, CompileOutcome, DaemonConfig, DaemonError, Revision, monitor};
+use crate::desired::Desired;
+use crate::journal::StateDir;
+use crate::kernel::Kernel;
+use crate::names::Names;
+use crate::op::Op;
+
+/// How many events may wait for the loop.
+const QUEUE: usize = 256;
+
+/// Runs the loop until a stop signal.
+pub async fn run(
+    cfg: DaemonConfig,
+    compile: CompileFn,
+    kernel: Box<dyn Kernel + Send>,
+) -> Result<(), DaemonError> {
+    let state = StateDir::lock(&cfg.state_dir)?;
+    let journal = state.load()?;
+    let saved = persist::load_mode(&cfg.state_dir)?;
+    let last_good = match persist::load_last_good(&cfg.state_dir) {
+        Ok(lg) => lg,
+        Err(e) => {
+            tracing::error!("{e}; starting without a last good state");
+            None
+        }
+    };
+    let (tx, mut rx) = mpsc::channel::<Event>(QUEUE);
+    let listener = control::bind(&cfg.control)?;
+    let metrics = Metrics::new();
+    if let Some(addr) = cfg.metrics {
+        metrics::check_address(&addr).map_err(DaemonError::Io)?;
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| DaemonError::Io(format!("cannot serve metrics on {addr}: {e}")))?;
+        tokio::spawn(metrics::serve(l, metrics.clone()));
+    }
+    let mut changes = monitor::spawn()
+        .map_err(|e| DaemonError::Io(format!("cannot subscribe to rtnetlink: {e}")))?;
+    let sig = |k: SignalKind| {
+        signal(k).map_err(|e| DaemonError::Io(format!("cannot handle signals: {e}")))
+    };
+    let (mut hup, mut term, mut int) = (
+        sig(SignalKind::hangup())?,
+        sig(SignalKind::terminate())?,
+        sig(SignalKind::interrupt())?,
+    );
+    let applied_shared: source::AppliedRevision = Arc::new(Mutex::new(
+        last_good
+            .as_ref()
+            .filter(|lg| lg.source == cfg.source.location)
+            .map(|lg| lg.revision.clone()),
+    ));
+    let owned = owned_counts(&journal);
+    let worker = Worker::spawn(kernel, state, tx.clone())
+        .map_err(|e| DaemonError::Io(format!("cannot start the kernel worker: {e}")))?;
+    let src = source::spawn(cfg.source.clone(), tx.clone(), applied_shared.clone())?;
+    tokio::spawn(control::serve(listener, tx.clone()));
+    let control_path = cfg.control.clone();
+
+    let mut d = Daemon::new(
+        cfg,
+        compile,
+        worker,
+        src,
+        applied_shared,
+        metrics,
+        tx,
+        saved,
+    );
+    d.status.owned = owned;
+    d.metrics.owned(&owned);
+    tracing::info!(
+        host = %d.status.host,
+        source = %d.status.source.location,
+        "kac daemon started"
+    );
+    d.start(last_good);
+    loop {
+        let (kind, at) = d.timers.next();
+        let event = tokio::select! {
+            Some(e) = rx.recv() => e,
+            Some(()) = changes.recv() => Event::KernelChanged,
+            _ = hup.recv() => Event::Signal(Signal::Hup),
+            _ = term.recv() => Event::Signal(Signal::Stop),
+            _ = int.recv() => Event::Signal(Signal::Stop),
+            () = tokio::time::sleep_until(at.into()) => Event::Timer(kind),
+        };
+        if !d.handle(event) {
+            break;
+        }
+    }
+    let _ = std::fs::remove_file(&control_path);
+    if let Some(w) = d.worker.take() {
+        w.shut_down();
+    }
+    tracing::info!("kac daemon stopped");
+    Ok(())
+}
+
+/// The applied (last good) state in memory.
+struct Applied {
+    revision: String,
+    plan: Arc<Plan>,
+    desired: Arc<Desired>,
+}
+
+/// A compiled revision that is being applied, or held back by observe-only mode.
+#[derive(Clone)]
+struct Compiled {
+    revision: Revision,
+    plan: Arc<Plan>,
+    desired: Arc<Desired>,
+}
+
+/// What is in flight.
+enum Busy {
+    Compiling {
+        started: Instant,
+    },
+    Job {
+        started: Instant,
+        compiled: Option<Compiled>,
+    },
+}
+
+/// The loop's timers.
+struct Timers {
+    drift: Option<Instant>,
+    full: Instant,
+}
+
+impl Timers {
+    /// The next timer to fire.
+    fn next(&self) -> (Timer, Instant) {
+        match self.drift {
+            Some(d) if d < self.full => (Timer::Drift, d),
+            _ => (Timer::FullCheck, self.full),
+        }
+    }
+}
+
+struct Daemon {
+    cfg: DaemonConfig,
+    compile: CompileFn,
+    worker: Option<Worker>,
+    source: SourceHandle,
+    applied_shared: source::AppliedRevision,
+    metrics: Metrics,
+    events: mpsc::Sender<Event>,
+    status: Status,
+    applied: Option<Applied>,
+    /// Delivered, not compiled yet (the newest wins).
+    newest: Option<Revision>,
+    /// Observe-only: the newest compiled revision, not applied.
+    candidate: Option<Compiled>,
+    busy: Option<Busy>,
+    drift_due: bool,
+    full_due: bool,
+    timers: Timers,
+    stopping: bool,
+    ready: bool,
+}
+
+fn now_text() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn short(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}
+
+fn op_lines(ops: &[Op]) -> Vec<String> {
+    ops.iter().map(ToString::to_string).collect()
+}
+
+impl Daemon {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        cfg: DaemonConfig,
+        compile: CompileFn,
+        worker: Worker,
+        source: SourceHandle,
+        applied_shared: source::AppliedRevision,
+        metrics: Metrics,
+        events: mpsc::Sender<Event>,
+        saved: SavedMode,
+    ) -> Daemon {
+        let status = Status {
+            version: STATUS_VERSION,
+            host: cfg.host_label.clone(),
+            pid: std::process::id(),
+            started_at: now_text(),
+            source: SourceStatus {
+                kind: cfg.source.spec.kind().into(),
+                location: cfg.source.location.clone(),
+                git_ref: cfg.source.git_ref.clone(),
+                subdir: cfg
+                    .source
+                    .subdir
+                    .as_ref()
+                    .map(|s| s.to_string_lossy().into_owned()),
+                verify_signatures: cfg.source.allowed_signers.is_some(),
+                last_read_at: None,
+                read_error: None,
+            },
+            mode: Mode {
+                reconciling: !saved.suspended,
+                observe_only: saved.observe_only,
+                pinned: saved.pinned,
+            },
+            counters: Counters::default(),
+            ..Status::default()
+        };
+        metrics.mode(saved.suspended, saved.observe_only);
+        let full = Instant::now() + cfg.full_check;
+        Daemon {
+            cfg,
+            compile,
+            worker: Some(worker),
+            source,
+            applied_shared,
+            metrics,
+            events,
+            status,
+            applied: None,
+            newest: None,
+            candidate: None,
+            busy: None,
+            drift_due: false,
+            full_due: false,
+            timers: Timers { drift: None, full },
+            stopping: false,
+            ready: false,
+        }
+    }
+
+    /// Converges to the last good state first (the source may be unreachable).
+    fn start(&mut self, last_good: Option<LastGood>) {
+        let Some(lg) = last_good else {
+            self.notify_ready();
+            return;
+        };
+        match Desired::from_plan(&lg.plan, &Names::from_host()) {
+            Ok(desired) => {
+                tracing::info!(
+                    revision = %lg.revision,
+                    "converging to the last good state from the state directory"
+                );
+                let desired = Arc::new(desired);
+                self.status.applied = Some(AppliedRevision {
+                    revision: lg.revision.clone(),
+                    summary: lg.summary.clone(),
+                    applied_at: lg.applied_at.clone(),
+                });
+                self.metrics.applied(&lg.revision, unix_now());
+                self.applied = Some(Applied {
+                    revision: lg.revision,
+                    plan: Arc::new(lg.plan),
+                    desired: desired.clone(),
+                });
+                if self.status.mode.reconciling {
+                    let dry = self.status.mode.observe_only;
+                    self.submit(Purpose::Startup, desired, dry, None);
+                } else {
+                    self.notify_ready();
+                }
+            }
+            Err(e) => {
+                self.error(
+                    "apply",
+                    Some(lg.revision),
+                    format!("the last good plan cannot be applied by this kac: {e}"),
+                    Vec::new(),
+                );
+                self.notify_ready();
+            }
+        }
+    }
+
+    fn notify_ready(&mut self) {
+        if !self.ready {
+            self.ready = true;
+            let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+        }
+    }
+
+    /// Handles one event; `false` ends the loop.
+    fn handle(&mut self, event: Event) -> bool {
+        match event {
+            Event::Source(e) => self.source_event(e),
+            Event::Compiled(c) => {
+                let (rev, outcome) = *c;
+                self.compiled(rev, outcome);
+            }
+            Event::Kernel(done) => {
+                if !self.job_done(*done) {
+                    return false;
+                }
+            }
+            Event::KernelChanged => {
+                if self.applied.is_some() && self.timers.drift.is_none() {
+                    self.timers.drift = Some(Instant::now() + self.cfg.drift_delay);
+                }
+            }
+            Event::Timer(Timer::Drift) => {
+                self.timers.drift = None;
+                self.drift_due = true;
+            }
+            Event::Timer(Timer::FullCheck) => {
+                self.timers.full = Instant::now() + self.cfg.full_check;
+                self.full_due = true;
+            }
+            Event::Signal(Signal::Hup) => {
+                tracing::info!("SIGHUP: reading the source");
+                self.source
+                    .send(SourceCommand::ReadNow { redeliver: false });
+            }
+            Event::Signal(Signal::Stop) => {
+                if !self.stopping {
+                    tracing::info!("stopping");
+                    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+                    self.stopping = true;
+                }
+            }
+            Event::Control(req, reply) => {
+                if let Some(answer) = self.control(req, reply) {
+                    let (r, tx) = answer;
+                    let _ = tx.send(r);
+                }
+            }
+            Event::PinResolved(result, reply) => {
+                let r = self.pin_resolved(*result);
+                let _ = reply.send(r);
+            }
+        }
+        if self.stopping {
+            return self.stop_step();
+        }
+        self.kick();
+        true
+    }
+
+    fn source_event(&mut self, e: SourceEvent) {
+        match e {
+            SourceEvent::Revision(r) => {
+                self.source_read();
+                tracing::info!(revision = %r.id, summary = r.summary.as_deref().unwrap_or(""), "new revision");
+                self.status.seen = Some(SeenRevision {
+                    revision: r.id.clone(),
+                    summary: r.summary.clone(),
+                    seen_at: now_text(),
+                    outcome: "pending".into(),
+                });
+                self.newest = Some(r);
+            }
+            SourceEvent::Refused {
+                revision,
+                summary,
+                reason,
+            } => {
+                self.source_read();
+                self.status.seen = Some(SeenRevision {
+                    revision: revision.clone(),
+                    summary,
+                    seen_at: now_text(),
+                    outcome: "refused".into(),
+                });
+                self.error(
+                    "refused",
+                    Some(revision),
+                    format!("revision refused: {reason}"),
+                    Vec::new(),
+                );
+            }
+            SourceEvent::Unchanged => self.source_read(),
+            SourceEvent::Failed(e) => {
+                if self.status.source.read_error.as_ref() != Some(&e) {
+                    self.error("source", None, e.clone(), Vec::new());
+                }
+                self.status.source.read_error = Some(e);
+            }
+        }
+    }
+
+    fn source_read(&mut self) {
+        self.status.source.last_read_at = Some(now_text());
+        if self.status.source.read_error.take().is_some() {
+            tracing::info!("the source can be read again");
+        }
+    }
+
+    fn set_seen_outcome(&mut self, revision: &str, outcome: &str) {
+        if let Some(seen) = self.status.seen.as_mut()
+            && seen.revision == revision
+        {
+            seen.outcome = outcome.into();
+        }
+    }
+
+    /// Records (and logs) a problem.
+    fn error(
+        &mut self,
+        stage: &'static str,
+        revision: Option<String>,
+        message: String,
+        diagnostics: Vec<StatusDiagnostic>,
+    ) {
+        tracing::error!(
+            stage,
+            revision = revision.as_deref().unwrap_or(""),
+            "{message}"
+        );
+        for d in &diagnostics {
+            tracing::error!(code = %d.code, "{}", d.rendered);
+        }
+        self.metrics.error(stage);
+        self.status.counters.errors += 1;
+        self.status.last_error = Some(LastError {
+            at: now_text(),
+            revision,
+            stage: stage.into(),
+            message,
+            diagnostics,
+        });
+    }
+
+    /// Starts the next piece of work, if any and if nothing is in flight.
+    fn kick(&mut self) {
+        if self.busy.is_some() || self.stopping {
+            return;
+        }
+        if !self.status.mode.reconciling {
+            if let Some(r) = &self.newest {
+                let id = r.id.clone();
+                self.set_seen_outcome(&id, "held");
+            }
+            return;
+        }
+        if let Some(r) = self.newest.take() {
+            let held = self.status.mode.pinned.as_ref().is_some_and(|p| *p != r.id);
+            if held {
+                self.set_seen_outcome(&r.id, "held");
+            } else {
+                self.start_compile(r);
+                return;
+            }
+        }
+        if !(self.drift_due || self.full_due) {
+            return;
+        }
+        let observe = self.status.mode.observe_only;
+        let target = match (&self.candidate, &self.applied) {
+            (Some(c), _) if observe => c.desired.clone(),
+            (_, Some(a)) => a.desired.clone(),
+            _ => {
+                self.drift_due = false;
+                self.full_due = false;
+                return;
+            }
+        };
+        let purpose = if self.full_due {
+            Purpose::FullCheck
+        } else {
+            Purpose::Drift
+        };
+        self.drift_due = false;
+        self.full_due = false;
+        self.submit(purpose, target, observe, None);
+    }
+
+    fn start_compile(&mut self, r: Revision) {
+        self.busy = Some(Busy::Compiling {
+            started: Instant::now(),
+        });
+        let compile = self.compile.clone();
+        let selection = self.cfg.selection.clone();
+        let events = self.events.clone();
+        tokio::task::spawn_blocking(move || {
+            let outcome = compile(&r, &selection);
+            let _ = events.blocking_send(Event::Compiled(Box::new((r, outcome))));
+        });
+    }
+
+    fn submit(
+        &mut self,
+        purpose: Purpose,
+        desired: Arc<Desired>,
+        dry: bool,
+        compiled: Option<Compiled>,
+    ) {
+        let started = match &self.busy {
+            Some(Busy::Compiling { started }) => *started,
+            _ => Instant::now(),
+        };
+        self.busy = Some(Busy::Job { started, compiled });
+        let skip_ipvs = purpose == Purpose::Drift;
+        if let Some(w) = &self.worker {
+            w.submit(Job {
+                purpose,
+                desired,
+                adopt: self.cfg.adopt,
+                skip_ipvs,
+                dry,
+            });
+        }
+    }
+
+    fn compiled(&mut self, rev: Revision, outcome: CompileOutcome) {
+        if self.stopping {
+            self.busy = None;
+            return;
+        }
+        let errors: Vec<StatusDiagnostic> = outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == "error")
+            .cloned()
+            .collect();
+        let plan = match outcome.plan {
+            Some(p) if errors.is_empty() => p,
+            _ => {
+                self.busy = None;
+                self.set_seen_outcome(&rev.id, "invalid");
+                let n = errors.len().max(1);
+                self.error(
+                    "compile",
+                    Some(rev.id.clone()),
+                    format!(
+                        "revision {} is not applied: {n} error(s) in its configuration; the last good state stays applied",
+                        short(&rev.id)
+                    ),
+                    outcome.diagnostics,
+                );
+                return;
+            }
+        };
+        for d in outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity != "advice")
+        {
+            tracing::warn!(code = %d.code, "{}", d.rendered);
+        }
+        let desired = match Desired::from_plan(&plan, &Names::from_host()) {
+            Ok(d) => Arc::new(d),
+            Err(e) => {
+                self.busy = None;
+                self.set_seen_outcome(&rev.id, "invalid");
+                self.error(
+                    "compile",
+                    Some(rev.id.clone()),
+                    format!("revision {} is not applied: {e}", short(&rev.id)),
+                    Vec::new(),
+                );
+                return;
+            }
+        };
+        let compiled = Compiled {
+            revision: rev,
+            plan: Arc::new(plan),
+            desired: desired.clone(),
+        };
+        let observe = self.status.mode.observe_only;
+        if observe {
+            self.candidate = Some(compiled.clone());
+        }
+        self.submit(Purpose::Revision, desired, observe, Some(compiled));
+    }
+
+    /// Handles a finished kernel job; `false` when the daemon is done stopping.
+    fn job_done(&mut self, done: JobDone) -> bool {
+        let (started, compiled) = match self.busy.take() {
+            Some(Busy::Job { started, compiled }) => (started, compiled),
+            _ => (Instant::now(), None),
+        };
+        self.status.counters.reconciles += 1;
+        self.status.owned = done.owned;
+        self.metrics.owned(&done.owned);
+        self.metrics.reconciled(started.elapsed().as_secs_f64());
+        match (done.purpose, done.result) {
+            (Purpose::Stop, result) => {
+                match result {
+                    Ok(Outcome::Applied(r)) => {
+                        for op in &r.ops {
+                            tracing::info!("lvs_flush_on_stop: {op}");
+                        }
+                    }
+                    Ok(Outcome::Diffed(_)) => {}
+                    Err(e) => tracing::error!("lvs_flush_on_stop failed: {e}"),
+                }
+                return false;
+            }
+            (_, Ok(Outcome::Diffed(diff))) => {
+                let mut pending = op_lines(&diff.ops);
+                pending.extend(diff.conflicts.iter().map(|c| format!("! {c}")));
+                if !pending.is_empty() {
+                    tracing::info!(
+                        "observe-only: {} change(s) not applied:\n{}",
+                        pending.len(),
+                        pending.join("\n")
+                    );
+                }
+                self.status.pending_ops = pending;
+                if let Some(c) = compiled {
+                    self.set_seen_outcome(&c.revision.id, "observed");
+                }
+                if done.purpose == Purpose::Startup {
+                    self.notify_ready();
+                }
+            }
+            (Purpose::Revision, Ok(Outcome::Applied(report))) => {
+                let Some(c) = compiled else {
+                    return true;
+                };
+                self.applied_revision(c, &report);
+            }
+            (Purpose::Revision, Err(e)) => {
+                let id = compiled.as_ref().map(|c| c.revision.id.clone());
+                if let Some(id) = &id {
+                    self.set_seen_outcome(id, "failed");
+                }
+                let what = id
+                    .as_deref()
+                    .map_or_else(String::new, |i| format!("revision {} ", short(i)));
+                self.error(
+                    "apply",
+                    id.clone(),
+                    format!("{what}could not be applied and was rolled back: {e}"),
+                    Vec::new(),
+                );
+            }
+            (Purpose::Startup, Ok(Outcome::Applied(report))) => {
+                if !report.ops.is_empty() {
+                    tracing::info!(
+                        "start-up: {} change(s) to reach the last good state",
+                        report.ops.len()
+                    );
+                    self.record_ops("startup", &report.ops, &report.adopted);
+                }
+                self.notify_ready();
+            }
+            (Purpose::Startup, Err(e)) => {
+                let rev = self.applied.as_ref().map(|a| a.revision.clone());
+                self.error(
+                    "apply",
+                    rev,
+                    format!("the last good state could not be re-applied: {e}"),
+                    Vec::new(),
+                );
+                self.notify_ready();
+            }
+            (Purpose::Drift | Purpose::FullCheck, Ok(Outcome::Applied(report))) => {
+                if !report.ops.is_empty() {
+                    for op in &report.ops {
+                        tracing::warn!("drift repaired: {op}");
+                    }
+                    let n = report.ops.len();
+                    self.status.counters.drift_repairs += n as u64;
+                    self.metrics.drift_repaired(n);
+                    self.record_ops("drift", &report.ops, &report.adopted);
+                }
+            }
+            (Purpose::Drift | Purpose::FullCheck, Err(e)) => {
+                let stage_err = format!("drift check failed: {e}");
+                let repeated = self
+                    .status
+                    .last_error
+                    .as_ref()
+                    .is_some_and(|l| l.message == stage_err);
+                if !repeated {
+                    let rev = self.applied.as_ref().map(|a| a.revision.clone());
+                    self.error("drift", rev, stage_err, Vec::new());
+                }
+            }
+        }
+        true
+    }
+
+    fn applied_revision(&mut self, c: Compiled, report: &crate::apply::Report) {
+        let at = now_text();
+        let id = c.revision.id.clone();
+        tracing::info!(
+            revision = %id,
+            ops = report.ops.len(),
+            "applied revision {}",
+            short(&id)
+        );
+        let stored = persist::store_last_good(
+            &self.cfg.state_dir,
+            &self.cfg.source.location,
+            &id,
+            c.revision.summary.as_deref(),
+            &at,
+            &c.plan,
+        );
+        if let Err(e) = stored {
+            self.error(
+                "apply",
+                Some(id.clone()),
+                format!("applied, but the last good state could not be saved: {e}"),
+                Vec::new(),
+            );
+        } else {
+            self.status.last_error = None;
+        }
+        if let Ok(mut shared) = self.applied_shared.lock() {
+            *shared = Some(id.clone());
+        }
+        self.set_seen_outcome(&id, "applied");
+        self.status.applied = Some(AppliedRevision {
+            revision: id.clone(),
+            summary: c.revision.summary.clone(),
+            applied_at: at,
+        });
+        self.status.pending_ops.clear();
+        self.metrics.applied(&id, unix_now());
+        if !report.ops.is_empty() || !report.adopted.is_empty() {
+            self.record_ops("revision", &report.ops, &report.adopted);
+        }
+        if self
+            .candidate
+            .as_ref()
+            .is_some_and(|cand| cand.revision.id == id)
+        {
+            self.candidate = None;
+        }
+        self.applied = Some(Applied {
+            revision: id,
+            plan: c.plan,
+            desired: c.desired,
+        });
+    }
+
+    fn record_ops(&mut self, reason: &str, ops: &[Op], adopted: &[crate::diff::Owned]) {
+        self.metrics.ops(ops);
+        self.status.counters.ops_applied += ops.len() as u64;
+        self.status.last_ops = Some(OpsRecord {
+            at: now_text(),
+            reason: reason.into(),
+            revision: self
+                .applied
+                .as_ref()
+                .map(|a| a.revision.clone())
+                .or_else(|| self.status.applied.as_ref().map(|a| a.revision.clone())),
+            ops: op_lines(ops),
+            adopted: adopted.iter().map(ToString::to_string).collect(),
+        });
+    }
+
+    fn save_mode(&mut self) {
+        let m = SavedMode {
+            version: PERSIST_VERSION,
+            suspended: !self.status.mode.reconciling,
+            observe_only: self.status.mode.observe_only,
+            pinned: self.status.mode.pinned.clone(),
+        };
+        self.metrics.mode(m.suspended, m.observe_only);
+        if let Err(e) = persist::store_mode(&self.cfg.state_dir, &m) {
+            tracing::error!("{e}");
+        }
+    }
+
+    /// Answers a control request now, or later (a pin asks the source first).
+    fn control(
+        &mut self,
+        req: ControlRequest,
+        reply: oneshot::Sender<ControlReply>,
+    ) -> Option<(ControlReply, oneshot::Sender<ControlReply>)> {
+        let message = match req {
+            ControlRequest::Status => String::new(),
+            ControlRequest::Suspend => {
+                self.status.mode.reconciling = false;
+                self.save_mode();
+                tracing::warn!("reconciling suspended by the operator");
+                "suspended: nothing is applied and drift is not repaired until `kac ctl resume`"
+                    .into()
+            }
+            ControlRequest::Resume => {
+                self.status.mode.reconciling = true;
+                self.full_due = true;
+                self.save_mode();
+                tracing::info!("reconciling resumed by the operator");
+                "resumed".into()
+            }
+            ControlRequest::Sync => {
+                self.source
+                    .send(SourceCommand::ReadNow { redeliver: false });
+                self.full_due = true;
+                "reading the source and re-checking the kernel".into()
+            }
+            ControlRequest::Observe { on } => {
+                self.status.mode.observe_only = on;
+                self.save_mode();
+                if on {
+                    tracing::warn!("observe-only mode on: changes are computed, not applied");
+                    self.full_due = true;
+                    "observe-only: changes are computed and shown in `pending_ops`, never applied"
+                        .into()
+                } else {
+                    tracing::info!("observe-only mode off");
+                    self.status.pending_ops.clear();
+                    if let Some(c) = self.candidate.take()
+                        && self
+                            .applied
+                            .as_ref()
+                            .is_none_or(|a| a.revision != c.revision.id)
+                        && self.newest.is_none()
+                    {
+                        self.newest = Some(c.revision);
+                    }
+                    self.full_due = true;
+                    "observe-only off: changes are applied again".into()
+                }
+            }
+            ControlRequest::Unpin => {
+                self.status.mode.pinned = None;
+                self.save_mode();
+                self.source.send(SourceCommand::ReadNow { redeliver: true });
+                tracing::info!("unpinned: following the source again");
+                "unpinned: converging to the newest revision".into()
+            }
+            ControlRequest::Pin { revision } => {
+                let Some(rev) =
+                    revision.or_else(|| self.applied.as_ref().map(|a| a.revision.clone()))
+                else {
+                    return Some((
+                        refusal("nothing is applied yet; name the revision to pin"),
+                        reply,
+                    ));
+                };
+                let (tx, rx) = oneshot::channel();
+                self.source.send(SourceCommand::Checkout {
+                    revision: rev,
+                    reply: tx,
+                });
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    let result = rx
+                        .await
+                        .unwrap_or_else(|_| Err("the source is not running".into()));
+                    let _ = events
+                        .send(Event::PinResolved(Box::new(result), reply))
+                        .await;
+                });
+                return None;
+            }
+        };
+        Some((
+            ControlReply {
+                ok: true,
+                message,
+                status: Some(self.status.clone()),
+            },
+            reply,
+        ))
+    }
+
+    fn pin_resolved(&mut self, result: Result<Revision, String>) -> ControlReply {
+        match result {
+            Err(e) => refusal(&format!("cannot pin: {e}")),
+            Ok(r) => {
+                tracing::warn!(revision = %r.id, "pinned by the operator");
+                self.status.mode.pinned = Some(r.id.clone());
+                self.save_mode();
+                let message = format!("pinned to {}", r.id);
+                if self.applied.as_ref().is_none_or(|a| a.revision != r.id) {
+                    self.status.seen = Some(SeenRevision {
+                        revision: r.id.clone(),
+                        summary: r.summary.clone(),
+                        seen_at: now_text(),
+                        outcome: "pending".into(),
+                    });
+                    self.newest = Some(r);
+                }
+                ControlReply {
+                    ok: true,
+                    message,
+                    status: Some(self.status.clone()),
+                }
+            }
+        }
+    }
+
+    /// Stopping: waits for the work in flight, then runs the `lvs_flush_on_stop` flush, if
+    /// any; `false` once there is nothing left to do.
+    fn stop_step(&mut self) -> bool {
+        if self.busy.is_some() {
+            return true;
+        }
+        let flush = self
+            .applied
+            .as_ref()
+            .map(|a| a.plan.global.lvs_flush_on_stop.clone())
+            .unwrap_or_default();
+        if flush == "none"
+            || flush.is_empty()
+            || !self.status.mode.reconciling
+            || self.status.mode.observe_only
+        {
+            return false;
+        }
+        if self.status.owned.services == 0 && flush != "all" {
+            return false;
+        }
+        let Some(a) = &self.applied else {
+            return false;
+        };
+        let mut desired = (*a.desired).clone();
+        desired.services.clear();
+        desired.ipvs_take_over = flush == "all";
+        tracing::info!("lvs_flush_on_stop {flush}: removing IPVS services");
+        // One last job; its completion ends the loop.
+        let d = Arc::new(desired);
+        self.busy = Some(Busy::Job {
+            started: Instant::now(),
+            compiled: None,
+        });
+        if let Some(w) = &self.worker {
+            w.submit(Job {
+                purpose: Purpose::Stop,
+                desired: d,
+                adopt: false,
+                skip_ipvs: false,
+                dry: false,
+            });
+        }
+        true
+    }
+}
+
+fn refusal(message: &str) -> ControlReply {
+    ControlReply {
+        ok: false,
+        message: message.to_string(),
+        status: None,
+    }
+}

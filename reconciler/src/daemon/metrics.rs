@@ -1,0 +1,273 @@
+//! Prometheus metrics (`--metrics 127.0.0.1:9469`): served as OpenMetrics text on
+//! `GET /metrics` by a small HTTP/1.1 responder on a loopback address only.
+//!
+//! | metric | type | meaning |
+//! | --- | --- | --- |
+//! | `kac_revision_applied_info{revision}` | gauge | 1 for the applied revision |
+//! | `kac_revision_applied_timestamp_seconds` | gauge | when it was applied (Unix time) |
+//! | `kac_reconcile_duration_seconds` | histogram | compile + apply of a revision, or a drift check |
+//! | `kac_ops_applied_total{kind}` | counter | kernel ops applied, by kind (`add_address`, …) |
+//! | `kac_errors_total{stage}` | counter | errors by stage (`source`, `refused`, `compile`, `apply`, `drift`) |
+//! | `kac_drift_repairs_total` | counter | owned objects put back after someone changed them |
+//! | `kac_owned_objects{kind}` | gauge | objects kac owns, by kind |
+//! | `kac_suspended`, `kac_observe_only` | gauge | the operator's controls (0 or 1) |
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kac_schema::status::OwnedCounts;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::op::Op;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RevisionLabel {
+    revision: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StageLabel {
+    stage: &'static str,
+}
+
+/// The daemon's metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Arc<Registry>,
+    revision: Family<RevisionLabel, Gauge>,
+    applied_at: Gauge,
+    duration: Histogram,
+    ops: Family<KindLabel, Counter>,
+    errors: Family<StageLabel, Counter>,
+    drift: Counter,
+    owned: Family<KindLabel, Gauge>,
+    suspended: Gauge,
+    observe_only: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Metrics {
+        let m = Metrics {
+            registry: Arc::new(Registry::default()),
+            revision: Family::default(),
+            applied_at: Gauge::default(),
+            duration: Histogram::new(exponential_buckets(0.001, 2.0, 16)),
+            ops: Family::default(),
+            errors: Family::default(),
+            drift: Counter::default(),
+            owned: Family::default(),
+            suspended: Gauge::default(),
+            observe_only: Gauge::default(),
+        };
+        let mut r = Registry::default();
+        r.register(
+            "kac_revision_applied_info",
+            "the applied revision (value 1)",
+            m.revision.clone(),
+        );
+        r.register(
+            "kac_revision_applied_timestamp_seconds",
+            "when the applied revision was applied (Unix time)",
+            m.applied_at.clone(),
+        );
+        r.register(
+            "kac_reconcile_duration_seconds",
+            "time to compile and apply a revision, or to check for drift",
+            m.duration.clone(),
+        );
+        r.register(
+            "kac_ops_applied",
+            "kernel ops applied, by kind",
+            m.ops.clone(),
+        );
+        r.register("kac_errors", "errors, by stage", m.errors.clone());
+        r.register(
+            "kac_drift_repairs",
+            "owned objects put back after someone changed them",
+            m.drift.clone(),
+        );
+        r.register(
+            "kac_owned_objects",
+            "kernel objects kac owns, by kind",
+            m.owned.clone(),
+        );
+        r.register(
+            "kac_suspended",
+            "1 while reconciling is suspended",
+            m.suspended.clone(),
+        );
+        r.register(
+            "kac_observe_only",
+            "1 in observe-only mode",
+            m.observe_only.clone(),
+        );
+        Metrics {
+            registry: Arc::new(r),
+            ..m
+        }
+    }
+
+    /// A revision was applied at `unix_seconds`.
+    pub fn applied(&self, revision: &str, unix_seconds: i64) {
+        self.revision.clear();
+        self.revision
+            .get_or_create(&RevisionLabel {
+                revision: revision.to_string(),
+            })
+            .set(1);
+        self.applied_at.set(unix_seconds);
+    }
+
+    /// A reconcile took `seconds`.
+    pub fn reconciled(&self, seconds: f64) {
+        self.duration.observe(seconds);
+    }
+
+    /// Ops were applied.
+    pub fn ops(&self, ops: &[Op]) {
+        for op in ops {
+            self.ops
+                .get_or_create(&KindLabel { kind: op_kind(op) })
+                .inc();
+        }
+    }
+
+    /// An error at `stage`.
+    pub fn error(&self, stage: &'static str) {
+        self.errors.get_or_create(&StageLabel { stage }).inc();
+    }
+
+    /// `n` objects were put back.
+    pub fn drift_repaired(&self, n: usize) {
+        self.drift.inc_by(n as u64);
+    }
+
+    /// What kac owns now.
+    pub fn owned(&self, o: &OwnedCounts) {
+        for (kind, n) in [
+            ("address", o.addresses),
+            ("route", o.routes),
+            ("rule", o.rules),
+            ("link", o.links),
+            ("service", o.services),
+        ] {
+            self.owned
+                .get_or_create(&KindLabel { kind })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// The operator's controls.
+    pub fn mode(&self, suspended: bool, observe_only: bool) {
+        self.suspended.set(i64::from(suspended));
+        self.observe_only.set(i64::from(observe_only));
+    }
+
+    /// The OpenMetrics text.
+    pub fn encode(&self) -> String {
+        let mut s = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut s, &self.registry);
+        s
+    }
+}
+
+/// The kind label of an op.
+pub fn op_kind(op: &Op) -> &'static str {
+    match op {
+        Op::AddLink(_) => "add_link",
+        Op::DelLink(_) => "del_link",
+        Op::AddAddress(_) => "add_address",
+        Op::DelAddress(_) => "del_address",
+        Op::AddRoute(_) => "add_route",
+        Op::ReplaceRoute { .. } => "replace_route",
+        Op::DelRoute(_) => "del_route",
+        Op::AddRule(_) => "add_rule",
+        Op::DelRule(_) => "del_rule",
+        Op::AddService(_) => "add_service",
+        Op::EditService { .. } => "edit_service",
+        Op::DelService(_) => "del_service",
+        Op::AddDest { .. } => "add_dest",
+        Op::EditDest { .. } => "edit_dest",
+        Op::DelDest { .. } => "del_dest",
+        Op::SetTimeouts { .. } => "set_timeouts",
+    }
+}
+
+/// Whether `addr` may serve metrics: loopback only (the metrics name revisions and counts of
+/// the host's objects; exposing them wider is a reverse proxy's decision, not a flag's).
+pub fn check_address(addr: &SocketAddr) -> Result<(), String> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`--metrics {addr}` is not a loopback address (use 127.0.0.1 or [::1])"
+        ))
+    }
+}
+
+/// Serves `GET /metrics` on `listener` until the runtime ends.
+pub async fn serve(listener: tokio::net::TcpListener, metrics: Metrics) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        };
+        let metrics = metrics.clone();
+        tokio::spawn(async move {
+            let mut head = Vec::with_capacity(1024);
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+                match tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf))
+                    .await
+                {
+                    Ok(Ok(n)) if n > 0 => head.extend_from_slice(&buf[..n]),
+                    _ => return,
+                }
+            }
+            let wanted = head.starts_with(b"GET /metrics ") || head.starts_with(b"GET / ");
+            let (status, ctype, body) = if wanted {
+                (
+                    "200 OK",
+                    "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    metrics.encode(),
+                )
+            } else {
+                (
+                    "404 Not Found",
+                    "text/plain; charset=utf-8",
+                    "kac serves GET /metrics\n".to_string(),
+                )
+            };
+            let reply = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        });
+    }
+}

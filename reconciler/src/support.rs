@@ -1,0 +1,327 @@
+//! What the runtime carries out, keyword by keyword. "Nothing accepted silently": every
+//! keyword the compiler accepts is either carried out (by `kac apply` and `kac daemon`), or
+//! has no effect for a stated reason, or is refused with a diagnostic naming it (the binary
+//! turns a configuration's keywords into those diagnostics; `kac apply` leaves VRRP and
+//! health checking to the daemon instead of refusing them). A test checks that every keyword
+//! of `fixtures/keywords.tsv` has an entry here.
+//!
+//! Keywords are named as the parser records them: the keyword of the enclosing block
+//! (`top` at the top level) and the keyword itself.
+
+/// What the runtime does with a keyword.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Carried out (static addresses, routes and rules, IPVS services and real servers at
+    /// their configured weights, IPVS timeouts and flushes).
+    Done,
+    /// Accepted without effect, for the reason given.
+    NoEffect(&'static str),
+    /// The VRRP engine's (not implemented yet): `kac daemon` refuses it, `kac apply` leaves it
+    /// to the daemon.
+    Vrrp(&'static str),
+    /// Health checking's (not implemented yet): `kac daemon` refuses it, `kac apply` applies
+    /// real servers at their configured weights and leaves it to the daemon.
+    Checker(&'static str),
+    /// Not carried out by kac at all: refused by `kac daemon` and `kac apply`.
+    Refused(&'static str),
+    /// Inside a block whose own keyword decides (a `vrrp_instance`, a checker, …).
+    Inside,
+}
+
+use Support::*;
+
+const PROCESS: Support = NoEffect(
+    "it tunes keepalived's own processes; kac's daemon is one process: set its priority, memory locking and limits in its systemd unit",
+);
+const MAIL: Support =
+    NoEffect("mail settings: alerts are sent on VRRP and health-check changes, which are refused");
+const VRRP_GLOBAL: Support = NoEffect(
+    "it applies to VRRP instances, and VRRP instances are refused (the VRRP engine is not implemented)",
+);
+const CHECK_SETTING: Support = NoEffect(
+    "it applies to health checkers, and health checkers are refused (health checking is not implemented)",
+);
+const RELOAD: Support = NoEffect(
+    "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
+);
+const SCRIPT_SETTING: Support =
+    NoEffect("it applies to scripts, and every keyword that runs a script is refused");
+const SNMP: Support = Refused("SNMP is not served by kac");
+const DBUS: Support = Refused("kac has no DBus interface");
+const FIFO: Support = Refused("notify FIFOs are not written by kac");
+const SMTP: Support = Refused("kac sends no SMTP alerts");
+
+/// What the runtime does with `keyword` written in `block` (`None`: unknown to this table,
+/// which a test prevents for every keyword the compiler accepts).
+pub fn support(block: &str, keyword: &str) -> Option<Support> {
+    match block {
+        "top" => top(keyword),
+        "global_defs" => global(keyword),
+        "virtual_server" => virtual_server(keyword),
+        "real_server" => real_server(keyword),
+        _ => Some(Inside),
+    }
+}
+
+fn top(k: &str) -> Option<Support> {
+    Some(match k {
+        "global_defs"
+        | "static_ipaddress"
+        | "static_routes"
+        | "static_rules"
+        | "virtual_server_group"
+        | "virtual_server" => Done,
+        "include" | "includer" | "includem" | "includew" | "includeb" | "includea" => Done,
+        "net_namespace" | "net_namespace_ipvs" => Refused(
+            "kac works in the network namespace it is started in: start it inside the namespace (`ip netns exec NAME kac …`)",
+        ),
+        "namespace_with_ipsets" => NoEffect("it applies with `net_namespace`, which is refused"),
+        "instance" | "use_pid_dir" | "child_wait_time" => PROCESS,
+        "linkbeat_use_polling" | "linkbeat_interfaces" => {
+            Refused("link beat (MII/ethtool polling) is not implemented")
+        }
+        "vrrp_instance" => Vrrp("VRRP instances"),
+        "vrrp_sync_group" => Vrrp("VRRP sync groups"),
+        "vrrp_script" => Vrrp("VRRP track scripts"),
+        "vrrp_track_process" => Vrrp("process tracking"),
+        "track_file" | "vrrp_track_file" => Vrrp("track files"),
+        "track_group" => Vrrp("track groups"),
+        "garp_group" => Vrrp("gratuitous ARP groups"),
+        "interface_up_down_delays" => Vrrp("interface up/down delays"),
+        "bfd_instance" => Refused("BFD is not implemented"),
+        "SSL" => NoEffect("it configures SSL_GET checkers, which are refused"),
+        _ => return None,
+    })
+}
+
+fn global(k: &str) -> Option<Support> {
+    Some(match k {
+        "lvs_timeouts" | "lvs_flush" | "lvs_flush_on_stop" | "lvs_flush_onstop" => Done,
+        "dynamic_interfaces" | "default_interface" => Done,
+        "router_id" => {
+            NoEffect("it names the host in SMTP alerts and SNMP, which kac does not send")
+        }
+        "notification_email"
+        | "notification_email_from"
+        | "smtp_server"
+        | "smtp_helo_name"
+        | "smtp_connect_timeout"
+        | "no_email_faults"
+        | "no_checker_emails" => MAIL,
+        "smtp_alert" | "smtp_alert_vrrp" | "smtp_alert_checker" => SMTP,
+        "checker_log_all_failures" | "rs_init_notifies" => CHECK_SETTING,
+        "process_names"
+        | "process_name"
+        | "vrrp_process_name"
+        | "checker_process_name"
+        | "lvs_process_name"
+        | "bfd_process_name"
+        | "vrrp_priority"
+        | "checker_priority"
+        | "bfd_priority"
+        | "vrrp_no_swap"
+        | "checker_no_swap"
+        | "bfd_no_swap"
+        | "vrrp_rt_priority"
+        | "checker_rt_priority"
+        | "bfd_rt_priority"
+        | "vrrp_cpu_affinity"
+        | "checker_cpu_affinity"
+        | "bfd_cpu_affinity"
+        | "vrrp_rlimit_rttime"
+        | "checker_rlimit_rttime"
+        | "bfd_rlimit_rttime"
+        | "vrrp_rlimit_rtime"
+        | "checker_rlimit_rtime"
+        | "bfd_rlimit_rtime"
+        | "max_auto_priority"
+        | "min_auto_priority_delay"
+        | "umask"
+        | "random_seed" => PROCESS,
+        "startup_script"
+        | "startup_script_timeout"
+        | "shutdown_script"
+        | "shutdown_script_timeout" => Refused("start-up and shutdown scripts are not run by kac"),
+        "script_user" | "enable_script_security" => SCRIPT_SETTING,
+        "notify_fifo"
+        | "notify_fifo_script"
+        | "vrrp_notify_fifo"
+        | "vrrp_notify_fifo_script"
+        | "lvs_notify_fifo"
+        | "lvs_notify_fifo_script"
+        | "fifo_write_vrrp_states_on_reload" => FIFO,
+        "snmp_socket"
+        | "enable_traps"
+        | "enable_snmp_vrrp"
+        | "enable_snmp_keepalived"
+        | "enable_snmp_rfc"
+        | "enable_snmp_rfcv2"
+        | "enable_snmp_rfcv3"
+        | "enable_snmp_checker" => SNMP,
+        "enable_dbus" | "dbus_service_name" => DBUS,
+        "reload_check_config"
+        | "reload_time_file"
+        | "reload_repeat"
+        | "reload_file"
+        | "tmp_config_directory"
+        | "data_use_instance"
+        | "include_check"
+        | "config_save_dir" => RELOAD,
+        "log_unknown_vrids"
+        | "vrrp_rx_bufs_policy"
+        | "vrrp_mcast_group4"
+        | "vrrp_mcast_group6"
+        | "vrrp_version"
+        | "vrrp_check_unicast_src"
+        | "vrrp_skip_check_adv_addr"
+        | "vrrp_strict"
+        | "vrrp_garp_master_delay"
+        | "vrrp_garp_master_repeat"
+        | "vrrp_garp_master_refresh"
+        | "vrrp_garp_master_refresh_repeat"
+        | "vrrp_garp_lower_prio_delay"
+        | "vrrp_garp_lower_prio_repeat"
+        | "vrrp_garp_interval"
+        | "vrrp_gna_interval"
+        | "vrrp_min_garp"
+        | "vrrp_down_timer_adverts"
+        | "vrrp_lower_prio_no_advert"
+        | "vrrp_higher_prio_send_advert"
+        | "vrrp_garp_extra_if"
+        | "vrrp_vmac_garp_intvl"
+        | "vrrp_startup_delay"
+        | "vmac_prefix"
+        | "vmac_addr_prefix"
+        | "disable_local_igmp"
+        | "vrrp_notify_priority_changes"
+        | "vrrp_rx_bufs_multiplier"
+        | "vrrp_netlink_cmd_rcv_bufs"
+        | "vrrp_netlink_cmd_rcv_bufs_force"
+        | "vrrp_netlink_monitor_rcv_bufs"
+        | "vrrp_netlink_monitor_rcv_bufs_force"
+        | "process_monitor_rcv_bufs"
+        | "process_monitor_rcv_bufs_force"
+        | "vrrp_iptables"
+        | "vrrp_ipsets"
+        | "nftables"
+        | "nftables_priority"
+        | "nftables_ifindex"
+        | "nftables_counters" => VRRP_GLOBAL,
+        "lvs_netlink_cmd_rcv_bufs"
+        | "lvs_netlink_cmd_rcv_bufs_force"
+        | "lvs_netlink_monitor_rcv_bufs"
+        | "lvs_netlink_monitor_rcv_bufs_force" => {
+            NoEffect("keepalived's netlink buffer sizes; kac sizes its own")
+        }
+        "nftables_ipvs" | "nftables_ipvs_priority" | "nftables_ipvs_start_fwmark" => {
+            Refused("kac writes no nftables rules for IPVS")
+        }
+        "lvs_sync_daemon" => {
+            Refused("the IPVS connection synchronisation daemon is not started by kac")
+        }
+        _ => return None,
+    })
+}
+
+fn virtual_server(k: &str) -> Option<Support> {
+    Some(match k {
+        "lb_algo"
+        | "lvs_sched"
+        | "ops"
+        | "flag-1"
+        | "flag-2"
+        | "flag-3"
+        | "sh-port"
+        | "sh-fallback"
+        | "mh-port"
+        | "mh-fallback"
+        | "hashed"
+        | "lb_kind"
+        | "lvs_method"
+        | "protocol"
+        | "ip_family"
+        | "persistence_timeout"
+        | "persistence_granularity"
+        | "persistence_engine"
+        | "weight"
+        | "real_server" => Done,
+        "quorum" | "hysteresis" | "quorum_up" | "quorum_down" => {
+            Checker("quorum (it depends on real servers' health)")
+        }
+        "sorry_server" | "sorry_server_inhibit" | "sorry_server_lvs_method" => {
+            Checker("the sorry server (used when no real server is healthy)")
+        }
+        "ha_suspend" | "virtualhost" | "alpha" | "omega" | "inhibit_on_failure" | "delay_loop"
+        | "connect_timeout" | "retry" | "delay_before_retry" | "warmup" => CHECK_SETTING,
+        "smtp_alert" => MAIL,
+        "snmp_name" => NoEffect("SNMP is not served by kac"),
+        _ => return None,
+    })
+}
+
+fn real_server(k: &str) -> Option<Support> {
+    Some(match k {
+        "weight" | "lvs_method" | "uthreshold" | "lthreshold" => Done,
+        "notify_up" | "notify_down" => {
+            Checker("notify_up/notify_down scripts (run on health changes)")
+        }
+        "inhibit_on_failure" | "alpha" | "retry" | "delay_before_retry" | "warmup"
+        | "connect_timeout" | "delay_loop" | "virtualhost" => CHECK_SETTING,
+        "smtp_alert" => MAIL,
+        "snmp_name" => NoEffect("SNMP is not served by kac"),
+        "TCP_CHECK" | "PING_CHECK" | "UDP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK"
+        | "DNS_CHECK" | "MISC_CHECK" | "FILE_CHECK" => Checker("health checkers"),
+        "BFD_CHECK" => Refused("BFD is not implemented"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every keyword of `fixtures/keywords.tsv` that the parser reads as a keyword (not the
+    /// words of address, route and rule entries) has an entry.
+    #[test]
+    fn every_keyword_the_compiler_accepts_is_judged() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/keywords.tsv");
+        let text = std::fs::read_to_string(path).expect("keywords.tsv");
+        let mut missing = Vec::new();
+        let mut judged = 0;
+        for line in text.lines().skip(1) {
+            let mut cols = line.split('\t');
+            let (Some(block), Some(keyword)) = (cols.next(), cols.next()) else {
+                continue;
+            };
+            // Entry words and value-block entries are not keywords the parser dispatches.
+            if matches!(
+                block,
+                "ipaddress" | "route" | "rule" | "virtual_server_group"
+            ) {
+                continue;
+            }
+            judged += 1;
+            if support(block, keyword).is_none() {
+                missing.push(format!("{block} {keyword}"));
+            }
+        }
+        assert!(judged > 300, "only {judged} keywords read");
+        assert!(missing.is_empty(), "not judged: {missing:#?}");
+    }
+
+    #[test]
+    fn blocks_are_judged_by_their_own_keyword() {
+        assert_eq!(
+            support("top", "vrrp_instance"),
+            Some(Vrrp("VRRP instances"))
+        );
+        assert_eq!(support("vrrp_instance", "virtual_ipaddress"), Some(Inside));
+        assert_eq!(
+            support("real_server", "TCP_CHECK"),
+            Some(Checker("health checkers"))
+        );
+        assert_eq!(support("TCP_CHECK", "connect_port"), Some(Inside));
+        assert_eq!(support("top", "static_ipaddress"), Some(Done));
+        assert_eq!(support("global_defs", "no_such_keyword"), None);
+    }
+}

@@ -1,0 +1,179 @@
+//! What `kac status --format json` prints: the state of a running `kac daemon`.
+//!
+//! A documented, versioned document (`"version": 1`, docs/daemon.md); its JSON Schema is
+//! committed as `schema/status.schema.json` and kept current by `tests/schema_current.rs`.
+//! Additions are compatible; renaming or removing a field bumps [`STATUS_VERSION`].
+//! Times are RFC 3339 in UTC (`2026-11-24T10:00:00Z`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Version of the status document; bumped on any incompatible change.
+pub const STATUS_VERSION: u32 = 1;
+
+/// The daemon's state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Status {
+    /// [`STATUS_VERSION`].
+    pub version: u32,
+    /// The host the daemon converges (its `--host`, `-i` or the default).
+    pub host: String,
+    /// The daemon's process id.
+    pub pid: u32,
+    /// When the daemon started.
+    pub started_at: String,
+    /// Where revisions come from.
+    pub source: SourceStatus,
+    /// The operator's controls.
+    pub mode: Mode,
+    /// The revision whose plan is applied (the last good one), if any.
+    pub applied: Option<AppliedRevision>,
+    /// The newest revision the source delivered and what became of it.
+    pub seen: Option<SeenRevision>,
+    /// The last problem (source, signature, ancestry, compile, apply, drift), if any since
+    /// the last successful reconcile of a new revision.
+    pub last_error: Option<LastError>,
+    /// How many kernel objects kac owns (the ownership journal).
+    pub owned: OwnedCounts,
+    /// The last ops applied to the kernel.
+    pub last_ops: Option<OpsRecord>,
+    /// In observe-only mode: the ops a reconcile would make now (the live diff), not applied.
+    pub pending_ops: Vec<String>,
+    /// Counters since the daemon started.
+    pub counters: Counters,
+}
+
+/// Where revisions come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SourceStatus {
+    /// `path` or `git`.
+    pub kind: String,
+    /// The `--source` as given.
+    pub location: String,
+    /// `--ref` (git sources).
+    pub git_ref: Option<String>,
+    /// `--subdir`.
+    pub subdir: Option<String>,
+    /// Whether commit signatures are verified (`--allowed-signers`).
+    pub verify_signatures: bool,
+    /// When the source was last read (fetched, or scanned) successfully.
+    pub last_read_at: Option<String>,
+    /// The last error reading the source, until the next successful read.
+    pub read_error: Option<String>,
+}
+
+/// The operator's controls (`kac ctl`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Mode {
+    /// `false` while suspended (`kac ctl suspend`): nothing is applied, drift is not repaired.
+    pub reconciling: bool,
+    /// Observe-only (`kac ctl observe on`): diffs are computed and reported, never applied.
+    pub observe_only: bool,
+    /// The revision the daemon is pinned to (`kac ctl pin REV`), if any.
+    pub pinned: Option<String>,
+}
+
+/// The applied revision.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct AppliedRevision {
+    /// Commit id (git) or content digest (path).
+    pub revision: String,
+    /// The commit's subject line (git).
+    pub summary: Option<String>,
+    /// When its plan was applied (or, at start-up, re-applied from the state directory).
+    pub applied_at: String,
+}
+
+/// The newest revision seen.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SeenRevision {
+    /// Commit id (git) or content digest (path).
+    pub revision: String,
+    /// The commit's subject line (git).
+    pub summary: Option<String>,
+    /// When the source delivered it.
+    pub seen_at: String,
+    /// What became of it: `pending`, `applied`, `refused` (signature, ancestry),
+    /// `invalid` (does not compile or cannot be carried out), `failed` (the kernel rejected
+    /// it; rolled back), `held` (suspended or pinned), `observed` (observe-only).
+    pub outcome: String,
+}
+
+/// The last problem.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct LastError {
+    /// When.
+    pub at: String,
+    /// The revision concerned, if any.
+    pub revision: Option<String>,
+    /// `source`, `refused`, `compile`, `apply`, `drift` or `stop`.
+    pub stage: String,
+    /// What went wrong (one paragraph).
+    pub message: String,
+    /// The configuration's diagnostics (stage `compile`).
+    pub diagnostics: Vec<StatusDiagnostic>,
+}
+
+/// A diagnostic of a revision's configuration, rendered by the binary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct StatusDiagnostic {
+    /// The stable code (`kac::conf::unknown-keyword`, `kac::daemon::not-carried-out`).
+    pub code: String,
+    /// `error`, `warning` or `advice`.
+    pub severity: String,
+    /// The message.
+    pub message: String,
+    /// The file, relative to the revision's tree.
+    pub file: Option<String>,
+    /// 1-based line.
+    pub line: Option<u32>,
+    /// 1-based column.
+    pub column: Option<u32>,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// The whole diagnostic as `kac check` prints it (no colour).
+    pub rendered: String,
+}
+
+/// Owned kernel objects by kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OwnedCounts {
+    /// Addresses.
+    pub addresses: usize,
+    /// Routes.
+    pub routes: usize,
+    /// Rules.
+    pub rules: usize,
+    /// Links (VMAC).
+    pub links: usize,
+    /// IPVS services.
+    pub services: usize,
+}
+
+/// Ops applied by one reconcile.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OpsRecord {
+    /// When.
+    pub at: String,
+    /// Why: `revision`, `startup`, `drift`, `stop`.
+    pub reason: String,
+    /// The revision applied.
+    pub revision: Option<String>,
+    /// The ops, as `kac apply` prints them (`+ addr 10.0.0.5/24 dev eth0`).
+    pub ops: Vec<String>,
+    /// Objects taken over (`--adopt`).
+    pub adopted: Vec<String>,
+}
+
+/// Counters since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Counters {
+    /// Reconciles run (new revisions, drift checks, syncs).
+    pub reconciles: u64,
+    /// Ops applied.
+    pub ops_applied: u64,
+    /// Owned objects put back after someone changed them.
+    pub drift_repairs: u64,
+    /// Errors (every stage).
+    pub errors: u64,
+}

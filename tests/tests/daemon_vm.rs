@@ -1,0 +1,119 @@
+//! `kac daemon` with real IPVS, in the QEMU guest booted from Debian's kernel (`tests/vm/`):
+//! a path source's revisions are applied to IPVS, a destination deleted and one edited by
+//! hand are put back by the periodic full check, a restart after kill -9 issues no op, and
+//! SIGTERM with `lvs_flush_on_stop VS` removes kac's services and leaves a foreign one.
+//! Checked with `ipvsadm -Ln` in the guest.
+//!
+//! Root only (and the packages `scripts/test.sh` installs); otherwise `skipped: <reason>`, a
+//! failure under `KAC_REQUIRE_PRIVILEGED=1`.
+
+use std::time::Duration;
+
+use kac_tests::{kac_bin, privileges, vm, workspace_root};
+
+const SCRIPT: &str = r#"
+waitfor() {
+  n=0
+  while ! sh -c "$1" >/dev/null 2>&1; do
+    n=$((n+1)); [ $n -gt 300 ] && return 1; usleep 100000
+  done
+}
+ipvsadm -A -t 10.9.9.9:80 -s rr
+mkdir -p /tmp/site && cp vm-v1.conf /tmp/site/keepalived.conf
+D="--source /tmp/site --state-dir /tmp/st --control /tmp/kac.sock --check-interval 1s"
+kac daemon $D 2>/tmp/daemon1.log &
+PID=$!
+step v1-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.2:80'
+step v1-list ipvsadm -Ln
+cp vm-v2.conf /tmp/site/.new && mv /tmp/site/.new /tmp/site/keepalived.conf
+step v2-wait waitfor 'ipvsadm -Ln | grep -q 10.0.0.2:443'
+step v2-list ipvsadm -Ln
+ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.3:80
+ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.1:80 -m -w 9
+step drift-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.3:80 && ipvsadm -Ln | grep 10.0.1.1:80 | grep -q " 5 "'
+step drift-list ipvsadm -Ln
+step drift-status kac status --control /tmp/kac.sock --format json
+kill -KILL $PID; wait $PID
+kac daemon $D 2>/tmp/daemon2.log &
+PID=$!
+step restart-wait waitfor 'kac status --control /tmp/kac.sock --format json | grep -q "\"outcome\": \"applied\""'
+step restart-status kac status --control /tmp/kac.sock --format json
+step restart-list ipvsadm -Ln
+kill -TERM $PID
+wait $PID
+echo "daemon exit $?"
+step stop-list ipvsadm -Ln
+step logs cat /tmp/daemon1.log /tmp/daemon2.log
+"#;
+
+#[test]
+fn ipvs_daemon_in_a_vm() {
+    if let Some(reason) = vm::skip_reason() {
+        privileges::skip("ipvs_daemon_in_a_vm", &reason);
+        return;
+    }
+    let run = vm::run(
+        &kac_bin(),
+        &workspace_root().join("fixtures/daemon"),
+        SCRIPT,
+        Duration::from_secs(900),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let logs = run
+        .steps
+        .get("logs")
+        .map(|s| s.stdout.clone())
+        .unwrap_or_default();
+    let ok = |name: &str| -> String {
+        let st = run.step(name);
+        assert_eq!(
+            st.rc, 0,
+            "step {name} failed:\n{}{}\nlogs:\n{logs}",
+            st.stdout, st.stderr
+        );
+        st.stdout
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    ok("v1-wait");
+    let v1 = ok("v1-list");
+    for want in [
+        "TCP 10.0.0.1:80 wrr",
+        "-> 10.0.1.1:80 Masq 3",
+        "-> 10.0.1.2:80 Masq 1",
+        "TCP 10.9.9.9:80 rr",
+    ] {
+        assert!(v1.contains(want), "`{want}` missing:\n{v1}");
+    }
+    ok("v2-wait");
+    let v2 = ok("v2-list");
+    for want in [
+        "-> 10.0.1.1:80 Masq 5",
+        "-> 10.0.1.3:80 Masq 2",
+        "TCP 10.0.0.2:443 rr",
+        "-> 10.0.1.1:443 Route 1",
+    ] {
+        assert!(v2.contains(want), "`{want}` missing:\n{v2}");
+    }
+    ok("drift-wait");
+    assert_eq!(ok("drift-list"), v2, "drift not put back exactly");
+    let st: serde_json::Value = serde_json::from_str(&run.step("drift-status").stdout)
+        .unwrap_or_else(|e| panic!("status JSON: {e}"));
+    assert_eq!(st["counters"]["drift_repairs"], 2, "{st:#}");
+    assert_eq!(st["owned"]["services"], 2, "{st:#}");
+    ok("restart-wait");
+    let st: serde_json::Value = serde_json::from_str(&run.step("restart-status").stdout)
+        .unwrap_or_else(|e| panic!("status JSON: {e}"));
+    assert_eq!(st["counters"]["ops_applied"], 0, "{st:#}\nlogs:\n{logs}");
+    assert_eq!(ok("restart-list"), v2);
+    assert!(run.console.contains("daemon exit 0"), "{}", run.console);
+    let stopped = ok("stop-list");
+    assert!(stopped.contains("TCP 10.9.9.9:80 rr"), "{stopped}");
+    assert!(
+        !stopped.contains("10.0.0.1:80") && !stopped.contains("10.0.0.2:443"),
+        "lvs_flush_on_stop VS left kac's services:\n{stopped}"
+    );
+    assert!(logs.contains("drift repaired: + dest"), "{logs}");
+}
