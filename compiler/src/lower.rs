@@ -709,6 +709,9 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         warmup_us: warmup,
         alpha,
         params,
+        bind_port: c.bind_port,
+        bind_if: c.bind_if.clone(),
+        fwmark: c.fwmark,
     }
 }
 
