@@ -93,6 +93,8 @@ fn route(path: &str) -> Option<(u16, &'static [u8])> {
         "/fail" => Some((500, b"broken\n")),
         "/moved" => Some((301, b"")),
         "/slow" => None,
+        // Content-Length shorter than the body: the digest covers Content-Length bytes.
+        "/short" => Some((200, b"hello world\n")),
         _ => Some((404, b"not found\n")),
     }
 }
@@ -122,10 +124,9 @@ where
         return;
     };
     let mut stream = reader.into_inner();
-    let head = format!(
-        "HTTP/1.0 {status} X\r\nContent-Length: {}\r\nServer: kac-test\r\n\r\n",
-        body.len()
-    );
+    let length = if path == "/short" { 5 } else { body.len() };
+    let head =
+        format!("HTTP/1.0 {status} X\r\nContent-Length: {length}\r\nServer: kac-test\r\n\r\n");
     let _ = stream.write_all(head.as_bytes()).await;
     let _ = stream.write_all(body).await;
     let _ = stream.shutdown().await;
@@ -716,4 +717,156 @@ async fn a_silent_http_server_reads_as_no_response() {
         down_reason(probe(&spec).await),
         "url /ok: no HTTP response (connection closed before the end of the header)"
     );
+}
+
+/// Runs `kac ARGS` off the runtime thread (the test servers keep serving meanwhile).
+async fn kac(args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        Command::new(kac_tests::kac_bin())
+            .args(&args)
+            .output()
+            .expect("run kac")
+    })
+    .await
+    .expect("join")
+}
+
+#[tokio::test]
+async fn genhash_prints_the_digest_the_checker_expects() {
+    let (port, seen) = http_server().await;
+    let url = format!("http://127.0.0.1:{port}/ok");
+    let out = kac(&["genhash", &url]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, body) = route("/ok").expect("route");
+    let digest = md5sum(body);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{digest}\n"));
+
+    // The digest it prints makes the checker pass.
+    let conf = vs_with(
+        port,
+        &format!("HTTP_GET {{\n url {{\n path /ok\n digest {digest}\n }}\n }}"),
+    );
+    assert_eq!(probe(&one(&conf)).await, Outcome::Up);
+
+    // Only Content-Length bytes count.
+    let short = kac(&["genhash", &format!("http://127.0.0.1:{port}/short")]).await;
+    assert_eq!(
+        String::from_utf8_lossy(&short.stdout),
+        format!("{}\n", md5sum(b"hello"))
+    );
+
+    let verbose = kac(&[
+        "genhash",
+        "--verbose",
+        "--virtualhost",
+        "www.kac.test",
+        &url,
+    ])
+    .await;
+    let text = String::from_utf8_lossy(&verbose.stdout);
+    assert!(text.contains("GET /ok HTTP/1.0\r\n"), "{text}");
+    assert!(text.contains("Server: kac-test"), "{text}");
+    assert!(text.ends_with(&format!("{digest}\n")), "{text}");
+    assert!(
+        seen.lock()
+            .expect("lock")
+            .last()
+            .is_some_and(|r| r.contains("Host: www.kac.test\r\n"))
+    );
+
+    let closed = kac(&["genhash", &format!("http://127.0.0.1:{}/", closed_port())]).await;
+    assert_eq!(closed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&closed.stderr).contains("connection refused"));
+    let bad = kac(&["genhash", "ftp://127.0.0.1/"]).await;
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn genhash_over_tls_sends_sni_when_asked() {
+    let (port, _, sni) = https_server().await;
+    let url = format!("https://127.0.0.1:{port}/ok");
+    let out = kac(&["genhash", "--sni", "www.kac.test", &url]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (_, body) = route("/ok").expect("route");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}\n", md5sum(body))
+    );
+    assert_eq!(sni.lock().expect("lock").as_slice(), ["www.kac.test"]);
+}
+
+/// keepalived's own genhash (Debian's keepalived package) and kac's send the same request
+/// and print the same digest.
+#[tokio::test]
+async fn genhash_agrees_with_keepalived_s_genhash() {
+    let Some(theirs) = privileges::find_program("genhash") else {
+        privileges::skip(
+            "genhash_agrees_with_keepalived_s_genhash",
+            "keepalived's genhash not found",
+        );
+        return;
+    };
+    let (port, seen) = http_server().await;
+    for (path, proto) in [("/ok", "1.0"), ("/short", "1.1"), ("/ok", "1.0C")] {
+        let p = port.to_string();
+        let args = [
+            "-s",
+            "127.0.0.1",
+            "-p",
+            &p,
+            "-u",
+            path,
+            "-P",
+            proto,
+            "-V",
+            "www.kac.test",
+        ];
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let program = theirs.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(program).args(&args).output().expect("genhash")
+        })
+        .await
+        .expect("join");
+        let their_digest = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .find(|w| w.len() == 32 && w.chars().all(|c| c.is_ascii_hexdigit()))
+            .map(str::to_lowercase)
+            .unwrap_or_else(|| panic!("genhash printed no digest: {out:?}"));
+        let their_request = seen.lock().expect("lock").last().cloned().expect("request");
+        let ours = kac(&[
+            "genhash",
+            "--http-protocol",
+            proto,
+            "--virtualhost",
+            "www.kac.test",
+            &format!("http://127.0.0.1:{port}{path}"),
+        ])
+        .await;
+        let our_request = seen.lock().expect("lock").last().cloned().expect("request");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout).trim(),
+            their_digest,
+            "{path} {proto}"
+        );
+        let sorted = |r: &str| {
+            let mut l: Vec<String> = r.lines().map(str::to_string).collect();
+            l.sort();
+            l
+        };
+        assert_eq!(
+            sorted(&our_request),
+            sorted(&their_request),
+            "{path} {proto}"
+        );
+    }
 }

@@ -165,11 +165,26 @@ pub fn request(url: &UrlSpec, protocol: HttpProtocol, connect: SocketAddr) -> St
     )
 }
 
-/// One GET of `url`: connect, (TLS), send, read to the end. Errors are reasons.
+/// One GET of `url`: connect, (TLS, with the url's virtual host as SNI when `enable_sni`),
+/// send, read to the end. Errors are reasons.
 pub async fn fetch(
     endpoint: &Endpoint,
     tls: Option<&TlsSpec>,
     url: &UrlSpec,
+    protocol: HttpProtocol,
+) -> Result<Fetched, String> {
+    let sni = tls
+        .filter(|t| t.sni)
+        .and_then(|_| url.virtualhost.as_deref());
+    fetch_with_sni(endpoint, tls, url, sni, protocol).await
+}
+
+/// [`fetch`] with the SNI name given (`None`: no SNI), as `kac genhash --sni` needs.
+pub async fn fetch_with_sni(
+    endpoint: &Endpoint,
+    tls: Option<&TlsSpec>,
+    url: &UrlSpec,
+    sni: Option<&str>,
     protocol: HttpProtocol,
 ) -> Result<Fetched, String> {
     let stream = connect_tcp(endpoint)
@@ -179,11 +194,11 @@ pub async fn fetch(
     match tls {
         None => exchange(stream, req.as_bytes()).await,
         Some(tls) => {
-            let name = match (&url.virtualhost, tls.sni) {
-                (Some(v), true) => ServerName::try_from(v.clone())
-                    .map_err(|_| format!("enable_sni: `{v}` is not a valid server name"))?,
+            let name = match sni {
+                Some(v) => ServerName::try_from(v.to_string())
+                    .map_err(|_| format!("SNI: `{v}` is not a valid server name"))?,
                 // An IP address as the name: rustls sends no SNI.
-                _ => ServerName::IpAddress(endpoint.connect.ip().into()),
+                None => ServerName::IpAddress(endpoint.connect.ip().into()),
             };
             let connector = tokio_rustls::TlsConnector::from(Arc::clone(&tls.config));
             let stream = connector
