@@ -173,9 +173,10 @@ pub async fn fetch(
     url: &UrlSpec,
     protocol: HttpProtocol,
 ) -> Result<Fetched, String> {
-    let sni = tls
-        .filter(|t| t.sni)
-        .and_then(|_| url.virtualhost.as_deref());
+    let sni = match tls {
+        Some(t) if t.sni => url.virtualhost.as_deref(),
+        _ => None,
+    };
     fetch_with_sni(endpoint, tls, url, sni, protocol).await
 }
 
