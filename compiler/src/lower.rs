@@ -613,6 +613,13 @@ fn checker(
                 if let Some(d) = &u.digest {
                     params.insert(format!("url{n}.digest"), d.clone());
                 }
+                if let Some(r) = &u.regex {
+                    params.insert(format!("url{n}.regex"), r.clone());
+                    params.insert(
+                        format!("url{n}.regex_no_match"),
+                        u.regex_no_match.to_string(),
+                    );
+                }
                 if let Some(v) = u
                     .virtualhost
                     .clone()

@@ -10,13 +10,13 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kac_reconciler::check::probe::{Outcome, ProbeSpec, probe};
+use kac_reconciler::check::probe::{Outcome, ProbeConfigError, ProbeSpec, probe};
 use kac_tests::privileges;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
 
-/// The probes of every checker of `conf` (keepalived.conf text), in plan order.
-fn specs(conf: &str) -> Vec<ProbeSpec> {
+/// `ProbeSpec::from_plan` of every checker of `conf` (keepalived.conf text), in plan order.
+fn spec_results(conf: &str) -> Vec<Result<ProbeSpec, ProbeConfigError>> {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("keepalived.conf");
     std::fs::write(&path, conf).expect("write conf");
@@ -36,11 +36,19 @@ fn specs(conf: &str) -> Vec<ProbeSpec> {
     for vs in &plan.virtual_servers {
         for rs in &vs.real_servers {
             for c in &rs.checkers {
-                out.push(ProbeSpec::from_plan(c, rs, vs).expect("probe spec"));
+                out.push(ProbeSpec::from_plan(c, rs, vs));
             }
         }
     }
     out
+}
+
+/// The probes of every checker of `conf`, in plan order.
+fn specs(conf: &str) -> Vec<ProbeSpec> {
+    spec_results(conf)
+        .into_iter()
+        .map(|r| r.expect("probe spec"))
+        .collect()
 }
 
 /// A virtual server on 127.0.0.1:`port` with one real server carrying `checker`.
@@ -861,4 +869,14 @@ async fn genhash_agrees_with_keepalived_s_genhash() {
         // Byte for byte, header order included.
         assert_eq!(our_request, their_request, "{path} {proto}");
     }
+}
+
+#[test]
+fn settings_no_probe_carries_out_are_refused_not_ignored() {
+    let conf = vs_with(80, "HTTP_GET {\n url {\n path /\n regex \"ok\"\n }\n }");
+    let got = spec_results(&conf);
+    assert!(
+        matches!(&got[..], [Err(e)] if e.to_string() == "HTTP_GET: bad `regex`: url regex matching is not supported yet"),
+        "{got:?}"
+    );
 }

@@ -288,6 +288,9 @@ impl Params<'_> {
             let Some(path) = self.get(&key("path")) else {
                 break;
             };
+            if self.get(&key("regex")).is_some() {
+                return Err(self.bad("regex", "url regex matching is not supported yet"));
+            }
             let status = match self.get(&key("status_code")) {
                 None => vec![(200, 299)],
                 Some(codes) => {
