@@ -7,6 +7,7 @@
 //! * [`kernel`]: the backend trait and its netlink implementation; [`ipvs`]: the IPVS
 //!   generic netlink layer;
 //! * [`apply()`](apply::apply): diff, apply, verify, roll back;
+//! * [`alert`]: e-mail, SNMP traps and notify FIFOs on VRRP, health and operational events;
 //! * [`check`]: health checking of real servers ([`check::probe`]: one check of one endpoint);
 //! * [`support`]: what the runtime carries out, keyword by keyword;
 //! * [`daemon`]: `kac daemon`: sources, the converge loop, last good state, control socket,
@@ -15,6 +16,7 @@
 //! Architecture invariant: it consumes [`kac_schema::plan::Plan`] and nothing from the
 //! front ends; the binary hands it a compiled plan.
 
+pub mod alert;
 pub mod apply;
 pub mod check;
 pub mod daemon;

@@ -1,0 +1,185 @@
+//! Alerts: what keepalived tells operators when something changes, on the channels it
+//! offers: e-mail ([`mail`], [`smtp`]), SNMPv2c traps ([`trap`], [`ber`]) and notify FIFOs
+//! ([`fifo`]). The runtime hands an [`AlertEvent`] to [`Alerter::alert`], which never waits:
+//! mails and traps go through bounded queues with bounded retries ([`queue`]), FIFO lines
+//! are written non-blocking; every outcome is counted ([`stats`]) for `kac status` and the
+//! metrics.
+
+pub mod ber;
+pub mod event;
+pub mod fifo;
+pub mod mail;
+pub mod queue;
+pub mod smtp;
+pub mod stats;
+pub mod trap;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Instant, SystemTime};
+
+pub use event::{AlertEvent, AlertKind};
+pub use stats::{AlertStats, AlertStatsSnapshot, Channel, Outcome};
+
+use fifo::{FifoError, FifoScope, FifoWriter};
+use queue::{QueueSender, Queued, RetryPolicy};
+use smtp::SmtpSettings;
+
+/// Where traps go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrapSink {
+    /// The trap receiver (UDP, usually port 162).
+    pub addr: SocketAddr,
+    /// The SNMPv2c community (`public` by default).
+    pub community: String,
+}
+
+/// One notify FIFO to write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FifoSpec {
+    /// Its path.
+    pub path: PathBuf,
+    /// Which events it carries.
+    pub scope: FifoScope,
+    /// Its `*_script` (argv), started with the path appended.
+    pub script: Option<Vec<String>>,
+}
+
+/// Everything the alert channels need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// The host's name in subjects and traps (`router_id`).
+    pub router_id: String,
+    /// Where mail goes; `None`: no mail.
+    pub email: Option<SmtpSettings>,
+    /// Mail retries and queue size.
+    pub email_retry: RetryPolicy,
+    /// Where traps go; `None`: no traps.
+    pub traps: Option<TrapSink>,
+    /// Trap retries (local send errors only: UDP has no acknowledgement) and queue size.
+    pub trap_retry: RetryPolicy,
+    /// Notify FIFOs.
+    pub fifos: Vec<FifoSpec>,
+}
+
+/// The alert channels, running. Must be created inside a tokio runtime.
+#[derive(Debug)]
+pub struct Alerter {
+    router_id: String,
+    email: Option<(QueueSender<String>, SmtpSettings)>,
+    traps: Option<(QueueSender<Vec<u8>>, String)>,
+    fifos: Vec<FifoWriter>,
+    stats: AlertStats,
+    started: Instant,
+    request_id: Arc<AtomicI32>,
+}
+
+impl Alerter {
+    /// Opens the FIFOs (starting their scripts) and starts the delivery tasks.
+    pub fn start(settings: AlertSettings) -> Result<Alerter, FifoError> {
+        let stats = AlertStats::default();
+        let fifos = settings
+            .fifos
+            .iter()
+            .map(|f| FifoWriter::open(&f.path, f.scope, f.script.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let email = settings.email.map(|smtp| {
+            let s = Arc::new(smtp.clone());
+            let sender = queue::spawn_queue(
+                Channel::Email,
+                settings.email_retry,
+                stats.clone(),
+                move |data: &String| {
+                    let (s, data) = (s.clone(), data.clone());
+                    async move { smtp::send(&s, &data).await.map_err(|e| e.to_string()) }
+                },
+            );
+            (sender, smtp)
+        });
+        let traps = settings.traps.map(|sink| {
+            let addr = sink.addr;
+            let sender = queue::spawn_queue(
+                Channel::Trap,
+                settings.trap_retry,
+                stats.clone(),
+                move |pdu: &Vec<u8>| {
+                    let pdu = pdu.clone();
+                    async move { send_udp(addr, &pdu).await.map_err(|e| e.to_string()) }
+                },
+            );
+            (sender, sink.community)
+        });
+        Ok(Alerter {
+            router_id: settings.router_id,
+            email,
+            traps,
+            fifos,
+            stats,
+            started: Instant::now(),
+            request_id: Arc::new(AtomicI32::new(1)),
+        })
+    }
+
+    /// The counters, shared with the delivery tasks.
+    pub fn stats(&self) -> &AlertStats {
+        &self.stats
+    }
+
+    /// Reports `event` on every channel configured; `email` says whether this event is
+    /// mailed (the `smtp_alert` switches of the instance, group or server and the global
+    /// `smtp_alert*` defaults, decided by the caller). Never waits.
+    pub fn alert(&mut self, event: &AlertEvent, email: bool) {
+        let kind = event.kind();
+        if let (true, Some((queue, smtp))) = (email, &self.email) {
+            let m = mail::compose(&self.router_id, event);
+            let data = mail::message_data(&m, &smtp.from, &smtp.to, SystemTime::now());
+            queue.push(Queued {
+                kind,
+                what: m.subject,
+                item: data,
+            });
+        }
+        if let Some((queue, community)) = &self.traps {
+            let ticks = (self.started.elapsed().as_millis() / 10).min(u128::from(u32::MAX)) as u32;
+            for t in trap::traps_for(&self.router_id, event) {
+                let id = self.request_id.fetch_add(1, Ordering::Relaxed);
+                queue.push(Queued {
+                    kind,
+                    what: t.name.to_string(),
+                    item: trap::encode(community, id, ticks, &t),
+                });
+            }
+        }
+        for f in &mut self.fifos {
+            match f.write(event) {
+                Ok(None) => {}
+                Ok(Some(line)) => {
+                    self.stats
+                        .record(Channel::Fifo, kind, Outcome::Sent, line.trim_end().to_string())
+                }
+                Err(e) => {
+                    tracing::warn!(fifo = %f.path().display(), "notify FIFO line dropped: {e}");
+                    self.stats.record(
+                        Channel::Fifo,
+                        kind,
+                        Outcome::Dropped,
+                        format!("{}: {e}", f.path().display()),
+                    );
+                }
+            }
+        }
+    }
+}
+
+async fn send_udp(to: SocketAddr, pdu: &[u8]) -> std::io::Result<()> {
+    let bind: SocketAddr = if to.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let sock = tokio::net::UdpSocket::bind(bind).await?;
+    sock.send_to(pdu, to).await?;
+    Ok(())
+}
