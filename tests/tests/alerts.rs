@@ -15,9 +15,7 @@ use kac_reconciler::alert::event::{
 use kac_reconciler::alert::fifo::FifoScope;
 use kac_reconciler::alert::queue::RetryPolicy;
 use kac_reconciler::alert::smtp::SmtpSettings;
-use kac_reconciler::alert::{
-    AlertSettings, Alerter, Channel, FifoSpec, Outcome, TrapSink,
-};
+use kac_reconciler::alert::{AlertSettings, Alerter, Channel, FifoSpec, Outcome, TrapSink};
 use kac_tests::privileges;
 
 /// A process killed on drop.
@@ -194,7 +192,11 @@ fn mails_reach_a_real_smtp_server() {
             true,
         );
         let end = Instant::now() + Duration::from_secs(10);
-        while alerter.stats().snapshot().total(Channel::Email, Outcome::Sent) < 3
+        while alerter
+            .stats()
+            .snapshot()
+            .total(Channel::Email, Outcome::Sent)
+            < 3
             && Instant::now() < end
         {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -217,7 +219,10 @@ fn mails_reach_a_real_smtp_server() {
             serde_json::json!(["ops@example.org", "oncall@example.org"])
         );
     }
-    let data: Vec<&str> = mails.iter().map(|m| m["data"].as_str().unwrap_or("")).collect();
+    let data: Vec<&str> = mails
+        .iter()
+        .map(|m| m["data"].as_str().unwrap_or(""))
+        .collect();
     let vrrp = data[0];
     assert!(vrrp.contains("From: kac@lb1.example\r\n"), "{vrrp}");
     assert!(
@@ -228,7 +233,10 @@ fn mails_reach_a_real_smtp_server() {
         vrrp.contains("Subject: [lb1] VRRP Instance VI_1 - Entering MASTER state\r\n"),
         "{vrrp}"
     );
-    assert!(vrrp.contains("\r\nDate: ") || vrrp.starts_with("Date: "), "{vrrp}");
+    assert!(
+        vrrp.contains("\r\nDate: ") || vrrp.starts_with("Date: "),
+        "{vrrp}"
+    );
     assert!(
         vrrp.contains("\r\n\r\n=> VRRP Instance is now owning VRRP VIPs <=\r\n\r\nstate: BACKUP -> MASTER, priority 150"),
         "{vrrp}"
@@ -250,7 +258,10 @@ fn mails_reach_a_real_smtp_server() {
         "{op}"
     );
     // The server undoes the dot stuffing: the line arrives as written.
-    assert!(op.contains("unknown keyword `vrrp_instanc`\r\n.leading dot"), "{op}");
+    assert!(
+        op.contains("unknown keyword `vrrp_instanc`\r\n.leading dot"),
+        "{op}"
+    );
 }
 
 #[test]
@@ -279,7 +290,11 @@ fn undeliverable_mail_is_retried_then_counted_and_a_full_queue_drops() {
         let mut alerter = Alerter::start(s).expect("start");
         alerter.alert(&became_master(), true);
         let end = Instant::now() + Duration::from_secs(10);
-        while alerter.stats().snapshot().total(Channel::Email, Outcome::Failed) < 1
+        while alerter
+            .stats()
+            .snapshot()
+            .total(Channel::Email, Outcome::Failed)
+            < 1
             && Instant::now() < end
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -303,8 +318,15 @@ fn undeliverable_mail_is_retried_then_counted_and_a_full_queue_drops() {
         for _ in 0..100 {
             alerter.alert(&server_down(), true);
         }
-        assert!(t.elapsed() < Duration::from_millis(500), "{:?}", t.elapsed());
-        let dropped = alerter.stats().snapshot().total(Channel::Email, Outcome::Dropped);
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "{:?}",
+            t.elapsed()
+        );
+        let dropped = alerter
+            .stats()
+            .snapshot()
+            .total(Channel::Email, Outcome::Dropped);
         assert!((95..=96).contains(&dropped), "dropped {dropped}");
         let why = alerter.stats().snapshot().last_failure.map(|l| l.what);
         assert!(why.is_some_and(|w| w.contains("dropped, the queue is full")));
@@ -360,13 +382,20 @@ fn traps_reach_snmptrapd() {
         alerter.alert(&became_master(), false);
         alerter.alert(&server_down(), false);
         let end = Instant::now() + Duration::from_secs(5);
-        while alerter.stats().snapshot().total(Channel::Trap, Outcome::Sent) < 3
+        while alerter
+            .stats()
+            .snapshot()
+            .total(Channel::Trap, Outcome::Sent)
+            < 3
             && Instant::now() < end
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(
-            alerter.stats().snapshot().total(Channel::Trap, Outcome::Sent),
+            alerter
+                .stats()
+                .snapshot()
+                .total(Channel::Trap, Outcome::Sent),
             3
         );
     });
@@ -376,7 +405,6 @@ fn traps_reach_snmptrapd() {
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(ok, "{text}");
     let traps: Vec<&str> = text.lines().filter(|l| l.starts_with("TRAP ")).collect();
-    println!("{traps:#?}");
     let ka = ".1.3.6.1.4.1.9586.100.5";
     let state = traps[0];
     for want in [

@@ -113,7 +113,10 @@ mod tests {
         assert_eq!(enc(Value::Integer(128)), [0x02, 2, 0, 0x80]);
         assert_eq!(enc(Value::Integer(-1)), [0x02, 1, 0xff]);
         assert_eq!(enc(Value::Integer(-129)), [0x02, 2, 0xff, 0x7f]);
-        assert_eq!(enc(Value::Gauge(u32::MAX)), [0x42, 5, 0, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            enc(Value::Gauge(u32::MAX)),
+            [0x42, 5, 0, 0xff, 0xff, 0xff, 0xff]
+        );
         assert_eq!(
             enc(Value::Oid(vec![1, 3, 6, 1, 4, 1, 9586])),
             [0x06, 7, 0x2b, 6, 1, 4, 1, 0xca, 0x72]

@@ -43,7 +43,11 @@ pub fn compose(router_id: &str, event: &AlertEvent) -> Mail {
                 ("UP", "=> CHECK succeed on service <=".to_string(), "DOWN")
             } else {
                 let why = r.reason.as_deref().unwrap_or("check failed");
-                ("DOWN", format!("=> CHECK failed on service : {why} <="), "UP")
+                (
+                    "DOWN",
+                    format!("=> CHECK failed on service : {why} <="),
+                    "UP",
+                )
             };
             Mail {
                 subject: format!(
@@ -95,9 +99,10 @@ fn group_words(to: VrrpState) -> (&'static str, &'static str) {
             "Entering FAULT state",
             "=> All VRRP group instances are now in FAULT state <=",
         ),
-        VrrpState::Stop | VrrpState::Init => {
-            ("Stopping", "=> All VRRP group instances are now stopping <=")
-        }
+        VrrpState::Stop | VrrpState::Init => (
+            "Stopping",
+            "=> All VRRP group instances are now stopping <=",
+        ),
     }
 }
 
@@ -193,7 +198,10 @@ mod tests {
                 master_address: None,
             }),
         );
-        assert_eq!(m.subject, "[lb1] VRRP Instance VI_1 - Entering MASTER state");
+        assert_eq!(
+            m.subject,
+            "[lb1] VRRP Instance VI_1 - Entering MASTER state"
+        );
         assert_eq!(
             m.body,
             "=> VRRP Instance is now owning VRRP VIPs <=\n\nstate: BACKUP -> MASTER, priority 150"

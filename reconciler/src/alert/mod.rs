@@ -155,10 +155,12 @@ impl Alerter {
         for f in &mut self.fifos {
             match f.write(event) {
                 Ok(None) => {}
-                Ok(Some(line)) => {
-                    self.stats
-                        .record(Channel::Fifo, kind, Outcome::Sent, line.trim_end().to_string())
-                }
+                Ok(Some(line)) => self.stats.record(
+                    Channel::Fifo,
+                    kind,
+                    Outcome::Sent,
+                    line.trim_end().to_string(),
+                ),
                 Err(e) => {
                     tracing::warn!(fifo = %f.path().display(), "notify FIFO line dropped: {e}");
                     self.stats.record(
@@ -182,4 +184,54 @@ async fn send_udp(to: SocketAddr, pdu: &[u8]) -> std::io::Result<()> {
     let sock = tokio::net::UdpSocket::bind(bind).await?;
     sock.send_to(pdu, to).await?;
     Ok(())
+}
+
+/// The mail settings of a plan's `global.email`, with keepalived's defaults filled in
+/// (sender `user@host`, HELO name the host name); `None` when there is nothing to send to
+/// (no recipients or no `smtp_server`: keepalived sends no mail then either).
+pub fn email_settings(
+    email: &kac_schema::plan::PlanEmail,
+    host_name: &str,
+    user: &str,
+) -> Option<SmtpSettings> {
+    let (host, port) = email.smtp_server.clone()?;
+    if email.to.is_empty() {
+        return None;
+    }
+    Some(SmtpSettings {
+        host,
+        port,
+        helo: email.helo_name.clone().unwrap_or_else(|| host_name.into()),
+        from: email
+            .from
+            .clone()
+            .unwrap_or_else(|| format!("{user}@{host_name}")),
+        to: email.to.clone(),
+        timeout: std::time::Duration::from_secs(u64::from(email.connect_timeout_s.max(1))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kac_schema::plan::PlanEmail;
+
+    #[test]
+    fn plan_email_gets_keepalived_defaults() {
+        let mut e = PlanEmail {
+            to: vec!["ops@example.org".into()],
+            from: None,
+            smtp_server: Some(("192.0.2.25".into(), 25)),
+            helo_name: None,
+            connect_timeout_s: 30,
+        };
+        let s = email_settings(&e, "lb1", "root").expect("settings");
+        assert_eq!((s.from.as_str(), s.helo.as_str()), ("root@lb1", "lb1"));
+        assert_eq!(s.timeout, std::time::Duration::from_secs(30));
+        e.to.clear();
+        assert_eq!(email_settings(&e, "lb1", "root"), None);
+        e.to.push("ops@example.org".into());
+        e.smtp_server = None;
+        assert_eq!(email_settings(&e, "lb1", "root"), None);
+    }
 }

@@ -120,9 +120,5 @@ where
             }
         }
     });
-    QueueSender {
-        tx,
-        channel,
-        stats,
-    }
+    QueueSender { tx, channel, stats }
 }

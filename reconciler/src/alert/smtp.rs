@@ -77,8 +77,12 @@ pub async fn send(settings: &SmtpSettings, data: &str) -> Result<(), SmtpError> 
     s.expect("greeting", 220).await?;
     s.command("HELO", &format!("HELO {}\r\n", settings.helo), 250)
         .await?;
-    s.command("MAIL FROM", &format!("MAIL FROM:<{}>\r\n", settings.from), 250)
-        .await?;
+    s.command(
+        "MAIL FROM",
+        &format!("MAIL FROM:<{}>\r\n", settings.from),
+        250,
+    )
+    .await?;
     for rcpt in &settings.to {
         s.command("RCPT TO", &format!("RCPT TO:<{rcpt}>\r\n"), 250)
             .await?;
