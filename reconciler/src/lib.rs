@@ -8,6 +8,10 @@
 //!   generic netlink layer;
 //! * [`apply()`](apply::apply): diff, apply, verify, roll back;
 //! * [`support`]: what the runtime carries out, keyword by keyword;
+//! * [`script`]: running configured scripts without a shell, as their user, with a timeout,
+//!   and keepalived's script security rules;
+//! * [`track`]: the trackers (scripts, files, interfaces) and the pure effective priority of
+//!   a VRRP instance;
 //! * [`daemon`]: `kac daemon`: sources, the converge loop, last good state, control socket,
 //!   metrics.
 //!
@@ -25,7 +29,9 @@ pub mod model;
 pub mod names;
 pub mod observed;
 pub mod op;
+pub mod script;
 pub mod support;
+pub mod track;
 
 #[cfg(test)]
 mod proptests;
