@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use kac_schema::config::{
     CheckTiming, Checker, CheckerKind, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP,
-    IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, Tracked, VirtualServer, VrrpState,
-    VsAddress, VsGroupEntry,
+    IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, SettingValue, TrackProcess,
+    Tracked, VirtualServer, VrrpState, VsAddress, VsGroupEntry,
 };
 use kac_schema::plan::*;
 
@@ -245,14 +245,54 @@ fn tracked(list: &[Tracked], default_weight: impl Fn(&str) -> i32) -> Vec<PlanTr
     v
 }
 
-fn notify(n: &Notify) -> PlanNotify {
+/// The notify scripts, each with the user it runs as: its own `USER [GROUP]`, else
+/// `script_user`.
+fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
+    let mut users = BTreeMap::new();
+    let scripts: [(&str, &Option<Script>); 6] = [
+        ("master", &n.master),
+        ("backup", &n.backup),
+        ("fault", &n.fault),
+        ("stop", &n.stop),
+        ("any", &n.any),
+        ("master_rx_lower_pri", &n.master_rx_lower_pri),
+    ];
+    for (which, s) in scripts {
+        if let Some(s) = s {
+            users.insert(which.to_string(), script_user_of(s, script_user));
+        }
+    }
     PlanNotify {
         master: argv(&n.master),
         backup: argv(&n.backup),
         fault: argv(&n.fault),
         stop: argv(&n.stop),
         any: argv(&n.any),
+        master_rx_lower_pri: argv(&n.master_rx_lower_pri),
+        users,
     }
+}
+
+/// The user a script runs as: its own `USER [GROUP]` (written after the command), else
+/// `default`.
+fn script_user_of(s: &Script, default: &MachineValue) -> MachineValue {
+    match &s.user {
+        Some(u) => machine_user(&Some((u.clone(), s.group.clone()))),
+        None => default.clone(),
+    }
+}
+
+/// Adds a sync group's tracked objects to a member's list, as keepalived does: the group's
+/// weight replaces a weighted reference the member has, an unweighted one stays.
+fn merge_tracked(own: &mut Vec<PlanTracked>, group: Vec<PlanTracked>) {
+    for g in group {
+        match own.iter_mut().find(|t| t.name == g.name) {
+            Some(t) if t.weight != 0 => *t = g,
+            Some(_) => {}
+            None => own.push(g),
+        }
+    }
+    own.sort();
 }
 
 fn machine_user(u: &Option<(String, Option<String>)>) -> MachineValue {
@@ -260,6 +300,37 @@ fn machine_user(u: &Option<(String, Option<String>)>) -> MachineValue {
         Some((u, Some(g))) => MachineValue::Set(format!("{u}:{g}")),
         Some((u, None)) => MachineValue::Set(u.clone()),
         None => MachineValue::DefaultScriptUser,
+    }
+}
+
+/// A `vrrp_track_process` with keepalived's defaults (`quorum` 1, no `quorum_max`, no
+/// delays; `delay` sets both delays, `fork_delay`/`terminate_delay` override it).
+fn track_process(p: &TrackProcess) -> PlanTrackProcess {
+    let setting = |k: &str| p.other.iter().find(|s| s.keyword == k);
+    let micros = |k: &str| {
+        setting(k).and_then(|s| {
+            s.values.iter().find_map(|v| match v {
+                SettingValue::Micros(m) => Some(*m),
+                _ => None,
+            })
+        })
+    };
+    let delay = micros("delay").unwrap_or(0);
+    let param_match = match setting("param_match") {
+        Some(s) => s.args.first().cloned().unwrap_or_else(|| "exact".into()),
+        None if p.process.len() > 1 => "exact".into(),
+        None => String::new(),
+    };
+    PlanTrackProcess {
+        process: p.process.clone(),
+        full_command: setting("full_command").is_some() || !param_match.is_empty(),
+        param_match,
+        weight: p.weight.map_or(0, |w| w.0),
+        weight_reverse: p.weight.is_some_and(|w| w.1),
+        quorum: p.quorum.unwrap_or(1),
+        quorum_max: p.quorum_max.unwrap_or(u32::MAX),
+        fork_delay_us: micros("fork_delay").unwrap_or(delay),
+        terminate_delay_us: micros("terminate_delay").unwrap_or(delay),
     }
 }
 
@@ -351,9 +422,9 @@ pub fn lower_with(
                     .as_ref()
                     .map(|x| x.argv.clone())
                     .unwrap_or_default(),
-                user: match (&s.user, s.script.as_ref().and_then(|x| x.user.clone())) {
+                user: match (&s.user, &s.script) {
                     (Some(u), _) => machine_user(&Some(u.clone())),
-                    (None, Some(u)) => MachineValue::Set(u),
+                    (None, Some(x)) => script_user_of(x, &machine_user(&g.script_user)),
                     (None, None) => machine_user(&g.script_user),
                 },
                 interval_s: interval,
@@ -378,6 +449,13 @@ pub fn lower_with(
         );
     }
 
+    let mut track_processes = BTreeMap::new();
+    for p in &cfg.track_processes {
+        track_processes
+            .entry(p.name.value.clone())
+            .or_insert_with(|| track_process(p));
+    }
+
     let mut sync_of: BTreeMap<String, String> = BTreeMap::new();
     let mut vrrp_sync_groups = BTreeMap::new();
     for sg in &cfg.sync_groups {
@@ -393,7 +471,7 @@ pub fn lower_with(
             sg.name.value.clone(),
             PlanSyncGroup {
                 members,
-                notify: notify(&sg.notify),
+                notify: notify(&sg.notify, &global.script_user),
                 tracking_weight: sg.tracking_weight,
             },
         );
@@ -485,6 +563,34 @@ pub fn lower_with(
         } else {
             None
         };
+        let mut track_interfaces = w(&i.tracking.interfaces, &|_| 0);
+        let mut track_scripts = w(&i.tracking.scripts, &script_weight);
+        let mut track_files = w(&i.tracking.files, &file_weight);
+        let mut track_processes = w(&i.tracking.processes, &process_weight);
+        if let Some(sg) = cfg
+            .sync_groups
+            .iter()
+            .find(|s| in_sync.as_deref() == Some(s.name.value.as_str()))
+        {
+            // The group's tracking applies to every member; its weights count only with
+            // `sync_group_tracking_weight` (and never for an address owner).
+            let gw = |list: &[Tracked], dflt: &dyn Fn(&str) -> i32| {
+                let mut v = tracked(list, dflt);
+                if owner || !sg.tracking_weight {
+                    for t in &mut v {
+                        t.weight = 0;
+                    }
+                }
+                v
+            };
+            merge_tracked(&mut track_interfaces, gw(&sg.tracking.interfaces, &|_| 0));
+            merge_tracked(&mut track_scripts, gw(&sg.tracking.scripts, &script_weight));
+            merge_tracked(&mut track_files, gw(&sg.tracking.files, &file_weight));
+            merge_tracked(
+                &mut track_processes,
+                gw(&sg.tracking.processes, &process_weight),
+            );
+        }
         let preempt = owner || !i.nopreempt.as_ref().is_some_and(|n| n.value);
         vrrp_instances.insert(
             i.name.value.clone(),
@@ -523,11 +629,11 @@ pub fn lower_with(
                         n.clone()
                     }
                 }),
-                track_interfaces: w(&i.tracking.interfaces, &|_| 0),
-                track_scripts: w(&i.tracking.scripts, &script_weight),
-                track_files: w(&i.tracking.files, &file_weight),
-                track_processes: w(&i.tracking.processes, &process_weight),
-                notify: notify(&i.notify),
+                track_interfaces,
+                track_scripts,
+                track_files,
+                track_processes,
+                notify: notify(&i.notify, &global.script_user),
                 sync_group: in_sync,
             },
         );
@@ -548,6 +654,7 @@ pub fn lower_with(
         static_rules,
         vrrp_scripts,
         track_files,
+        track_processes,
         vrrp_sync_groups,
         vrrp_instances,
         virtual_servers,

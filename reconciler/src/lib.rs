@@ -9,8 +9,9 @@
 //! * [`apply()`](apply::apply): diff, apply, verify, roll back;
 //! * [`support`]: what the runtime carries out, keyword by keyword;
 //! * [`script`]: running configured scripts without a shell, as their user, with a timeout,
-//!   and keepalived's script security rules;
-//! * [`track`]: the trackers (scripts, files, interfaces) and the pure effective priority of
+//!   and keepalived's script security rules; [`notify`]: VRRP notify scripts with keepalived's
+//!   arguments, queued in order per script;
+//! * [`track`]: the trackers (scripts, files, processes, interfaces) and the pure effective priority of
 //!   a VRRP instance;
 //! * [`daemon`]: `kac daemon`: sources, the converge loop, last good state, control socket,
 //!   metrics.
@@ -27,6 +28,7 @@ pub mod journal;
 pub mod kernel;
 pub mod model;
 pub mod names;
+pub mod notify;
 pub mod observed;
 pub mod op;
 pub mod script;

@@ -7,11 +7,13 @@
 //!   [`priority::TrackRef`]s;
 //! * the trackers, each a task sending [`Change`]s over a channel: [`script`] (`vrrp_script`:
 //!   interval, timeout, rise/fall, `init_fail`), [`file`] (`track_file`: inotify plus
-//!   re-reads); [`interface`] (`track_interface`: link up/down fed by the daemon's rtnetlink events).
+//!   re-reads), [`process`] (`vrrp_track_process`: /proc scans, quorum, delays);
+//!   [`interface`] (`track_interface`: link up/down fed by the daemon's rtnetlink events).
 
 pub mod file;
 pub mod interface;
 pub mod priority;
+pub mod process;
 pub mod script;
 
 use std::collections::BTreeMap;
