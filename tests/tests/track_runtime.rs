@@ -1,0 +1,460 @@
+//! The trackers and notify queues (`kac_reconciler::track`, `kac_reconciler::notify`) against
+//! real scripts, files, processes and links the tests create: the changes they report, in
+//! order, and what they do to an instance's effective priority.
+//!
+//! The link test needs root (a network namespace) and skips without it, failing instead when
+//! `KAC_REQUIRE_PRIVILEGED=1`.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use kac_reconciler::notify::{Event, Notifier, NotifyOptions, NotifyScripts, State, Subject};
+use kac_reconciler::script::{RunAs, Script};
+use kac_reconciler::track::file::FileTracker;
+use kac_reconciler::track::process::{ParamMatch, ProcessMatch, ProcessTracker, Quorum};
+use kac_reconciler::track::script::ScriptTracker;
+use kac_reconciler::track::{Change, Kind, States, TrackRef, TrackValue, effective_priority};
+use kac_tests::privileges;
+use tokio::sync::mpsc;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// The next change, or a failure after `limit`.
+async fn next(rx: &mut mpsc::Receiver<Change>, limit: Duration) -> Change {
+    tokio::time::timeout(limit, rx.recv())
+        .await
+        .expect("a change in time")
+        .expect("the tracker is running")
+}
+
+#[test]
+fn a_vrrp_script_tracker_follows_its_script_with_rise_and_fall() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("state");
+    std::fs::write(&state, "ok").expect("state");
+    let script = dir.path().join("chk.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ntest \"$(cat {})\" = ok\n", state.display()),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let tracker = ScriptTracker {
+        name: "chk".into(),
+        script: Script::new(vec![script.display().to_string()], RunAs::current())
+            .with_timeout(Duration::from_secs(2)),
+        interval: Duration::from_millis(100),
+        rise: 2,
+        fall: 3,
+        init_fail: false,
+    };
+    rt().block_on(async {
+        let (tx, mut rx) = mpsc::channel(16);
+        let task = tracker.spawn(tx);
+        let limit = Duration::from_secs(5);
+        let c = next(&mut rx, limit).await;
+        assert_eq!(
+            (c.kind, c.name.as_str(), c.value),
+            (Kind::Script, "chk", TrackValue::Pending)
+        );
+        // The first success decides at once.
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(true));
+        // Failing: down after three failures (about 300 ms), not before.
+        std::fs::write(&state, "bad").expect("state");
+        let t = std::time::Instant::now();
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(false));
+        assert!(
+            t.elapsed() >= Duration::from_millis(200),
+            "{:?}",
+            t.elapsed()
+        );
+        std::fs::write(&state, "ok").expect("state");
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(true));
+        task.abort();
+    });
+}
+
+#[test]
+fn a_script_that_times_out_is_failing() {
+    let tracker = ScriptTracker {
+        name: "slow".into(),
+        script: Script::new(vec!["/bin/sleep".into(), "5".into()], RunAs::current())
+            .with_timeout(Duration::from_millis(200)),
+        interval: Duration::from_millis(100),
+        rise: 1,
+        fall: 1,
+        init_fail: false,
+    };
+    rt().block_on(async {
+        let (tx, mut rx) = mpsc::channel(16);
+        let task = tracker.spawn(tx);
+        assert_eq!(
+            next(&mut rx, Duration::from_secs(2)).await.value,
+            TrackValue::Pending
+        );
+        assert_eq!(
+            next(&mut rx, Duration::from_secs(5)).await.value,
+            TrackValue::Up(false)
+        );
+        task.abort();
+    });
+}
+
+#[test]
+fn a_track_file_tracker_sees_writes_replacements_and_deletion() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("prio");
+    std::fs::write(&file, "10\n").expect("write");
+    let mut tracker = FileTracker::new("f", &file);
+    // Long enough that the events, not the re-reads, are what the test sees.
+    tracker.reread = Duration::from_secs(60);
+    rt().block_on(async {
+        let (tx, mut rx) = mpsc::channel(16);
+        let task = tracker.spawn(tx);
+        let limit = Duration::from_secs(3);
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::File(10));
+        std::fs::write(&file, "-20").expect("write");
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::File(-20));
+        // An editor's save: write elsewhere, rename over.
+        let tmp = dir.path().join("prio.tmp");
+        std::fs::write(&tmp, "0x10").expect("write");
+        std::fs::rename(&tmp, &file).expect("rename");
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::File(16));
+        // Non-numeric content reads as 0; so does a deleted file.
+        std::fs::write(&file, "garbage").expect("write");
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::File(0));
+        std::fs::write(&file, "7").expect("write");
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::File(7));
+        std::fs::remove_file(&file).expect("rm");
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::File(0));
+        task.abort();
+    });
+}
+
+#[test]
+fn a_track_file_in_a_missing_directory_is_re_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sub = dir.path().join("later");
+    let file = sub.join("prio");
+    let mut tracker = FileTracker::new("f", &file);
+    tracker.reread = Duration::from_millis(100);
+    rt().block_on(async {
+        let (tx, mut rx) = mpsc::channel(16);
+        let task = tracker.spawn(tx);
+        assert_eq!(
+            next(&mut rx, Duration::from_secs(2)).await.value,
+            TrackValue::File(0)
+        );
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(&file, "5").expect("write");
+        assert_eq!(
+            next(&mut rx, Duration::from_secs(3)).await.value,
+            TrackValue::File(5)
+        );
+        task.abort();
+    });
+}
+
+/// A shell sleeping, with a marker argument nobody else uses (`; :` keeps the shell from
+/// replacing itself by `sleep`).
+fn sleeper(marker: &str) -> Child {
+    Command::new("/bin/sh")
+        .args(["-c", "sleep 30; :", marker])
+        .spawn()
+        .expect("spawn sh")
+}
+
+#[test]
+fn a_process_tracker_counts_matching_processes_against_the_quorum() {
+    let marker = format!("kac-track-{}", std::process::id());
+    let tracker = ProcessTracker {
+        name: "sleepers".into(),
+        matcher: ProcessMatch {
+            program: "/bin/sh".into(),
+            params: vec!["-c".into(), "sleep 30; :".into(), marker.clone()],
+            param_match: ParamMatch::Exact,
+            full_command: true,
+        },
+        quorum: Quorum::new(2, 3, Duration::ZERO, Duration::from_millis(300)),
+        scan: Duration::from_millis(100),
+    };
+    rt().block_on(async {
+        let (tx, mut rx) = mpsc::channel(16);
+        let task = tracker.spawn(tx);
+        let limit = Duration::from_secs(3);
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(false));
+        let mut kids: Vec<Child> = vec![sleeper(&marker)];
+        // A shell with other arguments does not count.
+        let mut other = Command::new("/bin/sh")
+            .args(["-c", "sleep 31; :", &marker])
+            .spawn()
+            .expect("spawn");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            rx.try_recv().is_err(),
+            "one matching process is below the quorum"
+        );
+        kids.push(sleeper(&marker));
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(true));
+        kids.push(sleeper(&marker));
+        kids.push(sleeper(&marker));
+        let c = next(&mut rx, limit).await;
+        assert_eq!(c.value, TrackValue::Up(false), "four is above quorum_max");
+        for k in kids.iter_mut().take(2) {
+            let _ = k.kill();
+            let _ = k.wait();
+        }
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(true));
+        // Down to one: reported only after the terminate delay.
+        let t = std::time::Instant::now();
+        let _ = kids[2].kill();
+        let _ = kids[2].wait();
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(false));
+        assert!(
+            t.elapsed() >= Duration::from_millis(250),
+            "{:?}",
+            t.elapsed()
+        );
+        for k in kids.iter_mut().chain(std::iter::once(&mut other)) {
+            let _ = k.kill();
+            let _ = k.wait();
+        }
+        task.abort();
+    });
+}
+
+#[test]
+fn tracked_states_drive_the_effective_priority() {
+    // The wiring a VRRP instance uses: changes into `States`, references into priority.
+    let mut states = States::default();
+    let refs = |s: &States| {
+        vec![
+            TrackRef {
+                weight: -30,
+                reverse: false,
+                value: s.get(Kind::Script, "chk"),
+            },
+            TrackRef {
+                weight: 2,
+                reverse: false,
+                value: s.get(Kind::File, "f"),
+            },
+            TrackRef {
+                weight: 0,
+                reverse: false,
+                value: s.get(Kind::Interface, "eth0"),
+            },
+        ]
+    };
+    let e = effective_priority(100, &refs(&states));
+    assert!(e.fault, "eth0 not seen up yet");
+    for c in [
+        Change {
+            kind: Kind::Interface,
+            name: "eth0".into(),
+            value: TrackValue::Up(true),
+        },
+        Change {
+            kind: Kind::Script,
+            name: "chk".into(),
+            value: TrackValue::Up(false),
+        },
+        Change {
+            kind: Kind::File,
+            name: "f".into(),
+            value: TrackValue::File(5),
+        },
+    ] {
+        states.apply(c);
+    }
+    let e = effective_priority(100, &refs(&states));
+    assert_eq!((e.priority, e.fault, e.pending), (80, false, false));
+}
+
+fn write_logger(path: &Path, log: &Path, delay: &str) {
+    std::fs::write(
+        path,
+        format!(
+            "#!/bin/sh\nsleep {delay}\necho \"$*\" >> {}\n",
+            log.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+#[test]
+fn notify_scripts_get_keepalived_arguments_in_order_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("log");
+    let slow = dir.path().join("notify.sh");
+    write_logger(&slow, &log, "0.2");
+    let master_log = dir.path().join("master.log");
+    let master = dir.path().join("master.sh");
+    write_logger(&master, &master_log, "0");
+    let me = RunAs::current();
+    let scripts = NotifyScripts {
+        master: Some(Script::new(
+            vec![master.display().to_string(), "m".into()],
+            me,
+        )),
+        any: Some(Script::new(
+            vec![slow.display().to_string(), "x".into()],
+            me,
+        )),
+        ..NotifyScripts::default()
+    };
+    rt().block_on(async {
+        let notifier = Notifier::new(NotifyOptions::default());
+        let vi = Subject::Instance {
+            name: "VI_1".into(),
+            priority: 150,
+        };
+        let t = std::time::Instant::now();
+        for state in [State::Backup, State::Master, State::Fault, State::Stop] {
+            notifier.notify(&scripts, &vi, Event::Entered(state));
+        }
+        notifier.notify(
+            &scripts,
+            &Subject::Group { name: "G".into() },
+            Event::Entered(State::Master),
+        );
+        assert!(
+            t.elapsed() < Duration::from_millis(100),
+            "notify returns at once"
+        );
+        tokio::time::timeout(Duration::from_secs(10), notifier.idle())
+            .await
+            .expect("all runs finish");
+        assert_eq!(notifier.dropped(), 0);
+    });
+    let got = std::fs::read_to_string(&log).expect("log");
+    assert_eq!(
+        got.lines().collect::<Vec<_>>(),
+        [
+            "x INSTANCE VI_1 BACKUP 150",
+            "x INSTANCE VI_1 MASTER 150",
+            "x INSTANCE VI_1 FAULT 150",
+            "x INSTANCE VI_1 STOP 150",
+            "x GROUP G MASTER 0",
+        ]
+    );
+    let got = std::fs::read_to_string(&master_log).expect("master log");
+    assert_eq!(got.lines().collect::<Vec<_>>(), ["m", "m"]);
+}
+
+#[test]
+fn a_full_notify_queue_drops_the_oldest_waiting_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("log");
+    let slow = dir.path().join("notify.sh");
+    write_logger(&slow, &log, "0.3");
+    let scripts = NotifyScripts {
+        any: Some(Script::new(
+            vec![slow.display().to_string()],
+            RunAs::current(),
+        )),
+        ..NotifyScripts::default()
+    };
+    rt().block_on(async {
+        let notifier = Notifier::new(NotifyOptions {
+            queue: 2,
+            timeout: None,
+        });
+        let vi = Subject::Instance {
+            name: "VI".into(),
+            priority: 100,
+        };
+        notifier.notify(&scripts, &vi, Event::Entered(State::Backup));
+        // Let the first run start, then queue four more into a queue of two.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for s in [State::Master, State::Fault, State::Backup, State::Master] {
+            notifier.notify(&scripts, &vi, Event::Entered(s));
+        }
+        tokio::time::timeout(Duration::from_secs(10), notifier.idle())
+            .await
+            .expect("all runs finish");
+        assert_eq!(notifier.dropped(), 2);
+    });
+    let got = std::fs::read_to_string(&log).expect("log");
+    assert_eq!(
+        got.lines().collect::<Vec<_>>(),
+        [
+            "INSTANCE VI BACKUP 100",
+            "INSTANCE VI BACKUP 100",
+            "INSTANCE VI MASTER 100",
+        ],
+        "the newest states got through"
+    );
+}
+
+#[test]
+fn link_changes_reach_the_interface_tracker() {
+    if !privileges::is_root() || privileges::find_program("ip").is_none() {
+        privileges::skip(
+            "link_changes_reach_the_interface_tracker",
+            "needs root and iproute2 (a network namespace)",
+        );
+        return;
+    }
+    let ns = format!("kac-track-{}", std::process::id());
+    let ip = |args: &[&str]| {
+        let st = Command::new("ip").args(args).status().expect("ip");
+        assert!(st.success(), "ip {args:?}");
+    };
+    ip(&["netns", "add", &ns]);
+    struct Cleanup(String);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+        }
+    }
+    let _cleanup = Cleanup(ns.clone());
+    let inns = |args: &[&str]| {
+        let mut v = vec!["-n", ns.as_str()];
+        v.extend_from_slice(args);
+        ip(&v);
+    };
+    inns(&[
+        "link", "add", "trk0", "type", "veth", "peer", "name", "trk1",
+    ]);
+    let (tx, mut rx) = mpsc::channel(16);
+    // The watch is created inside the namespace, from a thread that entered it.
+    let ns_path = format!("/run/netns/{ns}");
+    let handle = std::thread::spawn(move || {
+        let f = std::fs::File::open(&ns_path).expect("netns file");
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        kac_reconciler::track::interface::watch_links(["trk0".to_string()], tx)
+            .expect("watch links")
+    });
+    let _thread = handle.join().expect("watch thread");
+    rt().block_on(async {
+        let limit = Duration::from_secs(3);
+        let c = next(&mut rx, limit).await;
+        assert_eq!((c.name.as_str(), c.value), ("trk0", TrackValue::Up(false)));
+        inns(&["link", "set", "trk0", "up"]);
+        inns(&["link", "set", "trk1", "up"]);
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(true));
+        inns(&["link", "set", "trk1", "down"]);
+        assert_eq!(
+            next(&mut rx, limit).await.value,
+            TrackValue::Up(false),
+            "no carrier"
+        );
+        inns(&["link", "set", "trk1", "up"]);
+        assert_eq!(next(&mut rx, limit).await.value, TrackValue::Up(true));
+        inns(&["link", "del", "trk0"]);
+        assert_eq!(
+            next(&mut rx, limit).await.value,
+            TrackValue::Up(false),
+            "deleted"
+        );
+    });
+}
