@@ -7,6 +7,7 @@
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kac_reconciler::script::security::{self, Refusal, Unsafety};
@@ -374,4 +375,84 @@ fn the_runner_refuses_unsafe_scripts_before_running_them() {
             .run(),
     );
     assert_eq!(run.outcome, Outcome::Exited(0));
+}
+
+/// A configuration tracking `script` as root with `enable_script_security`.
+fn tracked_script_conf(script: &str) -> String {
+    format!(
+        "global_defs {{\n    enable_script_security\n    script_user root\n}}\n\
+         vrrp_script chk {{\n    script \"{script} arg\"\n}}\n\
+         vrrp_script unused {{\n    script \"{script}\"\n}}\n\
+         vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 100\n\
+         \x20   virtual_ipaddress {{\n        10.9.9.9/32\n    }}\n    track_script {{\n        chk\n    }}\n}}\n"
+    )
+}
+
+#[test]
+fn check_reports_insecure_track_scripts_as_keepalived_does() {
+    if let Some(reason) = privileges::skip_reason() {
+        privileges::skip(
+            "check_reports_insecure_track_scripts_as_keepalived_does",
+            &reason,
+        );
+        return;
+    }
+    let ns = kac_tests::OracleNamespace::create().expect("namespace");
+    let t = Tree::new();
+    let marker = t.path("ran");
+    t.mkdir("safe", 0o755);
+    t.mkdir("open", 0o777);
+    let cases = [
+        (t.script("safe/ok.sh", 0o755, &marker), true),
+        (t.script("open/x.sh", 0o755, &marker), false),
+        (t.script("safe/world.sh", 0o777, &marker), false),
+    ];
+    let keepalived = privileges::find_program("keepalived").expect("keepalived");
+    for (i, (script, safe)) in cases.iter().enumerate() {
+        let conf = t.path(&format!("k{i}.conf"));
+        std::fs::write(&conf, tracked_script_conf(script)).expect("conf");
+        let k = ns
+            .command(&keepalived)
+            .args(["-t", "-f"])
+            .arg(&conf)
+            .output()
+            .expect("keepalived -t");
+        let k_err = String::from_utf8_lossy(&k.stderr);
+        assert_eq!(k.status.success(), *safe, "keepalived on {script}: {k_err}");
+        if !safe {
+            assert!(
+                k_err.contains("Disabling track script chk due to insecure"),
+                "{k_err}"
+            );
+            // With VRRP instances, keepalived judges every vrrp_script, tracked or not.
+            assert!(
+                k_err.contains("Disabling track script unused due to insecure"),
+                "{k_err}"
+            );
+        }
+        let kac = Command::new(kac_tests::kac_bin())
+            .args(["check", "--interfaces", "eth0,lo"])
+            .arg(&conf)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("kac check");
+        let kac_err = String::from_utf8_lossy(&kac.stderr);
+        assert_eq!(
+            kac.status.success(),
+            *safe,
+            "kac check on {script}: {kac_err}"
+        );
+        if !safe {
+            assert!(kac_err.contains("kac::conf::script-security"), "{kac_err}");
+            assert!(
+                kac_err.contains("vrrp_script `chk` is insecure"),
+                "{kac_err}"
+            );
+            assert!(
+                kac_err.contains("vrrp_script `unused` is insecure"),
+                "{kac_err}"
+            );
+        }
+    }
+    assert!(!marker.exists(), "checking runs nothing");
 }
