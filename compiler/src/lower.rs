@@ -232,13 +232,25 @@ fn rule(r: &Rule, default_pref: &mut u32) -> PlanRule {
     }
 }
 
-fn tracked(list: &[Tracked], default_weight: impl Fn(&str) -> i32) -> Vec<PlanTracked> {
+/// The references of a `track_*` block, with keepalived's defaults: the weight and `reverse`
+/// of the tracked object's definition (`defaults`) unless the reference says otherwise; a
+/// weight of ±254 on an interface or script is ±253, as keepalived corrects it.
+fn tracked(list: &[Tracked], defaults: impl Fn(&str) -> (i32, bool)) -> Vec<PlanTracked> {
     let mut v: Vec<PlanTracked> = list
         .iter()
-        .map(|t| PlanTracked {
-            name: t.name.value.clone(),
-            weight: t.weight.unwrap_or_else(|| default_weight(&t.name.value)),
-            reverse: t.reverse,
+        .map(|t| {
+            let (dw, dr) = defaults(&t.name.value);
+            PlanTracked {
+                name: t.name.value.clone(),
+                weight: t.weight.unwrap_or(dw),
+                reverse: if t.reverse {
+                    true
+                } else if t.noreverse {
+                    false
+                } else {
+                    dr
+                },
+            }
         })
         .collect();
     v.sort();
@@ -532,7 +544,7 @@ pub fn lower_with(
                 && !cfg.sync_groups.iter().any(|s| {
                     s.tracking_weight && s.members.iter().any(|m| m.value == i.name.value)
                 }));
-        let w = |list: &[Tracked], dflt: &dyn Fn(&str) -> i32| {
+        let w = |list: &[Tracked], dflt: &dyn Fn(&str) -> (i32, bool)| {
             let mut v = tracked(list, dflt);
             if zero_weights {
                 for t in &mut v {
@@ -541,14 +553,30 @@ pub fn lower_with(
             }
             v
         };
-        let script_weight = |n: &str| vrrp_scripts.get(n).map_or(0, |s: &PlanVrrpScript| s.weight);
-        let file_weight = |n: &str| track_files.get(n).map_or(1, |f: &PlanTrackFile| f.weight);
+        let script_weight = |n: &str| {
+            vrrp_scripts
+                .get(n)
+                .map_or((0, false), |s: &PlanVrrpScript| {
+                    (s.weight, s.weight_reverse)
+                })
+        };
+        let file_weight = |n: &str| {
+            track_files
+                .get(n)
+                .map_or((1, false), |f: &PlanTrackFile| (f.weight, f.weight_reverse))
+        };
         let process_weight = |n: &str| {
-            cfg.track_processes
-                .iter()
-                .find(|p| p.name.value == n)
-                .and_then(|p| p.weight)
-                .map_or(0, |w| w.0)
+            track_processes
+                .get(n)
+                .map_or((0, false), |p: &PlanTrackProcess| {
+                    (p.weight, p.weight_reverse)
+                })
+        };
+        let clamp_253 = |mut v: Vec<PlanTracked>| {
+            for t in &mut v {
+                t.weight = t.weight.clamp(-253, 253);
+            }
+            v
         };
         let auth = if version == 2 && !strict {
             i.authentication
@@ -563,8 +591,8 @@ pub fn lower_with(
         } else {
             None
         };
-        let mut track_interfaces = w(&i.tracking.interfaces, &|_| 0);
-        let mut track_scripts = w(&i.tracking.scripts, &script_weight);
+        let mut track_interfaces = clamp_253(w(&i.tracking.interfaces, &|_| (0, false)));
+        let mut track_scripts = clamp_253(w(&i.tracking.scripts, &script_weight));
         let mut track_files = w(&i.tracking.files, &file_weight);
         let mut track_processes = w(&i.tracking.processes, &process_weight);
         if let Some(sg) = cfg
@@ -574,7 +602,7 @@ pub fn lower_with(
         {
             // The group's tracking applies to every member; its weights count only with
             // `sync_group_tracking_weight` (and never for an address owner).
-            let gw = |list: &[Tracked], dflt: &dyn Fn(&str) -> i32| {
+            let gw = |list: &[Tracked], dflt: &dyn Fn(&str) -> (i32, bool)| {
                 let mut v = tracked(list, dflt);
                 if owner || !sg.tracking_weight {
                     for t in &mut v {
@@ -583,8 +611,14 @@ pub fn lower_with(
                 }
                 v
             };
-            merge_tracked(&mut track_interfaces, gw(&sg.tracking.interfaces, &|_| 0));
-            merge_tracked(&mut track_scripts, gw(&sg.tracking.scripts, &script_weight));
+            merge_tracked(
+                &mut track_interfaces,
+                clamp_253(gw(&sg.tracking.interfaces, &|_| (0, false))),
+            );
+            merge_tracked(
+                &mut track_scripts,
+                clamp_253(gw(&sg.tracking.scripts, &script_weight)),
+            );
             merge_tracked(&mut track_files, gw(&sg.tracking.files, &file_weight));
             merge_tracked(
                 &mut track_processes,

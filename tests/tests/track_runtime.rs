@@ -458,3 +458,187 @@ fn link_changes_reach_the_interface_tracker() {
         );
     });
 }
+
+const TRACKING_CONF: &str = r#"
+global_defs {
+    enable_script_security
+    script_user nobody
+}
+vrrp_script chk {
+    script "/bin/true"
+    weight -20
+}
+vrrp_script own_user {
+    script "/bin/true" root root
+}
+track_file f {
+    file /run/kac-prio
+    weight 3 reverse
+}
+vrrp_track_process web {
+    process /usr/sbin/nginx -g
+    param_match partial
+    quorum 2
+    delay 1.5
+    terminate_delay 2
+    weight 10
+}
+vrrp_sync_group G {
+    group {
+        VI_1
+        VI_2
+    }
+    track_script {
+        chk weight -30
+    }
+    track_file {
+        f
+    }
+    sync_group_tracking_weight
+    notify "/bin/echo group"
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {
+        10.9.9.9/32
+    }
+    track_script {
+        chk weight 5
+        own_user
+    }
+    track_process {
+        web
+    }
+    notify_master "/bin/echo 'became master'" root root
+    notify /bin/echo
+    notify_master_rx_lower_pri /bin/true
+}
+vrrp_instance VI_2 {
+    interface eth0
+    virtual_router_id 52
+    priority 90
+    virtual_ipaddress {
+        10.9.9.10/32
+    }
+    track_script {
+        chk weight 0
+    }
+}
+"#;
+
+#[test]
+fn plans_carry_tracking_as_keepalived_resolves_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("keepalived.conf");
+    std::fs::write(&conf, TRACKING_CONF).expect("conf");
+    let compiled = kac_compiler::compile_conf(
+        &conf,
+        "keepalived.conf",
+        "h",
+        &kac_compiler::Options::default(),
+    );
+    let plan = compiled.plan.unwrap_or_else(|| {
+        panic!(
+            "the configuration compiles: {:?}",
+            compiled.parsed.diagnostics
+        )
+    });
+    use kac_schema::plan::{MachineValue, PlanTracked};
+    let t = |name: &str, weight: i32, reverse: bool| PlanTracked {
+        name: name.into(),
+        weight,
+        reverse,
+    };
+
+    // Definitions.
+    let p = &plan.track_processes["web"];
+    assert_eq!(p.process, ["/usr/sbin/nginx", "-g"]);
+    assert_eq!((p.param_match.as_str(), p.full_command), ("partial", true));
+    assert_eq!((p.quorum, p.quorum_max, p.weight), (2, u32::MAX, 10));
+    assert_eq!(
+        (p.fork_delay_us, p.terminate_delay_us),
+        (1_500_000, 2_000_000)
+    );
+    assert_eq!(
+        plan.vrrp_scripts["chk"].user,
+        MachineValue::Set("nobody".into())
+    );
+    assert_eq!(
+        plan.vrrp_scripts["own_user"].user,
+        MachineValue::Set("root:root".into())
+    );
+
+    // Members track the group's objects with the group's weights (sync_group_tracking_weight):
+    // the group's weight replaces a weighted reference, an unweighted one stays.
+    let vi1 = &plan.vrrp_instances["VI_1"];
+    assert_eq!(
+        vi1.track_scripts,
+        [t("chk", -30, false), t("own_user", 0, false)]
+    );
+    assert_eq!(vi1.track_files, [t("f", 3, true)]);
+    assert_eq!(vi1.track_processes, [t("web", 10, false)]);
+    let vi2 = &plan.vrrp_instances["VI_2"];
+    assert_eq!(vi2.track_scripts, [t("chk", 0, false)]);
+    assert_eq!(vi2.track_files, [t("f", 3, true)]);
+
+    // Notify scripts with their users.
+    assert_eq!(
+        vi1.notify.master.as_deref(),
+        Some(&["/bin/echo".to_string(), "became master".to_string()][..])
+    );
+    assert_eq!(
+        vi1.notify.users["master"],
+        MachineValue::Set("root:root".into())
+    );
+    assert_eq!(vi1.notify.users["any"], MachineValue::Set("nobody".into()));
+    assert_eq!(
+        vi1.notify.master_rx_lower_pri.as_deref(),
+        Some(&["/bin/true".to_string()][..])
+    );
+    let g = &plan.vrrp_sync_groups["G"];
+    assert_eq!(
+        g.notify.any.as_deref(),
+        Some(&["/bin/echo".to_string(), "group".to_string()][..])
+    );
+
+    // The plan's references with live states give the instance's priority.
+    let mut states = States::default();
+    for (kind, name, value) in [
+        (Kind::Interface, "eth0", TrackValue::Up(true)),
+        (Kind::Script, "chk", TrackValue::Up(false)),
+        (Kind::Script, "own_user", TrackValue::Up(true)),
+        (Kind::File, "f", TrackValue::File(4)),
+        (Kind::Process, "web", TrackValue::Up(true)),
+    ] {
+        states.apply(Change {
+            kind,
+            name: name.into(),
+            value,
+        });
+    }
+    let e = effective_priority(
+        vi1.priority,
+        &kac_reconciler::track::instance_refs(vi1, &states, true),
+    );
+    // 100 - 30 (chk failing) - 12 (file 4 x 3, reversed) + 10 (web up) = 68
+    assert_eq!((e.priority, e.fault, e.pending), (68, false, false));
+    // VI_2 tracks chk with weight 0: a failing chk puts it in FAULT.
+    let e = effective_priority(
+        vi2.priority,
+        &kac_reconciler::track::instance_refs(vi2, &states, true),
+    );
+    assert!(e.fault);
+    // The instance's own interface going down faults it (dont_track_primary aside).
+    states.apply(Change {
+        kind: Kind::Interface,
+        name: "eth0".into(),
+        value: TrackValue::Up(false),
+    });
+    let e = effective_priority(
+        vi1.priority,
+        &kac_reconciler::track::instance_refs(vi1, &states, true),
+    );
+    assert!(e.fault);
+}
