@@ -642,3 +642,152 @@ fn plans_carry_tracking_as_keepalived_resolves_it() {
     );
     assert!(e.fault);
 }
+
+/// A plan with one instance tracking a script (`interval_s`), a file and a process.
+fn reload_conf(script: &Path, file: &Path, interval_s: u32) -> String {
+    format!(
+        r#"
+global_defs {{
+    enable_script_security
+    script_user root
+}}
+vrrp_script chk {{
+    script "{}"
+    interval {interval_s}
+    weight 10
+}}
+vrrp_script unused {{
+    script "/bin/false"
+}}
+track_file f {{
+    file {}
+}}
+vrrp_track_process p {{
+    process kac-no-such-process
+}}
+vrrp_instance VI_1 {{
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    virtual_ipaddress {{
+        10.9.9.9/32
+    }}
+    track_script {{
+        chk
+    }}
+    track_file {{
+        f
+    }}
+    track_process {{
+        p
+    }}
+}}
+"#,
+        script.display(),
+        file.display()
+    )
+}
+
+fn compile(dir: &Path, text: &str) -> kac_schema::plan::Plan {
+    let conf = dir.join("keepalived.conf");
+    std::fs::write(&conf, text).expect("conf");
+    let compiled = kac_compiler::compile_conf(
+        &conf,
+        "keepalived.conf",
+        "h",
+        &kac_compiler::Options::default(),
+    );
+    compiled
+        .plan
+        .unwrap_or_else(|| panic!("compiles: {:?}", compiled.parsed.diagnostics))
+}
+
+/// Changes other than links (the host's own links are whatever they are), received within
+/// `limit`.
+async fn non_link_changes(rx: &mut mpsc::Receiver<Change>, limit: Duration) -> Vec<Change> {
+    let mut got = Vec::new();
+    let end = tokio::time::Instant::now() + limit;
+    while let Ok(Some(c)) = tokio::time::timeout_at(end, rx.recv()).await {
+        if c.kind != Kind::Interface {
+            got.push(c);
+        }
+    }
+    got
+}
+
+#[test]
+fn trackers_follow_a_plan_and_survive_reloads_that_do_not_change_them() {
+    if !privileges::is_root() {
+        privileges::skip(
+            "trackers_follow_a_plan_and_survive_reloads_that_do_not_change_them",
+            "not running as root (scripts run as root need root-owned files)",
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("chk.sh");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let file = dir.path().join("value");
+    std::fs::write(&file, "3").expect("file");
+    let plan = compile(dir.path(), &reload_conf(&script, &file, 1));
+    rt().block_on(async {
+        let (tx, mut rx) = mpsc::channel(64);
+        let mut trackers = kac_reconciler::track::Trackers::new(tx);
+        assert_eq!(trackers.update(&plan), vec![]);
+        let tracked = trackers.tracked();
+        assert_eq!(
+            tracked,
+            [
+                (Kind::Script, "chk".to_string()),
+                (Kind::File, "f".to_string()),
+                (Kind::Process, "p".to_string())
+            ],
+            "only what an instance tracks runs"
+        );
+        assert!(trackers.interfaces().contains("eth0"));
+        let mut got = non_link_changes(&mut rx, Duration::from_millis(1500)).await;
+        got.sort_by(|a, b| (a.kind, &a.name).cmp(&(b.kind, &b.name)));
+        let values: Vec<(Kind, &str, TrackValue)> = got
+            .iter()
+            .map(|c| (c.kind, c.name.as_str(), c.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (Kind::Script, "chk", TrackValue::Pending),
+                (Kind::Script, "chk", TrackValue::Up(true)),
+                (Kind::File, "f", TrackValue::File(3)),
+                (Kind::Process, "p", TrackValue::Up(false)),
+            ]
+        );
+        // The same plan again: nothing restarts, nothing is reported again.
+        assert_eq!(trackers.update(&plan), vec![]);
+        assert_eq!(
+            non_link_changes(&mut rx, Duration::from_millis(1500)).await,
+            vec![]
+        );
+        // The script's interval changes: only it restarts (and reports from the start).
+        let plan2 = compile(dir.path(), &reload_conf(&script, &file, 2));
+        assert_eq!(trackers.update(&plan2), vec![]);
+        let got = non_link_changes(&mut rx, Duration::from_millis(1500)).await;
+        let values: Vec<(Kind, &str, TrackValue)> = got
+            .iter()
+            .map(|c| (c.kind, c.name.as_str(), c.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (Kind::Script, "chk", TrackValue::Pending),
+                (Kind::Script, "chk", TrackValue::Up(true)),
+            ]
+        );
+        // A kept file tracker still follows its file.
+        std::fs::write(&file, "9").expect("file");
+        let got = non_link_changes(&mut rx, Duration::from_secs(2)).await;
+        assert_eq!(
+            got.iter().map(|c| c.value).collect::<Vec<_>>(),
+            [TrackValue::File(9)]
+        );
+    });
+}

@@ -8,19 +8,22 @@
 //! * the trackers, each a task sending [`Change`]s over a channel: [`script`] (`vrrp_script`:
 //!   interval, timeout, rise/fall, `init_fail`), [`file`] (`track_file`: inotify plus
 //!   re-reads), [`process`] (`vrrp_track_process`: /proc scans, quorum, delays);
-//!   [`interface`] (`track_interface`: link up/down fed by the daemon's rtnetlink events).
+//!   [`interface`] (`track_interface`: link up/down fed by the daemon's rtnetlink events);
+//! * [`Trackers`]: the trackers a plan needs, running, kept across reloads.
 
 pub mod file;
 pub mod interface;
 pub mod priority;
 pub mod process;
 pub mod script;
+pub mod set;
 
 use std::collections::BTreeMap;
 
 use kac_schema::plan::{PlanTracked, PlanVrrpInstance};
 
 pub use priority::{Effective, TrackRef, TrackValue, effective_priority};
+pub use set::{TrackError, Trackers};
 
 /// Which kind of object a [`Change`] is about (names are unique per kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
