@@ -244,7 +244,8 @@ impl Notifier {
         }
     }
 
-    /// Queues the runs `event` causes for `subject`; returns at once.
+    /// Queues the runs `event` causes for `subject`; returns at once. Call it within a tokio
+    /// runtime (a script's first run starts its queue's worker task there).
     pub fn notify(&self, scripts: &NotifyScripts, subject: &Subject, event: Event) {
         for mut run in scripts.runs(subject, event) {
             if let Some(t) = self.opts.timeout {
