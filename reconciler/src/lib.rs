@@ -7,6 +7,7 @@
 //! * [`kernel`]: the backend trait and its netlink implementation; [`ipvs`]: the IPVS
 //!   generic netlink layer;
 //! * [`apply()`](apply::apply): diff, apply, verify, roll back;
+//! * [`check`]: health checking of real servers ([`check::probe`]: one check of one endpoint);
 //! * [`support`]: what the runtime carries out, keyword by keyword;
 //! * [`script`]: running configured scripts without a shell, as their user, with a timeout,
 //!   and keepalived's script security rules; [`notify`]: VRRP notify scripts with keepalived's
@@ -20,6 +21,7 @@
 //! front ends; the binary hands it a compiled plan.
 
 pub mod apply;
+pub mod check;
 pub mod daemon;
 pub mod desired;
 pub mod diff;
