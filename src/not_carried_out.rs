@@ -43,6 +43,13 @@ pub(crate) fn diagnostics(keywords: &[KeywordUse], runtime: Runtime) -> Vec<Diag
                 format!("`{kw}` has no effect with kac"),
                 why.to_string(),
             ),
+            Some(Support::Daemon(_)) if runtime == Runtime::Daemon => continue,
+            Some(Support::Daemon(what)) => (
+                LEFT_TO_DAEMON,
+                Severity::Warning,
+                format!("`{kw}` is not applied by `kac apply`: {what} are the daemon's job; real servers are applied at their configured weights"),
+                "`kac daemon` carries them out (docs/health.md)".to_string(),
+            ),
             Some(Support::Vrrp(what) | Support::Checker(what)) if runtime == Runtime::Apply => {
                 let weights = if matches!(support(k.block, kw), Some(Support::Checker(_))) {
                     "; real servers are applied at their configured weights"

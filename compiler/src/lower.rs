@@ -708,6 +708,7 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         delay_before_retry_us: dbr,
         warmup_us: warmup,
         alpha,
+        log_all_failures: c.log_all_failures.unwrap_or(false),
         params,
     }
 }
@@ -872,6 +873,9 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             None => a.to_string(),
         }),
         ha_suspend: vs.ha_suspend,
+        quorum_up: vs.quorum_up.as_ref().map(|s| s.argv.clone()),
+        quorum_down: vs.quorum_down.as_ref().map(|s| s.argv.clone()),
+        sorry_server_inhibit: vs.sorry_server_inhibit,
         real_servers,
     }
 }

@@ -826,7 +826,7 @@ fn tunnel(t: &PlanTunnel) -> Result<(u8, u16, u16), String> {
     }
 }
 
-fn dest(rs: &PlanRealServer) -> Result<(SocketAddr, DestAttrs), String> {
+pub(crate) fn dest(rs: &PlanRealServer) -> Result<(SocketAddr, DestAttrs), String> {
     let fwd = fwd_method(&rs.lb_kind)?;
     let (tun_type, tun_port, tun_flags) = match (&rs.tunnel, fwd) {
         (Some(t), fwd::TUNNEL) => tunnel(t)?,

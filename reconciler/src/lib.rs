@@ -15,6 +15,7 @@
 //! front ends; the binary hands it a compiled plan.
 
 pub mod apply;
+pub mod check;
 pub mod daemon;
 pub mod desired;
 pub mod diff;

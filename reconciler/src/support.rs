@@ -19,9 +19,12 @@ pub enum Support {
     /// The VRRP engine's (not implemented yet): `kac daemon` refuses it, `kac apply` leaves it
     /// to the daemon.
     Vrrp(&'static str),
-    /// Health checking's (not implemented yet): `kac daemon` refuses it, `kac apply` applies
+    /// Health checking's, not implemented yet: `kac daemon` refuses it, `kac apply` applies
     /// real servers at their configured weights and leaves it to the daemon.
     Checker(&'static str),
+    /// Carried out by `kac daemon` (health checking): `kac apply`, a one-shot converge,
+    /// applies real servers at their configured weights and leaves it to the daemon.
+    Daemon(&'static str),
     /// Not carried out by kac at all: refused by `kac daemon` and `kac apply`.
     Refused(&'static str),
     /// Inside a block whose own keyword decides (a `vrrp_instance`, a checker, …).
@@ -38,14 +41,16 @@ const MAIL: Support =
 const VRRP_GLOBAL: Support = NoEffect(
     "it applies to VRRP instances, and VRRP instances are refused (the VRRP engine is not implemented)",
 );
-const CHECK_SETTING: Support = NoEffect(
-    "it applies to health checkers, and health checkers are refused (health checking is not implemented)",
+const CHECK_SETTING: Support = Daemon("health checking settings");
+const HTTP_SETTING: Support = NoEffect(
+    "it applies to HTTP_GET and SSL_GET checkers, which are refused (their probes are not implemented yet)",
 );
 const RELOAD: Support = NoEffect(
     "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
 );
-const SCRIPT_SETTING: Support =
-    NoEffect("it applies to scripts, and every keyword that runs a script is refused");
+const SCRIPT_SETTING: Support = NoEffect(
+    "kac runs notify_up/notify_down and quorum_up/quorum_down as the daemon's own user; the user scripts run as is not chosen by kac yet",
+);
 const SNMP: Support = Refused("SNMP is not served by kac");
 const DBUS: Support = Refused("kac has no DBus interface");
 const FIFO: Support = Refused("notify FIFOs are not written by kac");
@@ -109,7 +114,10 @@ fn global(k: &str) -> Option<Support> {
         | "no_email_faults"
         | "no_checker_emails" => MAIL,
         "smtp_alert" | "smtp_alert_vrrp" | "smtp_alert_checker" => SMTP,
-        "checker_log_all_failures" | "rs_init_notifies" => CHECK_SETTING,
+        "checker_log_all_failures" => NoEffect(
+            "kac logs every failed attempt of a checker with the checker's own `log_all_failures`; the global switch is not read",
+        ),
+        "rs_init_notifies" => Checker("notify scripts run at start-up (rs_init_notifies)"),
         "process_names"
         | "process_name"
         | "vrrp_process_name"
@@ -246,13 +254,20 @@ fn virtual_server(k: &str) -> Option<Support> {
         | "weight"
         | "real_server" => Done,
         "quorum" | "hysteresis" | "quorum_up" | "quorum_down" => {
-            Checker("quorum (it depends on real servers' health)")
+            Daemon("quorum (it depends on real servers' health)")
         }
-        "sorry_server" | "sorry_server_inhibit" | "sorry_server_lvs_method" => {
-            Checker("the sorry server (used when no real server is healthy)")
+        "sorry_server" | "sorry_server_inhibit" => {
+            Daemon("the sorry server (used while the quorum is lost)")
         }
-        "ha_suspend" | "virtualhost" | "alpha" | "omega" | "inhibit_on_failure" | "delay_loop"
-        | "connect_timeout" | "retry" | "delay_before_retry" | "warmup" => CHECK_SETTING,
+        "sorry_server_lvs_method" => Checker(
+            "the sorry server's own forwarding method (the sorry server uses the virtual server's)",
+        ),
+        "ha_suspend" => Checker(
+            "ha_suspend (it follows the VRRP instance that holds the virtual address; the VRRP engine is not implemented)",
+        ),
+        "virtualhost" => HTTP_SETTING,
+        "alpha" | "omega" | "inhibit_on_failure" | "delay_loop" | "connect_timeout" | "retry"
+        | "delay_before_retry" | "warmup" => CHECK_SETTING,
         "smtp_alert" => MAIL,
         "snmp_name" => NoEffect("SNMP is not served by kac"),
         _ => return None,
@@ -263,14 +278,18 @@ fn real_server(k: &str) -> Option<Support> {
     Some(match k {
         "weight" | "lvs_method" | "uthreshold" | "lthreshold" => Done,
         "notify_up" | "notify_down" => {
-            Checker("notify_up/notify_down scripts (run on health changes)")
+            Daemon("notify_up/notify_down scripts (run on health changes)")
         }
         "inhibit_on_failure" | "alpha" | "retry" | "delay_before_retry" | "warmup"
-        | "connect_timeout" | "delay_loop" | "virtualhost" => CHECK_SETTING,
+        | "connect_timeout" | "delay_loop" => CHECK_SETTING,
+        "virtualhost" => HTTP_SETTING,
         "smtp_alert" => MAIL,
         "snmp_name" => NoEffect("SNMP is not served by kac"),
-        "TCP_CHECK" | "PING_CHECK" | "UDP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK"
-        | "DNS_CHECK" | "MISC_CHECK" | "FILE_CHECK" => Checker("health checkers"),
+        "TCP_CHECK" => Daemon("health checkers"),
+        "PING_CHECK" | "UDP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK" | "DNS_CHECK"
+        | "MISC_CHECK" | "FILE_CHECK" => {
+            Checker("health checkers of this type (their probe is not implemented yet)")
+        }
         "BFD_CHECK" => Refused("BFD is not implemented"),
         _ => return None,
     })
@@ -318,7 +337,7 @@ mod tests {
         assert_eq!(support("vrrp_instance", "virtual_ipaddress"), Some(Inside));
         assert_eq!(
             support("real_server", "TCP_CHECK"),
-            Some(Checker("health checkers"))
+            Some(Daemon("health checkers"))
         );
         assert_eq!(support("TCP_CHECK", "connect_port"), Some(Inside));
         assert_eq!(support("top", "static_ipaddress"), Some(Done));

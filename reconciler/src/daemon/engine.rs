@@ -5,9 +5,10 @@
 //! compile or kernel job is in flight; what arrives meanwhile waits, and only the newest
 //! revision is kept.
 //!
-//! The desired kernel state is computed from layers (today only the plan; the VRRP engine's
-//! masterships and the checkers' health will be layers over it), and every change goes
-//! through the worker's [`crate::apply::apply`].
+//! The desired kernel state is computed from layers: the plan, then the checkers' health
+//! (failed real servers out or at weight 0, sorry servers, dynamic weights; check/), then
+//! the real servers being drained (check/drain.rs); the VRRP engine's masterships will be
+//! another layer. Every change goes through the worker's [`crate::apply::apply`].
 
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -27,6 +28,8 @@ use super::persist::{self, LastGood, PERSIST_VERSION, SavedMode};
 use super::source::{self, SourceCommand, SourceEvent, SourceHandle};
 use super::worker::{Job, JobDone, Outcome, Purpose, Worker, owned_counts};
 use super::{CompileFn, CompileOutcome, DaemonConfig, DaemonError, Revision, monitor};
+use crate::check::drain::Drains;
+use crate::check::driver::HealthControl;
 use crate::desired::Desired;
 use crate::journal::StateDir;
 use crate::kernel::Kernel;
@@ -36,11 +39,16 @@ use crate::op::Op;
 /// How many events may wait for the loop.
 const QUEUE: usize = 256;
 
+/// Starts health checking on the loop's runtime, given the loop's event sender and metrics.
+pub type HealthSpawn =
+    Box<dyn FnOnce(mpsc::Sender<Event>, Metrics) -> Arc<dyn HealthControl> + Send>;
+
 /// Runs the loop until a stop signal.
 pub async fn run(
     cfg: DaemonConfig,
     compile: CompileFn,
     kernel: Box<dyn Kernel + Send>,
+    health: HealthSpawn,
 ) -> Result<(), DaemonError> {
     let state = StateDir::lock(&cfg.state_dir)?;
     let journal = state.load()?;
@@ -84,6 +92,7 @@ pub async fn run(
     let src = source::spawn(cfg.source.clone(), tx.clone(), applied_shared.clone())?;
     tokio::spawn(control::serve(listener, tx.clone()));
     let control_path = cfg.control.clone();
+    let health = health(tx.clone(), metrics.clone());
 
     let mut d = Daemon::new(
         cfg,
@@ -94,6 +103,7 @@ pub async fn run(
         metrics,
         tx,
         saved,
+        health,
     );
     d.status.owned = owned;
     d.metrics.owned(&owned);
@@ -155,15 +165,21 @@ enum Busy {
 struct Timers {
     drift: Option<Instant>,
     full: Instant,
+    drain: Option<Instant>,
 }
 
 impl Timers {
     /// The next timer to fire.
     fn next(&self) -> (Timer, Instant) {
-        match self.drift {
-            Some(d) if d < self.full => (Timer::Drift, d),
-            _ => (Timer::FullCheck, self.full),
+        let mut next = (Timer::FullCheck, self.full);
+        for (kind, at) in [(Timer::Drift, self.drift), (Timer::Drain, self.drain)] {
+            if let Some(at) = at
+                && at < next.1
+            {
+                next = (kind, at);
+            }
         }
+        next
     }
 }
 
@@ -184,9 +200,13 @@ struct Daemon {
     busy: Option<Busy>,
     drift_due: bool,
     full_due: bool,
+    /// Health or drains changed: re-apply (IPVS included).
+    health_due: bool,
     timers: Timers,
     stopping: bool,
     ready: bool,
+    health: Arc<dyn HealthControl>,
+    drains: Drains,
 }
 
 fn now_text() -> String {
@@ -218,6 +238,7 @@ impl Daemon {
         metrics: Metrics,
         events: mpsc::Sender<Event>,
         saved: SavedMode,
+        health: Arc<dyn HealthControl>,
     ) -> Daemon {
         let status = Status {
             version: STATUS_VERSION,
@@ -262,9 +283,39 @@ impl Daemon {
             busy: None,
             drift_due: false,
             full_due: false,
-            timers: Timers { drift: None, full },
+            health_due: false,
+            timers: Timers {
+                drift: None,
+                full,
+                drain: None,
+            },
             stopping: false,
             ready: false,
+            health,
+            drains: Drains::new(),
+        }
+    }
+
+    /// The state to converge to for a plan's desired state: the plan, with the checkers'
+    /// health and the drains written in.
+    fn effective(&self, base: &Desired) -> Arc<Desired> {
+        let mut d = base.clone();
+        self.health.overlay(&mut d);
+        self.drains.overlay(&mut d);
+        Arc::new(d)
+    }
+
+    /// How long a real server removed from `plan` is drained: `--drain-period`, else the
+    /// plan's `real_server_drain`.
+    fn drain_period(&self, plan: &Plan) -> std::time::Duration {
+        if let Some(p) = self.cfg.drain_period {
+            return p;
+        }
+        let d = &plan.global.real_server_drain;
+        if d.enabled {
+            std::time::Duration::from_secs(u64::from(d.period_s))
+        } else {
+            std::time::Duration::ZERO
         }
     }
 
@@ -280,6 +331,17 @@ impl Daemon {
                     revision = %lg.revision,
                     "converging to the last good state from the state directory"
                 );
+                if let Err(errors) = self.health.load(&lg.plan) {
+                    self.error(
+                        "health",
+                        Some(lg.revision.clone()),
+                        format!(
+                            "the last good plan's checks cannot run: {}",
+                            errors.join("; ")
+                        ),
+                        Vec::new(),
+                    );
+                }
                 let desired = Arc::new(desired);
                 self.status.applied = Some(AppliedRevision {
                     revision: lg.revision.clone(),
@@ -294,7 +356,8 @@ impl Daemon {
                 });
                 if self.status.mode.reconciling {
                     let dry = self.status.mode.observe_only;
-                    self.submit(Purpose::Startup, desired, dry, None);
+                    let target = self.effective(&desired);
+                    self.submit(Purpose::Startup, target, dry, None);
                 } else {
                     self.notify_ready();
                 }
@@ -344,6 +407,16 @@ impl Daemon {
                 self.timers.full = Instant::now() + self.cfg.full_check;
                 self.full_due = true;
             }
+            Event::Timer(Timer::Drain) => {
+                if self.drains.expire(Instant::now()) {
+                    self.health_due = true;
+                }
+            }
+            Event::Health => {
+                if self.applied.is_some() || self.candidate.is_some() {
+                    self.health_due = true;
+                }
+            }
             Event::Signal(Signal::Hup) => {
                 tracing::info!("SIGHUP: reading the source");
                 self.source
@@ -371,6 +444,7 @@ impl Daemon {
             return self.stop_step();
         }
         self.kick();
+        self.timers.drain = self.drains.next_deadline();
         true
     }
 
@@ -479,26 +553,31 @@ impl Daemon {
                 return;
             }
         }
-        if !(self.drift_due || self.full_due) {
+        if !(self.drift_due || self.full_due || self.health_due) {
             return;
         }
         let observe = self.status.mode.observe_only;
-        let target = match (&self.candidate, &self.applied) {
+        let base = match (&self.candidate, &self.applied) {
             (Some(c), _) if observe => c.desired.clone(),
             (_, Some(a)) => a.desired.clone(),
             _ => {
                 self.drift_due = false;
                 self.full_due = false;
+                self.health_due = false;
                 return;
             }
         };
         let purpose = if self.full_due {
             Purpose::FullCheck
+        } else if self.health_due {
+            Purpose::Health
         } else {
             Purpose::Drift
         };
         self.drift_due = false;
         self.full_due = false;
+        self.health_due = false;
+        let target = self.effective(&base);
         self.submit(purpose, target, observe, None);
     }
 
@@ -589,16 +668,40 @@ impl Daemon {
                 return;
             }
         };
+        // What is applied now (health and drains included), before health takes the new
+        // plan's checks: the real servers it has are the ones a removal drains.
+        let before = self.applied.as_ref().map(|a| self.effective(&a.desired));
+        if let Err(errors) = self.health.load(&plan) {
+            self.busy = None;
+            self.set_seen_outcome(&rev.id, "invalid");
+            self.error(
+                "compile",
+                Some(rev.id.clone()),
+                format!(
+                    "revision {} is not applied: its checks cannot run: {}",
+                    short(&rev.id),
+                    errors.join("; ")
+                ),
+                Vec::new(),
+            );
+            return;
+        }
+        if let Some(before) = before {
+            let period = self.drain_period(&plan);
+            self.drains
+                .plan_changed(&before, &desired, Instant::now(), period);
+        }
+        let target = self.effective(&desired);
         let compiled = Compiled {
             revision: rev,
             plan: Arc::new(plan),
-            desired: desired.clone(),
+            desired,
         };
         let observe = self.status.mode.observe_only;
         if observe {
             self.candidate = Some(compiled.clone());
         }
-        self.submit(Purpose::Revision, desired, observe, Some(compiled));
+        self.submit(Purpose::Revision, target, observe, Some(compiled));
     }
 
     /// Handles a finished kernel job; `false` when the daemon is done stopping.
@@ -649,6 +752,12 @@ impl Daemon {
                 self.applied_revision(c, &report);
             }
             (Purpose::Revision, Err(e)) => {
+                // Health goes back to the applied plan's checks (their state is kept).
+                if let Some(a) = &self.applied
+                    && let Err(errors) = self.health.load(&a.plan)
+                {
+                    tracing::error!("the applied plan's checks: {}", errors.join("; "));
+                }
                 let id = compiled.as_ref().map(|c| c.revision.id.clone());
                 if let Some(id) = &id {
                     self.set_seen_outcome(id, "failed");
@@ -693,6 +802,23 @@ impl Daemon {
                     self.metrics.drift_repaired(n);
                     self.record_ops("drift", &report.ops, &report.adopted);
                 }
+            }
+            (Purpose::Health, Ok(Outcome::Applied(report))) => {
+                if !report.ops.is_empty() {
+                    for op in &report.ops {
+                        tracing::info!("health: {op}");
+                    }
+                    self.record_ops("health", &report.ops, &report.adopted);
+                }
+            }
+            (Purpose::Health, Err(e)) => {
+                let rev = self.applied.as_ref().map(|a| a.revision.clone());
+                self.error(
+                    "health",
+                    rev,
+                    format!("a change of health could not be applied: {e}"),
+                    Vec::new(),
+                );
             }
             (Purpose::Drift | Purpose::FullCheck, Err(e)) => {
                 let stage_err = format!("drift check failed: {e}");
@@ -800,6 +926,8 @@ impl Daemon {
         req: ControlRequest,
         reply: oneshot::Sender<ControlReply>,
     ) -> Option<(ControlReply, oneshot::Sender<ControlReply>)> {
+        self.status.health = self.health.status();
+        self.status.draining = self.drains.status();
         let message = match req {
             ControlRequest::Status => String::new(),
             ControlRequest::Suspend => {

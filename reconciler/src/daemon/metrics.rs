@@ -11,6 +11,9 @@
 //! | `kac_drift_repairs_total` | counter | owned objects put back after someone changed them |
 //! | `kac_owned_objects{kind}` | gauge | objects kac owns, by kind |
 //! | `kac_suspended`, `kac_observe_only` | gauge | the operator's controls (0 or 1) |
+//! | `kac_real_server_up{virtual_server,real_server}` | gauge | 1 while every checker of the real server passes |
+//! | `kac_check_duration_seconds` | histogram | how long a check attempt took |
+//! | `kac_real_server_transitions_total{virtual_server,real_server,to}` | counter | real servers going `up` or `down` |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +40,19 @@ struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RealServerLabel {
+    virtual_server: String,
+    real_server: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransitionLabel {
+    virtual_server: String,
+    real_server: String,
+    to: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StageLabel {
     stage: &'static str,
 }
@@ -54,6 +70,9 @@ pub struct Metrics {
     owned: Family<KindLabel, Gauge>,
     suspended: Gauge,
     observe_only: Gauge,
+    rs_up: Family<RealServerLabel, Gauge>,
+    check_duration: Histogram,
+    transitions: Family<TransitionLabel, Counter>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -82,6 +101,9 @@ impl Metrics {
             owned: Family::default(),
             suspended: Gauge::default(),
             observe_only: Gauge::default(),
+            rs_up: Family::default(),
+            check_duration: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
+            transitions: Family::default(),
         };
         let mut r = Registry::default();
         r.register(
@@ -124,6 +146,21 @@ impl Metrics {
             "kac_observe_only",
             "1 in observe-only mode",
             m.observe_only.clone(),
+        );
+        r.register(
+            "kac_real_server_up",
+            "1 while every checker of the real server passes",
+            m.rs_up.clone(),
+        );
+        r.register(
+            "kac_check_duration_seconds",
+            "how long a health check attempt took",
+            m.check_duration.clone(),
+        );
+        r.register(
+            "kac_real_server_transitions",
+            "real servers going up or down",
+            m.transitions.clone(),
         );
         Metrics {
             registry: Arc::new(r),
@@ -185,6 +222,41 @@ impl Metrics {
     pub fn mode(&self, suspended: bool, observe_only: bool) {
         self.suspended.set(i64::from(suspended));
         self.observe_only.set(i64::from(observe_only));
+    }
+
+    /// A real server went up or down.
+    pub fn health_transition(&self, virtual_server: &str, real_server: &str, up: bool) {
+        self.transitions
+            .get_or_create(&TransitionLabel {
+                virtual_server: virtual_server.to_string(),
+                real_server: real_server.to_string(),
+                to: if up { "up" } else { "down" },
+            })
+            .inc();
+        self.rs_up
+            .get_or_create(&RealServerLabel {
+                virtual_server: virtual_server.to_string(),
+                real_server: real_server.to_string(),
+            })
+            .set(i64::from(up));
+    }
+
+    /// The health of every checked real server (after a reload: the set may have changed).
+    pub fn health_reset(&self, health: &[kac_schema::status::RealServerHealth]) {
+        self.rs_up.clear();
+        for h in health {
+            self.rs_up
+                .get_or_create(&RealServerLabel {
+                    virtual_server: h.virtual_server.clone(),
+                    real_server: h.real_server.clone(),
+                })
+                .set(i64::from(h.state == "up"));
+        }
+    }
+
+    /// A check attempt took `seconds`.
+    pub fn check_latency(&self, seconds: f64) {
+        self.check_duration.observe(seconds);
     }
 
     /// The OpenMetrics text.

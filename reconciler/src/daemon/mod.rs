@@ -91,6 +91,9 @@ pub struct DaemonConfig {
     pub full_check: Duration,
     /// How long after an rtnetlink notification the drift check runs (a burst is one check).
     pub drift_delay: Duration,
+    /// How long a real server removed from the configuration is drained (`None`: the plan's
+    /// `real_server_drain`; zero: removed at once, as keepalived does).
+    pub drain_period: Option<Duration>,
 }
 
 /// Why the daemon cannot run.
@@ -123,5 +126,8 @@ pub fn run(config: DaemonConfig, compile: CompileFn) -> Result<(), DaemonError> 
         .enable_all()
         .build()
         .map_err(|e| DaemonError::Io(format!("cannot start the runtime: {e}")))?;
-    rt.block_on(engine::run(config, compile, Box::new(kernel)))
+    let health: engine::HealthSpawn = Box::new(|events, metrics| {
+        crate::check::driver::spawn(crate::check::net::NetProber, events, metrics)
+    });
+    rt.block_on(engine::run(config, compile, Box::new(kernel), health))
 }

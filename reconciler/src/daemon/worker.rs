@@ -28,6 +28,8 @@ pub enum Purpose {
     Drift,
     /// Re-check and repair everything, IPVS included.
     FullCheck,
+    /// Converge IPVS to a change of health or the end of a drain (and repair the rest).
+    Health,
     /// The stop-time IPVS flush (`lvs_flush_on_stop`).
     Stop,
 }
