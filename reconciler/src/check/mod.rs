@@ -17,3 +17,6 @@ pub mod health;
 pub mod net;
 mod notify;
 pub mod schedule;
+
+#[cfg(test)]
+mod tests;
