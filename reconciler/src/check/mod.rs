@@ -19,4 +19,4 @@ mod notify;
 pub mod schedule;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

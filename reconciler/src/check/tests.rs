@@ -36,7 +36,7 @@ impl CheckSpec for Scripted {
     }
 }
 
-fn empty_plan() -> Plan {
+pub(crate) fn empty_plan() -> Plan {
     serde_json::from_value(serde_json::json!({
         "plan_version": 1, "host": "t", "config_id": null,
         "global": {
@@ -62,7 +62,7 @@ const S: u64 = 1_000_000;
 
 /// A TCP_CHECK on `port` of `addr`: delay_loop 5s, retry 1, delay_before_retry 1s, no
 /// warmup.
-fn tcp(addr: &str, port: u16) -> PlanChecker {
+pub(crate) fn tcp(addr: &str, port: u16) -> PlanChecker {
     PlanChecker {
         kind: "TCP_CHECK".into(),
         connect_ip: addr.parse().expect("ip"),
@@ -79,7 +79,7 @@ fn tcp(addr: &str, port: u16) -> PlanChecker {
     }
 }
 
-fn rs(addr: &str, weight: u32, checkers: Vec<PlanChecker>) -> PlanRealServer {
+pub(crate) fn rs(addr: &str, weight: u32, checkers: Vec<PlanChecker>) -> PlanRealServer {
     PlanRealServer {
         addr: addr.parse().expect("ip"),
         port: 80,
@@ -96,11 +96,11 @@ fn rs(addr: &str, weight: u32, checkers: Vec<PlanChecker>) -> PlanRealServer {
 }
 
 /// A real server checked on its own address, port 80.
-fn checked(addr: &str, weight: u32) -> PlanRealServer {
+pub(crate) fn checked(addr: &str, weight: u32) -> PlanRealServer {
     rs(addr, weight, vec![tcp(addr, 80)])
 }
 
-fn vs(vip: &str, real_servers: Vec<PlanRealServer>) -> PlanVirtualServer {
+pub(crate) fn vs(vip: &str, real_servers: Vec<PlanRealServer>) -> PlanVirtualServer {
     PlanVirtualServer {
         key: PlanVsKey::Addr {
             addr: vip.parse().expect("ip"),
@@ -127,13 +127,13 @@ fn vs(vip: &str, real_servers: Vec<PlanRealServer>) -> PlanVirtualServer {
     }
 }
 
-fn plan(vss: Vec<PlanVirtualServer>) -> Plan {
+pub(crate) fn plan(vss: Vec<PlanVirtualServer>) -> Plan {
     let mut p = empty_plan();
     p.virtual_servers = vss;
     p
 }
 
-fn svc(vip: &str) -> ServiceKey {
+pub(crate) fn svc(vip: &str) -> ServiceKey {
     ServiceKey::Addr {
         protocol: 6,
         addr: vip.parse().expect("ip"),

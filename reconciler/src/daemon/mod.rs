@@ -25,6 +25,9 @@ pub mod persist;
 pub mod source;
 pub mod worker;
 
+#[cfg(test)]
+mod health_tests;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
