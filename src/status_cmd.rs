@@ -249,6 +249,7 @@ pub fn text(s: &Status) -> String {
             }
         }
     }
+    health_text(&mut o, s);
     let c = &s.counters;
     let _ = writeln!(
         o,
@@ -256,4 +257,55 @@ pub fn text(s: &Status) -> String {
         c.reconciles, c.ops_applied, c.drift_repairs, c.errors
     );
     o
+}
+
+/// Up to this many checked real servers are listed one by one; above it, only those not up.
+const HEALTH_ROWS: usize = 50;
+
+/// The health and draining sections of the text status.
+fn health_text(o: &mut String, s: &Status) {
+    if !s.health.is_empty() {
+        let up = s.health.iter().filter(|h| h.state == "up").count();
+        let _ = writeln!(
+            o,
+            "health:   {} real server(s) checked, {up} up, {} not up",
+            s.health.len(),
+            s.health.len() - up
+        );
+        let all = s.health.len() <= HEALTH_ROWS;
+        for h in s.health.iter().filter(|h| all || h.state != "up") {
+            let _ = writeln!(
+                o,
+                "  {} -> {} {} ({}, weight {})",
+                h.virtual_server, h.real_server, h.state, h.ipvs, h.weight
+            );
+            for c in &h.checkers {
+                let mut line = format!("    {}: {}", c.check, c.state);
+                if let Some(at) = &c.last_check_at {
+                    let _ = write!(line, ", last {at}");
+                }
+                if let Some(ms) = c.last_latency_ms {
+                    let _ = write!(line, " ({ms:.1} ms)");
+                }
+                if c.failures > 0 {
+                    let _ = write!(
+                        line,
+                        ", {} failure(s) in a row, {} in all",
+                        c.consecutive_failures, c.failures
+                    );
+                }
+                if let Some(f) = &c.last_failure {
+                    let _ = write!(line, ": {f}");
+                }
+                let _ = writeln!(o, "{line}");
+            }
+        }
+    }
+    for d in &s.draining {
+        let _ = writeln!(
+            o,
+            "draining: {} -> {} at weight 0 until {}",
+            d.service, d.real_server, d.until
+        );
+    }
 }
