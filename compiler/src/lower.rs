@@ -710,6 +710,9 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         alpha,
         log_all_failures: c.log_all_failures.unwrap_or(false),
         params,
+        bind_port: c.bind_port,
+        bind_if: c.bind_if.clone(),
+        fwmark: c.fwmark,
     }
 }
 

@@ -7,6 +7,7 @@
 //! * [`kernel`]: the backend trait and its netlink implementation; [`ipvs`]: the IPVS
 //!   generic netlink layer;
 //! * [`apply()`](apply::apply): diff, apply, verify, roll back;
+//! * [`check`]: health checking of real servers ([`check::probe`]: one check of one endpoint);
 //! * [`support`]: what the runtime carries out, keyword by keyword;
 //! * [`daemon`]: `kac daemon`: sources, the converge loop, last good state, control socket,
 //!   metrics.

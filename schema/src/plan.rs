@@ -647,4 +647,13 @@ pub struct PlanChecker {
     pub log_all_failures: bool,
     /// Kind-specific parameters (`path`, `status_code`, `helo_name`, …), sorted by name.
     pub params: BTreeMap<String, String>,
+    /// Source port (`bind_port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_port: Option<u16>,
+    /// Interface the check's socket is bound to (`bind_if`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_if: Option<String>,
+    /// Firewall mark (SO_MARK) of the check's packets (`fwmark`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fwmark: Option<u32>,
 }

@@ -1,44 +1,45 @@
-//! TEMPORARY until the probes (check/probe/) are merged: a TCP connect check, so that the
-//! daemon builds. Replaced by the adapter to `check::probe`.
-
-use std::net::SocketAddr;
+//! The probes ([`super::probe`]) as the engine's checks and the driver's prober.
 
 use kac_schema::plan::{PlanChecker, PlanRealServer, PlanVirtualServer};
 
 use super::driver::Prober;
 use super::engine::CheckSpec;
+use super::probe::{self, DedupeKey, Outcome, ProbeSpec};
 use super::schedule::Attempt;
 
-/// A TCP connect check.
-#[derive(Clone, Debug)]
-pub struct TcpSpec {
-    addr: SocketAddr,
-}
+impl CheckSpec for ProbeSpec {
+    type Key = DedupeKey;
 
-impl CheckSpec for TcpSpec {
-    type Key = SocketAddr;
-    fn from_plan(c: &PlanChecker, _: &PlanRealServer, _: &PlanVirtualServer) -> Result<Self, String> {
-        if c.kind != "TCP_CHECK" {
-            return Err(format!("{} is not supported", c.kind));
-        }
-        Ok(TcpSpec {
-            addr: SocketAddr::new(c.connect_ip, c.connect_port),
-        })
+    fn from_plan(
+        checker: &PlanChecker,
+        rs: &PlanRealServer,
+        vs: &PlanVirtualServer,
+    ) -> Result<Self, String> {
+        ProbeSpec::from_plan(checker, rs, vs).map_err(|e| e.to_string())
     }
-    fn dedupe_key(&self) -> SocketAddr {
-        self.addr
+
+    fn dedupe_key(&self) -> DedupeKey {
+        ProbeSpec::dedupe_key(self)
     }
 }
 
-/// Runs TCP connect checks.
+/// Runs checks with the probes.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct NetProber;
 
 impl Prober for NetProber {
-    type Spec = TcpSpec;
-    async fn probe(&self, spec: &TcpSpec) -> Attempt {
-        match tokio::net::TcpStream::connect(spec.addr).await {
-            Ok(_) => Attempt::Pass(None),
-            Err(e) => Attempt::Fail(e.to_string()),
-        }
+    type Spec = ProbeSpec;
+
+    async fn probe(&self, spec: &ProbeSpec) -> Attempt {
+        attempt(probe::probe(spec).await)
+    }
+}
+
+/// A probe's outcome as the engine counts it.
+pub fn attempt(o: Outcome) -> Attempt {
+    match o {
+        Outcome::Up => Attempt::Pass(None),
+        Outcome::UpWithWeight(w) => Attempt::Pass(Some(w)),
+        Outcome::Down { reason } => Attempt::Fail(reason),
     }
 }

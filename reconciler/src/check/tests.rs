@@ -75,6 +75,9 @@ pub(crate) fn tcp(addr: &str, port: u16) -> PlanChecker {
         warmup_us: 0,
         alpha: false,
         log_all_failures: false,
+        bind_port: None,
+        bind_if: None,
+        fwmark: None,
         params: BTreeMap::new(),
     }
 }
