@@ -143,16 +143,16 @@ kill $H1
 step down-wait waitfor '! ipvsadm -Ln | grep -q 10.0.1.1:80'
 step down-list ipvsadm -Ln
 kill $H2
-step inhibit-wait waitfor 'ipvsadm -Ln | grep 10.0.1.2:80 | grep -q " 0 "'
+step inhibit-wait waitfor 'ipvsadm -Ln | grep -q "10.0.1.2:80 *Masq *0 "'
 step inhibit-list ipvsadm -Ln
 step down-status kac status --control /tmp/kac.sock --format json
 step down-text kac status --control /tmp/kac.sock
 httpd -f -p 10.0.1.1:80 -h /www & H1=$!
 httpd -f -p 10.0.1.2:80 -h /www & H2=$!
-step back-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.1:80 && ipvsadm -Ln | grep 10.0.1.2:80 | grep -q " 2 "'
+step back-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.1:80 && ipvsadm -Ln | grep -q "10.0.1.2:80 *Masq *2 "'
 step back-list ipvsadm -Ln
 cp vm-health-v2.conf /tmp/site/.new && mv /tmp/site/.new /tmp/site/keepalived.conf
-step drain-wait waitfor 'ipvsadm -Ln | grep 10.0.1.3:80 | grep -q " 0 "'
+step drain-wait waitfor 'ipvsadm -Ln | grep -q "10.0.1.3:80 *Masq *0 "'
 step drain-list ipvsadm -Ln
 step drain-status kac status --control /tmp/kac.sock --format json
 step gone-wait waitfor '! ipvsadm -Ln | grep -q 10.0.1.3:80'

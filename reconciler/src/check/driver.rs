@@ -171,3 +171,18 @@ async fn run<P: Prober>(
         }
     }
 }
+
+/// Raises the soft open-file limit to the hard limit (every check in flight holds a socket).
+/// Returns the limit now, or why it could not be raised (the daemon logs it and goes on).
+pub fn raise_fd_limit() -> Result<u64, String> {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)
+        .map_err(|e| format!("cannot read the open-file limit: {e}"))?;
+    if soft >= hard {
+        return Ok(soft);
+    }
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).map_err(|e| {
+        format!("cannot raise the open-file limit from {soft} to {hard}: {e}")
+    })?;
+    Ok(hard)
+}

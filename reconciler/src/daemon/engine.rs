@@ -412,11 +412,9 @@ impl Daemon {
                     self.health_due = true;
                 }
             }
-            Event::Health => {
-                if self.applied.is_some() || self.candidate.is_some() {
-                    self.health_due = true;
-                }
-            }
+            // While the first revision is in flight nothing is applied yet: the flag waits
+            // for it (kick() drops it when there is still nothing to converge).
+            Event::Health => self.health_due = true,
             Event::Signal(Signal::Hup) => {
                 tracing::info!("SIGHUP: reading the source");
                 self.source

@@ -124,6 +124,10 @@ pub enum DaemonError {
 
 /// Runs the daemon on this host (its network namespace) until SIGTERM or SIGINT.
 pub fn run(config: DaemonConfig, compile: CompileFn) -> Result<(), DaemonError> {
+    match crate::check::driver::raise_fd_limit() {
+        Ok(n) => tracing::info!("open-file limit: {n}"),
+        Err(e) => tracing::warn!("{e}; health checks in flight are limited by it"),
+    }
     let kernel = crate::kernel::netlink::NetlinkKernel::new()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
