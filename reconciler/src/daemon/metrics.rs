@@ -343,3 +343,30 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Metrics) {
         });
     }
 }
+
+#[cfg(test)]
+mod health_metrics_tests {
+    use super::*;
+
+    #[test]
+    fn health_metrics_name_the_real_server_and_count_transitions() {
+        let m = Metrics::new();
+        let row = |state: &str| kac_schema::status::RealServerHealth {
+            virtual_server: "tcp 10.0.0.1:80".into(),
+            real_server: "10.1.0.1:80".into(),
+            state: state.into(),
+            ..Default::default()
+        };
+        m.health_reset(&[row("up")]);
+        m.health_transition("tcp 10.0.0.1:80", "10.1.0.1:80", false);
+        m.check_latency(0.002);
+        let text = m.encode();
+        for want in [
+            r#"kac_real_server_up{virtual_server="tcp 10.0.0.1:80",real_server="10.1.0.1:80"} 0"#,
+            r#"kac_real_server_transitions_total{virtual_server="tcp 10.0.0.1:80",real_server="10.1.0.1:80",to="down"} 1"#,
+            "kac_check_duration_seconds_count 1",
+        ] {
+            assert!(text.contains(want), "`{want}` missing:\n{text}");
+        }
+    }
+}
