@@ -29,19 +29,20 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LISTENER = r"""
-import socket, threading
+import os, socket
+# Four processes accepting on one port (SO_REUSEPORT): the listener must not be what limits.
+for _ in range(3):
+    if os.fork() == 0:
+        break
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
 s.bind(("0.0.0.0", 80))
 s.listen(65535)
-print("ready", flush=True)
-def run():
-    while True:
-        c, _ = s.accept()
-        c.close()
-ts = [threading.Thread(target=run, daemon=True) for _ in range(2)]
-for t in ts: t.start()
-for t in ts: t.join()
+os.write(1, b"ready\n")
+while True:
+    c, _ = s.accept()
+    c.close()
 """
 
 
@@ -116,8 +117,10 @@ def main():
             sh(kac, "compile", "--format", "json", conf, stdout=f)
         listener = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", LISTENER],
                                     stdout=subprocess.PIPE, text=True)
-        if listener.stdout.readline().strip() != "ready":
-            raise SystemExit("the listener did not start")
+        for _ in range(4):
+            line = listener.stdout.readline()
+            if line.strip() != "ready":
+                raise SystemExit(f"the listener did not start: {line!r}")
         total = args.warmup + args.seconds
         proc = subprocess.Popen(["ip", "netns", "exec", ns, bench, plan, str(total)],
                                 stdout=subprocess.PIPE, text=True)
@@ -147,7 +150,12 @@ def main():
             print("  WARNING: not every real server is up (the listener fell behind?)")
     finally:
         if listener is not None:
-            listener.kill()
+            # The listener's processes live in the namespace: end every process in it.
+            subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
+            pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True,
+                                  text=True).stdout.split()
+            for p in pids:
+                subprocess.run(["kill", p], check=False)
             listener.wait()
         subprocess.run(["ip", "netns", "del", ns], check=False)
         subprocess.run(["rm", "-rf", work], check=False)

@@ -46,6 +46,29 @@ step stop-list ipvsadm -Ln
 step logs cat /tmp/daemon1.log /tmp/daemon2.log
 "#;
 
+/// The guest's `logs` step.
+fn logs_of(run: &vm::Run) -> String {
+    run.steps
+        .get("logs")
+        .map(|s| s.stdout.clone())
+        .unwrap_or_default()
+}
+
+/// A step that must have succeeded, its output with runs of blanks made one space.
+fn ok_step(run: &vm::Run, name: &str, logs: &str) -> String {
+    let st = run.step(name);
+    assert_eq!(
+        st.rc, 0,
+        "step {name} failed:\n{}{}\nlogs:\n{logs}",
+        st.stdout, st.stderr
+    );
+    st.stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn ipvs_daemon_in_a_vm() {
     if let Some(reason) = vm::skip_reason() {
@@ -59,24 +82,8 @@ fn ipvs_daemon_in_a_vm() {
         Duration::from_secs(900),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let logs = run
-        .steps
-        .get("logs")
-        .map(|s| s.stdout.clone())
-        .unwrap_or_default();
-    let ok = |name: &str| -> String {
-        let st = run.step(name);
-        assert_eq!(
-            st.rc, 0,
-            "step {name} failed:\n{}{}\nlogs:\n{logs}",
-            st.stdout, st.stderr
-        );
-        st.stdout
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let logs = logs_of(&run);
+    let ok = |name: &str| ok_step(&run, name, &logs);
     ok("v1-wait");
     let v1 = ok("v1-list");
     for want in [
@@ -175,24 +182,8 @@ fn ipvs_health_checks_in_a_vm() {
         Duration::from_secs(900),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let logs = run
-        .steps
-        .get("logs")
-        .map(|s| s.stdout.clone())
-        .unwrap_or_default();
-    let ok = |name: &str| -> String {
-        let st = run.step(name);
-        assert_eq!(
-            st.rc, 0,
-            "step {name} failed:\n{}{}\nlogs:\n{logs}",
-            st.stdout, st.stderr
-        );
-        st.stdout
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let logs = logs_of(&run);
+    let ok = |name: &str| ok_step(&run, name, &logs);
     ok("up-wait");
     let up = ok("up-list");
     for want in [

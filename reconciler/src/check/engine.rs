@@ -179,6 +179,12 @@ impl<S: CheckSpec> CheckEngine<S> {
             let key = (c.spec.dedupe_key(), c.timing, c.alpha);
             old_checks.insert(key, c);
         }
+        // The same check with other timing or `alpha` keeps its state too (a failed real
+        // server whose delay_loop changes stays out until it passes).
+        let mut old_by_spec: HashMap<S::Key, Vec<DedupeKey<S>>> = HashMap::new();
+        for k in old_checks.keys() {
+            old_by_spec.entry(k.0.clone()).or_default().push(k.clone());
+        }
         let old_pools: HashMap<PlanVsKey, Pool> = self
             .pools
             .drain(..)
@@ -201,10 +207,21 @@ impl<S: CheckSpec> CheckEngine<S> {
                     let idx = match self.by_key.get(&key) {
                         Some(&i) => i,
                         None => {
-                            let check = match old_checks.remove(&key) {
+                            let kept = old_checks.remove(&key).or_else(|| {
+                                let same = old_by_spec.get_mut(&key.0)?;
+                                while let Some(k) = same.pop() {
+                                    if let Some(old) = old_checks.remove(&k) {
+                                        return Some(old);
+                                    }
+                                }
+                                None
+                            });
+                            let check = match kept {
                                 Some(mut old) => {
                                     old.subscribers.clear();
                                     old.log_all_failures = c.log_all_failures;
+                                    old.timing = timing;
+                                    old.alpha = c.alpha;
                                     old
                                 }
                                 None => {

@@ -36,6 +36,7 @@ impl CheckSpec for Scripted {
     }
 }
 
+/// A plan with nothing in it (tests fill in what they need).
 pub(crate) fn empty_plan() -> Plan {
     serde_json::from_value(serde_json::json!({
         "plan_version": 1, "host": "t", "config_id": null,
@@ -562,4 +563,22 @@ fn a_removed_real_server_is_drained_then_removed() {
     }
     drains.plan_changed(&failed, &after, t0, Duration::from_secs(5));
     assert!(drains.is_empty());
+}
+
+#[test]
+fn a_failed_real_server_stays_out_when_only_its_checks_timing_changes() {
+    let mut sim = Sim::new(plan(vec![vs("10.0.0.1", vec![checked("10.1.0.1", 1)])]));
+    sim.set("10.1.0.1", false);
+    sim.run_until(2.0);
+    assert!(sim.dests("10.0.0.1").is_empty());
+    let mut slower = checked("10.1.0.1", 1);
+    slower.checkers[0].delay_loop_us = 10 * S;
+    sim.reload(plan(vec![vs("10.0.0.1", vec![slower])]));
+    assert_eq!(sim.engine.check_count(), 1);
+    assert!(sim.dests("10.0.0.1").is_empty(), "re-added by a timing change");
+    // The next attempt keeps its schedule (6s), then the new delay_loop applies.
+    sim.run_until(6.0);
+    assert_eq!(sim.attempts_of("10.1.0.1"), [0.0, 1.0, 6.0]);
+    sim.run_until(16.0);
+    assert_eq!(sim.attempts_of("10.1.0.1"), [0.0, 1.0, 6.0, 7.0]);
 }
