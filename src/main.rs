@@ -8,6 +8,7 @@ mod daemon_cmd;
 mod findings;
 mod fix;
 mod fmt_cmd;
+mod genhash_cmd;
 mod git_source;
 mod host_compile;
 mod lint;
@@ -304,6 +305,12 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Print the digest an HTTP_GET/SSL_GET `url { digest … }` expects for URL.
+    ///
+    /// The URL is fetched as the checker fetches it (keepalived's request, the MD5 of the
+    /// body up to Content-Length). Exit 0: the digest is on stdout; 1: the fetch failed; 2:
+    /// bad arguments.
+    Genhash(genhash_cmd::GenhashArgs),
     /// Print a JSON Schema.
     Schema {
         /// Which schema.
@@ -417,6 +424,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::Genhash(args) => genhash_cmd::run(&args),
         Cmd::Schema { kind } => match kind {
             SchemaKind::Plan => {
                 out(&kac_schema::plan_schema_json());

@@ -574,7 +574,13 @@ fn resolve_timing(t: &CheckTiming, kind: &CheckerKind) -> (u64, u64, u32, u64, u
     (delay_loop, connect_timeout, retry, dbr, warmup, alpha)
 }
 
-fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> PlanChecker {
+fn checker(
+    cfg: &Config,
+    vs: &VirtualServer,
+    rs: &RealServer,
+    rs_port: u16,
+    c: &Checker,
+) -> PlanChecker {
     let rs_addr = rs.addr;
     let (delay_loop, connect_timeout, retry, dbr, warmup, alpha) =
         resolve_timing(&c.inherited_timing(rs, vs), &c.kind);
@@ -607,6 +613,13 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
                 if let Some(d) = &u.digest {
                     params.insert(format!("url{n}.digest"), d.clone());
                 }
+                if let Some(r) = &u.regex {
+                    params.insert(format!("url{n}.regex"), r.clone());
+                    params.insert(
+                        format!("url{n}.regex_no_match"),
+                        u.regex_no_match.to_string(),
+                    );
+                }
                 if let Some(v) = u
                     .virtualhost
                     .clone()
@@ -621,6 +634,20 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
                 http_protocol.clone().unwrap_or_else(|| "1.0".into()),
             );
             params.insert("enable_sni".into(), enable_sni.unwrap_or(false).to_string());
+            // SSL_GET's client identity (the top-level `SSL` block; keepalived loads `ca` but
+            // never verifies the server, so it is carried for the record only).
+            if let (true, Some(ssl)) = (c.kind.keyword() == "SSL_GET", &cfg.ssl) {
+                for (k, v) in [
+                    ("ssl.ca", &ssl.ca),
+                    ("ssl.certificate", &ssl.certificate),
+                    ("ssl.key", &ssl.key),
+                    ("ssl.password", &ssl.password),
+                ] {
+                    if let Some(v) = v {
+                        params.insert(k.into(), v.clone());
+                    }
+                }
+            }
         }
         CheckerKind::Smtp { helo_name } => {
             params.insert(
@@ -641,7 +668,7 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
             path,
             timeout,
             dynamic,
-            ..
+            user,
         } => {
             params.insert(
                 "misc_path".into(),
@@ -654,6 +681,12 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
                     .map_or((delay_loop / SEC).to_string(), |t| t.to_string()),
             );
             params.insert("misc_dynamic".into(), dynamic.to_string());
+            if let Some((u, g)) = user {
+                params.insert("user".into(), u.clone());
+                if let Some(g) = g {
+                    params.insert("group".into(), g.clone());
+                }
+            }
         }
         CheckerKind::Udp {
             payload,
@@ -684,10 +717,20 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
                     .map(|t| t.value.clone())
                     .unwrap_or_default(),
             );
-            if let Some((w, r)) = weight {
-                params.insert("weight".into(), w.to_string());
-                params.insert("reverse".into(), r.to_string());
+            // The file and the weight the probe reads (keepalived: a FILE_CHECK without a
+            // weight, or with weight 0, takes the track_file's).
+            let tf = track_file
+                .as_ref()
+                .and_then(|n| cfg.track_files.iter().find(|t| t.name.value == n.value));
+            if let Some(file) = tf.and_then(|t| t.file.clone()) {
+                params.insert("file".into(), file);
             }
+            let (w, r) = weight
+                .filter(|(w, _)| *w != 0)
+                .or_else(|| tf.map(|t| t.weight.map_or((1, false), |w| (w.0, w.1))))
+                .unwrap_or((1, false));
+            params.insert("weight".into(), w.to_string());
+            params.insert("reverse".into(), r.to_string());
         }
         CheckerKind::Bfd { name } => {
             params.insert(
@@ -710,6 +753,10 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
         alpha,
         log_all_failures: c.log_all_failures.unwrap_or(false),
         params,
+        argv: match &c.kind {
+            CheckerKind::Misc { path: Some(p), .. } => Some(p.argv.clone()),
+            _ => None,
+        },
         bind_port: c.bind_port,
         bind_if: c.bind_if.clone(),
         fwmark: c.fwmark,
@@ -819,7 +866,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             let mut checkers: Vec<PlanChecker> = rs
                 .checkers
                 .iter()
-                .map(|c| checker(vs, rs, port, c))
+                .map(|c| checker(cfg, vs, rs, port, c))
                 .collect();
             checkers.sort_by(|a, b| {
                 (&a.kind, a.connect_ip, a.connect_port).cmp(&(

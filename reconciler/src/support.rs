@@ -42,9 +42,7 @@ const VRRP_GLOBAL: Support = NoEffect(
     "it applies to VRRP instances, and VRRP instances are refused (the VRRP engine is not implemented)",
 );
 const CHECK_SETTING: Support = Daemon("health checking settings");
-const HTTP_SETTING: Support = NoEffect(
-    "it applies to HTTP_GET and SSL_GET checkers, which are refused (their probes are not implemented yet)",
-);
+const HTTP_SETTING: Support = Daemon("the virtual host of HTTP_GET and SSL_GET checkers");
 const RELOAD: Support = NoEffect(
     "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
 );
@@ -89,12 +87,15 @@ fn top(k: &str) -> Option<Support> {
         "vrrp_sync_group" => Vrrp("VRRP sync groups"),
         "vrrp_script" => Vrrp("VRRP track scripts"),
         "vrrp_track_process" => Vrrp("process tracking"),
-        "track_file" | "vrrp_track_file" => Vrrp("track files"),
+        "track_file" => Daemon(
+            "track files (read by FILE_CHECK; VRRP instances tracking them are refused with the instances)",
+        ),
+        "vrrp_track_file" => Vrrp("track files"),
         "track_group" => Vrrp("track groups"),
         "garp_group" => Vrrp("gratuitous ARP groups"),
         "interface_up_down_delays" => Vrrp("interface up/down delays"),
         "bfd_instance" => Refused("BFD is not implemented"),
-        "SSL" => NoEffect("it configures SSL_GET checkers, which are refused"),
+        "SSL" => Daemon("the client identity of SSL_GET checkers"),
         _ => return None,
     })
 }
@@ -285,11 +286,8 @@ fn real_server(k: &str) -> Option<Support> {
         "virtualhost" => HTTP_SETTING,
         "smtp_alert" => MAIL,
         "snmp_name" => NoEffect("SNMP is not served by kac"),
-        "TCP_CHECK" => Daemon("health checkers"),
-        "PING_CHECK" | "UDP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK" | "DNS_CHECK"
-        | "MISC_CHECK" | "FILE_CHECK" => {
-            Checker("health checkers of this type (their probe is not implemented yet)")
-        }
+        "TCP_CHECK" | "PING_CHECK" | "UDP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK"
+        | "DNS_CHECK" | "MISC_CHECK" | "FILE_CHECK" => Daemon("health checkers"),
         "BFD_CHECK" => Refused("BFD is not implemented"),
         _ => return None,
     })

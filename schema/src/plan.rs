@@ -647,6 +647,9 @@ pub struct PlanChecker {
     pub log_all_failures: bool,
     /// Kind-specific parameters (`path`, `status_code`, `helo_name`, …), sorted by name.
     pub params: BTreeMap<String, String>,
+    /// `MISC_CHECK`: the script's argv (`misc_path`, split as keepalived splits it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
     /// Source port (`bind_port`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bind_port: Option<u16>,

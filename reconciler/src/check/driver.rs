@@ -114,11 +114,7 @@ pub fn spawn<P: Prober>(
     shared
 }
 
-async fn run<P: Prober>(
-    prober: Arc<P>,
-    shared: Arc<Shared<P::Spec>>,
-    events: mpsc::Sender<Event>,
-) {
+async fn run<P: Prober>(prober: Arc<P>, shared: Arc<Shared<P::Spec>>, events: mpsc::Sender<Event>) {
     let mut inflight: JoinSet<(CheckUid, Attempt, Duration)> = JoinSet::new();
     let mut uids: HashMap<tokio::task::Id, CheckUid> = HashMap::new();
     let mut flush_at: Option<Instant> = None;
@@ -181,8 +177,7 @@ pub fn raise_fd_limit() -> Result<u64, String> {
     if soft >= hard {
         return Ok(soft);
     }
-    setrlimit(Resource::RLIMIT_NOFILE, hard, hard).map_err(|e| {
-        format!("cannot raise the open-file limit from {soft} to {hard}: {e}")
-    })?;
+    setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+        .map_err(|e| format!("cannot raise the open-file limit from {soft} to {hard}: {e}"))?;
     Ok(hard)
 }

@@ -185,11 +185,8 @@ impl<S: CheckSpec> CheckEngine<S> {
         for k in old_checks.keys() {
             old_by_spec.entry(k.0.clone()).or_default().push(k.clone());
         }
-        let old_pools: HashMap<PlanVsKey, Pool> = self
-            .pools
-            .drain(..)
-            .map(|p| (p.key.clone(), p))
-            .collect();
+        let old_pools: HashMap<PlanVsKey, Pool> =
+            self.pools.drain(..).map(|p| (p.key.clone(), p)).collect();
         self.by_key.clear();
         self.by_uid.clear();
         let mut fx = Effects::default();
@@ -235,10 +232,7 @@ impl<S: CheckSpec> CheckEngine<S> {
                                         label: format!(
                                             "{} {}",
                                             c.kind,
-                                            std::net::SocketAddr::new(
-                                                c.connect_ip,
-                                                c.connect_port
-                                            )
+                                            std::net::SocketAddr::new(c.connect_ip, c.connect_port)
                                         ),
                                         spec,
                                         timing,
@@ -333,8 +327,7 @@ impl<S: CheckSpec> CheckEngine<S> {
 
     fn check_suspended(&self, c: &Check<S>) -> bool {
         !c.subscribers.is_empty()
-            && c
-                .subscribers
+            && c.subscribers
                 .iter()
                 .all(|&(p, _)| self.pool_suspended(&self.pools[p]))
     }

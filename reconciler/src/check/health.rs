@@ -314,11 +314,7 @@ impl Pool {
                 );
                 if let Some(argv) = cmd {
                     fx.notices.push(Notice {
-                        what: format!(
-                            "real server {} of {} is {word}",
-                            m.label(),
-                            self.label
-                        ),
+                        what: format!("real server {} of {} is {word}", m.label(), self.label),
                         argv: argv.clone(),
                     });
                 }

@@ -29,6 +29,8 @@ pub fn run(notice: &Notice) {
                 }
             });
         }
-        Err(e) => tracing::error!(command = %notice.argv.join(" "), "{}: cannot run: {e}", notice.what),
+        Err(e) => {
+            tracing::error!(command = %notice.argv.join(" "), "{}: cannot run: {e}", notice.what)
+        }
     }
 }

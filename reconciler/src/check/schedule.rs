@@ -172,7 +172,10 @@ mod tests {
         // Two retries, each after delay_before_retry, change nothing.
         assert_eq!(c.record(&fail(), &t, t0), Change::default());
         assert_eq!(c.next_at, t0 + Duration::from_secs(1));
-        assert_eq!(c.record(&fail(), &t, t0 + Duration::from_secs(1)), Change::default());
+        assert_eq!(
+            c.record(&fail(), &t, t0 + Duration::from_secs(1)),
+            Change::default()
+        );
         assert!(c.up);
         // The third failure in a row has no retry left: down, next after delay_loop.
         let now = t0 + Duration::from_secs(2);

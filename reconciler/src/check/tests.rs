@@ -23,7 +23,11 @@ struct Scripted {
 
 impl CheckSpec for Scripted {
     type Key = SocketAddr;
-    fn from_plan(c: &PlanChecker, _: &PlanRealServer, _: &PlanVirtualServer) -> Result<Self, String> {
+    fn from_plan(
+        c: &PlanChecker,
+        _: &PlanRealServer,
+        _: &PlanVirtualServer,
+    ) -> Result<Self, String> {
         if c.kind == "BFD_CHECK" {
             return Err("not supported".into());
         }
@@ -79,6 +83,7 @@ pub(crate) fn tcp(addr: &str, port: u16) -> PlanChecker {
         bind_port: None,
         bind_if: None,
         fwmark: None,
+        argv: None,
         params: BTreeMap::new(),
     }
 }
@@ -201,8 +206,7 @@ impl Sim {
             self.now = self.now.max(at);
             for d in self.engine.due(self.now) {
                 let ep = d.spec.endpoint;
-                self.attempts
-                    .push(((self.now - self.t0).as_secs_f64(), ep));
+                self.attempts.push(((self.now - self.t0).as_secs_f64(), ep));
                 let attempt = if self.down.contains(&ep) {
                     Attempt::Fail("connection refused".into())
                 } else {
@@ -266,7 +270,11 @@ fn a_real_server_leaves_after_its_retries_fail_and_returns_on_one_pass() {
     sim.set("10.1.0.2", false);
     // Attempts at 5s (fails, retry 1 left) and 6s (fails: down).
     sim.run_until(5.5);
-    assert_eq!(sim.dests("10.0.0.1"), ["10.1.0.1 1", "10.1.0.2 1"], "one retry left");
+    assert_eq!(
+        sim.dests("10.0.0.1"),
+        ["10.1.0.1 1", "10.1.0.2 1"],
+        "one retry left"
+    );
     sim.run_until(6.0);
     assert_eq!(sim.dests("10.0.0.1"), ["10.1.0.1 1"]);
     assert_eq!(sim.attempts_of("10.1.0.2"), [0.0, 5.0, 6.0]);
@@ -277,7 +285,10 @@ fn a_real_server_leaves_after_its_retries_fail_and_returns_on_one_pass() {
     sim.run_until(11.0);
     assert_eq!(sim.dests("10.0.0.1"), ["10.1.0.1 1", "10.1.0.2 1"]);
     let st = sim.engine.status();
-    let h = st.iter().find(|h| h.real_server == "10.1.0.2:80").expect("row");
+    let h = st
+        .iter()
+        .find(|h| h.real_server == "10.1.0.2:80")
+        .expect("row");
     assert_eq!((h.state.as_str(), h.ipvs.as_str()), ("up", "pool"));
     assert_eq!(h.checkers[0].failures, 2);
     assert_eq!(h.checkers[0].consecutive_failures, 0);
@@ -290,7 +301,10 @@ fn every_checker_of_a_real_server_must_pass() {
     let mut sim = Sim::new(plan(vec![vs("10.0.0.1", vec![two])]));
     sim.set("10.1.0.9", false);
     sim.run_until(1.0);
-    assert!(sim.dests("10.0.0.1").is_empty(), "one failed checker takes it out");
+    assert!(
+        sim.dests("10.0.0.1").is_empty(),
+        "one failed checker takes it out"
+    );
     sim.set("10.1.0.9", true);
     sim.run_until(6.0);
     assert_eq!(sim.dests("10.0.0.1"), ["10.1.0.1 3"]);
@@ -319,14 +333,19 @@ fn alpha_keeps_a_real_server_out_until_its_first_pass() {
     sim.run_until(4.0);
     assert_eq!(sim.dests("10.0.0.1"), ["10.1.0.1 1"]);
     let first = sim.attempts_of("10.1.0.1")[0];
-    assert!(first <= 4.0, "the first attempt is within the warmup: {first}");
+    assert!(
+        first <= 4.0,
+        "the first attempt is within the warmup: {first}"
+    );
 }
 
 #[test]
 fn quorum_with_hysteresis_runs_its_scripts_once_per_change() {
     let mut v = vs(
         "10.0.0.1",
-        (1..=4).map(|i| checked(&format!("10.1.0.{i}"), 1)).collect(),
+        (1..=4)
+            .map(|i| checked(&format!("10.1.0.{i}"), 1))
+            .collect(),
     );
     v.quorum = 3;
     v.hysteresis = 1;
@@ -360,7 +379,10 @@ fn quorum_with_hysteresis_runs_its_scripts_once_per_change() {
 
 #[test]
 fn the_sorry_server_replaces_the_real_servers_while_the_quorum_is_lost() {
-    let mut v = vs("10.0.0.1", vec![checked("10.1.0.1", 2), checked("10.1.0.2", 2)]);
+    let mut v = vs(
+        "10.0.0.1",
+        vec![checked("10.1.0.1", 2), checked("10.1.0.2", 2)],
+    );
     v.quorum = 3;
     v.sorry_server = Some("10.9.9.9:8080".into());
     let mut sim = Sim::new(plan(vec![v.clone()]));
@@ -406,7 +428,11 @@ fn notify_scripts_run_on_changes_only() {
     r.notify_down = Some(vec!["/bin/rs-down".into(), "x".into()]);
     let mut sim = Sim::new(plan(vec![vs("10.0.0.1", vec![r])]));
     sim.run_until(0.0);
-    assert_eq!(sim.notices(), Vec::<String>::new(), "up from the start: no change");
+    assert_eq!(
+        sim.notices(),
+        Vec::<String>::new(),
+        "up from the start: no change"
+    );
     sim.set("10.1.0.1", false);
     sim.run_until(20.0);
     assert_eq!(sim.notices(), ["/bin/rs-down x"]);
@@ -418,7 +444,10 @@ fn notify_scripts_run_on_changes_only() {
 #[test]
 fn identical_checks_in_several_virtual_servers_run_once_and_fan_out() {
     let p = plan(vec![
-        vs("10.0.0.1", vec![checked("10.1.0.1", 1), checked("10.1.0.2", 1)]),
+        vs(
+            "10.0.0.1",
+            vec![checked("10.1.0.1", 1), checked("10.1.0.2", 1)],
+        ),
         vs("10.0.0.2", vec![checked("10.1.0.1", 1)]),
     ]);
     let mut sim = Sim::new(p);
@@ -429,7 +458,11 @@ fn identical_checks_in_several_virtual_servers_run_once_and_fan_out() {
     sim.run_until(26.0);
     assert_eq!(sim.dests("10.0.0.1"), ["10.1.0.2 1"]);
     assert!(sim.dests("10.0.0.2").is_empty());
-    assert_eq!(sim.engine.status().len(), 3, "one row per real server of each virtual server");
+    assert_eq!(
+        sim.engine.status().len(),
+        3,
+        "one row per real server of each virtual server"
+    );
 }
 
 #[test]
@@ -458,7 +491,11 @@ fn a_reload_keeps_each_unchanged_checks_state_and_schedule() {
     assert_eq!(sim.dests("10.0.0.1"), ["10.1.0.1 5", "10.1.0.3 1"]);
     assert_eq!(sim.attempts.len(), before, "no attempt on reload");
     sim.run_until(9.9);
-    assert!(sim.attempts_of("10.1.0.1").iter().all(|t| *t != 7.0 && *t < 9.9));
+    assert!(
+        sim.attempts_of("10.1.0.1")
+            .iter()
+            .all(|t| *t != 7.0 && *t < 9.9)
+    );
     assert_eq!(sim.attempts_of("10.1.0.1").last(), Some(&5.0));
     sim.run_until(12.0);
     assert_eq!(sim.attempts_of("10.1.0.1").last(), Some(&10.0));
@@ -484,7 +521,11 @@ fn omega_runs_notify_down_and_quorum_down_when_a_virtual_server_is_removed() {
     let mut sim = Sim::new(plan(vec![without]));
     sim.run_until(0.0);
     sim.reload(plan(Vec::new()));
-    assert_eq!(sim.notices(), Vec::<String>::new(), "no omega: nothing runs");
+    assert_eq!(
+        sim.notices(),
+        Vec::<String>::new(),
+        "no omega: nothing runs"
+    );
     assert_eq!(sim.engine.check_count(), 0);
 }
 
@@ -575,7 +616,10 @@ fn a_failed_real_server_stays_out_when_only_its_checks_timing_changes() {
     slower.checkers[0].delay_loop_us = 10 * S;
     sim.reload(plan(vec![vs("10.0.0.1", vec![slower])]));
     assert_eq!(sim.engine.check_count(), 1);
-    assert!(sim.dests("10.0.0.1").is_empty(), "re-added by a timing change");
+    assert!(
+        sim.dests("10.0.0.1").is_empty(),
+        "re-added by a timing change"
+    );
     // The next attempt keeps its schedule (6s), then the new delay_loop applies.
     sim.run_until(6.0);
     assert_eq!(sim.attempts_of("10.1.0.1"), [0.0, 1.0, 6.0]);

@@ -185,7 +185,9 @@ fn health_drives_ipvs_through_the_daemon_loop() {
     });
 
     let both = BTreeMap::from([(pa, 1), (pb, 2)]);
-    wait_for("both real servers", Duration::from_secs(10), || dests(&kernel) == both);
+    wait_for("both real servers", Duration::from_secs(10), || {
+        dests(&kernel) == both
+    });
 
     // b's listener goes away: b leaves IPVS; status says why.
     b.stop();
@@ -207,7 +209,10 @@ fn health_drives_ipvs_through_the_daemon_loop() {
             .is_some_and(|f| f.contains("refused")),
         "{row:?}"
     );
-    assert_eq!(st.last_ops.as_ref().map(|o| o.reason.as_str()), Some("health"));
+    assert_eq!(
+        st.last_ops.as_ref().map(|o| o.reason.as_str()),
+        Some("health")
+    );
 
     // Back on the same port: back in IPVS at its weight.
     let (b, _) = Listener::start(loopback(pb));
@@ -216,7 +221,9 @@ fn health_drives_ipvs_through_the_daemon_loop() {
     // Both fail at once: one apply removes both (the results are batched).
     a.stop();
     b.stop();
-    wait_for("both out", Duration::from_secs(5), || dests(&kernel).is_empty());
+    wait_for("both out", Duration::from_secs(5), || {
+        dests(&kernel).is_empty()
+    });
     let st = status(&control);
     let last = st.last_ops.expect("ops");
     assert_eq!(last.reason, "health");

@@ -66,3 +66,33 @@ pub fn io_reason(context: &str, e: &io::Error) -> String {
     };
     format!("{context}: {}", msg.to_lowercase())
 }
+
+/// An ICMP socket connected to `endpoint.connect`: an unprivileged datagram "ping" socket
+/// when the kernel allows it (`net.ipv4.ping_group_range`), else a raw socket (root). The
+/// flag is true for a raw socket (IPv4 raw sockets receive the IP header, and see every
+/// echo reply, so replies must be matched by identifier).
+pub async fn connect_icmp(endpoint: &Endpoint) -> io::Result<(UdpSocket, bool)> {
+    let protocol = match endpoint.connect {
+        SocketAddr::V4(_) => Protocol::ICMPV4,
+        SocketAddr::V6(_) => Protocol::ICMPV6,
+    };
+    let (socket, raw) = match source_socket(endpoint, Type::DGRAM, Some(protocol), false) {
+        Ok(s) => (s, false),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::PermissionDenied | io::ErrorKind::InvalidInput
+            ) || e.raw_os_error() == Some(13)
+                || e.raw_os_error() == Some(1) =>
+        {
+            (
+                source_socket(endpoint, Type::RAW, Some(protocol), false)?,
+                true,
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    let socket = UdpSocket::from_std(socket.into())?;
+    socket.connect(endpoint.connect).await?;
+    Ok((socket, raw))
+}
