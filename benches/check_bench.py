@@ -8,12 +8,16 @@ reconciler/examples/check_bench.rs); the kernel side is left out (this machine's
 IPVS). kac's own CPU (utime+stime of its process over the measured window, after a warm-up)
 and RSS are reported; the listener's CPU is not counted.
 
+--https: SSL_GET checks (HTTPS GET / against an ECDSA P-256 certificate, not verified, as
+keepalived) instead; target 2,000 checks per second sustained.
+
 Targets (issue 9): 10,000 real servers checked every second, CPU under 25% of one core, RSS
 under 100 MB, no file-descriptor exhaustion (the open-file limit is raised at start; reported
 when it cannot be). No peer can run at this scale here (keepalived's checker needs IPVS), so
 the figures are absolute.
 
   sudo python3 benches/check_bench.py                       # full size (by hand): 10,000
+  sudo python3 benches/check_bench.py --https --servers 2000 --listeners 8   # HTTPS (by hand)
   sudo python3 benches/check_bench.py --servers 500 --seconds 5 --warmup 2   # smoke (CI)
 
 The bench binary: target/release/examples/check_bench (built by this script with cargo).
@@ -29,20 +33,36 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LISTENER = r"""
-import os, socket
-# Four processes accepting on one port (SO_REUSEPORT): the listener must not be what limits.
-for _ in range(3):
+import os, socket, ssl, sys
+procs, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+# Several processes accepting on one port (SO_REUSEPORT): the listener must not be what limits.
+for _ in range(procs - 1):
     if os.fork() == 0:
         break
+ctx = None
+if cert:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-s.bind(("0.0.0.0", 80))
+s.bind(("0.0.0.0", 443 if ctx else 80))
 s.listen(65535)
 os.write(1, b"ready\n")
+reply = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 while True:
     c, _ = s.accept()
-    c.close()
+    if ctx is None:
+        c.close()
+        continue
+    try:
+        c.settimeout(5)
+        t = ctx.wrap_socket(c, server_side=True)
+        t.recv(4096)
+        t.sendall(reply)
+        t.close()
+    except Exception:
+        c.close()
 """
 
 
@@ -54,7 +74,7 @@ def address(i):
     return f"10.64.{i // 250}.{i % 250 + 1}"
 
 
-def config(servers, per_vs):
+def config(servers, per_vs, https):
     out = ["global_defs {\n  router_id bench\n}\n"]
     n = 0
     v = 0
@@ -62,9 +82,14 @@ def config(servers, per_vs):
         out.append(f"virtual_server 10.65.{v // 250}.{v % 250 + 1} 80 {{\n  delay_loop 1\n"
                    "  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n")
         for _ in range(min(per_vs, servers - n)):
-            out.append(f"  real_server {address(n)} 80 {{\n    weight 1\n"
-                       "    TCP_CHECK {\n      connect_timeout 1\n      retry 1\n"
-                       "      delay_before_retry 1\n    }\n  }\n")
+            if https:
+                check = ("    SSL_GET {\n      url {\n        path /\n        status_code 200\n"
+                         "      }\n      connect_port 443\n      connect_timeout 2\n"
+                         "      retry 1\n      delay_before_retry 1\n    }\n")
+            else:
+                check = ("    TCP_CHECK {\n      connect_timeout 1\n      retry 1\n"
+                         "      delay_before_retry 1\n    }\n")
+            out.append(f"  real_server {address(n)} 80 {{\n    weight 1\n{check}  }}\n")
             n += 1
         out.append("}\n")
         v += 1
@@ -91,6 +116,9 @@ def main():
     ap.add_argument("--per-vs", type=int, default=100, help="real servers per virtual server")
     ap.add_argument("--seconds", type=float, default=30.0, help="measured window")
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds before the window")
+    ap.add_argument("--https", action="store_true",
+                    help="SSL_GET checks (an ECDSA P-256 certificate) instead of TCP_CHECK")
+    ap.add_argument("--listeners", type=int, default=4, help="listener processes")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("check_bench: skipped: needs root (network namespaces)")
@@ -111,13 +139,21 @@ def main():
         sh("ip", "-n", ns, "route", "add", "local", "10.64.0.0/16", "dev", "lo", "table", "local")
         conf = os.path.join(work, "keepalived.conf")
         with open(conf, "w") as f:
-            f.write(config(args.servers, args.per_vs))
+            f.write(config(args.servers, args.per_vs, args.https))
+        cert = key = ""
+        if args.https:
+            cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+            sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=bench", "-days", "1",
+               "-keyout", key, "-out", cert, stdout=subprocess.DEVNULL,
+               stderr=subprocess.DEVNULL)
         plan = os.path.join(work, "plan.json")
         with open(plan, "w") as f:
             sh(kac, "compile", "--format", "json", conf, stdout=f)
-        listener = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", LISTENER],
+        listener = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", LISTENER,
+                                     str(args.listeners), cert, key],
                                     stdout=subprocess.PIPE, text=True)
-        for _ in range(4):
+        for _ in range(args.listeners):
             line = listener.stdout.readline()
             if line.strip() != "ready":
                 raise SystemExit(f"the listener did not start: {line!r}")
@@ -138,7 +174,8 @@ def main():
         r = json.loads(out)
         cpu = 100.0 * (c1 - c0) / (t1 - t0)
         mean_ms = 1000.0 * r["latency_sum_s"] / max(r["attempts"], 1)
-        print(f"check_bench: {r['real_servers']} real servers, TCP checks every 1s, "
+        kind = "SSL_GET (ECDSA P-256)" if args.https else "TCP"
+        print(f"check_bench: {r['real_servers']} real servers, {kind} checks every 1s, "
               f"{r['up']} up at the end")
         print(f"  attempts: {r['attempts']:.0f} in {total:.0f}s "
               f"({r['attempts'] / total:.0f}/s), mean latency {mean_ms:.2f} ms, "

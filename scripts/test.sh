@@ -54,3 +54,8 @@ fi
 if [ "$(id -u)" = 0 ]; then
   python3 benches/daemon_bench.py --changes 3 --vs 200
 fi
+# Health checking at scale: TCP checks against local listeners in a namespace, smoke size (full
+# size by hand: python3 benches/check_bench.py, 10,000 real servers; --https for SSL_GET).
+if [ "$(id -u)" = 0 ]; then
+  python3 benches/check_bench.py --servers 500 --seconds 5 --warmup 2
+fi
