@@ -535,6 +535,23 @@ pub fn lower_with(
 
     let mut virtual_servers = early;
     virtual_servers.extend(cfg.virtual_servers.iter().map(|vs| virtual_server(cfg, vs)));
+    // What checkers take from blocks that may come after their virtual server (which the
+    // parser may have lowered as its block closed): the `SSL` block, track files.
+    for vs in &mut virtual_servers {
+        for rs in &mut vs.real_servers {
+            for c in &mut rs.checkers {
+                match &*c.kind {
+                    "SSL_GET" => {
+                        for (k, v) in ssl_params(cfg) {
+                            c.params.entry(k.into()).or_insert(v);
+                        }
+                    }
+                    "FILE_CHECK" => file_check_params(cfg, &mut c.params),
+                    _ => {}
+                }
+            }
+        }
+    }
     virtual_servers.sort_by(|a, b| a.key.cmp(&b.key));
     virtual_servers.dedup_by(|a, b| a.key == b.key);
 
@@ -572,6 +589,38 @@ fn resolve_timing(t: &CheckTiming, kind: &CheckerKind) -> (u64, u64, u32, u64, u
     let warmup = t.warmup.unwrap_or(delay_loop);
     let alpha = t.alpha.unwrap_or(false);
     (delay_loop, connect_timeout, retry, dbr, warmup, alpha)
+}
+
+/// A FILE_CHECK's file and weight (keepalived: a FILE_CHECK without a weight, or with weight
+/// 0, takes the track_file's, else 1).
+fn file_check_params(cfg: &Config, params: &mut BTreeMap<String, String>) {
+    let tf = params
+        .get("track_file")
+        .and_then(|n| cfg.track_files.iter().find(|t| &t.name.value == n));
+    if let Some(file) = tf.and_then(|t| t.file.clone()) {
+        params.entry("file".into()).or_insert(file);
+    }
+    if !params.contains_key("weight") {
+        let (w, r) = tf.and_then(|t| t.weight).map_or((1, false), |w| (w.0, w.1));
+        params.insert("weight".into(), w.to_string());
+        params.insert("reverse".into(), r.to_string());
+    }
+}
+
+/// The top-level `SSL` block as SSL_GET checker parameters.
+fn ssl_params(cfg: &Config) -> Vec<(&'static str, String)> {
+    let Some(ssl) = &cfg.ssl else {
+        return Vec::new();
+    };
+    [
+        ("ssl.ca", &ssl.ca),
+        ("ssl.certificate", &ssl.certificate),
+        ("ssl.key", &ssl.key),
+        ("ssl.password", &ssl.password),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+    .collect()
 }
 
 fn checker(
@@ -636,16 +685,9 @@ fn checker(
             params.insert("enable_sni".into(), enable_sni.unwrap_or(false).to_string());
             // SSL_GET's client identity (the top-level `SSL` block; keepalived loads `ca` but
             // never verifies the server, so it is carried for the record only).
-            if let (true, Some(ssl)) = (c.kind.keyword() == "SSL_GET", &cfg.ssl) {
-                for (k, v) in [
-                    ("ssl.ca", &ssl.ca),
-                    ("ssl.certificate", &ssl.certificate),
-                    ("ssl.key", &ssl.key),
-                    ("ssl.password", &ssl.password),
-                ] {
-                    if let Some(v) = v {
-                        params.insert(k.into(), v.clone());
-                    }
+            if c.kind.keyword() == "SSL_GET" {
+                for (k, v) in ssl_params(cfg) {
+                    params.insert(k.into(), v);
                 }
             }
         }
@@ -717,20 +759,12 @@ fn checker(
                     .map(|t| t.value.clone())
                     .unwrap_or_default(),
             );
-            // The file and the weight the probe reads (keepalived: a FILE_CHECK without a
-            // weight, or with weight 0, takes the track_file's).
-            let tf = track_file
-                .as_ref()
-                .and_then(|n| cfg.track_files.iter().find(|t| t.name.value == n.value));
-            if let Some(file) = tf.and_then(|t| t.file.clone()) {
-                params.insert("file".into(), file);
+            // The checker's own weight; the file and the track_file's weight are filled in
+            // once every track_file is known (`file_check_params`).
+            if let Some((w, r)) = weight.filter(|(w, _)| *w != 0) {
+                params.insert("weight".into(), w.to_string());
+                params.insert("reverse".into(), r.to_string());
             }
-            let (w, r) = weight
-                .filter(|(w, _)| *w != 0)
-                .or_else(|| tf.map(|t| t.weight.map_or((1, false), |w| (w.0, w.1))))
-                .unwrap_or((1, false));
-            params.insert("weight".into(), w.to_string());
-            params.insert("reverse".into(), r.to_string());
         }
         CheckerKind::Bfd { name } => {
             params.insert(
