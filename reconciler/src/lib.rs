@@ -26,6 +26,7 @@ pub mod names;
 pub mod observed;
 pub mod op;
 pub mod support;
+pub mod vrrp;
 
 #[cfg(test)]
 mod proptests;
