@@ -29,6 +29,8 @@ pub enum Event {
     Signal(Signal),
     /// An operator's request from the control socket, with where to send the reply.
     Control(ControlRequest, oneshot::Sender<ControlReply>),
+    /// A VRRP advert arrived (the VRRP engine's sockets).
+    Vrrp(Box<super::vrrp::net::Received>),
     /// The source answered a pin (`kac ctl pin`): the revision, ready to compile, or why not.
     PinResolved(Box<Result<Revision, String>>, oneshot::Sender<ControlReply>),
 }
@@ -40,6 +42,8 @@ pub enum Timer {
     Drift,
     /// Re-check everything, IPVS included (IPVS has no notifications).
     FullCheck,
+    /// A VRRP instance's deadline (advert, master down, gratuitous ARP).
+    Vrrp,
 }
 
 /// The signals the daemon handles.
