@@ -1015,8 +1015,25 @@ pub mod vrrp {
             }
             let name = ns.name().to_string();
             ip(&["-n", &name, "link", "set", "eth0", "down"])?;
-            ip(&["-n", &name, "addr", "add", &format!("10.9.0.{n}/24"), "dev", "eth0"])?;
-            ip(&["-n", &name, "addr", "add", &format!("fd09::{n}/64"), "dev", "eth0", "nodad"])?;
+            ip(&[
+                "-n",
+                &name,
+                "addr",
+                "add",
+                &format!("10.9.0.{n}/24"),
+                "dev",
+                "eth0",
+            ])?;
+            ip(&[
+                "-n",
+                &name,
+                "addr",
+                "add",
+                &format!("fd09::{n}/64"),
+                "dev",
+                "eth0",
+                "nodad",
+            ])?;
             ip(&["-n", &name, "link", "set", "eth0", "up"])?;
         }
         Ok((a, b))

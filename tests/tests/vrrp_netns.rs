@@ -72,7 +72,10 @@ fn conf(insts: &[Inst]) -> String {
                 "  authentication {{\n    auth_type PASS\n    auth_pass {p}\n  }}\n"
             ));
         }
-        s.push_str(&format!("  virtual_ipaddress {{\n    {}\n  }}\n}}\n", i.vip));
+        s.push_str(&format!(
+            "  virtual_ipaddress {{\n    {}\n  }}\n}}\n",
+            i.vip
+        ));
     }
     s
 }
@@ -141,7 +144,11 @@ fn kac_master_keepalived_backup_v2_kill9_and_restart() {
     i.pass = Some("secret");
     let mut d = start_kac(&a, work.path(), &conf(&[i]), &[]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
-    let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst { priority: 100, ..i }]));
+    let k = Keepalived::start(
+        &b,
+        &work.path().join("k"),
+        &conf(&[Inst { priority: 100, ..i }]),
+    );
     wait_holds(&a, VIP, true, LONG, context(&d, &k));
     // keepalived hears kac's adverts (password and all): it never becomes master.
     std::thread::sleep(Duration::from_secs(5));
@@ -169,7 +176,11 @@ fn kac_master_keepalived_backup_v2_kill9_and_restart() {
     });
     wait_holds(&a, VIP, true, LONG, context(&d, &k));
     wait_holds(&b, VIP, false, Duration::from_secs(2), context(&d, &k));
-    assert!(k.log_text().contains("higher priority 150"), "{}", k.log_text());
+    assert!(
+        k.log_text().contains("higher priority 150"),
+        "{}",
+        k.log_text()
+    );
 }
 
 /// keepalived (200) is master and kac (100) a backup that knows who the master is; a
@@ -194,12 +205,18 @@ fn keepalived_master_kac_backup_handover_and_preemption() {
     std::thread::sleep(Duration::from_secs(1));
     let st = d.status().expect("status");
     assert_eq!(instance(&st, "VI_1")["transitions"], 1, "{st:#}");
-    assert!(instance(&st, "VI_1")["adverts_received"].as_u64() >= Some(5), "{st:#}");
+    assert!(
+        instance(&st, "VI_1")["adverts_received"].as_u64() >= Some(5),
+        "{st:#}"
+    );
     assert!(!holds(&a, VIP));
 
     k.stop();
     let took = wait_holds(&a, VIP, true, Duration::from_secs(3), context(&d, &k));
-    assert!(took < Duration::from_secs(1), "kac took {took:?} after priority 0");
+    assert!(
+        took < Duration::from_secs(1),
+        "kac took {took:?} after priority 0"
+    );
     assert!(!holds(&b, VIP));
 
     k.restart(&b);
@@ -240,7 +257,11 @@ fn kac_sigterm_hands_over_to_keepalived() {
         "kac_vrrp_transitions_total{instance=\"VI_1\"} 2",
         "kac_vrrp_adverts_sent_total{instance=\"VI_1\"}",
     ] {
-        assert!(page.stdout.contains(want), "want {want} in:\n{}", page.stdout);
+        assert!(
+            page.stdout.contains(want),
+            "want {want} in:\n{}",
+            page.stdout
+        );
     }
 
     d.signal("-TERM");
@@ -326,14 +347,29 @@ fn reload_keeps_running_instances_in_their_state() {
     let k = Keepalived::start(
         &b,
         &work.path().join("k"),
-        &conf(&[Inst { priority: 100, ..one }, Inst { priority: 100, ..two }]),
+        &conf(&[
+            Inst {
+                priority: 100,
+                ..one
+            },
+            Inst {
+                priority: 100,
+                ..two
+            },
+        ]),
     );
     std::thread::sleep(Duration::from_secs(1));
     let before = d.status().expect("status");
     let rev = before["applied"]["revision"].clone();
     write_atomically(
         &work.path().join("src/keepalived.conf"),
-        &conf(&[one, Inst { priority: 160, ..two }]),
+        &conf(&[
+            one,
+            Inst {
+                priority: 160,
+                ..two
+            },
+        ]),
     );
     d.wait_status("new revision applied", |st| {
         st["applied"]["revision"] != rev && instance(st, "VI_2")["priority"] == 160
@@ -350,4 +386,51 @@ fn reload_keeps_running_instances_in_their_state() {
     }
     assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
     assert!(holds(&a, VIP) && holds(&a, "10.9.0.101/24"));
+}
+
+/// A sync group moves together: kac's VI_1 hears keepalived (200), so VI_2 (same group, no
+/// peer of its own) stays backup with it; once keepalived dies both become master.
+#[test]
+fn sync_group_members_move_together() {
+    let Some((a, b)) = hosts("sync_group_members_move_together") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let one = Inst::v3(150);
+    let two = Inst {
+        name: "VI_2",
+        vrid: 52,
+        vip: "10.9.0.101/24",
+        ..one
+    };
+    let mut k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(200)]));
+    let log = k.log.clone();
+    wait_holds(&b, VIP, true, LONG, move || {
+        std::fs::read_to_string(&log).unwrap_or_default()
+    });
+    let text = format!(
+        "{}vrrp_sync_group G {{\n  group {{\n    VI_1\n    VI_2\n  }}\n}}\n",
+        conf(&[one, two])
+    );
+    let d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("VI_1 backup", |st| state_is(st, "VI_1", "BACKUP"));
+    // VI_2 alone would be master after 0.36 s; the group holds it.
+    std::thread::sleep(Duration::from_millis(1500));
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_2")["state"], "BACKUP", "{st:#}");
+    assert_eq!(instance(&st, "VI_2")["transitions"], 1, "{st:#}");
+    assert!(!holds(&a, VIP) && !holds(&a, "10.9.0.101/24"));
+
+    k.kill9();
+    wait_holds(&a, VIP, true, Duration::from_secs(3), context(&d, &k));
+    wait_holds(
+        &a,
+        "10.9.0.101/24",
+        true,
+        Duration::from_secs(3),
+        context(&d, &k),
+    );
+    d.wait_status("both master", |st| {
+        state_is(st, "VI_1", "MASTER") && state_is(st, "VI_2", "MASTER")
+    });
 }

@@ -156,6 +156,8 @@ pub struct Machine {
     preempt_after: Option<Instant>,
     /// The master's address as last heard (backup), or ours (master).
     master: Option<IpAddr>,
+    /// A backup whose master-down timer ran out but whose sync group holds it back.
+    wants_master: bool,
 }
 
 impl Machine {
@@ -174,6 +176,29 @@ impl Machine {
             lower_prio_garp_after: None,
             preempt_after: None,
             master: None,
+            wants_master: false,
+        }
+    }
+
+    /// Whether this backup's master-down timer ran out (it would be master, were it not for
+    /// its sync group).
+    pub fn wants_master(&self) -> bool {
+        self.wants_master
+    }
+
+    /// Whether the next [`Input::Timer`] at `now` makes this backup master.
+    pub fn master_due(&self, now: Instant) -> bool {
+        self.state == State::Backup && self.timer.is_some_and(|t| t <= now)
+    }
+
+    /// Holds a backup whose master-down timer ran out (its sync group is not ready: another
+    /// member still hears a master): it wants to be master, and waits another master-down
+    /// interval (keepalived's sync group rule: a group goes master only when every member
+    /// wants to).
+    pub fn hold(&mut self, now: Instant) {
+        if self.state == State::Backup {
+            self.wants_master = true;
+            self.timer = Some(now + self.master_down_interval());
         }
     }
 
@@ -393,6 +418,7 @@ impl Machine {
                     if self.cfg.version == 3 && interval > 0 {
                         self.master_adver_int = self.interval_of(interval);
                     }
+                    self.wants_master = false;
                     self.master = Some(from);
                     self.timer = Some(now + self.master_down_interval());
                 }
@@ -428,6 +454,7 @@ impl Machine {
     }
 
     fn become_master(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.wants_master = false;
         out.push(Action::SendAdvert {
             priority: self.priority,
         });
@@ -450,6 +477,7 @@ impl Machine {
     }
 
     fn become_backup(&mut self, now: Instant, out: &mut Vec<Action>) {
+        self.wants_master = false;
         self.go(State::Backup, out);
         self.garp_timer = None;
         if self.master == Some(self.primary) {

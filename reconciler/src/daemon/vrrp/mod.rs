@@ -357,9 +357,37 @@ impl Engine {
             .collect();
         let mut changed = false;
         for name in due {
+            if !self.group_ready(&name, now) {
+                if let Some(i) = self.instances.get_mut(&name) {
+                    i.machine.hold(now);
+                }
+                continue;
+            }
             changed |= self.input(&name, Input::Timer, now);
         }
         changed
+    }
+
+    /// Whether a backup whose master-down timer ran out may become master: outside a sync
+    /// group always; in one, only when every other member is master or wants to be (none of
+    /// them still hears a master).
+    fn group_ready(&self, name: &str, now: Instant) -> bool {
+        let Some(inst) = self.instances.get(name) else {
+            return true;
+        };
+        if !inst.machine.master_due(now) {
+            return true;
+        }
+        self.groups.get(name).is_none_or(|others| {
+            others.iter().all(|o| {
+                self.instances.get(o).is_none_or(|m| {
+                    let s = m.machine.state();
+                    s == State::Master
+                        || (s == State::Backup
+                            && (m.machine.wants_master() || m.machine.master_due(now)))
+                })
+            })
+        })
     }
 
     /// Stops every instance (masters send priority-0 adverts). Returns whether the

@@ -423,3 +423,16 @@ fn two_machines_elect_one_master() {
         }
     }
 }
+
+#[test]
+fn a_held_backup_wants_master_until_it_hears_one() {
+    let mut m = started(cfg(3, 100, 1000));
+    let due = m.next_deadline().expect("down timer");
+    assert!(m.master_due(due));
+    m.hold(due);
+    assert!(m.wants_master());
+    assert_eq!(m.state(), State::Backup);
+    assert_eq!(m.next_deadline(), Some(due + m.master_down_interval()));
+    m.handle(advert("10.0.0.9", 200, 100), due);
+    assert!(!m.wants_master());
+}
