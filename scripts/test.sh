@@ -53,3 +53,8 @@ fi
 if [ "$(id -u)" = 0 ]; then
   python3 benches/daemon_bench.py --changes 3 --vs 200
 fi
+# VRRP: failover and graceful handover against keepalived, CPU of many instances, smoke size
+# (full size by hand: python3 benches/vrrp_bench.py, 10 trials each and 1,000 instances).
+if [ "$(id -u)" = 0 ] && command -v keepalived >/dev/null; then
+  python3 benches/vrrp_bench.py --trials 1 --v2-trials 0 --instances 100
+fi
