@@ -163,8 +163,12 @@ class Daemon:
         return pids(self.ns, "kac" if self.kind == "kac" else "keepalived")
 
     def signal(self, sig):
-        for p in self.procs():
-            subprocess.run(["kill", f"-{sig}", str(p)], check=False)
+        procs = [str(p) for p in self.procs()]
+        if sig == "KILL":
+            # keepalived's children get SIGTERM when their parent dies (and would send
+            # priority-0 adverts): stop them all first, as a crash or power loss would.
+            subprocess.run(["kill", "-STOP", *procs], check=False)
+        subprocess.run(["kill", f"-{sig}", *procs], check=False)
 
     def status(self):
         r = subprocess.run([kac_bin(), "status", "--format", "json", "--control", self.control],

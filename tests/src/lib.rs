@@ -1179,8 +1179,11 @@ pub mod vrrp {
             }
         }
 
-        /// SIGKILL to every keepalived process (parent and VRRP child), as a crash would.
+        /// SIGKILL to every keepalived process (parent and VRRP child), as a crash would:
+        /// they are all stopped first (the VRRP child gets SIGTERM when its parent dies, and
+        /// would send priority-0 adverts).
         pub fn kill9(&mut self) {
+            self.signal_all("-STOP");
             self.signal_all("-KILL");
             if let Some(mut c) = self.child.take() {
                 let _ = c.wait();

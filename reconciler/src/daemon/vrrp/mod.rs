@@ -697,3 +697,183 @@ fn check(p: &PlanVrrpInstance, r: &Received, group: IpAddr) -> Result<Advert, St
     }
     Ok(a)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kac_schema::plan::PlanAuth;
+
+    fn vip(a: &str) -> PlanAddress {
+        PlanAddress {
+            dev: "eth0".into(),
+            addr: a.parse().expect("address"),
+            prefix_len: 24,
+            scope: "global".into(),
+            broadcast: None,
+            label: None,
+            peer: None,
+            flags: Vec::new(),
+            use_vmac: false,
+            preferred_lft_s: None,
+            track: true,
+            track_group: None,
+        }
+    }
+
+    fn instance(version: u8) -> PlanVrrpInstance {
+        PlanVrrpInstance {
+            state: "BACKUP".into(),
+            interface: Some("eth0".into()),
+            vrid: 51,
+            priority: 100,
+            advert_int_us: 1_000_000,
+            version,
+            family: "inet".into(),
+            vips: vec![vip("10.0.0.100")],
+            excluded_vips: vec![vip("10.0.0.200")],
+            routes: Vec::new(),
+            rules: Vec::new(),
+            unicast_src_ip: None,
+            unicast_peers: Vec::new(),
+            mcast_src_ip: None,
+            preempt: true,
+            preempt_delay_us: 0,
+            accept: true,
+            strict: false,
+            auth: None,
+            use_vmac: None,
+            track_interfaces: Vec::new(),
+            track_scripts: Vec::new(),
+            track_files: Vec::new(),
+            track_processes: Vec::new(),
+            notify: Default::default(),
+            sync_group: None,
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("address")
+    }
+
+    fn received(a: &Advert, ttl: u8) -> Received {
+        let (src, dst) = (ip("10.0.0.2"), IpAddr::V4(codec::GROUP_V4));
+        Received {
+            ifindex: 2,
+            src,
+            dst,
+            ttl,
+            payload: a.build(src, dst),
+        }
+    }
+
+    fn advert(version: u8) -> Advert {
+        Advert {
+            version,
+            vrid: 51,
+            priority: 150,
+            interval: if version == 2 { 1 } else { 100 },
+            addresses: vec![ip("10.0.0.100")],
+            auth: Auth::None,
+        }
+    }
+
+    fn drop_reason(p: &PlanVrrpInstance, r: &Received) -> String {
+        check(p, r, IpAddr::V4(codec::GROUP_V4)).expect_err("dropped")
+    }
+
+    #[test]
+    fn a_matching_advert_passes_and_excluded_addresses_are_not_advertised() {
+        let p = instance(3);
+        assert_eq!(advertised(&p), vec![ip("10.0.0.100")]);
+        assert_eq!(
+            check(&p, &received(&advert(3), 255), IpAddr::V4(codec::GROUP_V4)),
+            Ok(advert(3))
+        );
+    }
+
+    #[test]
+    fn adverts_are_dropped_as_keepalived_drops_them() {
+        let p = instance(3);
+        assert!(drop_reason(&p, &received(&advert(3), 64)).contains("TTL"));
+        let mut r = received(&advert(3), 255);
+        r.payload[7] ^= 1;
+        assert_eq!(drop_reason(&p, &r), "bad checksum");
+        assert!(drop_reason(&p, &received(&advert(2), 255)).contains("version 2"));
+        let mut other = advert(3);
+        other.addresses = vec![ip("10.0.0.101")];
+        assert!(drop_reason(&p, &received(&other, 255)).contains("10.0.0.101"));
+        // The owner's list is not checked.
+        other.priority = 255;
+        assert!(check(&p, &received(&other, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+    }
+
+    #[test]
+    fn v2_checks_the_password_and_the_interval() {
+        let mut p = instance(2);
+        p.auth = Some(PlanAuth {
+            auth_type: "PASS".into(),
+            pass: "secret".into(),
+        });
+        assert!(drop_reason(&p, &received(&advert(2), 255)).contains("authentication"));
+        let mut a = advert(2);
+        a.auth = Auth::Pass(b"secret".to_vec());
+        assert!(check(&p, &received(&a, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        a.interval = 2;
+        assert!(drop_reason(&p, &received(&a, 255)).contains("interval 2 s"));
+        // v3 learns another interval instead of dropping.
+        let mut b = advert(3);
+        b.interval = 50;
+        assert!(
+            check(
+                &instance(3),
+                &received(&b, 255),
+                IpAddr::V4(codec::GROUP_V4)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn unicast_adverts_need_no_ttl_255() {
+        let mut p = instance(3);
+        p.unicast_peers = vec![ip("10.0.0.2")];
+        assert!(check(&p, &received(&advert(3), 64), IpAddr::V4(codec::GROUP_V4)).is_ok());
+    }
+
+    #[test]
+    fn ah_vmac_and_no_accept_are_refused_by_name() {
+        let mut plan: Plan = serde_json::from_value(serde_json::json!({
+            "plan_version": 1, "host": "t", "config_id": null,
+            "global": {
+                "router_id": "host_name", "script_user": "default_script_user",
+                "enable_script_security": false,
+                "email": {"to": [], "from": null, "smtp_server": null, "helo_name": null,
+                          "connect_timeout_s": 30},
+                "vrrp_version": 2, "vrrp_mcast_group4": "224.0.0.18",
+                "vrrp_mcast_group6": "ff02::12", "vrrp_strict": false,
+                "garp": {"master_delay_s": 5, "master_repeat": 5, "master_refresh_s": 0,
+                         "master_refresh_repeat": 1, "interval_us": 0, "gna_interval_us": 0},
+                "lvs_timeouts": {"tcp": null, "tcpfin": null, "udp": null},
+                "lvs_flush": false, "lvs_flush_on_stop": "none", "dynamic_interfaces": false
+            },
+            "static_addresses": [], "static_routes": [], "static_rules": [],
+            "vrrp_scripts": {}, "track_files": {}, "vrrp_sync_groups": {},
+            "vrrp_instances": {}, "virtual_servers": []
+        }))
+        .expect("plan");
+        let mut i = instance(2);
+        i.auth = Some(PlanAuth {
+            auth_type: "AH".into(),
+            pass: "x".into(),
+        });
+        i.use_vmac = Some("vrrp.51".into());
+        i.accept = false;
+        plan.vrrp_instances.insert("VI_1".into(), i);
+        let r = refusals(&plan).join("\n");
+        assert!(r.contains("`auth_type AH`"), "{r}");
+        assert!(r.contains("`use_vmac`"), "{r}");
+        assert!(r.contains("`no_accept`"), "{r}");
+        plan.vrrp_instances.insert("VI_1".into(), instance(3));
+        assert!(refusals(&plan).is_empty());
+    }
+}
