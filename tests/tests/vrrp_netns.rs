@@ -233,17 +233,39 @@ fn kac_sigterm_hands_over_to_keepalived() {
         return;
     };
     let work = tempfile::tempdir().expect("tempdir");
-    let mut d = start_kac(
-        &a,
-        work.path(),
-        &conf(&[Inst::v3(150)]),
-        &["--metrics", "127.0.0.1:9470"],
+    // Host B learns addresses from gratuitous ARP.
+    let accept = b
+        .command("sysctl")
+        .args(["-qw", "net.ipv4.conf.eth0.arp_accept=1"])
+        .status();
+    assert!(accept.is_ok_and(|s| s.success()));
+    // A virtual route follows mastership too.
+    let text = conf(&[Inst::v3(150)]).replace(
+        "  virtual_ipaddress {",
+        "  virtual_routes {\n    10.50.0.0/16 via 10.9.0.254 dev eth0\n  }\n  virtual_ipaddress {",
     );
+    let mut d = start_kac(&a, work.path(), &text, &["--metrics", "127.0.0.1:9470"]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
     let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(100)]));
     wait_holds(&a, VIP, true, LONG, context(&d, &k));
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    assert!(
+        route(&a).contains("10.50.0.0/16 via 10.9.0.254"),
+        "{}",
+        route(&a)
+    );
+    let a_mac = link_mac(&a);
+    let neigh = run_with_timeout(
+        b.command("ip").args(["neigh", "show", "10.9.0.100"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip neigh")
+    .stdout;
+    assert!(
+        neigh.contains(&a_mac),
+        "B did not learn 10.9.0.100 at {a_mac} from kac's gratuitous ARP: {neigh}"
+    );
 
     let mut get = a.command("bash");
     get.args([
@@ -269,6 +291,32 @@ fn kac_sigterm_hands_over_to_keepalived() {
     assert!(took < Duration::from_secs(1), "keepalived took {took:?}");
     assert_eq!(d.wait_exit(), 0);
     assert!(!holds(&a, VIP), "kac left its address behind");
+    assert!(!route(&a).contains("10.50.0.0/16"), "{}", route(&a));
+}
+
+fn route(ns: &OracleNamespace) -> String {
+    run_with_timeout(
+        ns.command("ip").args(["route", "show"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip route")
+    .stdout
+}
+
+/// The MAC address of `eth0` in `ns`.
+fn link_mac(ns: &OracleNamespace) -> String {
+    let out = run_with_timeout(
+        ns.command("ip").args(["-o", "link", "show", "eth0"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip link")
+    .stdout;
+    let w: Vec<&str> = out.split_whitespace().collect();
+    w.iter()
+        .position(|x| *x == "link/ether")
+        .and_then(|i| w.get(i + 1))
+        .map(|s| (*s).to_string())
+        .unwrap_or_default()
 }
 
 /// Unicast (`unicast_src_ip`/`unicast_peer`) both ways: kac master, keepalived backup, kill -9.
