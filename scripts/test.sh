@@ -9,8 +9,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   need=()
   # keepalived: the oracle and a VRRP peer; python3-jsonschema, git: format and plan suites;
   # openssh-client (ssh-keygen): signed revisions of the daemon suite;
-  # qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS guest of the VM suite (tests/vm/run-vm.sh).
-  for p in keepalived iproute2 time python3 python3-jsonschema git openssh-client qemu-system-x86 busybox-static ipvsadm kmod cpio binutils; do
+  # qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS guest of the VM suite (tests/vm/run-vm.sh);
+  # dnsmasq-base: the DNS server DNS_CHECK is tested against (tests/check_probes.rs).
+  for p in keepalived iproute2 time python3 python3-jsonschema git openssh-client qemu-system-x86 busybox-static ipvsadm kmod cpio binutils dnsmasq-base; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then

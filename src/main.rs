@@ -8,6 +8,7 @@ mod daemon_cmd;
 mod findings;
 mod fix;
 mod fmt_cmd;
+mod genhash_cmd;
 mod git_source;
 mod host_compile;
 mod lint;
@@ -304,6 +305,12 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Print the digest an HTTP_GET/SSL_GET `url { digest … }` expects for URL.
+    ///
+    /// The URL is fetched as the checker fetches it (keepalived's request, the MD5 of the
+    /// body up to Content-Length). Exit 0: the digest is on stdout; 1: the fetch failed; 2:
+    /// bad arguments.
+    Genhash(genhash_cmd::GenhashArgs),
     /// Print a JSON Schema.
     Schema {
         /// Which schema.
@@ -417,6 +424,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Cmd::Genhash(args) => genhash_cmd::run(&args),
         Cmd::Schema { kind } => match kind {
             SchemaKind::Plan => {
                 out(&kac_schema::plan_schema_json());
@@ -498,6 +506,7 @@ fn check(
         interfaces: Some(interfaces.unwrap_or_else(machine::interfaces)),
         default_script_user_exists: Some(machine::user_exists("keepalived_script")),
         script_exists: Some(machine::executable_exists),
+        script_insecure: Some(machine::script_insecure),
         drop_virtual_servers: true,
         ..Options::default()
     };
