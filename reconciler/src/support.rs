@@ -40,8 +40,9 @@ const MAIL: Support =
 const VRRP_GLOBAL: Support = Daemon("VRRP settings");
 const VRRP_TODO: Support = Vrrp("this VRRP setting");
 const TRACKING: Support =
-    Vrrp("tracked objects (track_interface, track_script, track_file, track_process)");
-const NOTIFY: Support = Vrrp("notify scripts");
+    Daemon("tracked objects (track_interface, track_script, track_file, track_process)");
+const NOTIFY: Support = Daemon("notify scripts");
+const NOTIFY_TODO: Support = Vrrp("`notify_deleted` and priority-change notifications");
 const CHECK_SETTING: Support = NoEffect(
     "it applies to health checkers, and health checkers are refused (health checking is not implemented)",
 );
@@ -49,7 +50,7 @@ const RELOAD: Support = NoEffect(
     "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
 );
 const SCRIPT_SETTING: Support =
-    NoEffect("it applies to scripts, and every keyword that runs a script is refused");
+    Daemon("the user and security rules of scripts (VRRP track and notify scripts)");
 const SNMP: Support = Refused("SNMP is not served by kac");
 const DBUS: Support = Refused("kac has no DBus interface");
 const FIFO: Support = Refused("notify FIFOs are not written by kac");
@@ -89,9 +90,9 @@ fn top(k: &str) -> Option<Support> {
         }
         "vrrp_instance" => Daemon("VRRP instances"),
         "vrrp_sync_group" => Daemon("VRRP sync groups"),
-        "vrrp_script" => Vrrp("VRRP track scripts"),
-        "vrrp_track_process" => Vrrp("process tracking"),
-        "track_file" | "vrrp_track_file" => Vrrp("track files"),
+        "vrrp_script" => Daemon("VRRP track scripts"),
+        "vrrp_track_process" => Daemon("process tracking"),
+        "track_file" | "vrrp_track_file" => Daemon("track files"),
         "track_group" => Vrrp("track groups"),
         "garp_group" => Vrrp("gratuitous ARP groups"),
         "interface_up_down_delays" => Vrrp("interface up/down delays"),
@@ -214,7 +215,7 @@ fn global(k: &str) -> Option<Support> {
         | "vrrp_startup_delay"
         | "disable_local_igmp" => VRRP_TODO,
         "vmac_prefix" | "vmac_addr_prefix" => Vrrp("VMAC interfaces"),
-        "vrrp_notify_priority_changes" => NOTIFY,
+        "vrrp_notify_priority_changes" => NOTIFY_TODO,
         "lvs_netlink_cmd_rcv_bufs"
         | "lvs_netlink_cmd_rcv_bufs_force"
         | "lvs_netlink_monitor_rcv_bufs"

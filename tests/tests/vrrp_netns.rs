@@ -482,3 +482,73 @@ fn sync_group_members_move_together() {
         state_is(st, "VI_1", "MASTER") && state_is(st, "VI_2", "MASTER")
     });
 }
+
+/// Priority follows a `vrrp_script` (weight -100) and notify scripts get keepalived's
+/// arguments: kac (150) loses mastership to keepalived (120) while its check fails, and takes
+/// it back when the check passes again.
+#[test]
+fn track_script_moves_priority_and_notify_scripts_run() {
+    let Some((a, b)) = hosts("track_script_moves_priority_and_notify_scripts_run") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let down = work.path().join("down");
+    let notify_log = work.path().join("notify.log");
+    let notify = work.path().join("notify.sh");
+    std::fs::write(
+        &notify,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", notify_log.display()),
+    )
+    .expect("notify script");
+    let chmod = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&notify)
+        .status();
+    assert!(chmod.is_ok_and(|s| s.success()));
+    // The script is defined before the instance that tracks it, as keepalived wants.
+    let text = conf(&[Inst::v3(150)])
+        .replace(
+            "}\nvrrp_instance",
+            &format!(
+                "  script_user root\n  enable_script_security\n}}\nvrrp_script chk {{\n  script \"/usr/bin/test ! -e {}\"\n  interval 1\n}}\nvrrp_instance",
+                down.display()
+            ),
+        )
+        .replace(
+            "  virtual_ipaddress {",
+            &format!(
+                "  track_script {{\n    chk weight -100\n  }}\n  notify {}\n  virtual_ipaddress {{",
+                notify.display()
+            ),
+        );
+    let d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(120)]));
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+
+    std::fs::write(&down, "").expect("down");
+    d.wait_status("kac backup at priority 50", |st| {
+        state_is(st, "VI_1", "BACKUP") && instance(st, "VI_1")["priority"] == 50
+    });
+    wait_holds(&b, VIP, true, LONG, context(&d, &k));
+    wait_holds(&a, VIP, false, LONG, context(&d, &k));
+
+    std::fs::remove_file(&down).expect("up");
+    d.wait_status("kac master again", |st| {
+        state_is(st, "VI_1", "MASTER") && instance(st, "VI_1")["priority"] == 150
+    });
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+    std::thread::sleep(Duration::from_millis(300));
+    let log = std::fs::read_to_string(&notify_log).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "INSTANCE VI_1 BACKUP 150",
+            "INSTANCE VI_1 MASTER 150",
+            "INSTANCE VI_1 BACKUP 50",
+            "INSTANCE VI_1 MASTER 150"
+        ],
+        "{log}"
+    );
+}

@@ -349,6 +349,9 @@ impl Daemon {
             Event::Vrrp(r) => {
                 self.vrrp_due |= self.vrrp.received(&r, Instant::now());
             }
+            Event::Track(c) => {
+                self.vrrp_due |= self.vrrp.tracked(*c, Instant::now());
+            }
             Event::Timer(Timer::Vrrp) => {
                 self.vrrp_due |= self.vrrp.timers(Instant::now());
             }
@@ -838,7 +841,12 @@ impl Daemon {
     /// Runs the plan's VRRP instances (unchanged ones keep their state).
     fn configure_vrrp(&mut self, plan: &Plan) {
         match self.vrrp.configure(plan, Instant::now()) {
-            Ok(changed) => self.vrrp_due |= changed,
+            Ok((changed, problems)) => {
+                self.vrrp_due |= changed;
+                if !problems.is_empty() {
+                    self.error("vrrp", None, problems.join("; "), Vec::new());
+                }
+            }
             Err(e) => self.error(
                 "vrrp",
                 None,

@@ -31,6 +31,8 @@ pub enum Event {
     Control(ControlRequest, oneshot::Sender<ControlReply>),
     /// A VRRP advert arrived (the VRRP engine's sockets).
     Vrrp(Box<super::vrrp::net::Received>),
+    /// A tracked object (vrrp_script, track_file, process, interface) changed state.
+    Track(Box<crate::track::Change>),
     /// The source answered a pin (`kac ctl pin`): the revision, ready to compile, or why not.
     PinResolved(Box<Result<Revision, String>>, oneshot::Sender<ControlReply>),
 }

@@ -12,6 +12,13 @@
 //!
 //! Sync groups (`vrrp_sync_group`) are a small layer here: a member's transition moves the
 //! other members (master, backup, fault) with it.
+//!
+//! Tracking ([`crate::track`]): the trackers a plan needs run as tasks ([`Trackers`]); their
+//! changes come back as [`Event::Track`], and each instance's effective priority and FAULT
+//! ([`track::effective_priority`], keepalived's weights) are fed to its machine. The
+//! instance's own interface is checked here (present, up, with an address to advertise
+//! from). An instance waits in INIT until its tracked objects have reported. Notify scripts
+//! ([`crate::notify`]) are queued on each transition, never waited for.
 
 pub mod net;
 
@@ -25,6 +32,8 @@ use tokio::sync::mpsc;
 
 use super::event::Event;
 use super::metrics::{Metrics, VrrpMetric};
+use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
+use crate::track::{self, Change, States, Trackers};
 use crate::vrrp::codec::{self, Advert, Auth};
 use crate::vrrp::machine::{Action, Config, GarpTimings, Input, Machine, State};
 use net::{Interface, Net, Received};
@@ -78,11 +87,14 @@ struct Instance {
     machine: Machine,
     /// The instance's own interface is missing, down or has no address to advertise from.
     iface_fault: bool,
+    /// What the machine was last told: FAULT and effective priority.
+    tracking: Option<(bool, u8)>,
+    /// Its notify scripts.
+    notify: NotifyScripts,
     status: VrrpInstanceStatus,
 }
 
 /// The VRRP engine.
-#[derive(Debug)]
 pub struct Engine {
     events: mpsc::Sender<Event>,
     metrics: Metrics,
@@ -92,6 +104,31 @@ pub struct Engine {
     /// Sync groups: instance → the other members.
     groups: BTreeMap<String, Vec<String>>,
     ifaces: BTreeMap<String, Interface>,
+    /// Instance → its sync group's name.
+    group_of: BTreeMap<String, String>,
+    /// Sync groups' notify scripts and the state they last notified.
+    group_notify: BTreeMap<String, (NotifyScripts, Option<State>)>,
+    trackers: Option<Trackers>,
+    states: States,
+    notifier: Notifier,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("instances", &self.instances.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn notify_state(s: State) -> Option<notify::State> {
+    match s {
+        State::Master => Some(notify::State::Master),
+        State::Backup => Some(notify::State::Backup),
+        State::Fault => Some(notify::State::Fault),
+        State::Stopped => Some(notify::State::Stop),
+        State::Init => None,
+    }
 }
 
 fn now_text() -> String {
@@ -149,6 +186,11 @@ impl Engine {
             instances: BTreeMap::new(),
             groups: BTreeMap::new(),
             ifaces: BTreeMap::new(),
+            group_of: BTreeMap::new(),
+            group_notify: BTreeMap::new(),
+            trackers: None,
+            states: States::default(),
+            notifier: Notifier::new(NotifyOptions::default()),
         }
     }
 
@@ -160,14 +202,48 @@ impl Engine {
     /// Runs the instances of `plan`: new ones start (as backup, or master for the address
     /// owner), ones whose router identity (interface, VRID, family, version, unicast/multicast
     /// addresses) is unchanged keep their state and timers, removed ones stop (a master sends
-    /// a priority-0 advert). Returns whether the [`Layer`] changed.
-    pub fn configure(&mut self, plan: &Plan, now: Instant) -> Result<bool, String> {
+    /// a priority-0 advert). Trackers start or stop as the plan needs them. Returns whether
+    /// the [`Layer`] changed, and what cannot be carried out (tracked objects or notify
+    /// scripts whose user cannot be resolved, …: logged and reported by the caller).
+    pub fn configure(&mut self, plan: &Plan, now: Instant) -> Result<(bool, Vec<String>), String> {
         let before = self.layer();
+        let mut problems = Vec::new();
         if !plan.vrrp_instances.is_empty() && self.net.is_none() {
             self.net = Some(Net::open(self.events.clone()).map_err(|e| e.to_string())?);
         }
         self.ifaces = net::interfaces();
         self.global = Some(plan.global.clone());
+        if self.trackers.is_none() && !plan.vrrp_instances.is_empty() {
+            let (tx, mut rx) = mpsc::channel::<Change>(256);
+            let events = self.events.clone();
+            tokio::spawn(async move {
+                while let Some(c) = rx.recv().await {
+                    if events.send(Event::Track(Box::new(c))).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            self.trackers = Some(Trackers::new(tx));
+        }
+        if let Some(t) = self.trackers.as_mut() {
+            problems.extend(t.update(plan).into_iter().map(|e| e.to_string()));
+        }
+        // Tracked interfaces start from what the host has now (the link watcher's first
+        // report follows), so an instance does not pass through FAULT at start-up.
+        for inst in plan.vrrp_instances.values() {
+            for t in &inst.track_interfaces {
+                let up = self.ifaces.get(&t.name).is_some_and(|i| i.running);
+                if self.states.get(track::Kind::Interface, &t.name) != track::TrackValue::Up(up) {
+                    self.states.apply(Change {
+                        kind: track::Kind::Interface,
+                        name: t.name.clone(),
+                        value: track::TrackValue::Up(up),
+                    });
+                }
+            }
+        }
+        let script_user = &plan.global.script_user;
+        let security = plan.global.enable_script_security;
         let removed: Vec<String> = self
             .instances
             .keys()
@@ -185,17 +261,34 @@ impl Engine {
             tracing::info!("({name}) removed");
         }
         self.groups.clear();
-        for g in plan.vrrp_sync_groups.values() {
+        self.group_of.clear();
+        let mut group_notify = BTreeMap::new();
+        for (gname, g) in &plan.vrrp_sync_groups {
             for m in &g.members {
                 let others = g.members.iter().filter(|o| *o != m).cloned().collect();
                 self.groups.insert(m.clone(), others);
+                self.group_of.insert(m.clone(), gname.clone());
             }
+            let scripts = NotifyScripts::from_plan(&g.notify, script_user, security, None)
+                .unwrap_or_else(|e| {
+                    problems.push(format!("vrrp_sync_group {gname}: {e}"));
+                    NotifyScripts::default()
+                });
+            let last = self.group_notify.get(gname).and_then(|(_, s)| *s);
+            group_notify.insert(gname.clone(), (scripts, last));
         }
+        self.group_notify = group_notify;
         let mut started = Vec::new();
         for (name, p) in &plan.vrrp_instances {
             let cfg = machine_config(p, &plan.global);
+            let scripts = NotifyScripts::from_plan(&p.notify, script_user, security, None)
+                .unwrap_or_else(|e| {
+                    problems.push(format!("vrrp_instance {name}: {e}"));
+                    NotifyScripts::default()
+                });
             match self.instances.get_mut(name) {
                 Some(inst) => {
+                    inst.notify = scripts;
                     if inst.plan != *p {
                         tracing::info!("({name}) configuration changed; state kept");
                         inst.machine.reconfigure(cfg);
@@ -213,6 +306,8 @@ impl Engine {
                         plan: p.clone(),
                         machine: Machine::new(cfg, primary),
                         iface_fault: false,
+                        tracking: None,
+                        notify: scripts,
                         status: VrrpInstanceStatus {
                             name: name.clone(),
                             state: State::Init.name().into(),
@@ -230,10 +325,58 @@ impl Engine {
             self.join(name);
         }
         for name in &started {
-            self.check_interface(name, now, true);
+            self.check_interface(name, now);
+        }
+        let names: Vec<String> = self.instances.keys().cloned().collect();
+        for name in &names {
+            self.evaluate(name, now);
+        }
+        for p in &problems {
+            tracing::error!("{p}");
+        }
+        Ok((self.layer() != before, problems))
+    }
+
+    /// A tracker reported. Returns whether the [`Layer`] changed.
+    pub fn tracked(&mut self, change: Change, now: Instant) -> bool {
+        if !self.states.apply(change) {
+            return false;
+        }
+        let before = self.layer();
+        let names: Vec<String> = self.instances.keys().cloned().collect();
+        for name in &names {
+            self.evaluate(name, now);
+        }
+        self.layer() != before
+    }
+
+    /// Feeds an instance its effective priority and FAULT (tracked objects and its own
+    /// interface) when they changed, and starts it once every tracked object has reported.
+    fn evaluate(&mut self, name: &str, now: Instant) {
+        let Some(inst) = self.instances.get(name) else {
+            return;
+        };
+        let refs = track::instance_refs(&inst.plan, &self.states, false);
+        let eff = track::effective_priority(inst.plan.priority, &refs);
+        let now_tracking = (eff.fault || inst.iface_fault, eff.priority);
+        let waiting = eff.pending && inst.machine.state() == State::Init;
+        if inst.tracking != Some(now_tracking) {
+            if let Some(i) = self.instances.get_mut(name) {
+                i.tracking = Some(now_tracking);
+            }
+            let (fault, priority) = now_tracking;
+            self.input(name, Input::Tracking { fault, priority }, now);
+        }
+        if waiting {
+            return;
+        }
+        if self
+            .instances
+            .get(name)
+            .is_some_and(|i| i.machine.state() == State::Init)
+        {
             self.input(name, Input::Start, now);
         }
-        Ok(self.layer() != before)
     }
 
     fn join(&mut self, name: &str) {
@@ -303,12 +446,15 @@ impl Engine {
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in names {
             self.join(&name);
-            self.check_interface(&name, now, false);
+            self.check_interface(&name, now);
+            self.evaluate(&name, now);
         }
         self.layer() != before
     }
 
-    fn check_interface(&mut self, name: &str, now: Instant, initial: bool) {
+    /// Records whether the instance's own interface lets it run (present, up, with an
+    /// address to advertise from); [`Engine::evaluate`] tells the machine.
+    fn check_interface(&mut self, name: &str, _now: Instant) {
         let primary = match self.instances.get(name) {
             Some(inst) => self.primary(&inst.plan),
             None => return,
@@ -326,17 +472,13 @@ impl Engine {
         {
             inst.machine.set_primary(p);
         }
-        if fault != inst.iface_fault || (initial && fault) {
-            if fault {
-                tracing::warn!(
-                    "({name}) interface {} is missing, down or has no address to advertise from",
-                    inst.plan.interface.as_deref().unwrap_or("-")
-                );
-            }
-            inst.iface_fault = fault;
-            let priority = inst.machine.priority();
-            self.input(name, Input::Tracking { fault, priority }, now);
+        if fault && !inst.iface_fault {
+            tracing::warn!(
+                "({name}) interface {} is missing, down or has no address to advertise from",
+                inst.plan.interface.as_deref().unwrap_or("-")
+            );
         }
+        inst.iface_fault = fault;
     }
 
     /// The next deadline of any instance.
@@ -450,6 +592,17 @@ impl Engine {
             Ok(a) => {
                 inst.status.adverts_received += 1;
                 self.metrics.vrrp(&name, VrrpMetric::Received);
+                if inst.machine.state() == State::Master
+                    && a.priority != 0
+                    && a.priority < inst.machine.priority()
+                {
+                    let subject = Subject::Instance {
+                        name: name.clone(),
+                        priority: inst.machine.priority(),
+                    };
+                    self.notifier
+                        .notify(&inst.notify, &subject, notify::Event::MasterRxLowerPri);
+                }
                 self.input(
                     &name,
                     Input::Advert {
@@ -511,7 +664,37 @@ impl Engine {
             name,
             VrrpMetric::State(state_value(to), inst.machine.priority()),
         );
-        // Notify scripts (notify_master/backup/fault/stop, notify) hook in here.
+        let Some(ns) = notify_state(to) else {
+            return;
+        };
+        let subject = Subject::Instance {
+            name: name.to_string(),
+            priority: inst.machine.priority(),
+        };
+        self.notifier
+            .notify(&inst.notify, &subject, notify::Event::Entered(ns));
+        // A sync group is notified once all its members are in the state.
+        let Some(g) = self.group_of.get(name) else {
+            return;
+        };
+        let all = self
+            .group_of
+            .iter()
+            .filter(|(_, og)| *og == g)
+            .all(|(m, _)| {
+                self.instances
+                    .get(m)
+                    .is_none_or(|i| i.machine.state() == to)
+            });
+        if let Some((scripts, last)) = self.group_notify.get_mut(g)
+            && all
+            && *last != Some(to)
+        {
+            *last = Some(to);
+            let subject = Subject::Group { name: g.clone() };
+            self.notifier
+                .notify(scripts, &subject, notify::Event::Entered(ns));
+        }
     }
 
     fn send_advert(&mut self, name: &str, priority: u8) {
