@@ -521,7 +521,7 @@ fn track_script_moves_priority_and_notify_scripts_run() {
                 notify.display()
             ),
         );
-    let d = start_kac(&a, work.path(), &text, &[]);
+    let mut d = start_kac(&a, work.path(), &text, &[]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
     let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(120)]));
     wait_holds(&a, VIP, true, LONG, context(&d, &k));
@@ -538,7 +538,9 @@ fn track_script_moves_priority_and_notify_scripts_run() {
         state_is(st, "VI_1", "MASTER") && instance(st, "VI_1")["priority"] == 150
     });
     wait_holds(&a, VIP, true, LONG, context(&d, &k));
-    std::thread::sleep(Duration::from_millis(300));
+    // The daemon waits for `notify_stop`-time scripts before it exits.
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0);
     let log = std::fs::read_to_string(&notify_log).unwrap_or_default();
     let lines: Vec<&str> = log.lines().collect();
     assert_eq!(
@@ -547,7 +549,8 @@ fn track_script_moves_priority_and_notify_scripts_run() {
             "INSTANCE VI_1 BACKUP 150",
             "INSTANCE VI_1 MASTER 150",
             "INSTANCE VI_1 BACKUP 50",
-            "INSTANCE VI_1 MASTER 150"
+            "INSTANCE VI_1 MASTER 150",
+            "INSTANCE VI_1 STOP 150"
         ],
         "{log}"
     );

@@ -125,6 +125,15 @@ pub async fn run(
         }
     }
     let _ = std::fs::remove_file(&control_path);
+    // The notify scripts of the last transitions (`notify_stop`) run before the daemon exits,
+    // for 10 s at most.
+    let notifier = d.vrrp.notifier();
+    if tokio::time::timeout(std::time::Duration::from_secs(10), notifier.idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("notify scripts still running at exit");
+    }
     if let Some(w) = d.worker.take() {
         w.shut_down();
     }

@@ -194,6 +194,11 @@ impl Engine {
         }
     }
 
+    /// The notify queues (to wait for the `notify_stop` runs when the daemon stops).
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
+    }
+
     /// Whether any instance runs.
     pub fn is_empty(&self) -> bool {
         self.instances.is_empty()
