@@ -1007,11 +1007,7 @@ pub mod vrrp {
         ip(&["-n", &nb, "link", "set", "eth0-peer", "name", "eth0"])?;
         for (ns, n) in [(&a, 1), (&b, 2)] {
             for k in ["all", "default", "eth0"] {
-                let key = format!("net.ipv6.conf.{k}.accept_dad=0");
-                let out = ns.command("sysctl").args(["-qw", &key]).output();
-                if !out.is_ok_and(|o| o.status.success()) {
-                    return Err(format!("cannot set {key}"));
-                }
+                set_sysctl(ns, &format!("net/ipv6/conf/{k}/accept_dad"), "0")?;
             }
             let name = ns.name().to_string();
             ip(&["-n", &name, "link", "set", "eth0", "down"])?;
@@ -1037,6 +1033,19 @@ pub mod vrrp {
             ip(&["-n", &name, "link", "set", "eth0", "up"])?;
         }
         Ok((a, b))
+    }
+
+    /// Writes `value` to `/proc/sys/<key>` inside `ns` (no `sysctl` program needed).
+    pub fn set_sysctl(ns: &OracleNamespace, key: &str, value: &str) -> Result<(), String> {
+        let out = ns
+            .command("sh")
+            .args(["-c", &format!("echo {value} > /proc/sys/{key}")])
+            .output();
+        if out.is_ok_and(|o| o.status.success()) {
+            Ok(())
+        } else {
+            Err(format!("cannot set {key} to {value}"))
+        }
     }
 
     /// The addresses (`10.9.0.100/24`, `fd09::100/64`) on `dev` in `ns`, both families.

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use kac_tests::daemon::Daemon;
-use kac_tests::vrrp::{Keepalived, holds, linked_pair, wait_holds};
+use kac_tests::vrrp::{Keepalived, holds, linked_pair, set_sysctl, wait_holds};
 use kac_tests::{OracleNamespace, privileges, run_with_timeout};
 use serde_json::Value;
 
@@ -234,11 +234,7 @@ fn kac_sigterm_hands_over_to_keepalived() {
     };
     let work = tempfile::tempdir().expect("tempdir");
     // Host B learns addresses from gratuitous ARP.
-    let accept = b
-        .command("sysctl")
-        .args(["-qw", "net.ipv4.conf.eth0.arp_accept=1"])
-        .status();
-    assert!(accept.is_ok_and(|s| s.success()));
+    set_sysctl(&b, "net/ipv4/conf/eth0/arp_accept", "1").expect("arp_accept");
     // A virtual route follows mastership too.
     let text = conf(&[Inst::v3(150)]).replace(
         "  virtual_ipaddress {",
