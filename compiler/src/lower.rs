@@ -674,6 +674,9 @@ pub fn lower_with(
     }
 
     let mut virtual_servers = early;
+    for vs in &mut virtual_servers {
+        complete_early(cfg, vs);
+    }
     virtual_servers.extend(cfg.virtual_servers.iter().map(|vs| virtual_server(cfg, vs)));
     virtual_servers.sort_by(|a, b| a.key.cmp(&b.key));
     virtual_servers.dedup_by(|a, b| a.key == b.key);
@@ -775,19 +778,8 @@ fn checker(
                 http_protocol.clone().unwrap_or_else(|| "1.0".into()),
             );
             params.insert("enable_sni".into(), enable_sni.unwrap_or(false).to_string());
-            // SSL_GET's client identity (the top-level `SSL` block; keepalived loads `ca` but
-            // never verifies the server, so it is carried for the record only).
-            if let (true, Some(ssl)) = (c.kind.keyword() == "SSL_GET", &cfg.ssl) {
-                for (k, v) in [
-                    ("ssl.ca", &ssl.ca),
-                    ("ssl.certificate", &ssl.certificate),
-                    ("ssl.key", &ssl.key),
-                    ("ssl.password", &ssl.password),
-                ] {
-                    if let Some(v) = v {
-                        params.insert(k.into(), v.clone());
-                    }
-                }
+            if c.kind.keyword() == "SSL_GET" {
+                ssl_params(cfg, &mut params);
             }
         }
         CheckerKind::Smtp { helo_name } => {
@@ -934,10 +926,41 @@ fn forwarding_method(m: &str) -> Cow<'static, str> {
     }
 }
 
-/// The plan form of a virtual server that is not a group service (it needs nothing else of
-/// the configuration).
-pub fn virtual_server_without_group(vs: &VirtualServer) -> PlanVirtualServer {
-    virtual_server(&Config::default(), vs)
+/// SSL_GET's client identity (the top-level `SSL` block; keepalived loads `ca` but never
+/// verifies the server, so it is carried for the record only).
+fn ssl_params(cfg: &Config, params: &mut BTreeMap<String, String>) {
+    let Some(ssl) = &cfg.ssl else {
+        return;
+    };
+    for (k, v) in [
+        ("ssl.ca", &ssl.ca),
+        ("ssl.certificate", &ssl.certificate),
+        ("ssl.key", &ssl.key),
+        ("ssl.password", &ssl.password),
+    ] {
+        if let Some(v) = v {
+            params.insert(k.into(), v.clone());
+        }
+    }
+}
+
+/// Adds what a virtual server lowered early (as its block closed, without the rest of the
+/// configuration) lacks: the `SSL` block's settings on its `SSL_GET` checkers.
+pub fn complete_early(cfg: &Config, vs: &mut PlanVirtualServer) {
+    for rs in &mut vs.real_servers {
+        for c in &mut rs.checkers {
+            if c.kind == "SSL_GET" {
+                ssl_params(cfg, &mut c.params);
+            }
+        }
+    }
+}
+
+/// The plan form of a virtual server that is not a group service, lowered as its block closes
+/// with the configuration read so far (`cfg`: its track files; an `SSL` block read later is
+/// added by [`complete_early`]).
+pub fn virtual_server_so_far(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
+    virtual_server(cfg, vs)
 }
 
 fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
