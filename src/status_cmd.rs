@@ -211,6 +211,34 @@ pub fn text(s: &Status) -> String {
         "owned:    {} address(es), {} route(s), {} rule(s), {} link(s), {} IPVS service(s)",
         w.addresses, w.routes, w.rules, w.links, w.services
     );
+    if !s.vrrp.is_empty() {
+        let _ = writeln!(o, "vrrp:");
+        for i in &s.vrrp {
+            let prio = if i.priority == i.base_priority {
+                i.priority.to_string()
+            } else {
+                format!("{} (configured {})", i.priority, i.base_priority)
+            };
+            let _ = writeln!(
+                o,
+                "  {} vrid {} on {}: {}, priority {prio}, master {}{}; adverts {} sent, {} received, {} dropped",
+                i.name,
+                i.vrid,
+                i.interface.as_deref().unwrap_or("-"),
+                i.state,
+                i.master.as_deref().unwrap_or("unknown"),
+                i.since
+                    .as_deref()
+                    .map_or_else(String::new, |t| format!(" since {t}")),
+                i.adverts_sent,
+                i.adverts_received,
+                i.adverts_dropped
+            );
+            if let Some(d) = &i.last_drop {
+                let _ = writeln!(o, "    last dropped advert: {d}");
+            }
+        }
+    }
     if let Some(ops) = &s.last_ops {
         let _ = writeln!(
             o,

@@ -16,15 +16,15 @@ pub enum Support {
     Done,
     /// Accepted without effect, for the reason given.
     NoEffect(&'static str),
-    /// The VRRP engine's (not implemented yet): `kac daemon` refuses it, `kac apply` leaves it
+    /// Carried out by `kac daemon` (the VRRP engine, health checking); `kac apply` leaves it to
+    /// the daemon (real servers at their configured weights).
+    Daemon(&'static str),
+    /// The VRRP engine's, not carried out yet: `kac daemon` refuses it, `kac apply` leaves it
     /// to the daemon.
     Vrrp(&'static str),
     /// Health checking's, not implemented yet: `kac daemon` refuses it, `kac apply` applies
     /// real servers at their configured weights and leaves it to the daemon.
     Checker(&'static str),
-    /// Carried out by `kac daemon` (health checking): `kac apply`, a one-shot converge,
-    /// applies real servers at their configured weights and leaves it to the daemon.
-    Daemon(&'static str),
     /// Not carried out by kac at all: refused by `kac daemon` and `kac apply`.
     Refused(&'static str),
     /// Inside a block whose own keyword decides (a `vrrp_instance`, a checker, …).
@@ -38,16 +38,19 @@ const PROCESS: Support = NoEffect(
 );
 const MAIL: Support =
     NoEffect("mail settings: alerts are sent on VRRP and health-check changes, which are refused");
-const VRRP_GLOBAL: Support = NoEffect(
-    "it applies to VRRP instances, and VRRP instances are refused (the VRRP engine is not implemented)",
-);
+const VRRP_GLOBAL: Support = Daemon("VRRP settings");
+const VRRP_TODO: Support = Vrrp("this VRRP setting");
+const TRACKING: Support =
+    Daemon("tracked objects (track_interface, track_script, track_file, track_process)");
+const NOTIFY: Support = Daemon("notify scripts");
+const NOTIFY_TODO: Support = Vrrp("`notify_deleted` and priority-change notifications");
 const CHECK_SETTING: Support = Daemon("health checking settings");
 const HTTP_SETTING: Support = Daemon("the virtual host of HTTP_GET and SSL_GET checkers");
 const RELOAD: Support = NoEffect(
     "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
 );
-const SCRIPT_SETTING: Support = NoEffect(
-    "kac runs notify_up/notify_down and quorum_up/quorum_down as the daemon's own user; the user scripts run as is not chosen by kac yet",
+const SCRIPT_SETTING: Support = Daemon(
+    "the user and security rules of scripts (VRRP track and notify scripts; the health checkers' notify_up/notify_down and quorum_up/quorum_down still run as the daemon's own user)",
 );
 const SNMP: Support = Refused("SNMP is not served by kac");
 const DBUS: Support = Refused("kac has no DBus interface");
@@ -62,6 +65,9 @@ pub fn support(block: &str, keyword: &str) -> Option<Support> {
         "global_defs" => global(keyword),
         "virtual_server" => virtual_server(keyword),
         "real_server" => real_server(keyword),
+        "vrrp_instance" => vrrp_instance(keyword),
+        "vrrp_sync_group" => sync_group(keyword),
+        "authentication" => Some(Daemon("VRRPv2 authentication (PASS; AH is refused)")),
         _ => Some(Inside),
     }
 }
@@ -83,14 +89,11 @@ fn top(k: &str) -> Option<Support> {
         "linkbeat_use_polling" | "linkbeat_interfaces" => {
             Refused("link beat (MII/ethtool polling) is not implemented")
         }
-        "vrrp_instance" => Vrrp("VRRP instances"),
-        "vrrp_sync_group" => Vrrp("VRRP sync groups"),
-        "vrrp_script" => Vrrp("VRRP track scripts"),
-        "vrrp_track_process" => Vrrp("process tracking"),
-        "track_file" => Daemon(
-            "track files (read by FILE_CHECK; VRRP instances tracking them are refused with the instances)",
-        ),
-        "vrrp_track_file" => Vrrp("track files"),
+        "vrrp_instance" => Daemon("VRRP instances"),
+        "vrrp_sync_group" => Daemon("VRRP sync groups"),
+        "vrrp_script" => Daemon("VRRP track scripts"),
+        "vrrp_track_process" => Daemon("process tracking"),
+        "track_file" | "vrrp_track_file" => Daemon("track files"),
         "track_group" => Vrrp("track groups"),
         "garp_group" => Vrrp("gratuitous ARP groups"),
         "interface_up_down_delays" => Vrrp("interface up/down delays"),
@@ -176,22 +179,37 @@ fn global(k: &str) -> Option<Support> {
         | "data_use_instance"
         | "include_check"
         | "config_save_dir" => RELOAD,
-        "log_unknown_vrids"
-        | "vrrp_rx_bufs_policy"
-        | "vrrp_mcast_group4"
+        "vrrp_mcast_group4"
         | "vrrp_mcast_group6"
         | "vrrp_version"
-        | "vrrp_check_unicast_src"
-        | "vrrp_skip_check_adv_addr"
-        | "vrrp_strict"
         | "vrrp_garp_master_delay"
         | "vrrp_garp_master_repeat"
         | "vrrp_garp_master_refresh"
         | "vrrp_garp_master_refresh_repeat"
+        | "vrrp_garp_interval"
+        | "vrrp_gna_interval" => VRRP_GLOBAL,
+        "vrrp_check_unicast_src" => Daemon(
+            "unicast adverts are always checked against `unicast_peer` (kac accepts no others)",
+        ),
+        "log_unknown_vrids" => NoEffect("kac does not log adverts of VRIDs it does not run"),
+        "vrrp_rx_bufs_policy"
+        | "vrrp_rx_bufs_multiplier"
+        | "vrrp_netlink_cmd_rcv_bufs"
+        | "vrrp_netlink_cmd_rcv_bufs_force"
+        | "vrrp_netlink_monitor_rcv_bufs"
+        | "vrrp_netlink_monitor_rcv_bufs_force"
+        | "process_monitor_rcv_bufs"
+        | "process_monitor_rcv_bufs_force" => {
+            NoEffect("keepalived's socket buffer sizes; kac sizes its own")
+        }
+        "vrrp_strict" => {
+            Vrrp("strict mode (it implies `no_accept`, whose firewall rules kac does not build)")
+        }
+        "vrrp_iptables" | "vrrp_ipsets" | "nftables" | "nftables_priority" | "nftables_ifindex"
+        | "nftables_counters" => Vrrp("firewall rules for `no_accept` (kac builds none)"),
+        "vrrp_skip_check_adv_addr"
         | "vrrp_garp_lower_prio_delay"
         | "vrrp_garp_lower_prio_repeat"
-        | "vrrp_garp_interval"
-        | "vrrp_gna_interval"
         | "vrrp_min_garp"
         | "vrrp_down_timer_adverts"
         | "vrrp_lower_prio_no_advert"
@@ -199,23 +217,9 @@ fn global(k: &str) -> Option<Support> {
         | "vrrp_garp_extra_if"
         | "vrrp_vmac_garp_intvl"
         | "vrrp_startup_delay"
-        | "vmac_prefix"
-        | "vmac_addr_prefix"
-        | "disable_local_igmp"
-        | "vrrp_notify_priority_changes"
-        | "vrrp_rx_bufs_multiplier"
-        | "vrrp_netlink_cmd_rcv_bufs"
-        | "vrrp_netlink_cmd_rcv_bufs_force"
-        | "vrrp_netlink_monitor_rcv_bufs"
-        | "vrrp_netlink_monitor_rcv_bufs_force"
-        | "process_monitor_rcv_bufs"
-        | "process_monitor_rcv_bufs_force"
-        | "vrrp_iptables"
-        | "vrrp_ipsets"
-        | "nftables"
-        | "nftables_priority"
-        | "nftables_ifindex"
-        | "nftables_counters" => VRRP_GLOBAL,
+        | "disable_local_igmp" => VRRP_TODO,
+        "vmac_prefix" | "vmac_addr_prefix" => Vrrp("VMAC interfaces"),
+        "vrrp_notify_priority_changes" => NOTIFY_TODO,
         "lvs_netlink_cmd_rcv_bufs"
         | "lvs_netlink_cmd_rcv_bufs_force"
         | "lvs_netlink_monitor_rcv_bufs"
@@ -228,6 +232,97 @@ fn global(k: &str) -> Option<Support> {
         "lvs_sync_daemon" => {
             Refused("the IPVS connection synchronisation daemon is not started by kac")
         }
+        _ => return None,
+    })
+}
+
+fn vrrp_instance(k: &str) -> Option<Support> {
+    Some(match k {
+        "state"
+        | "interface"
+        | "virtual_router_id"
+        | "priority"
+        | "advert_int"
+        | "version"
+        | "native_ipv6"
+        | "authentication"
+        | "virtual_ipaddress"
+        | "virtual_ipaddress_excluded"
+        | "virtual_routes"
+        | "virtual_rules"
+        | "unicast_src_ip"
+        | "unicast_peer"
+        | "mcast_src_ip"
+        | "nopreempt"
+        | "preempt"
+        | "preempt_delay"
+        | "accept" => Daemon("VRRP instances"),
+        "check_unicast_src" => Daemon(
+            "unicast adverts are always checked against `unicast_peer` (kac accepts no others)",
+        ),
+        "kernel_rx_buf_size" => NoEffect("keepalived's socket buffer size; kac sizes its own"),
+        "debug" => NoEffect("keepalived's debug level; kac logs with tracing (KAC_LOG)"),
+        "track_interface" | "track_script" | "track_file" | "track_process" => TRACKING,
+        "track_bfd" => Refused("BFD is not implemented"),
+        "notify_master"
+        | "notify_backup"
+        | "notify_fault"
+        | "notify_stop"
+        | "notify_master_rx_lower_pri"
+        | "notify_deleted"
+        | "notify"
+        | "notify_priority_changes" => NOTIFY,
+        "smtp_alert" => SMTP,
+        "linkbeat_use_polling" => Refused("link beat (MII/ethtool polling) is not implemented"),
+        "lvs_sync_daemon_interface" => {
+            Refused("the IPVS connection synchronisation daemon is not started by kac")
+        }
+        "use_vmac" | "use_vmac_addr" | "vmac_xmit_base" | "use_ipvlan" | "garp_extra_if"
+        | "vmac_garp_intvl" => Vrrp("VMAC and ipvlan interfaces"),
+        "no_accept" | "strict_mode" => Vrrp(
+            "`no_accept` and strict mode (their firewall rules dropping traffic to the virtual addresses are not built by kac)",
+        ),
+        "garp_master_delay"
+        | "garp_master_repeat"
+        | "garp_master_refresh"
+        | "garp_master_refresh_repeat"
+        | "garp_lower_prio_delay"
+        | "garp_lower_prio_repeat" => {
+            Vrrp("per-instance gratuitous ARP settings (the `vrrp_garp_*` ones of global_defs are)")
+        }
+        "vrf"
+        | "promote_secondaries"
+        | "unicast_ttl"
+        | "unicast_fault_no_peer"
+        | "old_unicast_checksum"
+        | "mcast_dst_ip"
+        | "track_src_ip"
+        | "dont_track_primary"
+        | "skip_check_adv_addr"
+        | "lower_prio_no_advert"
+        | "higher_prio_send_advert"
+        | "down_timer_adverts" => VRRP_TODO,
+        _ => return None,
+    })
+}
+
+fn sync_group(k: &str) -> Option<Support> {
+    Some(match k {
+        "group" => Daemon("VRRP sync groups"),
+        "track_interface"
+        | "track_script"
+        | "track_file"
+        | "track_process"
+        | "sync_group_tracking_weight" => TRACKING,
+        "track_bfd" => Refused("BFD is not implemented"),
+        "notify_master"
+        | "notify_backup"
+        | "notify_fault"
+        | "notify_stop"
+        | "notify"
+        | "notify_priority_changes" => NOTIFY,
+        "smtp_alert" => SMTP,
+        "global_tracking" => TRACKING,
         _ => return None,
     })
 }
@@ -317,6 +412,8 @@ mod tests {
             ) {
                 continue;
             }
+            // The parser records an inner block's keywords under the block's own keyword.
+            let block = block.rsplit('.').next().unwrap_or(block);
             judged += 1;
             if support(block, keyword).is_none() {
                 missing.push(format!("{block} {keyword}"));
@@ -330,9 +427,17 @@ mod tests {
     fn blocks_are_judged_by_their_own_keyword() {
         assert_eq!(
             support("top", "vrrp_instance"),
-            Some(Vrrp("VRRP instances"))
+            Some(Daemon("VRRP instances"))
         );
-        assert_eq!(support("vrrp_instance", "virtual_ipaddress"), Some(Inside));
+        assert_eq!(
+            support("vrrp_instance", "virtual_ipaddress"),
+            Some(Daemon("VRRP instances"))
+        );
+        assert!(matches!(
+            support("vrrp_instance", "use_vmac"),
+            Some(Vrrp(_))
+        ));
+        assert_eq!(support("vrrp_instance", "no_such_keyword"), None);
         assert_eq!(
             support("real_server", "TCP_CHECK"),
             Some(Daemon("health checkers"))

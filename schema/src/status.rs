@@ -47,6 +47,9 @@ pub struct Status {
     /// Real servers removed from the configuration, kept at weight 0 until their drain ends.
     #[serde(default)]
     pub draining: Vec<Draining>,
+    /// The VRRP instances the daemon runs, by name.
+    #[serde(default)]
+    pub vrrp: Vec<VrrpInstanceStatus>,
 }
 
 /// The health of one real server of one virtual server.
@@ -95,6 +98,37 @@ pub struct Draining {
     pub real_server: String,
     /// When it is removed.
     pub until: String,
+}
+
+/// One VRRP instance as the daemon runs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VrrpInstanceStatus {
+    /// The instance's name.
+    pub name: String,
+    /// `INIT`, `BACKUP`, `MASTER`, `FAULT` or `STOP`.
+    pub state: String,
+    /// The effective priority (tracking applied).
+    pub priority: u8,
+    /// The configured priority.
+    pub base_priority: u8,
+    /// The virtual router id.
+    pub vrid: u8,
+    /// The interface (`None`: unicast without one).
+    pub interface: Option<String>,
+    /// The master's address as last heard (ours while master).
+    pub master: Option<String>,
+    /// When the state last changed.
+    pub since: Option<String>,
+    /// State changes since the daemon started.
+    pub transitions: u64,
+    /// Adverts sent.
+    pub adverts_sent: u64,
+    /// Valid adverts received.
+    pub adverts_received: u64,
+    /// Adverts dropped (bad TTL, checksum, version, authentication, addresses, interval).
+    pub adverts_dropped: u64,
+    /// Why the last advert was dropped.
+    pub last_drop: Option<String>,
 }
 
 /// Where revisions come from.

@@ -26,11 +26,12 @@ use super::event::{Event, Signal, Timer};
 use super::metrics::{self, Metrics};
 use super::persist::{self, LastGood, PERSIST_VERSION, SavedMode};
 use super::source::{self, SourceCommand, SourceEvent, SourceHandle};
+use super::vrrp;
 use super::worker::{Job, JobDone, Outcome, Purpose, Worker, owned_counts};
 use super::{CompileFn, CompileOutcome, DaemonConfig, DaemonError, Revision, monitor};
 use crate::check::drain::Drains;
 use crate::check::driver::HealthControl;
-use crate::desired::Desired;
+use crate::desired::{self, Desired, VrfRoute};
 use crate::journal::StateDir;
 use crate::kernel::Kernel;
 use crate::names::Names;
@@ -115,7 +116,13 @@ pub async fn run(
     d.start(last_good);
     loop {
         let (kind, at) = d.timers.next();
+        let vrrp_at = d
+            .vrrp
+            .next_deadline()
+            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
         let event = tokio::select! {
+            biased;
+            () = tokio::time::sleep_until(vrrp_at.into()) => Event::Timer(Timer::Vrrp),
             Some(e) = rx.recv() => e,
             Some(()) = changes.recv() => Event::KernelChanged,
             _ = hup.recv() => Event::Signal(Signal::Hup),
@@ -128,6 +135,15 @@ pub async fn run(
         }
     }
     let _ = std::fs::remove_file(&control_path);
+    // The notify scripts of the last transitions (`notify_stop`) run before the daemon exits,
+    // for 10 s at most.
+    let notifier = d.vrrp.notifier();
+    if tokio::time::timeout(std::time::Duration::from_secs(10), notifier.idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("notify scripts still running at exit");
+    }
     if let Some(w) = d.worker.take() {
         w.shut_down();
     }
@@ -207,6 +223,10 @@ struct Daemon {
     ready: bool,
     health: Arc<dyn HealthControl>,
     drains: Drains,
+    /// The VRRP engine.
+    vrrp: vrrp::Engine,
+    /// VRRP mastership changed since the last job: its layer must be applied.
+    vrrp_due: bool,
 }
 
 fn now_text() -> String {
@@ -268,6 +288,7 @@ impl Daemon {
         };
         metrics.mode(saved.suspended, saved.observe_only);
         let full = Instant::now() + cfg.full_check;
+        let vrrp = vrrp::Engine::new(events.clone(), metrics.clone());
         Daemon {
             cfg,
             compile,
@@ -293,6 +314,8 @@ impl Daemon {
             ready: false,
             health,
             drains: Drains::new(),
+            vrrp,
+            vrrp_due: false,
         }
     }
 
@@ -349,6 +372,7 @@ impl Daemon {
                     applied_at: lg.applied_at.clone(),
                 });
                 self.metrics.applied(&lg.revision, unix_now());
+                self.configure_vrrp(&lg.plan);
                 self.applied = Some(Applied {
                     revision: lg.revision,
                     plan: Arc::new(lg.plan),
@@ -394,7 +418,17 @@ impl Daemon {
                     return false;
                 }
             }
+            Event::Vrrp(r) => {
+                self.vrrp_due |= self.vrrp.received(&r, Instant::now());
+            }
+            Event::Track(c) => {
+                self.vrrp_due |= self.vrrp.tracked(*c, Instant::now());
+            }
+            Event::Timer(Timer::Vrrp) => {
+                self.vrrp_due |= self.vrrp.timers(Instant::now());
+            }
             Event::KernelChanged => {
+                self.vrrp_due |= self.vrrp.interfaces_changed(Instant::now());
                 if self.applied.is_some() && self.timers.drift.is_none() {
                     self.timers.drift = Some(Instant::now() + self.cfg.drift_delay);
                 }
@@ -425,6 +459,9 @@ impl Daemon {
                     tracing::info!("stopping");
                     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
                     self.stopping = true;
+                    // Masters send priority-0 adverts now; the stop job removes the
+                    // virtual addresses.
+                    self.vrrp.shutdown(Instant::now());
                 }
             }
             Event::Control(req, reply) => {
@@ -535,6 +572,17 @@ impl Daemon {
         if self.busy.is_some() || self.stopping {
             return;
         }
+        // Mastership follows the protocol, not the operator's controls: a VRRP change is
+        // applied in every mode (against the applied plan).
+        if self.vrrp_due {
+            self.vrrp_due = false;
+            if let Some(a) = &self.applied {
+                // Health and drains included, though a VRRP job neither reads nor changes IPVS.
+                let target = self.effective(&a.desired);
+                self.submit(Purpose::Vrrp, target, false, None);
+                return;
+            }
+        }
         if !self.status.mode.reconciling {
             if let Some(r) = &self.newest {
                 let id = r.id.clone();
@@ -604,7 +652,8 @@ impl Daemon {
             _ => Instant::now(),
         };
         self.busy = Some(Busy::Job { started, compiled });
-        let skip_ipvs = purpose == Purpose::Drift;
+        let skip_ipvs = matches!(purpose, Purpose::Drift | Purpose::Vrrp);
+        let desired = self.layered(desired);
         if let Some(w) = &self.worker {
             w.submit(Job {
                 purpose,
@@ -651,6 +700,22 @@ impl Daemon {
             .filter(|d| d.severity != "advice")
         {
             tracing::warn!(code = %d.code, "{}", d.rendered);
+        }
+        let refused = vrrp::refusals(&plan);
+        if !refused.is_empty() {
+            self.busy = None;
+            self.set_seen_outcome(&rev.id, "invalid");
+            self.error(
+                "compile",
+                Some(rev.id.clone()),
+                format!(
+                    "revision {} is not applied: {}",
+                    short(&rev.id),
+                    refused.join("; ")
+                ),
+                Vec::new(),
+            );
+            return;
         }
         let desired = match Desired::from_plan(&plan, &Names::from_host()) {
             Ok(d) => Arc::new(d),
@@ -717,11 +782,11 @@ impl Daemon {
                 match result {
                     Ok(Outcome::Applied(r)) => {
                         for op in &r.ops {
-                            tracing::info!("lvs_flush_on_stop: {op}");
+                            tracing::info!("stopping: {op}");
                         }
                     }
                     Ok(Outcome::Diffed(_)) => {}
-                    Err(e) => tracing::error!("lvs_flush_on_stop failed: {e}"),
+                    Err(e) => tracing::error!("stopping: {e}"),
                 }
                 return false;
             }
@@ -789,6 +854,23 @@ impl Daemon {
                     Vec::new(),
                 );
                 self.notify_ready();
+            }
+            (Purpose::Vrrp, Ok(Outcome::Applied(report))) => {
+                for op in &report.ops {
+                    tracing::info!("vrrp: {op}");
+                }
+                if !report.ops.is_empty() {
+                    self.record_ops("vrrp", &report.ops, &report.adopted);
+                }
+            }
+            (Purpose::Vrrp, Err(e)) => {
+                let rev = self.applied.as_ref().map(|a| a.revision.clone());
+                self.error(
+                    "vrrp",
+                    rev,
+                    format!("the virtual addresses could not follow mastership: {e}"),
+                    Vec::new(),
+                );
             }
             (Purpose::Drift | Purpose::FullCheck, Ok(Outcome::Applied(report))) => {
                 if !report.ops.is_empty() {
@@ -882,11 +964,72 @@ impl Daemon {
         {
             self.candidate = None;
         }
+        self.configure_vrrp(&c.plan);
         self.applied = Some(Applied {
             revision: id,
             plan: c.plan,
             desired: c.desired,
         });
+    }
+
+    /// Runs the plan's VRRP instances (unchanged ones keep their state).
+    fn configure_vrrp(&mut self, plan: &Plan) {
+        match self.vrrp.configure(plan, Instant::now()) {
+            Ok((changed, problems)) => {
+                self.vrrp_due |= changed;
+                if !problems.is_empty() {
+                    self.error("vrrp", None, problems.join("; "), Vec::new());
+                }
+            }
+            Err(e) => self.error(
+                "vrrp",
+                None,
+                format!("the VRRP engine cannot run: {e}"),
+                Vec::new(),
+            ),
+        }
+    }
+
+    /// `base` with the virtual addresses, routes and rules of the VRRP instances that are
+    /// master.
+    fn layered(&self, base: Arc<Desired>) -> Arc<Desired> {
+        let layer = self.vrrp.layer();
+        if layer == vrrp::Layer::default() {
+            return base;
+        }
+        let names = Names::from_host();
+        let mut d = (*base).clone();
+        for a in &layer.addresses {
+            match desired::address(a) {
+                Ok(x) => {
+                    d.addresses.insert(x.key.clone(), x);
+                }
+                Err(e) => tracing::error!("virtual address {}: {e}", a.addr),
+            }
+        }
+        for r in &layer.routes {
+            match desired::route(r, &names) {
+                Ok(x) => match &r.vrf {
+                    Some(vrf) => d.vrf_routes.push(VrfRoute {
+                        vrf: vrf.clone(),
+                        route: x,
+                    }),
+                    None => {
+                        d.routes.insert(x.key.clone(), x);
+                    }
+                },
+                Err(e) => tracing::error!("virtual route {}: {e}", r.dest),
+            }
+        }
+        for r in &layer.rules {
+            match desired::rule(r, &names) {
+                Ok(x) => {
+                    d.rules.insert(x.key(), x);
+                }
+                Err(e) => tracing::error!("virtual rule {}: {e}", r.preference),
+            }
+        }
+        Arc::new(d)
     }
 
     fn record_ops(&mut self, reason: &str, ops: &[Op], adopted: &[crate::diff::Owned]) {
@@ -926,6 +1069,7 @@ impl Daemon {
     ) -> Option<(ControlReply, oneshot::Sender<ControlReply>)> {
         self.status.health = self.health.status();
         self.status.draining = self.drains.status();
+        self.status.vrrp = self.vrrp.status();
         let message = match req {
             ControlRequest::Status => String::new(),
             ControlRequest::Suspend => {
@@ -1041,35 +1185,37 @@ impl Daemon {
         }
     }
 
-    /// Stopping: waits for the work in flight, then runs the `lvs_flush_on_stop` flush, if
-    /// any; `false` once there is nothing left to do.
+    /// Stopping: waits for the work in flight, then one last job that removes the virtual
+    /// addresses (the VRRP instances sent their priority-0 adverts) and runs the
+    /// `lvs_flush_on_stop` flush, if any; `false` once there is nothing left to do.
     fn stop_step(&mut self) -> bool {
         if self.busy.is_some() {
             return true;
         }
-        let flush = self
-            .applied
-            .as_ref()
-            .map(|a| a.plan.global.lvs_flush_on_stop.clone())
-            .unwrap_or_default();
-        if flush == "none"
-            || flush.is_empty()
-            || !self.status.mode.reconciling
-            || self.status.mode.observe_only
-        {
-            return false;
-        }
-        if self.status.owned.services == 0 && flush != "all" {
-            return false;
-        }
         let Some(a) = &self.applied else {
             return false;
         };
+        let flush = a.plan.global.lvs_flush_on_stop.clone();
+        let flushing = !(flush == "none"
+            || flush.is_empty()
+            || !self.status.mode.reconciling
+            || self.status.mode.observe_only
+            || (self.status.owned.services == 0 && flush != "all"));
+        let vrrp = !self.vrrp.is_empty();
+        if !flushing && !vrrp {
+            return false;
+        }
         let mut desired = (*a.desired).clone();
-        desired.services.clear();
-        desired.ipvs_take_over = flush == "all";
-        tracing::info!("lvs_flush_on_stop {flush}: removing IPVS services");
-        // One last job; its completion ends the loop.
+        if flushing {
+            desired.services.clear();
+            desired.ipvs_take_over = flush == "all";
+            tracing::info!("lvs_flush_on_stop {flush}: removing IPVS services");
+        }
+        if vrrp {
+            tracing::info!("removing the virtual addresses");
+        }
+        // One last job (without the VRRP layer: every instance has stopped); its completion
+        // ends the loop.
         let d = Arc::new(desired);
         self.busy = Some(Busy::Job {
             started: Instant::now(),
@@ -1080,7 +1226,7 @@ impl Daemon {
                 purpose: Purpose::Stop,
                 desired: d,
                 adopt: false,
-                skip_ipvs: false,
+                skip_ipvs: !flushing,
                 dry: false,
             });
         }

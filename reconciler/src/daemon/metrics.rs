@@ -14,6 +14,11 @@
 //! | `kac_real_server_up{virtual_server,real_server}` | gauge | 1 while every checker of the real server passes |
 //! | `kac_check_duration_seconds` | histogram | how long a check attempt took |
 //! | `kac_real_server_transitions_total{virtual_server,real_server,to}` | counter | real servers going `up` or `down` |
+//! | `kac_vrrp_state{instance}` | gauge | 0 init, 1 backup, 2 master, 3 fault, 4 stopped |
+//! | `kac_vrrp_priority{instance}` | gauge | effective priority |
+//! | `kac_vrrp_transitions_total{instance}` | counter | state changes |
+//! | `kac_vrrp_adverts_sent_total{instance}` | counter | adverts sent |
+//! | `kac_vrrp_adverts_received_total{instance}` | counter | valid adverts received |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +58,11 @@ struct TransitionLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InstanceLabel {
+    instance: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StageLabel {
     stage: &'static str,
 }
@@ -73,6 +83,24 @@ pub struct Metrics {
     rs_up: Family<RealServerLabel, Gauge>,
     check_duration: Histogram,
     transitions: Family<TransitionLabel, Counter>,
+    vrrp_state: Family<InstanceLabel, Gauge>,
+    vrrp_priority: Family<InstanceLabel, Gauge>,
+    vrrp_transitions: Family<InstanceLabel, Counter>,
+    vrrp_sent: Family<InstanceLabel, Counter>,
+    vrrp_received: Family<InstanceLabel, Counter>,
+}
+
+/// What the VRRP engine reports about one instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VrrpMetric {
+    /// The state (as its gauge value) and the effective priority.
+    State(i64, u8),
+    /// A transition.
+    Transition,
+    /// An advert sent.
+    Sent,
+    /// A valid advert received.
+    Received,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -104,6 +132,11 @@ impl Metrics {
             rs_up: Family::default(),
             check_duration: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
             transitions: Family::default(),
+            vrrp_state: Family::default(),
+            vrrp_priority: Family::default(),
+            vrrp_transitions: Family::default(),
+            vrrp_sent: Family::default(),
+            vrrp_received: Family::default(),
         };
         let mut r = Registry::default();
         r.register(
@@ -161,6 +194,31 @@ impl Metrics {
             "kac_real_server_transitions",
             "real servers going up or down",
             m.transitions.clone(),
+        );
+        r.register(
+            "kac_vrrp_state",
+            "VRRP instance state: 0 init, 1 backup, 2 master, 3 fault, 4 stopped",
+            m.vrrp_state.clone(),
+        );
+        r.register(
+            "kac_vrrp_priority",
+            "VRRP instance effective priority",
+            m.vrrp_priority.clone(),
+        );
+        r.register(
+            "kac_vrrp_transitions",
+            "VRRP instance state changes",
+            m.vrrp_transitions.clone(),
+        );
+        r.register(
+            "kac_vrrp_adverts_sent",
+            "VRRP adverts sent",
+            m.vrrp_sent.clone(),
+        );
+        r.register(
+            "kac_vrrp_adverts_received",
+            "valid VRRP adverts received",
+            m.vrrp_received.clone(),
         );
         Metrics {
             registry: Arc::new(r),
@@ -257,6 +315,39 @@ impl Metrics {
     /// A check attempt took `seconds`.
     pub fn check_latency(&self, seconds: f64) {
         self.check_duration.observe(seconds);
+    }
+
+    /// A VRRP instance's event.
+    pub fn vrrp(&self, instance: &str, m: VrrpMetric) {
+        let l = InstanceLabel {
+            instance: instance.to_string(),
+        };
+        match m {
+            VrrpMetric::State(state, priority) => {
+                self.vrrp_state.get_or_create(&l).set(state);
+                self.vrrp_priority
+                    .get_or_create(&l)
+                    .set(i64::from(priority));
+            }
+            VrrpMetric::Transition => {
+                self.vrrp_transitions.get_or_create(&l).inc();
+            }
+            VrrpMetric::Sent => {
+                self.vrrp_sent.get_or_create(&l).inc();
+            }
+            VrrpMetric::Received => {
+                self.vrrp_received.get_or_create(&l).inc();
+            }
+        }
+    }
+
+    /// A VRRP instance left the configuration.
+    pub fn vrrp_removed(&self, instance: &str) {
+        let l = InstanceLabel {
+            instance: instance.to_string(),
+        };
+        self.vrrp_state.remove(&l);
+        self.vrrp_priority.remove(&l);
     }
 
     /// The OpenMetrics text.

@@ -11,7 +11,8 @@
 //! * `monitor`: rtnetlink notifications (drift);
 //! * [`persist`]: the last good state and the operator's controls in the state directory;
 //! * [`control`]: the control socket, its protocol and client;
-//! * [`metrics`]: Prometheus metrics.
+//! * [`metrics`]: Prometheus metrics;
+//! * [`vrrp`]: the VRRP engine (sockets and timers around [`crate::vrrp`]'s machines).
 //!
 //! Architecture invariant: the daemon never imports the compiler; the binary hands it a
 //! [`CompileFn`].
@@ -23,6 +24,7 @@ pub mod metrics;
 mod monitor;
 pub mod persist;
 pub mod source;
+pub mod vrrp;
 pub mod worker;
 
 #[cfg(test)]

@@ -30,8 +30,10 @@ pub enum Purpose {
     FullCheck,
     /// Converge IPVS to a change of health or the end of a drain (and repair the rest).
     Health,
-    /// The stop-time IPVS flush (`lvs_flush_on_stop`).
+    /// Stopping: the virtual addresses go, and the IPVS flush (`lvs_flush_on_stop`).
     Stop,
+    /// VRRP mastership changed: the virtual addresses, routes and rules follow it.
+    Vrrp,
 }
 
 /// A job for the worker.
