@@ -537,6 +537,13 @@ pub fn lower_with(
     virtual_servers.extend(cfg.virtual_servers.iter().map(|vs| virtual_server(cfg, vs)));
     virtual_servers.sort_by(|a, b| a.key.cmp(&b.key));
     virtual_servers.dedup_by(|a, b| a.key == b.key);
+    for c in virtual_servers
+        .iter_mut()
+        .flat_map(|vs| vs.real_servers.iter_mut())
+        .flat_map(|rs| rs.checkers.iter_mut())
+    {
+        complete_checker(cfg, c);
+    }
 
     Plan {
         plan_version: PLAN_VERSION,
@@ -574,13 +581,7 @@ fn resolve_timing(t: &CheckTiming, kind: &CheckerKind) -> (u64, u64, u32, u64, u
     (delay_loop, connect_timeout, retry, dbr, warmup, alpha)
 }
 
-fn checker(
-    cfg: &Config,
-    vs: &VirtualServer,
-    rs: &RealServer,
-    rs_port: u16,
-    c: &Checker,
-) -> PlanChecker {
+fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> PlanChecker {
     let rs_addr = rs.addr;
     let (delay_loop, connect_timeout, retry, dbr, warmup, alpha) =
         resolve_timing(&c.inherited_timing(rs, vs), &c.kind);
@@ -634,20 +635,6 @@ fn checker(
                 http_protocol.clone().unwrap_or_else(|| "1.0".into()),
             );
             params.insert("enable_sni".into(), enable_sni.unwrap_or(false).to_string());
-            // SSL_GET's client identity (the top-level `SSL` block; keepalived loads `ca` but
-            // never verifies the server, so it is carried for the record only).
-            if let (true, Some(ssl)) = (c.kind.keyword() == "SSL_GET", &cfg.ssl) {
-                for (k, v) in [
-                    ("ssl.ca", &ssl.ca),
-                    ("ssl.certificate", &ssl.certificate),
-                    ("ssl.key", &ssl.key),
-                    ("ssl.password", &ssl.password),
-                ] {
-                    if let Some(v) = v {
-                        params.insert(k.into(), v.clone());
-                    }
-                }
-            }
         }
         CheckerKind::Smtp { helo_name } => {
             params.insert(
@@ -717,20 +704,11 @@ fn checker(
                     .map(|t| t.value.clone())
                     .unwrap_or_default(),
             );
-            // The file and the weight the probe reads (keepalived: a FILE_CHECK without a
-            // weight, or with weight 0, takes the track_file's).
-            let tf = track_file
-                .as_ref()
-                .and_then(|n| cfg.track_files.iter().find(|t| t.name.value == n.value));
-            if let Some(file) = tf.and_then(|t| t.file.clone()) {
-                params.insert("file".into(), file);
+            // A weight of 0 means the track_file's (completed by `complete_checker`).
+            if let Some((w, r)) = weight.filter(|(w, _)| *w != 0) {
+                params.insert("weight".into(), w.to_string());
+                params.insert("reverse".into(), r.to_string());
             }
-            let (w, r) = weight
-                .filter(|(w, _)| *w != 0)
-                .or_else(|| tf.map(|t| t.weight.map_or((1, false), |w| (w.0, w.1))))
-                .unwrap_or((1, false));
-            params.insert("weight".into(), w.to_string());
-            params.insert("reverse".into(), r.to_string());
         }
         CheckerKind::Bfd { name } => {
             params.insert(
@@ -759,6 +737,45 @@ fn checker(
         bind_port: c.bind_port,
         bind_if: c.bind_if.clone(),
         fwmark: c.fwmark,
+    }
+}
+
+/// What a checker takes from the rest of the configuration, wherever it is written (virtual
+/// servers may be lowered before the end of the file): SSL_GET's client identity (the
+/// top-level `SSL` block; keepalived loads `ca` but never verifies the server, so it is
+/// carried for the record only), FILE_CHECK's file and, when the checker gives no weight, the
+/// track_file's.
+fn complete_checker(cfg: &Config, c: &mut PlanChecker) {
+    match &*c.kind {
+        "SSL_GET" => {
+            if let Some(ssl) = &cfg.ssl {
+                for (k, v) in [
+                    ("ssl.ca", &ssl.ca),
+                    ("ssl.certificate", &ssl.certificate),
+                    ("ssl.key", &ssl.key),
+                    ("ssl.password", &ssl.password),
+                ] {
+                    if let Some(v) = v {
+                        c.params.insert(k.into(), v.clone());
+                    }
+                }
+            }
+        }
+        "FILE_CHECK" => {
+            let tf = c
+                .params
+                .get("track_file")
+                .and_then(|n| cfg.track_files.iter().find(|t| &t.name.value == n));
+            if let Some(file) = tf.and_then(|t| t.file.clone()) {
+                c.params.insert("file".into(), file);
+            }
+            if !c.params.contains_key("weight") {
+                let (w, r) = tf.and_then(|t| t.weight).map_or((1, false), |w| (w.0, w.1));
+                c.params.insert("weight".into(), w.to_string());
+                c.params.insert("reverse".into(), r.to_string());
+            }
+        }
+        _ => {}
     }
 }
 
@@ -865,7 +882,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             let mut checkers: Vec<PlanChecker> = rs
                 .checkers
                 .iter()
-                .map(|c| checker(cfg, vs, rs, port, c))
+                .map(|c| checker(vs, rs, port, c))
                 .collect();
             checkers.sort_by(|a, b| {
                 (&a.kind, a.connect_ip, a.connect_port).cmp(&(
