@@ -39,8 +39,9 @@ def main():
         if n <= 0:
             continue
         script = (
-            "ip link set lo up && (ulimit -n 1048576 2>/dev/null || ulimit -n 65536 || "
+            "ip link set lo up && (ulimit -n \"$(ulimit -Hn)\" || "
             "echo 'probe_bench: cannot raise the descriptor limit' >&2); "
+            "echo \"descriptor limit: $(ulimit -n)\"; "
             f"exec {exe} {kind} {n} {args.secs}"
         )
         subprocess.run(["unshare", "-n", "sh", "-c", script], check=True)

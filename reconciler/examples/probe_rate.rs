@@ -44,8 +44,9 @@ fn endpoint(i: usize) -> SocketAddr {
     SocketAddr::new(IpAddr::V4(ip), FIRST_PORT + (i % PORTS as usize) as u16)
 }
 
-/// (user + system CPU seconds, peak RSS kB, open descriptors) of this process.
-fn usage() -> (f64, u64, usize) {
+/// (user + system CPU seconds, peak RSS kB, open descriptors, system CPU seconds) of this
+/// process.
+fn usage() -> (f64, u64, usize, f64) {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
     let f: Vec<&str> = after.split_whitespace().collect();
@@ -59,7 +60,7 @@ fn usage() -> (f64, u64, usize) {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0);
     let fds = std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
-    (cpu, hwm, fds)
+    (cpu, hwm, fds, ticks(12) / 100.0)
 }
 
 fn spawn_server(kind: &str) -> Child {
@@ -119,7 +120,7 @@ fn run(kind: &str, n: usize, secs: u64) {
     let down = Arc::new(AtomicU64::new(0));
     let latencies = Arc::new(Mutex::new(Vec::<u32>::new()));
     let first_down = Arc::new(Mutex::new(None::<String>));
-    let (cpu, max_fds, done, wall) = rt.block_on(async {
+    let (cpu, sys, max_fds, done, wall) = rt.block_on(async {
         // Every endpoint once per second, spread over 100 ticks.
         let mut tick = tokio::time::interval(Duration::from_millis(10));
         let per_tick = n.div_ceil(100);
@@ -134,6 +135,7 @@ fn run(kind: &str, n: usize, secs: u64) {
                 start = Some((
                     Instant::now(),
                     usage().0,
+                    usage().3,
                     up.load(Ordering::Relaxed) + down.load(Ordering::Relaxed),
                 ));
                 latencies.lock().expect("lock").clear();
@@ -167,11 +169,12 @@ fn run(kind: &str, n: usize, secs: u64) {
                 });
             }
         }
-        let (t0, cpu0, done0) = start.expect("started");
+        let (t0, cpu0, sys0, done0) = start.expect("started");
         let wall = t0.elapsed().as_secs_f64();
         let cpu = usage().0 - cpu0;
+        let sys = usage().3 - sys0;
         let done = up.load(Ordering::Relaxed) + down.load(Ordering::Relaxed) - done0;
-        (cpu, max_fds, done, wall)
+        (cpu, sys, max_fds, done, wall)
     });
     let _ = server.kill();
     let _ = server.wait();
@@ -182,11 +185,12 @@ fn run(kind: &str, n: usize, secs: u64) {
             .copied()
             .unwrap_or(0)
     };
-    let (_, hwm, _) = usage();
+    let (_, hwm, _, _) = usage();
     println!(
-        "{kind}: {n} endpoints, {:.0} checks/s over {wall:.1}s; CPU {:.1}% of one core ({:.1} µs per check); peak RSS {:.1} MB; max open fds {max_fds}; latency p50 {} µs p99 {} µs; up {} down {}{}",
+        "{kind}: {n} endpoints, {:.0} checks/s over {wall:.1}s; CPU {:.1}% of one core ({:.1}% system; {:.1} µs per check); peak RSS {:.1} MB; max open fds {max_fds}; latency p50 {} µs p99 {} µs; up {} down {}{}",
         done as f64 / wall,
         100.0 * cpu / wall,
+        100.0 * sys / wall,
         1e6 * cpu / done.max(1) as f64,
         hwm as f64 / 1024.0,
         pct(0.5),
@@ -213,10 +217,16 @@ fn serve(kind: &str, ports: &[String]) {
                 .expect("cert");
             let key = rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der())
                 .expect("key");
-            let config = rustls::ServerConfig::builder()
+            let mut config = rustls::ServerConfig::builder()
                 .with_no_client_auth()
                 .with_single_cert(vec![ck.cert.der().clone()], key)
                 .expect("server config");
+            // Like a web server's session cache: resumed handshakes for returning clients.
+            if std::env::var_os("PROBE_RATE_NO_RESUMPTION").is_none() {
+                config.session_storage = rustls::server::ServerSessionMemoryCache::new(16 * 1024);
+            } else {
+                config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            }
             tokio_rustls::TlsAcceptor::from(Arc::new(config))
         });
         for p in ports {
