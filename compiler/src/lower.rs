@@ -741,7 +741,8 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
 }
 
 /// What a checker takes from the rest of the configuration, wherever it is written (virtual
-/// servers may be lowered before the end of the file): SSL_GET's client identity (the
+/// servers may be lowered before the end of the file): MISC_CHECK's user (the global
+/// `script_user` when it has none), SSL_GET's client identity (the
 /// top-level `SSL` block; keepalived loads `ca` but never verifies the server, so it is
 /// carried for the record only), FILE_CHECK's file and, when the checker gives no weight, the
 /// track_file's.
@@ -758,6 +759,16 @@ fn complete_checker(cfg: &Config, c: &mut PlanChecker) {
                     if let Some(v) = v {
                         c.params.insert(k.into(), v.clone());
                     }
+                }
+            }
+        }
+        // keepalived runs a MISC_CHECK without `user` as the global `script_user`.
+        "MISC_CHECK" => {
+            if let (false, Some((u, g))) = (c.params.contains_key("user"), &cfg.global.script_user)
+            {
+                c.params.insert("user".into(), u.clone());
+                if let Some(g) = g {
+                    c.params.insert("group".into(), g.clone());
                 }
             }
         }
