@@ -40,6 +40,23 @@ pub fn executable_exists(path: &str) -> bool {
     std::env::split_paths(&dirs).any(|d| is_exe(&d.join(path)))
 }
 
+/// Why `program`, run as `user` (`user[:group]`; `None`: keepalived's default user), is
+/// unsafe under `enable_script_security` on this machine (keepalived's rules,
+/// `kac_reconciler::script::security`), or `None` when it is safe or cannot be judged (a
+/// user that does not exist is reported elsewhere).
+pub fn script_insecure(program: &str, user: Option<&str>) -> Option<String> {
+    use kac_reconciler::script::{RunAs, security};
+    use kac_schema::plan::MachineValue;
+    let user = user.map_or(MachineValue::DefaultScriptUser, |u| {
+        MachineValue::Set(u.into())
+    });
+    let run_as = RunAs::resolve(&user, false).ok()?;
+    match security::check(program, run_as, true) {
+        Err(security::Refusal::Insecure { insecure, .. }) => Some(insecure.to_string()),
+        _ => None,
+    }
+}
+
 /// The VRF devices among the interfaces (`DEVTYPE=vrf` in sysfs).
 pub fn vrfs() -> Vec<String> {
     interfaces()

@@ -506,6 +506,7 @@ fn check(
         interfaces: Some(interfaces.unwrap_or_else(machine::interfaces)),
         default_script_user_exists: Some(machine::user_exists("keepalived_script")),
         script_exists: Some(machine::executable_exists),
+        script_insecure: Some(machine::script_insecure),
         drop_virtual_servers: true,
         ..Options::default()
     };

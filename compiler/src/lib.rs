@@ -32,6 +32,9 @@ use kac_schema::{Diagnostic, Severity, SourceMap};
 use conf::parser::Parser;
 use conf::preproc::{FileOpener, PreprocOptions, Preprocessor, RealFs};
 
+/// See [`Options::script_insecure`]: `Some(reason)` when the script is unsafe.
+pub type ScriptInsecure = fn(&str, Option<&str>) -> Option<String>;
+
 /// What the compiler needs to know beyond the files.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -46,6 +49,10 @@ pub struct Options {
     /// Whether a script path can be executed on the machine (`kac check` only); `None`
     /// skips the check.
     pub script_exists: Option<fn(&str) -> bool>,
+    /// Why a script is unsafe under `enable_script_security` on the machine (`kac check`
+    /// only): called with the program and the user it runs as (`user[:group]`, `None` for the
+    /// default user); `None` skips the check.
+    pub script_insecure: Option<ScriptInsecure>,
     /// Where absolute include paths (`/etc/keepalived/…`) live in the repository.
     pub path_map: conf::include::PathMap,
     /// Validate virtual servers and drop them instead of keeping them in the model
@@ -190,6 +197,7 @@ fn parse<'a>(
         }
         p.lowered_sink = sink;
         p.script_exists = opts.script_exists;
+        p.script_insecure = opts.script_insecure;
         p.vrfs = opts.vrfs.clone();
         let mut config = Config::default();
         p.top_level(conf::grammar::global::TOP, &mut config);

@@ -8,8 +8,8 @@ use std::net::IpAddr;
 
 use kac_schema::config::{
     CheckTiming, Checker, CheckerKind, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP,
-    IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, Tracked, VirtualServer, VrrpState,
-    VsAddress, VsGroupEntry,
+    IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, SettingValue, TrackProcess,
+    Tracked, VirtualServer, VrrpState, VsAddress, VsGroupEntry,
 };
 use kac_schema::plan::*;
 
@@ -232,27 +232,79 @@ fn rule(r: &Rule, default_pref: &mut u32) -> PlanRule {
     }
 }
 
-fn tracked(list: &[Tracked], default_weight: impl Fn(&str) -> i32) -> Vec<PlanTracked> {
+/// The references of a `track_*` block, with keepalived's defaults: the weight and `reverse`
+/// of the tracked object's definition (`defaults`) unless the reference says otherwise; a
+/// weight of ±254 on an interface or script is ±253, as keepalived corrects it.
+fn tracked(list: &[Tracked], defaults: impl Fn(&str) -> (i32, bool)) -> Vec<PlanTracked> {
     let mut v: Vec<PlanTracked> = list
         .iter()
-        .map(|t| PlanTracked {
-            name: t.name.value.clone(),
-            weight: t.weight.unwrap_or_else(|| default_weight(&t.name.value)),
-            reverse: t.reverse,
+        .map(|t| {
+            let (dw, dr) = defaults(&t.name.value);
+            PlanTracked {
+                name: t.name.value.clone(),
+                weight: t.weight.unwrap_or(dw),
+                reverse: if t.reverse {
+                    true
+                } else if t.noreverse {
+                    false
+                } else {
+                    dr
+                },
+            }
         })
         .collect();
     v.sort();
     v
 }
 
-fn notify(n: &Notify) -> PlanNotify {
+/// The notify scripts, each with the user it runs as: its own `USER [GROUP]`, else
+/// `script_user`.
+fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
+    let mut users = BTreeMap::new();
+    let scripts: [(&str, &Option<Script>); 6] = [
+        ("master", &n.master),
+        ("backup", &n.backup),
+        ("fault", &n.fault),
+        ("stop", &n.stop),
+        ("any", &n.any),
+        ("master_rx_lower_pri", &n.master_rx_lower_pri),
+    ];
+    for (which, s) in scripts {
+        if let Some(s) = s {
+            users.insert(which.to_string(), script_user_of(s, script_user));
+        }
+    }
     PlanNotify {
         master: argv(&n.master),
         backup: argv(&n.backup),
         fault: argv(&n.fault),
         stop: argv(&n.stop),
         any: argv(&n.any),
+        master_rx_lower_pri: argv(&n.master_rx_lower_pri),
+        users,
     }
+}
+
+/// The user a script runs as: its own `USER [GROUP]` (written after the command), else
+/// `default`.
+fn script_user_of(s: &Script, default: &MachineValue) -> MachineValue {
+    match &s.user {
+        Some(u) => machine_user(&Some((u.clone(), s.group.clone()))),
+        None => default.clone(),
+    }
+}
+
+/// Adds a sync group's tracked objects to a member's list, as keepalived does: the group's
+/// weight replaces a weighted reference the member has, an unweighted one stays.
+fn merge_tracked(own: &mut Vec<PlanTracked>, group: Vec<PlanTracked>) {
+    for g in group {
+        match own.iter_mut().find(|t| t.name == g.name) {
+            Some(t) if t.weight != 0 => *t = g,
+            Some(_) => {}
+            None => own.push(g),
+        }
+    }
+    own.sort();
 }
 
 fn machine_user(u: &Option<(String, Option<String>)>) -> MachineValue {
@@ -260,6 +312,37 @@ fn machine_user(u: &Option<(String, Option<String>)>) -> MachineValue {
         Some((u, Some(g))) => MachineValue::Set(format!("{u}:{g}")),
         Some((u, None)) => MachineValue::Set(u.clone()),
         None => MachineValue::DefaultScriptUser,
+    }
+}
+
+/// A `vrrp_track_process` with keepalived's defaults (`quorum` 1, no `quorum_max`, no
+/// delays; `delay` sets both delays, `fork_delay`/`terminate_delay` override it).
+fn track_process(p: &TrackProcess) -> PlanTrackProcess {
+    let setting = |k: &str| p.other.iter().find(|s| s.keyword == k);
+    let micros = |k: &str| {
+        setting(k).and_then(|s| {
+            s.values.iter().find_map(|v| match v {
+                SettingValue::Micros(m) => Some(*m),
+                _ => None,
+            })
+        })
+    };
+    let delay = micros("delay").unwrap_or(0);
+    let param_match = match setting("param_match") {
+        Some(s) => s.args.first().cloned().unwrap_or_else(|| "exact".into()),
+        None if p.process.len() > 1 => "exact".into(),
+        None => String::new(),
+    };
+    PlanTrackProcess {
+        process: p.process.clone(),
+        full_command: setting("full_command").is_some() || !param_match.is_empty(),
+        param_match,
+        weight: p.weight.map_or(0, |w| w.0),
+        weight_reverse: p.weight.is_some_and(|w| w.1),
+        quorum: p.quorum.unwrap_or(1),
+        quorum_max: p.quorum_max.unwrap_or(u32::MAX),
+        fork_delay_us: micros("fork_delay").unwrap_or(delay),
+        terminate_delay_us: micros("terminate_delay").unwrap_or(delay),
     }
 }
 
@@ -351,9 +434,9 @@ pub fn lower_with(
                     .as_ref()
                     .map(|x| x.argv.clone())
                     .unwrap_or_default(),
-                user: match (&s.user, s.script.as_ref().and_then(|x| x.user.clone())) {
+                user: match (&s.user, &s.script) {
                     (Some(u), _) => machine_user(&Some(u.clone())),
-                    (None, Some(u)) => MachineValue::Set(u),
+                    (None, Some(x)) => script_user_of(x, &machine_user(&g.script_user)),
                     (None, None) => machine_user(&g.script_user),
                 },
                 interval_s: interval,
@@ -378,6 +461,13 @@ pub fn lower_with(
         );
     }
 
+    let mut track_processes = BTreeMap::new();
+    for p in &cfg.track_processes {
+        track_processes
+            .entry(p.name.value.clone())
+            .or_insert_with(|| track_process(p));
+    }
+
     let mut sync_of: BTreeMap<String, String> = BTreeMap::new();
     let mut vrrp_sync_groups = BTreeMap::new();
     for sg in &cfg.sync_groups {
@@ -393,7 +483,7 @@ pub fn lower_with(
             sg.name.value.clone(),
             PlanSyncGroup {
                 members,
-                notify: notify(&sg.notify),
+                notify: notify(&sg.notify, &global.script_user),
                 tracking_weight: sg.tracking_weight,
             },
         );
@@ -454,7 +544,7 @@ pub fn lower_with(
                 && !cfg.sync_groups.iter().any(|s| {
                     s.tracking_weight && s.members.iter().any(|m| m.value == i.name.value)
                 }));
-        let w = |list: &[Tracked], dflt: &dyn Fn(&str) -> i32| {
+        let w = |list: &[Tracked], dflt: &dyn Fn(&str) -> (i32, bool)| {
             let mut v = tracked(list, dflt);
             if zero_weights {
                 for t in &mut v {
@@ -463,14 +553,30 @@ pub fn lower_with(
             }
             v
         };
-        let script_weight = |n: &str| vrrp_scripts.get(n).map_or(0, |s: &PlanVrrpScript| s.weight);
-        let file_weight = |n: &str| track_files.get(n).map_or(1, |f: &PlanTrackFile| f.weight);
+        let script_weight = |n: &str| {
+            vrrp_scripts
+                .get(n)
+                .map_or((0, false), |s: &PlanVrrpScript| {
+                    (s.weight, s.weight_reverse)
+                })
+        };
+        let file_weight = |n: &str| {
+            track_files
+                .get(n)
+                .map_or((1, false), |f: &PlanTrackFile| (f.weight, f.weight_reverse))
+        };
         let process_weight = |n: &str| {
-            cfg.track_processes
-                .iter()
-                .find(|p| p.name.value == n)
-                .and_then(|p| p.weight)
-                .map_or(0, |w| w.0)
+            track_processes
+                .get(n)
+                .map_or((0, false), |p: &PlanTrackProcess| {
+                    (p.weight, p.weight_reverse)
+                })
+        };
+        let clamp_253 = |mut v: Vec<PlanTracked>| {
+            for t in &mut v {
+                t.weight = t.weight.clamp(-253, 253);
+            }
+            v
         };
         let auth = if version == 2 && !strict {
             i.authentication
@@ -485,6 +591,40 @@ pub fn lower_with(
         } else {
             None
         };
+        let mut track_interfaces = clamp_253(w(&i.tracking.interfaces, &|_| (0, false)));
+        let mut track_scripts = clamp_253(w(&i.tracking.scripts, &script_weight));
+        let mut track_files = w(&i.tracking.files, &file_weight);
+        let mut track_processes = w(&i.tracking.processes, &process_weight);
+        if let Some(sg) = cfg
+            .sync_groups
+            .iter()
+            .find(|s| in_sync.as_deref() == Some(s.name.value.as_str()))
+        {
+            // The group's tracking applies to every member; its weights count only with
+            // `sync_group_tracking_weight` (and never for an address owner).
+            let gw = |list: &[Tracked], dflt: &dyn Fn(&str) -> (i32, bool)| {
+                let mut v = tracked(list, dflt);
+                if owner || !sg.tracking_weight {
+                    for t in &mut v {
+                        t.weight = 0;
+                    }
+                }
+                v
+            };
+            merge_tracked(
+                &mut track_interfaces,
+                clamp_253(gw(&sg.tracking.interfaces, &|_| (0, false))),
+            );
+            merge_tracked(
+                &mut track_scripts,
+                clamp_253(gw(&sg.tracking.scripts, &script_weight)),
+            );
+            merge_tracked(&mut track_files, gw(&sg.tracking.files, &file_weight));
+            merge_tracked(
+                &mut track_processes,
+                gw(&sg.tracking.processes, &process_weight),
+            );
+        }
         let preempt = owner || !i.nopreempt.as_ref().is_some_and(|n| n.value);
         vrrp_instances.insert(
             i.name.value.clone(),
@@ -523,11 +663,11 @@ pub fn lower_with(
                         n.clone()
                     }
                 }),
-                track_interfaces: w(&i.tracking.interfaces, &|_| 0),
-                track_scripts: w(&i.tracking.scripts, &script_weight),
-                track_files: w(&i.tracking.files, &file_weight),
-                track_processes: w(&i.tracking.processes, &process_weight),
-                notify: notify(&i.notify),
+                track_interfaces,
+                track_scripts,
+                track_files,
+                track_processes,
+                notify: notify(&i.notify, &global.script_user),
                 sync_group: in_sync,
             },
         );
@@ -555,6 +695,7 @@ pub fn lower_with(
         static_rules,
         vrrp_scripts,
         track_files,
+        track_processes,
         vrrp_sync_groups,
         vrrp_instances,
         virtual_servers,
@@ -748,20 +889,7 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
 /// track_file's.
 fn complete_checker(cfg: &Config, c: &mut PlanChecker) {
     match &*c.kind {
-        "SSL_GET" => {
-            if let Some(ssl) = &cfg.ssl {
-                for (k, v) in [
-                    ("ssl.ca", &ssl.ca),
-                    ("ssl.certificate", &ssl.certificate),
-                    ("ssl.key", &ssl.key),
-                    ("ssl.password", &ssl.password),
-                ] {
-                    if let Some(v) = v {
-                        c.params.insert(k.into(), v.clone());
-                    }
-                }
-            }
-        }
+        "SSL_GET" => ssl_params(cfg, &mut c.params),
         // keepalived runs a MISC_CHECK without `user` as the global `script_user`.
         "MISC_CHECK" => {
             if let (false, Some((u, g))) = (c.params.contains_key("user"), &cfg.global.script_user)
@@ -821,10 +949,29 @@ fn forwarding_method(m: &str) -> Cow<'static, str> {
     }
 }
 
-/// The plan form of a virtual server that is not a group service (it needs nothing else of
-/// the configuration).
-pub fn virtual_server_without_group(vs: &VirtualServer) -> PlanVirtualServer {
-    virtual_server(&Config::default(), vs)
+/// SSL_GET's client identity (the top-level `SSL` block; keepalived loads `ca` but never
+/// verifies the server, so it is carried for the record only).
+fn ssl_params(cfg: &Config, params: &mut BTreeMap<String, String>) {
+    let Some(ssl) = &cfg.ssl else {
+        return;
+    };
+    for (k, v) in [
+        ("ssl.ca", &ssl.ca),
+        ("ssl.certificate", &ssl.certificate),
+        ("ssl.key", &ssl.key),
+        ("ssl.password", &ssl.password),
+    ] {
+        if let Some(v) = v {
+            params.insert(k.into(), v.clone());
+        }
+    }
+}
+
+/// The plan form of a virtual server that is not a group service, lowered as its block closes
+/// with the configuration read so far (what a checker takes from the rest of the
+/// configuration is added at the end by `complete_checker`).
+pub fn virtual_server_so_far(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
+    virtual_server(cfg, vs)
 }
 
 fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {

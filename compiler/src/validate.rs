@@ -726,15 +726,54 @@ fn scripts(p: &mut Parser<'_>, cfg: &Config) {
     if p.script_spans.is_empty() {
         return;
     }
+    let mut missing = std::collections::HashSet::new();
     if let Some(exists) = p.script_exists {
         for s in &cfg.vrrp_scripts {
             let Some(sc) = &s.script else { continue };
             let Some(cmd) = sc.argv.first() else { continue };
             if !exists(cmd) {
+                missing.insert(s.name.value.clone());
                 p.report(
                     Diagnostic::error(codes::MISSING_SETTING, format!("script `{cmd}` of vrrp_script `{}` is not found or not executable", s.name.value))
                         .with_primary(sc.span, "no such executable on this machine")
                         .with_help("install the script (executable) or fix the path; keepalived disables the check"),
+                );
+            }
+        }
+    }
+    if let Some(insecure) = p
+        .script_insecure
+        .filter(|_| cfg.global.enable_script_security)
+    {
+        let global_user = cfg.global.script_user.as_ref().map(|(u, g)| match g {
+            Some(g) => format!("{u}:{g}"),
+            None => u.clone(),
+        });
+        for s in &cfg.vrrp_scripts {
+            let Some(sc) = &s.script else { continue };
+            let Some(cmd) = sc.argv.first() else { continue };
+            // keepalived judges every vrrp_script once its VRRP process runs, which it does
+            // for a configuration with VRRP instances (checked with keepalived -t).
+            if missing.contains(&s.name.value) || cfg.vrrp_instances.is_empty() {
+                continue;
+            }
+            let user = match (&s.user, &sc.user) {
+                (Some((u, Some(g))), _) => Some(format!("{u}:{g}")),
+                (Some((u, None)), _) => Some(u.clone()),
+                (None, Some(u)) => Some(match &sc.group {
+                    Some(g) => format!("{u}:{g}"),
+                    None => u.clone(),
+                }),
+                (None, None) => global_user.clone(),
+            };
+            if let Some(why) = insecure(cmd, user.as_deref()) {
+                p.report(
+                    Diagnostic::error(
+                        codes::SCRIPT_SECURITY,
+                        format!("script `{cmd}` of vrrp_script `{}` is insecure: {why}", s.name.value),
+                    )
+                    .with_primary(sc.span, "keepalived disables this check (`Disabling track script … due to insecure`)")
+                    .with_help("a script run as root must be owned by root, and so must every directory on its path, none writable by a non-root group or by everyone (unless a sticky directory)"),
                 );
             }
         }

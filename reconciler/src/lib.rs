@@ -9,6 +9,11 @@
 //! * [`apply()`](apply::apply): diff, apply, verify, roll back;
 //! * [`check`]: health checking of real servers ([`check::probe`]: one check of one endpoint);
 //! * [`support`]: what the runtime carries out, keyword by keyword;
+//! * [`script`]: running configured scripts without a shell, as their user, with a timeout,
+//!   and keepalived's script security rules; [`notify`]: VRRP notify scripts with keepalived's
+//!   arguments, queued in order per script;
+//! * [`track`]: the trackers (scripts, files, processes, interfaces) and the pure effective priority of
+//!   a VRRP instance;
 //! * [`daemon`]: `kac daemon`: sources, the converge loop, last good state, control socket,
 //!   metrics.
 //!
@@ -25,9 +30,12 @@ pub mod journal;
 pub mod kernel;
 pub mod model;
 pub mod names;
+pub mod notify;
 pub mod observed;
 pub mod op;
+pub mod script;
 pub mod support;
+pub mod track;
 
 #[cfg(test)]
 mod proptests;

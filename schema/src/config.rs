@@ -486,6 +486,9 @@ pub struct Tracked {
     pub weight: Option<i32>,
     /// `reverse`.
     pub reverse: bool,
+    /// `noreverse` (neither: the tracked object's own `reverse` applies).
+    #[serde(default)]
+    pub noreverse: bool,
 }
 
 /// Notify scripts of an instance or sync group.

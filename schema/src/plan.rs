@@ -35,6 +35,9 @@ pub struct Plan {
     pub vrrp_scripts: BTreeMap<String, PlanVrrpScript>,
     /// Track files by name.
     pub track_files: BTreeMap<String, PlanTrackFile>,
+    /// Tracked processes (`vrrp_track_process`) by name.
+    #[serde(default)]
+    pub track_processes: BTreeMap<String, PlanTrackProcess>,
     /// VRRP sync groups by name.
     pub vrrp_sync_groups: BTreeMap<String, PlanSyncGroup>,
     /// VRRP instances by name.
@@ -399,6 +402,31 @@ pub struct PlanTrackFile {
     pub weight_reverse: bool,
 }
 
+/// A tracked process (`vrrp_track_process`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanTrackProcess {
+    /// `process`: the program, then the parameters to match (if any).
+    pub process: Vec<String>,
+    /// `param_match`: `exact` (the default: all parameters, no more), `initial` (the
+    /// configured parameters start the command line) or `partial` (they appear in it, in order
+    /// and adjacent).
+    pub param_match: String,
+    /// `full_command`: match the program against the whole command path, not the process name.
+    pub full_command: bool,
+    /// Weight.
+    pub weight: i32,
+    /// Weight reversed.
+    pub weight_reverse: bool,
+    /// `quorum`: fewest matching processes to be up.
+    pub quorum: u32,
+    /// `quorum_max`: most matching processes to be up.
+    pub quorum_max: u32,
+    /// `fork_delay` (µs): wait after a process appears before counting it (0 = at once).
+    pub fork_delay_us: u64,
+    /// `terminate_delay` (µs): wait after a process ends before uncounting it (0 = at once).
+    pub terminate_delay_us: u64,
+}
+
 /// A sync group.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PlanSyncGroup {
@@ -423,6 +451,13 @@ pub struct PlanNotify {
     pub stop: Option<Vec<String>>,
     /// On any transition (gets four extra arguments).
     pub any: Option<Vec<String>>,
+    /// When a master receives an advert of lower priority (instances only).
+    #[serde(default)]
+    pub master_rx_lower_pri: Option<Vec<String>>,
+    /// The user each configured script runs as, by field name (`master`, `backup`, `fault`,
+    /// `stop`, `any`, `master_rx_lower_pri`): its own `USER [GROUP]`, else `script_user`.
+    #[serde(default)]
+    pub users: BTreeMap<String, MachineValue>,
 }
 
 /// A tracked object with its effective weight.
@@ -479,7 +514,8 @@ pub struct PlanVrrpInstance {
     pub auth: Option<PlanAuth>,
     /// VMAC interface name, if VMAC is used.
     pub use_vmac: Option<String>,
-    /// Tracked interfaces.
+    /// Tracked interfaces. The tracking lists include the sync group's tracked objects (with
+    /// weight 0 unless the group has `sync_group_tracking_weight`).
     pub track_interfaces: Vec<PlanTracked>,
     /// Tracked scripts.
     pub track_scripts: Vec<PlanTracked>,

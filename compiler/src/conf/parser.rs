@@ -312,6 +312,8 @@ pub struct Parser<'a> {
     pub script_spans: Vec<(Span, bool)>,
     /// Whether a script path is executable on the machine (`check` only).
     pub script_exists: Option<fn(&str) -> bool>,
+    /// Why a script is unsafe under `enable_script_security` (`check` only).
+    pub script_insecure: Option<crate::ScriptInsecure>,
     /// Diagnostics dropped past [`MAX_DIAGNOSTICS`], and whether any would fail `check`.
     pub dropped: (usize, bool),
     overflow: Diagnostic,
@@ -349,6 +351,7 @@ impl<'a> Parser<'a> {
             dropped: (0, false),
             overflow: Diagnostic::error("", ""),
             script_exists: None,
+            script_insecure: None,
             keywords_used: std::collections::HashMap::new(),
             block_path: Vec::new(),
             skip: 0,

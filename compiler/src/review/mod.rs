@@ -184,6 +184,7 @@ fn empty_like(like: &Plan) -> Plan {
         static_rules: Vec::new(),
         vrrp_scripts: Default::default(),
         track_files: Default::default(),
+        track_processes: Default::default(),
         vrrp_sync_groups: Default::default(),
         vrrp_instances: Default::default(),
         virtual_servers: Vec::new(),

@@ -169,6 +169,7 @@ pub fn tracked(p: &mut Parser<'_>, line: &Line, kind: TrackKind, owner: &str) ->
         name: Spanned::new(name, line.span(0)),
         weight: None,
         reverse: false,
+        noreverse: false,
     };
     let mut i = 1;
     while i < line.len() {
@@ -192,7 +193,10 @@ pub fn tracked(p: &mut Parser<'_>, line: &Line, kind: TrackKind, owner: &str) ->
                 t.reverse = true;
                 i += 1;
             }
-            "noreverse" => i += 1,
+            "noreverse" => {
+                t.noreverse = true;
+                i += 1;
+            }
             _ => {
                 let w = line.w(i).to_string();
                 p.error(

@@ -339,10 +339,13 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     crate::validate::virtual_server(p, &mut vs);
     // Group services are always kept: their group may be defined later.
     let group = matches!(vs.address.value, VsAddress::Group(_));
+    // Lowered with the configuration read so far: the track files a FILE_CHECK names are
+    // defined before it (keepalived resolves them in file order); an SSL block read later is
+    // added by `lower::complete_checker`.
     if let (Some(sink), false) = (&mut p.lowered_sink, group) {
-        sink(crate::lower::virtual_server_without_group(&vs));
+        sink(crate::lower::virtual_server_so_far(cfg, &vs));
     } else if let (Some(lowered), false) = (&mut p.lowered_virtual_servers, group) {
-        lowered.push(crate::lower::virtual_server_without_group(&vs));
+        lowered.push(crate::lower::virtual_server_so_far(cfg, &vs));
     } else if p.keep_virtual_servers || group {
         cfg.virtual_servers.push(vs);
     } else if let Some(visit) = p.visit_virtual_server.as_mut() {
