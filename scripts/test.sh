@@ -55,3 +55,13 @@ fi
 if [ "$(id -u)" = 0 ]; then
   python3 benches/daemon_bench.py --changes 3 --vs 200
 fi
+# Health checking at scale: TCP checks against local listeners in a namespace, smoke size (full
+# size by hand: python3 benches/check_bench.py, 10,000 real servers; --https for SSL_GET).
+if [ "$(id -u)" = 0 ]; then
+  python3 benches/check_bench.py --servers 500 --seconds 5 --warmup 2
+fi
+# VRRP: failover and graceful handover against keepalived, CPU of many instances, smoke size
+# (full size by hand: python3 benches/vrrp_bench.py, 10 trials each and 1,000 instances).
+if [ "$(id -u)" = 0 ] && command -v keepalived >/dev/null; then
+  python3 benches/vrrp_bench.py --trials 1 --v2-trials 0 --instances 100
+fi

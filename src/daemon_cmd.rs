@@ -56,6 +56,11 @@ pub struct DaemonArgs {
     /// routes, rules and links are also re-checked on every rtnetlink notification).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     check_interval: Duration,
+    /// How long a real server removed from the configuration is drained (weight 0, then
+    /// removed); `0s` removes it at once, as keepalived does. Default: the plan's
+    /// `real_server_drain` (30s).
+    #[arg(long, value_parser = parse_duration)]
+    drain_period: Option<Duration>,
     /// The state directory: ownership journal, lock, last good state, git mirror, snapshots.
     #[arg(long, default_value = kac_reconciler::journal::DEFAULT_STATE_DIR)]
     state_dir: PathBuf,
@@ -133,6 +138,7 @@ pub fn run(args: DaemonArgs) -> ExitCode {
         adopt: args.adopt,
         full_check: args.check_interval,
         drift_delay: Duration::from_millis(20),
+        drain_period: args.drain_period,
     };
     match kac_reconciler::daemon::run(config, Arc::new(compile_in_child)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -391,7 +397,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("keepalived.conf"),
-            "global_defs {\n  router_id lb1\n  enable_dbus\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n",
+            "global_defs {\n  router_id lb1\n  enable_dbus\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  use_vmac\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n",
         )
         .expect("write");
         let out = compile_revision(&rev(dir.path()), &HostSelection::default());
@@ -409,8 +415,8 @@ mod tests {
         assert!(
             out.diagnostics.iter().any(|d| d
                 .message
-                .contains("`vrrp_instance` is not carried out by `kac daemon` yet")
-                && d.line == Some(5)),
+                .contains("`use_vmac` is not carried out by `kac daemon` yet")
+                && d.line == Some(9)),
             "{:#?}",
             out.diagnostics
         );

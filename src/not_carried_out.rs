@@ -2,9 +2,10 @@
 //! carries out ([`kac_reconciler::support`]), as diagnostics naming each keyword where it is
 //! first written.
 //!
-//! * `kac daemon` refuses a revision that uses anything not carried out (VRRP, health
-//!   checkers and their semantics until they exist, and what kac never does: BFD, SNMP, DBus,
-//!   SMTP alerts, notify FIFOs, link beat, `lvs_sync_daemon`, …);
+//! * `kac daemon` carries out VRRP instances (its VRRP engine) and refuses a revision that
+//!   uses anything not carried out (VRRP tracking, notify scripts, VMAC, health checkers and
+//!   their semantics until they exist, and what kac never does: BFD, SNMP, DBus, SMTP alerts,
+//!   notify FIFOs, link beat, `lvs_sync_daemon`, …);
 //! * `kac apply` owns static addresses, routes and rules and IPVS (real servers at their
 //!   configured weights): it leaves VRRP and health checking to the daemon with a warning
 //!   naming each keyword, and refuses what kac never carries out, like the daemon;
@@ -37,6 +38,26 @@ pub(crate) fn diagnostics(keywords: &[KeywordUse], runtime: Runtime) -> Vec<Diag
         let kw = k.keyword;
         let (code, severity, message, help) = match support(k.block, kw) {
             Some(Support::Done | Support::Inside) => continue,
+            Some(Support::Daemon(_)) if runtime == Runtime::Daemon => continue,
+            Some(Support::Daemon(what)) => {
+                // Health checking's keywords live in virtual servers and their checkers.
+                let checking = matches!(
+                    k.block,
+                    "virtual_server" | "virtual_server_group" | "real_server"
+                ) || k.block.ends_with("_CHECK")
+                    || k.block.ends_with("_GET");
+                let weights = if checking {
+                    "; real servers are applied at their configured weights"
+                } else {
+                    ""
+                };
+                (
+                    LEFT_TO_DAEMON,
+                    Severity::Warning,
+                    format!("`{kw}` is not applied by `kac apply`: {what} are the daemon's job{weights}"),
+                    "run `kac daemon` on this host to carry them out (docs/daemon.md)".to_string(),
+                )
+            }
             Some(Support::NoEffect(why)) => (
                 NO_EFFECT,
                 Severity::Advice,

@@ -211,6 +211,34 @@ pub fn text(s: &Status) -> String {
         "owned:    {} address(es), {} route(s), {} rule(s), {} link(s), {} IPVS service(s)",
         w.addresses, w.routes, w.rules, w.links, w.services
     );
+    if !s.vrrp.is_empty() {
+        let _ = writeln!(o, "vrrp:");
+        for i in &s.vrrp {
+            let prio = if i.priority == i.base_priority {
+                i.priority.to_string()
+            } else {
+                format!("{} (configured {})", i.priority, i.base_priority)
+            };
+            let _ = writeln!(
+                o,
+                "  {} vrid {} on {}: {}, priority {prio}, master {}{}; adverts {} sent, {} received, {} dropped",
+                i.name,
+                i.vrid,
+                i.interface.as_deref().unwrap_or("-"),
+                i.state,
+                i.master.as_deref().unwrap_or("unknown"),
+                i.since
+                    .as_deref()
+                    .map_or_else(String::new, |t| format!(" since {t}")),
+                i.adverts_sent,
+                i.adverts_received,
+                i.adverts_dropped
+            );
+            if let Some(d) = &i.last_drop {
+                let _ = writeln!(o, "    last dropped advert: {d}");
+            }
+        }
+    }
     if let Some(ops) = &s.last_ops {
         let _ = writeln!(
             o,
@@ -249,6 +277,7 @@ pub fn text(s: &Status) -> String {
             }
         }
     }
+    health_text(&mut o, s);
     let c = &s.counters;
     let _ = writeln!(
         o,
@@ -256,4 +285,55 @@ pub fn text(s: &Status) -> String {
         c.reconciles, c.ops_applied, c.drift_repairs, c.errors
     );
     o
+}
+
+/// Up to this many checked real servers are listed one by one; above it, only those not up.
+const HEALTH_ROWS: usize = 50;
+
+/// The health and draining sections of the text status.
+fn health_text(o: &mut String, s: &Status) {
+    if !s.health.is_empty() {
+        let up = s.health.iter().filter(|h| h.state == "up").count();
+        let _ = writeln!(
+            o,
+            "health:   {} real server(s) checked, {up} up, {} not up",
+            s.health.len(),
+            s.health.len() - up
+        );
+        let all = s.health.len() <= HEALTH_ROWS;
+        for h in s.health.iter().filter(|h| all || h.state != "up") {
+            let _ = writeln!(
+                o,
+                "  {} -> {} {} ({}, weight {})",
+                h.virtual_server, h.real_server, h.state, h.ipvs, h.weight
+            );
+            for c in &h.checkers {
+                let mut line = format!("    {}: {}", c.check, c.state);
+                if let Some(at) = &c.last_check_at {
+                    let _ = write!(line, ", last {at}");
+                }
+                if let Some(ms) = c.last_latency_ms {
+                    let _ = write!(line, " ({ms:.1} ms)");
+                }
+                if c.failures > 0 {
+                    let _ = write!(
+                        line,
+                        ", {} failure(s) in a row, {} in all",
+                        c.consecutive_failures, c.failures
+                    );
+                }
+                if let Some(f) = &c.last_failure {
+                    let _ = write!(line, ": {f}");
+                }
+                let _ = writeln!(o, "{line}");
+            }
+        }
+    }
+    for d in &s.draining {
+        let _ = writeln!(
+            o,
+            "draining: {} -> {} at weight 0 until {}",
+            d.service, d.real_server, d.until
+        );
+    }
 }

@@ -674,12 +674,16 @@ pub fn lower_with(
     }
 
     let mut virtual_servers = early;
-    for vs in &mut virtual_servers {
-        complete_early(cfg, vs);
-    }
     virtual_servers.extend(cfg.virtual_servers.iter().map(|vs| virtual_server(cfg, vs)));
     virtual_servers.sort_by(|a, b| a.key.cmp(&b.key));
     virtual_servers.dedup_by(|a, b| a.key == b.key);
+    for c in virtual_servers
+        .iter_mut()
+        .flat_map(|vs| vs.real_servers.iter_mut())
+        .flat_map(|rs| rs.checkers.iter_mut())
+    {
+        complete_checker(cfg, c);
+    }
 
     Plan {
         plan_version: PLAN_VERSION,
@@ -718,13 +722,7 @@ fn resolve_timing(t: &CheckTiming, kind: &CheckerKind) -> (u64, u64, u32, u64, u
     (delay_loop, connect_timeout, retry, dbr, warmup, alpha)
 }
 
-fn checker(
-    cfg: &Config,
-    vs: &VirtualServer,
-    rs: &RealServer,
-    rs_port: u16,
-    c: &Checker,
-) -> PlanChecker {
+fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> PlanChecker {
     let rs_addr = rs.addr;
     let (delay_loop, connect_timeout, retry, dbr, warmup, alpha) =
         resolve_timing(&c.inherited_timing(rs, vs), &c.kind);
@@ -778,9 +776,6 @@ fn checker(
                 http_protocol.clone().unwrap_or_else(|| "1.0".into()),
             );
             params.insert("enable_sni".into(), enable_sni.unwrap_or(false).to_string());
-            if c.kind.keyword() == "SSL_GET" {
-                ssl_params(cfg, &mut params);
-            }
         }
         CheckerKind::Smtp { helo_name } => {
             params.insert(
@@ -850,20 +845,11 @@ fn checker(
                     .map(|t| t.value.clone())
                     .unwrap_or_default(),
             );
-            // The file and the weight the probe reads (keepalived: a FILE_CHECK without a
-            // weight, or with weight 0, takes the track_file's).
-            let tf = track_file
-                .as_ref()
-                .and_then(|n| cfg.track_files.iter().find(|t| t.name.value == n.value));
-            if let Some(file) = tf.and_then(|t| t.file.clone()) {
-                params.insert("file".into(), file);
+            // A weight of 0 means the track_file's (completed by `complete_checker`).
+            if let Some((w, r)) = weight.filter(|(w, _)| *w != 0) {
+                params.insert("weight".into(), w.to_string());
+                params.insert("reverse".into(), r.to_string());
             }
-            let (w, r) = weight
-                .filter(|(w, _)| *w != 0)
-                .or_else(|| tf.map(|t| t.weight.map_or((1, false), |w| (w.0, w.1))))
-                .unwrap_or((1, false));
-            params.insert("weight".into(), w.to_string());
-            params.insert("reverse".into(), r.to_string());
         }
         CheckerKind::Bfd { name } => {
             params.insert(
@@ -884,6 +870,7 @@ fn checker(
         delay_before_retry_us: dbr,
         warmup_us: warmup,
         alpha,
+        log_all_failures: c.log_all_failures.unwrap_or(false),
         params,
         argv: match &c.kind {
             CheckerKind::Misc { path: Some(p), .. } => Some(p.argv.clone()),
@@ -892,6 +879,43 @@ fn checker(
         bind_port: c.bind_port,
         bind_if: c.bind_if.clone(),
         fwmark: c.fwmark,
+    }
+}
+
+/// What a checker takes from the rest of the configuration, wherever it is written (virtual
+/// servers may be lowered before the end of the file): MISC_CHECK's user (the global
+/// `script_user` when it has none), SSL_GET's client identity (the
+/// top-level `SSL` block; keepalived loads `ca` but never verifies the server, so it is
+/// carried for the record only), FILE_CHECK's file and, when the checker gives no weight, the
+/// track_file's.
+fn complete_checker(cfg: &Config, c: &mut PlanChecker) {
+    match &*c.kind {
+        "SSL_GET" => ssl_params(cfg, &mut c.params),
+        // keepalived runs a MISC_CHECK without `user` as the global `script_user`.
+        "MISC_CHECK" => {
+            if let (false, Some((u, g))) = (c.params.contains_key("user"), &cfg.global.script_user)
+            {
+                c.params.insert("user".into(), u.clone());
+                if let Some(g) = g {
+                    c.params.insert("group".into(), g.clone());
+                }
+            }
+        }
+        "FILE_CHECK" => {
+            let tf = c
+                .params
+                .get("track_file")
+                .and_then(|n| cfg.track_files.iter().find(|t| &t.name.value == n));
+            if let Some(file) = tf.and_then(|t| t.file.clone()) {
+                c.params.insert("file".into(), file);
+            }
+            if !c.params.contains_key("weight") {
+                let (w, r) = tf.and_then(|t| t.weight).map_or((1, false), |w| (w.0, w.1));
+                c.params.insert("weight".into(), w.to_string());
+                c.params.insert("reverse".into(), r.to_string());
+            }
+        }
+        _ => {}
     }
 }
 
@@ -944,21 +968,9 @@ fn ssl_params(cfg: &Config, params: &mut BTreeMap<String, String>) {
     }
 }
 
-/// Adds what a virtual server lowered early (as its block closed, without the rest of the
-/// configuration) lacks: the `SSL` block's settings on its `SSL_GET` checkers.
-pub fn complete_early(cfg: &Config, vs: &mut PlanVirtualServer) {
-    for rs in &mut vs.real_servers {
-        for c in &mut rs.checkers {
-            if c.kind == "SSL_GET" {
-                ssl_params(cfg, &mut c.params);
-            }
-        }
-    }
-}
-
 /// The plan form of a virtual server that is not a group service, lowered as its block closes
-/// with the configuration read so far (`cfg`: its track files; an `SSL` block read later is
-/// added by [`complete_early`]).
+/// with the configuration read so far (what a checker takes from the rest of the
+/// configuration is added at the end by `complete_checker`).
 pub fn virtual_server_so_far(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
     virtual_server(cfg, vs)
 }
@@ -1029,7 +1041,7 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             let mut checkers: Vec<PlanChecker> = rs
                 .checkers
                 .iter()
-                .map(|c| checker(cfg, vs, rs, port, c))
+                .map(|c| checker(vs, rs, port, c))
                 .collect();
             checkers.sort_by(|a, b| {
                 (&a.kind, a.connect_ip, a.connect_port).cmp(&(
@@ -1086,6 +1098,9 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             None => a.to_string(),
         }),
         ha_suspend: vs.ha_suspend,
+        quorum_up: vs.quorum_up.as_ref().map(|s| s.argv.clone()),
+        quorum_down: vs.quorum_down.as_ref().map(|s| s.argv.clone()),
+        sorry_server_inhibit: vs.sorry_server_inhibit,
         real_servers,
     }
 }

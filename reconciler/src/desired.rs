@@ -826,7 +826,7 @@ fn tunnel(t: &PlanTunnel) -> Result<(u8, u16, u16), String> {
     }
 }
 
-fn dest(rs: &PlanRealServer) -> Result<(SocketAddr, DestAttrs), String> {
+pub(crate) fn dest(rs: &PlanRealServer) -> Result<(SocketAddr, DestAttrs), String> {
     let fwd = fwd_method(&rs.lb_kind)?;
     let (tun_type, tun_port, tun_flags) = match (&rs.tunnel, fwd) {
         (Some(t), fwd::TUNNEL) => tunnel(t)?,
@@ -1059,27 +1059,7 @@ mod tests {
     }
 
     fn plan_with_routes(routes: Vec<PlanRoute>) -> Plan {
-        let conf = "global_defs {\n router_id t\n}\n";
-        let _ = conf;
-        let mut p: Plan = serde_json::from_value(serde_json::json!({
-            "plan_version": 1, "host": "t", "config_id": null,
-            "global": {
-                "router_id": "host_name", "script_user": "default_script_user",
-                "enable_script_security": false,
-                "email": {"to": [], "from": null, "smtp_server": null, "helo_name": null,
-                          "connect_timeout_s": 30},
-                "vrrp_version": 2, "vrrp_mcast_group4": "224.0.0.18",
-                "vrrp_mcast_group6": "ff02::12", "vrrp_strict": false,
-                "garp": {"master_delay_s": 5, "master_repeat": 5, "master_refresh_s": 0,
-                         "master_refresh_repeat": 1, "interval_us": 0, "gna_interval_us": 0},
-                "lvs_timeouts": {"tcp": null, "tcpfin": null, "udp": null},
-                "lvs_flush": false, "lvs_flush_on_stop": "none", "dynamic_interfaces": false
-            },
-            "static_addresses": [], "static_routes": [], "static_rules": [],
-            "vrrp_scripts": {}, "track_files": {}, "vrrp_sync_groups": {},
-            "vrrp_instances": {}, "virtual_servers": []
-        }))
-        .expect("plan");
+        let mut p = crate::check::tests::empty_plan();
         p.static_routes = routes;
         p
     }

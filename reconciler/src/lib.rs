@@ -38,6 +38,7 @@ pub mod op;
 pub mod script;
 pub mod support;
 pub mod track;
+pub mod vrrp;
 
 #[cfg(test)]
 mod proptests;

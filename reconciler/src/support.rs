@@ -16,10 +16,13 @@ pub enum Support {
     Done,
     /// Accepted without effect, for the reason given.
     NoEffect(&'static str),
-    /// The VRRP engine's (not implemented yet): `kac daemon` refuses it, `kac apply` leaves it
+    /// Carried out by `kac daemon` (the VRRP engine, health checking); `kac apply` leaves it to
+    /// the daemon (real servers at their configured weights).
+    Daemon(&'static str),
+    /// The VRRP engine's, not carried out yet: `kac daemon` refuses it, `kac apply` leaves it
     /// to the daemon.
     Vrrp(&'static str),
-    /// Health checking's (not implemented yet): `kac daemon` refuses it, `kac apply` applies
+    /// Health checking's, not implemented yet: `kac daemon` refuses it, `kac apply` applies
     /// real servers at their configured weights and leaves it to the daemon.
     Checker(&'static str),
     /// Not carried out by kac at all: refused by `kac daemon` and `kac apply`.
@@ -35,17 +38,20 @@ const PROCESS: Support = NoEffect(
 );
 const MAIL: Support =
     NoEffect("mail settings: alerts are sent on VRRP and health-check changes, which are refused");
-const VRRP_GLOBAL: Support = NoEffect(
-    "it applies to VRRP instances, and VRRP instances are refused (the VRRP engine is not implemented)",
-);
-const CHECK_SETTING: Support = NoEffect(
-    "it applies to health checkers, and health checkers are refused (health checking is not implemented)",
-);
+const VRRP_GLOBAL: Support = Daemon("VRRP settings");
+const VRRP_TODO: Support = Vrrp("this VRRP setting");
+const TRACKING: Support =
+    Daemon("tracked objects (track_interface, track_script, track_file, track_process)");
+const NOTIFY: Support = Daemon("notify scripts");
+const NOTIFY_TODO: Support = Vrrp("`notify_deleted` and priority-change notifications");
+const CHECK_SETTING: Support = Daemon("health checking settings");
+const HTTP_SETTING: Support = Daemon("the virtual host of HTTP_GET and SSL_GET checkers");
 const RELOAD: Support = NoEffect(
     "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
 );
-const SCRIPT_SETTING: Support =
-    NoEffect("it applies to scripts, and every keyword that runs a script is refused");
+const SCRIPT_SETTING: Support = Daemon(
+    "the user and security rules of scripts (VRRP track and notify scripts; the health checkers' notify_up/notify_down and quorum_up/quorum_down still run as the daemon's own user)",
+);
 const SNMP: Support = Refused("SNMP is not served by kac");
 const DBUS: Support = Refused("kac has no DBus interface");
 const FIFO: Support = Refused("notify FIFOs are not written by kac");
@@ -59,6 +65,9 @@ pub fn support(block: &str, keyword: &str) -> Option<Support> {
         "global_defs" => global(keyword),
         "virtual_server" => virtual_server(keyword),
         "real_server" => real_server(keyword),
+        "vrrp_instance" => vrrp_instance(keyword),
+        "vrrp_sync_group" => sync_group(keyword),
+        "authentication" => Some(Daemon("VRRPv2 authentication (PASS; AH is refused)")),
         _ => Some(Inside),
     }
 }
@@ -80,16 +89,16 @@ fn top(k: &str) -> Option<Support> {
         "linkbeat_use_polling" | "linkbeat_interfaces" => {
             Refused("link beat (MII/ethtool polling) is not implemented")
         }
-        "vrrp_instance" => Vrrp("VRRP instances"),
-        "vrrp_sync_group" => Vrrp("VRRP sync groups"),
-        "vrrp_script" => Vrrp("VRRP track scripts"),
-        "vrrp_track_process" => Vrrp("process tracking"),
-        "track_file" | "vrrp_track_file" => Vrrp("track files"),
+        "vrrp_instance" => Daemon("VRRP instances"),
+        "vrrp_sync_group" => Daemon("VRRP sync groups"),
+        "vrrp_script" => Daemon("VRRP track scripts"),
+        "vrrp_track_process" => Daemon("process tracking"),
+        "track_file" | "vrrp_track_file" => Daemon("track files"),
         "track_group" => Vrrp("track groups"),
         "garp_group" => Vrrp("gratuitous ARP groups"),
         "interface_up_down_delays" => Vrrp("interface up/down delays"),
         "bfd_instance" => Refused("BFD is not implemented"),
-        "SSL" => NoEffect("it configures SSL_GET checkers, which are refused"),
+        "SSL" => Daemon("the client identity of SSL_GET checkers"),
         _ => return None,
     })
 }
@@ -109,7 +118,10 @@ fn global(k: &str) -> Option<Support> {
         | "no_email_faults"
         | "no_checker_emails" => MAIL,
         "smtp_alert" | "smtp_alert_vrrp" | "smtp_alert_checker" => SMTP,
-        "checker_log_all_failures" | "rs_init_notifies" => CHECK_SETTING,
+        "checker_log_all_failures" => NoEffect(
+            "kac logs every failed attempt of a checker with the checker's own `log_all_failures`; the global switch is not read",
+        ),
+        "rs_init_notifies" => Checker("notify scripts run at start-up (rs_init_notifies)"),
         "process_names"
         | "process_name"
         | "vrrp_process_name"
@@ -167,22 +179,37 @@ fn global(k: &str) -> Option<Support> {
         | "data_use_instance"
         | "include_check"
         | "config_save_dir" => RELOAD,
-        "log_unknown_vrids"
-        | "vrrp_rx_bufs_policy"
-        | "vrrp_mcast_group4"
+        "vrrp_mcast_group4"
         | "vrrp_mcast_group6"
         | "vrrp_version"
-        | "vrrp_check_unicast_src"
-        | "vrrp_skip_check_adv_addr"
-        | "vrrp_strict"
         | "vrrp_garp_master_delay"
         | "vrrp_garp_master_repeat"
         | "vrrp_garp_master_refresh"
         | "vrrp_garp_master_refresh_repeat"
+        | "vrrp_garp_interval"
+        | "vrrp_gna_interval" => VRRP_GLOBAL,
+        "vrrp_check_unicast_src" => Daemon(
+            "unicast adverts are always checked against `unicast_peer` (kac accepts no others)",
+        ),
+        "log_unknown_vrids" => NoEffect("kac does not log adverts of VRIDs it does not run"),
+        "vrrp_rx_bufs_policy"
+        | "vrrp_rx_bufs_multiplier"
+        | "vrrp_netlink_cmd_rcv_bufs"
+        | "vrrp_netlink_cmd_rcv_bufs_force"
+        | "vrrp_netlink_monitor_rcv_bufs"
+        | "vrrp_netlink_monitor_rcv_bufs_force"
+        | "process_monitor_rcv_bufs"
+        | "process_monitor_rcv_bufs_force" => {
+            NoEffect("keepalived's socket buffer sizes; kac sizes its own")
+        }
+        "vrrp_strict" => {
+            Vrrp("strict mode (it implies `no_accept`, whose firewall rules kac does not build)")
+        }
+        "vrrp_iptables" | "vrrp_ipsets" | "nftables" | "nftables_priority" | "nftables_ifindex"
+        | "nftables_counters" => Vrrp("firewall rules for `no_accept` (kac builds none)"),
+        "vrrp_skip_check_adv_addr"
         | "vrrp_garp_lower_prio_delay"
         | "vrrp_garp_lower_prio_repeat"
-        | "vrrp_garp_interval"
-        | "vrrp_gna_interval"
         | "vrrp_min_garp"
         | "vrrp_down_timer_adverts"
         | "vrrp_lower_prio_no_advert"
@@ -190,23 +217,9 @@ fn global(k: &str) -> Option<Support> {
         | "vrrp_garp_extra_if"
         | "vrrp_vmac_garp_intvl"
         | "vrrp_startup_delay"
-        | "vmac_prefix"
-        | "vmac_addr_prefix"
-        | "disable_local_igmp"
-        | "vrrp_notify_priority_changes"
-        | "vrrp_rx_bufs_multiplier"
-        | "vrrp_netlink_cmd_rcv_bufs"
-        | "vrrp_netlink_cmd_rcv_bufs_force"
-        | "vrrp_netlink_monitor_rcv_bufs"
-        | "vrrp_netlink_monitor_rcv_bufs_force"
-        | "process_monitor_rcv_bufs"
-        | "process_monitor_rcv_bufs_force"
-        | "vrrp_iptables"
-        | "vrrp_ipsets"
-        | "nftables"
-        | "nftables_priority"
-        | "nftables_ifindex"
-        | "nftables_counters" => VRRP_GLOBAL,
+        | "disable_local_igmp" => VRRP_TODO,
+        "vmac_prefix" | "vmac_addr_prefix" => Vrrp("VMAC interfaces"),
+        "vrrp_notify_priority_changes" => NOTIFY_TODO,
         "lvs_netlink_cmd_rcv_bufs"
         | "lvs_netlink_cmd_rcv_bufs_force"
         | "lvs_netlink_monitor_rcv_bufs"
@@ -219,6 +232,97 @@ fn global(k: &str) -> Option<Support> {
         "lvs_sync_daemon" => {
             Refused("the IPVS connection synchronisation daemon is not started by kac")
         }
+        _ => return None,
+    })
+}
+
+fn vrrp_instance(k: &str) -> Option<Support> {
+    Some(match k {
+        "state"
+        | "interface"
+        | "virtual_router_id"
+        | "priority"
+        | "advert_int"
+        | "version"
+        | "native_ipv6"
+        | "authentication"
+        | "virtual_ipaddress"
+        | "virtual_ipaddress_excluded"
+        | "virtual_routes"
+        | "virtual_rules"
+        | "unicast_src_ip"
+        | "unicast_peer"
+        | "mcast_src_ip"
+        | "nopreempt"
+        | "preempt"
+        | "preempt_delay"
+        | "accept" => Daemon("VRRP instances"),
+        "check_unicast_src" => Daemon(
+            "unicast adverts are always checked against `unicast_peer` (kac accepts no others)",
+        ),
+        "kernel_rx_buf_size" => NoEffect("keepalived's socket buffer size; kac sizes its own"),
+        "debug" => NoEffect("keepalived's debug level; kac logs with tracing (KAC_LOG)"),
+        "track_interface" | "track_script" | "track_file" | "track_process" => TRACKING,
+        "track_bfd" => Refused("BFD is not implemented"),
+        "notify_master"
+        | "notify_backup"
+        | "notify_fault"
+        | "notify_stop"
+        | "notify_master_rx_lower_pri"
+        | "notify_deleted"
+        | "notify"
+        | "notify_priority_changes" => NOTIFY,
+        "smtp_alert" => SMTP,
+        "linkbeat_use_polling" => Refused("link beat (MII/ethtool polling) is not implemented"),
+        "lvs_sync_daemon_interface" => {
+            Refused("the IPVS connection synchronisation daemon is not started by kac")
+        }
+        "use_vmac" | "use_vmac_addr" | "vmac_xmit_base" | "use_ipvlan" | "garp_extra_if"
+        | "vmac_garp_intvl" => Vrrp("VMAC and ipvlan interfaces"),
+        "no_accept" | "strict_mode" => Vrrp(
+            "`no_accept` and strict mode (their firewall rules dropping traffic to the virtual addresses are not built by kac)",
+        ),
+        "garp_master_delay"
+        | "garp_master_repeat"
+        | "garp_master_refresh"
+        | "garp_master_refresh_repeat"
+        | "garp_lower_prio_delay"
+        | "garp_lower_prio_repeat" => {
+            Vrrp("per-instance gratuitous ARP settings (the `vrrp_garp_*` ones of global_defs are)")
+        }
+        "vrf"
+        | "promote_secondaries"
+        | "unicast_ttl"
+        | "unicast_fault_no_peer"
+        | "old_unicast_checksum"
+        | "mcast_dst_ip"
+        | "track_src_ip"
+        | "dont_track_primary"
+        | "skip_check_adv_addr"
+        | "lower_prio_no_advert"
+        | "higher_prio_send_advert"
+        | "down_timer_adverts" => VRRP_TODO,
+        _ => return None,
+    })
+}
+
+fn sync_group(k: &str) -> Option<Support> {
+    Some(match k {
+        "group" => Daemon("VRRP sync groups"),
+        "track_interface"
+        | "track_script"
+        | "track_file"
+        | "track_process"
+        | "sync_group_tracking_weight" => TRACKING,
+        "track_bfd" => Refused("BFD is not implemented"),
+        "notify_master"
+        | "notify_backup"
+        | "notify_fault"
+        | "notify_stop"
+        | "notify"
+        | "notify_priority_changes" => NOTIFY,
+        "smtp_alert" => SMTP,
+        "global_tracking" => TRACKING,
         _ => return None,
     })
 }
@@ -246,13 +350,20 @@ fn virtual_server(k: &str) -> Option<Support> {
         | "weight"
         | "real_server" => Done,
         "quorum" | "hysteresis" | "quorum_up" | "quorum_down" => {
-            Checker("quorum (it depends on real servers' health)")
+            Daemon("quorum (it depends on real servers' health)")
         }
-        "sorry_server" | "sorry_server_inhibit" | "sorry_server_lvs_method" => {
-            Checker("the sorry server (used when no real server is healthy)")
+        "sorry_server" | "sorry_server_inhibit" => {
+            Daemon("the sorry server (used while the quorum is lost)")
         }
-        "ha_suspend" | "virtualhost" | "alpha" | "omega" | "inhibit_on_failure" | "delay_loop"
-        | "connect_timeout" | "retry" | "delay_before_retry" | "warmup" => CHECK_SETTING,
+        "sorry_server_lvs_method" => Checker(
+            "the sorry server's own forwarding method (the sorry server uses the virtual server's)",
+        ),
+        "ha_suspend" => Checker(
+            "ha_suspend (it follows the VRRP instance that holds the virtual address; the VRRP engine is not implemented)",
+        ),
+        "virtualhost" => HTTP_SETTING,
+        "alpha" | "omega" | "inhibit_on_failure" | "delay_loop" | "connect_timeout" | "retry"
+        | "delay_before_retry" | "warmup" => CHECK_SETTING,
         "smtp_alert" => MAIL,
         "snmp_name" => NoEffect("SNMP is not served by kac"),
         _ => return None,
@@ -263,14 +374,15 @@ fn real_server(k: &str) -> Option<Support> {
     Some(match k {
         "weight" | "lvs_method" | "uthreshold" | "lthreshold" => Done,
         "notify_up" | "notify_down" => {
-            Checker("notify_up/notify_down scripts (run on health changes)")
+            Daemon("notify_up/notify_down scripts (run on health changes)")
         }
         "inhibit_on_failure" | "alpha" | "retry" | "delay_before_retry" | "warmup"
-        | "connect_timeout" | "delay_loop" | "virtualhost" => CHECK_SETTING,
+        | "connect_timeout" | "delay_loop" => CHECK_SETTING,
+        "virtualhost" => HTTP_SETTING,
         "smtp_alert" => MAIL,
         "snmp_name" => NoEffect("SNMP is not served by kac"),
         "TCP_CHECK" | "PING_CHECK" | "UDP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK"
-        | "DNS_CHECK" | "MISC_CHECK" | "FILE_CHECK" => Checker("health checkers"),
+        | "DNS_CHECK" | "MISC_CHECK" | "FILE_CHECK" => Daemon("health checkers"),
         "BFD_CHECK" => Refused("BFD is not implemented"),
         _ => return None,
     })
@@ -300,6 +412,8 @@ mod tests {
             ) {
                 continue;
             }
+            // The parser records an inner block's keywords under the block's own keyword.
+            let block = block.rsplit('.').next().unwrap_or(block);
             judged += 1;
             if support(block, keyword).is_none() {
                 missing.push(format!("{block} {keyword}"));
@@ -313,12 +427,20 @@ mod tests {
     fn blocks_are_judged_by_their_own_keyword() {
         assert_eq!(
             support("top", "vrrp_instance"),
-            Some(Vrrp("VRRP instances"))
+            Some(Daemon("VRRP instances"))
         );
-        assert_eq!(support("vrrp_instance", "virtual_ipaddress"), Some(Inside));
+        assert_eq!(
+            support("vrrp_instance", "virtual_ipaddress"),
+            Some(Daemon("VRRP instances"))
+        );
+        assert!(matches!(
+            support("vrrp_instance", "use_vmac"),
+            Some(Vrrp(_))
+        ));
+        assert_eq!(support("vrrp_instance", "no_such_keyword"), None);
         assert_eq!(
             support("real_server", "TCP_CHECK"),
-            Some(Checker("health checkers"))
+            Some(Daemon("health checkers"))
         );
         assert_eq!(support("TCP_CHECK", "connect_port"), Some(Inside));
         assert_eq!(support("top", "static_ipaddress"), Some(Done));

@@ -600,6 +600,15 @@ pub struct PlanVirtualServer {
     pub sorry_server: Option<String>,
     /// `ha_suspend`.
     pub ha_suspend: bool,
+    /// `quorum_up`: the command run when the quorum is gained (argv).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum_up: Option<Vec<String>>,
+    /// `quorum_down`: the command run when the quorum is lost (argv).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum_down: Option<Vec<String>>,
+    /// `sorry_server_inhibit`: the sorry server stays in IPVS with weight 0 while unused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sorry_server_inhibit: bool,
     /// Real servers, sorted by (address, port).
     pub real_servers: Vec<PlanRealServer>,
 }
@@ -669,6 +678,9 @@ pub struct PlanChecker {
     pub warmup_us: u64,
     /// Start as failed.
     pub alpha: bool,
+    /// `log_all_failures`: log every failed attempt, not only state changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub log_all_failures: bool,
     /// Kind-specific parameters (`path`, `status_code`, `helo_name`, …), sorted by name.
     pub params: BTreeMap<String, String>,
     /// `MISC_CHECK`: the script's argv (`misc_path`, split as keepalived splits it).

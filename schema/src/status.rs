@@ -41,6 +41,94 @@ pub struct Status {
     pub pending_ops: Vec<String>,
     /// Counters since the daemon started.
     pub counters: Counters,
+    /// Health of every checked real server, by virtual server then real server.
+    #[serde(default)]
+    pub health: Vec<RealServerHealth>,
+    /// Real servers removed from the configuration, kept at weight 0 until their drain ends.
+    #[serde(default)]
+    pub draining: Vec<Draining>,
+    /// The VRRP instances the daemon runs, by name.
+    #[serde(default)]
+    pub vrrp: Vec<VrrpInstanceStatus>,
+}
+
+/// The health of one real server of one virtual server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RealServerHealth {
+    /// The virtual server (`tcp 10.0.0.1:80`, `fwmark 1`, `group web TCP`).
+    pub virtual_server: String,
+    /// The real server (`10.1.0.7:80`).
+    pub real_server: String,
+    /// `up` (all its checkers pass), `down`, or `suspended` (`ha_suspend`).
+    pub state: String,
+    /// Whether IPVS has it with traffic now: `pool` (at `weight`), `inhibited` (weight 0),
+    /// `removed`, or `sorry` (out of the pool while the sorry server serves).
+    pub ipvs: String,
+    /// The weight it has in IPVS when in the pool (dynamic with `MISC_CHECK misc_dynamic`).
+    pub weight: u32,
+    /// Its checkers, each with its own result.
+    pub checkers: Vec<CheckerHealth>,
+}
+
+/// One checker of a real server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CheckerHealth {
+    /// `TCP_CHECK 10.1.0.7:80`, …
+    pub check: String,
+    /// `up` or `down`.
+    pub state: String,
+    /// When the last attempt ended, if one has.
+    pub last_check_at: Option<String>,
+    /// How long the last attempt took (ms).
+    pub last_latency_ms: Option<f64>,
+    /// Why the last attempt failed, if it did.
+    pub last_failure: Option<String>,
+    /// Failed attempts in a row (retries included).
+    pub consecutive_failures: u32,
+    /// Failed attempts since the daemon started.
+    pub failures: u64,
+}
+
+/// A real server being drained.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Draining {
+    /// The IPVS service.
+    pub service: String,
+    /// The real server.
+    pub real_server: String,
+    /// When it is removed.
+    pub until: String,
+}
+
+/// One VRRP instance as the daemon runs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VrrpInstanceStatus {
+    /// The instance's name.
+    pub name: String,
+    /// `INIT`, `BACKUP`, `MASTER`, `FAULT` or `STOP`.
+    pub state: String,
+    /// The effective priority (tracking applied).
+    pub priority: u8,
+    /// The configured priority.
+    pub base_priority: u8,
+    /// The virtual router id.
+    pub vrid: u8,
+    /// The interface (`None`: unicast without one).
+    pub interface: Option<String>,
+    /// The master's address as last heard (ours while master).
+    pub master: Option<String>,
+    /// When the state last changed.
+    pub since: Option<String>,
+    /// State changes since the daemon started.
+    pub transitions: u64,
+    /// Adverts sent.
+    pub adverts_sent: u64,
+    /// Valid adverts received.
+    pub adverts_received: u64,
+    /// Adverts dropped (bad TTL, checksum, version, authentication, addresses, interval).
+    pub adverts_dropped: u64,
+    /// Why the last advert was dropped.
+    pub last_drop: Option<String>,
 }
 
 /// Where revisions come from.

@@ -970,3 +970,257 @@ pub mod daemon {
         }
     }
 }
+
+/// Two hosts for VRRP tests: two [`OracleNamespace`]s whose `eth0`s are the two ends of one
+/// veth pair (10.9.0.1/24 and 10.9.0.2/24, fd09::1/64 and fd09::2/64, IPv6 duplicate address
+/// detection off), and real keepalived as a peer.
+pub mod vrrp {
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use super::{OracleNamespace, privileges, run_with_timeout};
+
+    fn ip(args: &[&str]) -> Result<(), String> {
+        let out = Command::new(privileges::find_program("ip").ok_or("`ip` not found")?)
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run ip: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "`ip {}` failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
+    /// Host A (10.9.0.1) and host B (10.9.0.2), linked by `eth0`.
+    pub fn linked_pair() -> Result<(OracleNamespace, OracleNamespace), String> {
+        let a = OracleNamespace::create()?;
+        let b = OracleNamespace::create()?;
+        let (na, nb) = (a.name().to_string(), b.name().to_string());
+        ip(&["-n", &nb, "link", "del", "eth0"])?;
+        ip(&["-n", &na, "link", "set", "eth0-peer", "netns", &nb])?;
+        ip(&["-n", &nb, "link", "set", "eth0-peer", "name", "eth0"])?;
+        for (ns, n) in [(&a, 1), (&b, 2)] {
+            for k in ["all", "default", "eth0"] {
+                set_sysctl(ns, &format!("net/ipv6/conf/{k}/accept_dad"), "0")?;
+            }
+            let name = ns.name().to_string();
+            ip(&["-n", &name, "link", "set", "eth0", "down"])?;
+            ip(&[
+                "-n",
+                &name,
+                "addr",
+                "add",
+                &format!("10.9.0.{n}/24"),
+                "dev",
+                "eth0",
+            ])?;
+            ip(&[
+                "-n",
+                &name,
+                "addr",
+                "add",
+                &format!("fd09::{n}/64"),
+                "dev",
+                "eth0",
+                "nodad",
+            ])?;
+            ip(&["-n", &name, "link", "set", "eth0", "up"])?;
+        }
+        Ok((a, b))
+    }
+
+    /// Writes `value` to `/proc/sys/<key>` inside `ns` (no `sysctl` program needed).
+    pub fn set_sysctl(ns: &OracleNamespace, key: &str, value: &str) -> Result<(), String> {
+        let out = ns
+            .command("sh")
+            .args(["-c", &format!("echo {value} > /proc/sys/{key}")])
+            .output();
+        if out.is_ok_and(|o| o.status.success()) {
+            Ok(())
+        } else {
+            Err(format!("cannot set {key} to {value}"))
+        }
+    }
+
+    /// The addresses (`10.9.0.100/24`, `fd09::100/64`) on `dev` in `ns`, both families.
+    pub fn addresses(ns: &OracleNamespace, dev: &str) -> Vec<String> {
+        let mut cmd = ns.command("ip");
+        cmd.args(["-o", "addr", "show", "dev", dev]);
+        let out = run_with_timeout(&mut cmd, Duration::from_secs(30)).expect("ip addr");
+        out.stdout
+            .lines()
+            .filter_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                w.iter()
+                    .position(|x| *x == "inet" || *x == "inet6")
+                    .and_then(|i| w.get(i + 1))
+                    .map(|s| (*s).to_string())
+            })
+            .collect()
+    }
+
+    /// Whether `ns` has `addr` on `eth0`.
+    pub fn holds(ns: &OracleNamespace, addr: &str) -> bool {
+        addresses(ns, "eth0").iter().any(|a| a == addr)
+    }
+
+    /// Waits (`limit` at most) until `ns` holds `addr` or not, as `want` says; returns how
+    /// long it took, or panics with `context()`.
+    pub fn wait_holds(
+        ns: &OracleNamespace,
+        addr: &str,
+        want: bool,
+        limit: Duration,
+        context: impl Fn() -> String,
+    ) -> Duration {
+        let start = Instant::now();
+        loop {
+            if holds(ns, addr) == want {
+                return start.elapsed();
+            }
+            if start.elapsed() > limit {
+                panic!(
+                    "{} {addr} after {limit:?}; addresses: {:?}\n{}",
+                    if want { "does not hold" } else { "still holds" },
+                    addresses(ns, "eth0"),
+                    context()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// keepalived (Debian's) running in a namespace with a configuration the test wrote,
+    /// logging to a file; every process it started is killed on drop.
+    #[derive(Debug)]
+    pub struct Keepalived {
+        child: Option<Child>,
+        ns_name: String,
+        /// Its log (stdout and stderr, `-l -D`).
+        pub log: PathBuf,
+        conf: PathBuf,
+        dir: PathBuf,
+    }
+
+    impl Keepalived {
+        /// Starts `keepalived -n -l -D` with `conf` (written to `<dir>/keepalived.conf`).
+        pub fn start(ns: &OracleNamespace, dir: &Path, conf: &str) -> Keepalived {
+            std::fs::create_dir_all(dir).expect("keepalived dir");
+            let path = dir.join("keepalived.conf");
+            std::fs::write(&path, conf).expect("write keepalived.conf");
+            let mut k = Keepalived {
+                child: None,
+                ns_name: ns.name().to_string(),
+                log: dir.join("keepalived.log"),
+                conf: path,
+                dir: dir.to_path_buf(),
+            };
+            k.spawn(ns);
+            k
+        }
+
+        fn spawn(&mut self, ns: &OracleNamespace) {
+            let bin = privileges::find_program("keepalived").expect("keepalived");
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.log)
+                .expect("log");
+            let err = log.try_clone().expect("log");
+            let d = &self.dir;
+            let child = ns
+                .command(bin)
+                .args(["-n", "-l", "-D", "-P", "-f"])
+                .arg(&self.conf)
+                .arg("-p")
+                .arg(d.join("keepalived.pid"))
+                .arg("-r")
+                .arg(d.join("vrrp.pid"))
+                .stdin(Stdio::null())
+                .stdout(log)
+                .stderr(err)
+                .spawn()
+                .expect("start keepalived");
+            self.child = Some(child);
+        }
+
+        /// Starts it again after [`Keepalived::kill9`] or [`Keepalived::stop`].
+        pub fn restart(&mut self, ns: &OracleNamespace) {
+            self.spawn(ns);
+        }
+
+        /// The log so far.
+        pub fn log_text(&self) -> String {
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        }
+
+        /// How many times it logged entering `state` (`MASTER`, `BACKUP`).
+        pub fn entered(&self, state: &str) -> usize {
+            self.log_text()
+                .matches(&format!("Entering {state} STATE"))
+                .count()
+        }
+
+        fn pids(&self) -> Vec<u32> {
+            let out = Command::new(privileges::find_program("ip").unwrap_or_else(|| "ip".into()))
+                .args(["netns", "pids", &self.ns_name])
+                .output();
+            let Ok(out) = out else { return Vec::new() };
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .filter(|p: &u32| {
+                    std::fs::read_to_string(format!("/proc/{p}/comm"))
+                        .is_ok_and(|c| c.trim() == "keepalived")
+                })
+                .collect()
+        }
+
+        fn signal_all(&self, sig: &str) {
+            for p in self.pids() {
+                let _ = Command::new("kill").arg(sig).arg(p.to_string()).status();
+            }
+        }
+
+        /// SIGKILL to every keepalived process (parent and VRRP child), as a crash would:
+        /// they are all stopped first (the VRRP child gets SIGTERM when its parent dies, and
+        /// would send priority-0 adverts).
+        pub fn kill9(&mut self) {
+            self.signal_all("-STOP");
+            self.signal_all("-KILL");
+            if let Some(mut c) = self.child.take() {
+                let _ = c.wait();
+            }
+        }
+
+        /// SIGTERM (a graceful stop: priority-0 adverts, addresses removed); waits for it.
+        pub fn stop(&mut self) {
+            if let Some(mut c) = self.child.take() {
+                let _ = Command::new("kill")
+                    .arg("-TERM")
+                    .arg(c.id().to_string())
+                    .status();
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    if let Ok(Some(_)) = c.try_wait() {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            self.signal_all("-KILL");
+        }
+    }
+
+    impl Drop for Keepalived {
+        fn drop(&mut self) {
+            self.kill9();
+        }
+    }
+}

@@ -552,6 +552,18 @@ async fn misc_check_runs_scripts_with_dynamic_weights_and_timeouts() {
 
     let slow = one(&misc(format!("misc_path {hang}\n misc_timeout 1")));
     assert_eq!(down_reason(probe(&slow).await), "timeout after 1s, killed");
+
+    // `user` switches the script's user (root only).
+    if privileges::is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        let whoami = script(dir.path(), "whoami.sh", "test \"$(id -un)\" = nobody");
+        let as_nobody = one(&misc(format!("misc_path {whoami}\n user nobody")));
+        assert_eq!(probe(&as_nobody).await, Outcome::Up);
+        let as_root = one(&misc(format!("misc_path {whoami}")));
+        assert_eq!(down_reason(probe(&as_root).await), "exit status 1");
+    }
 }
 
 #[tokio::test]

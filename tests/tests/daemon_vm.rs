@@ -46,6 +46,29 @@ step stop-list ipvsadm -Ln
 step logs cat /tmp/daemon1.log /tmp/daemon2.log
 "#;
 
+/// The guest's `logs` step.
+fn logs_of(run: &vm::Run) -> String {
+    run.steps
+        .get("logs")
+        .map(|s| s.stdout.clone())
+        .unwrap_or_default()
+}
+
+/// A step that must have succeeded, its output with runs of blanks made one space.
+fn ok_step(run: &vm::Run, name: &str, logs: &str) -> String {
+    let st = run.step(name);
+    assert_eq!(
+        st.rc, 0,
+        "step {name} failed:\n{}{}\nlogs:\n{logs}",
+        st.stdout, st.stderr
+    );
+    st.stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn ipvs_daemon_in_a_vm() {
     if let Some(reason) = vm::skip_reason() {
@@ -59,24 +82,8 @@ fn ipvs_daemon_in_a_vm() {
         Duration::from_secs(900),
     )
     .unwrap_or_else(|e| panic!("{e}"));
-    let logs = run
-        .steps
-        .get("logs")
-        .map(|s| s.stdout.clone())
-        .unwrap_or_default();
-    let ok = |name: &str| -> String {
-        let st = run.step(name);
-        assert_eq!(
-            st.rc, 0,
-            "step {name} failed:\n{}{}\nlogs:\n{logs}",
-            st.stdout, st.stderr
-        );
-        st.stdout
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let logs = logs_of(&run);
+    let ok = |name: &str| ok_step(&run, name, &logs);
     ok("v1-wait");
     let v1 = ok("v1-list");
     for want in [
@@ -116,4 +123,110 @@ fn ipvs_daemon_in_a_vm() {
         "lvs_flush_on_stop VS left kac's services:\n{stopped}"
     );
     assert!(logs.contains("drift repaired: + dest"), "{logs}");
+}
+
+/// Health checking against real IPVS: busybox httpd listeners on the guest's loopback are
+/// the real servers; one stops (its real server leaves IPVS), the inhibited one stops (weight
+/// 0), both come back; then a revision removes a real server, which is drained (weight 0)
+/// before it goes.
+const HEALTH_SCRIPT: &str = r#"
+waitfor() {
+  n=0
+  while ! sh -c "$1" >/dev/null 2>&1; do
+    n=$((n+1)); [ $n -gt 300 ] && return 1; usleep 100000
+  done
+}
+mkdir -p /www
+for i in 1 2 3; do ip addr add 10.0.1.$i/32 dev lo; done
+httpd -f -p 10.0.1.1:80 -h /www & H1=$!
+httpd -f -p 10.0.1.2:80 -h /www & H2=$!
+httpd -f -p 10.0.1.3:80 -h /www & H3=$!
+mkdir -p /tmp/site && cp vm-health-v1.conf /tmp/site/keepalived.conf
+kac daemon --source /tmp/site --state-dir /tmp/st --control /tmp/kac.sock --drain-period 3s 2>/tmp/daemon.log &
+PID=$!
+step up-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.3:80'
+step up-list ipvsadm -Ln
+kill $H1
+step down-wait waitfor '! ipvsadm -Ln | grep -q 10.0.1.1:80'
+step down-list ipvsadm -Ln
+kill $H2
+step inhibit-wait waitfor 'ipvsadm -Ln | grep -q "10.0.1.2:80 *Masq *0 "'
+step inhibit-list ipvsadm -Ln
+step down-status kac status --control /tmp/kac.sock --format json
+step down-text kac status --control /tmp/kac.sock
+httpd -f -p 10.0.1.1:80 -h /www & H1=$!
+httpd -f -p 10.0.1.2:80 -h /www & H2=$!
+step back-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.1:80 && ipvsadm -Ln | grep -q "10.0.1.2:80 *Masq *2 "'
+step back-list ipvsadm -Ln
+cp vm-health-v2.conf /tmp/site/.new && mv /tmp/site/.new /tmp/site/keepalived.conf
+step drain-wait waitfor 'ipvsadm -Ln | grep -q "10.0.1.3:80 *Masq *0 "'
+step drain-list ipvsadm -Ln
+step drain-status kac status --control /tmp/kac.sock --format json
+step gone-wait waitfor '! ipvsadm -Ln | grep -q 10.0.1.3:80'
+step gone-list ipvsadm -Ln
+kill -TERM $PID
+wait $PID
+step logs cat /tmp/daemon.log
+"#;
+
+#[test]
+fn ipvs_health_checks_in_a_vm() {
+    if let Some(reason) = vm::skip_reason() {
+        privileges::skip("ipvs_health_checks_in_a_vm", &reason);
+        return;
+    }
+    let run = vm::run(
+        &kac_bin(),
+        &workspace_root().join("fixtures/daemon"),
+        HEALTH_SCRIPT,
+        Duration::from_secs(900),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let logs = logs_of(&run);
+    let ok = |name: &str| ok_step(&run, name, &logs);
+    ok("up-wait");
+    let up = ok("up-list");
+    for want in [
+        "-> 10.0.1.1:80 Masq 3",
+        "-> 10.0.1.2:80 Masq 2",
+        "-> 10.0.1.3:80 Masq 1",
+    ] {
+        assert!(up.contains(want), "`{want}` missing:\n{up}");
+    }
+    ok("down-wait");
+    let down = ok("down-list");
+    assert!(!down.contains("10.0.1.1:80"), "{down}");
+    assert!(down.contains("-> 10.0.1.2:80 Masq 2"), "{down}");
+    ok("inhibit-wait");
+    let inhibited = ok("inhibit-list");
+    assert!(inhibited.contains("-> 10.0.1.2:80 Masq 0"), "{inhibited}");
+    assert!(inhibited.contains("-> 10.0.1.3:80 Masq 1"), "{inhibited}");
+    let st: serde_json::Value = serde_json::from_str(&run.step("down-status").stdout)
+        .unwrap_or_else(|e| panic!("status JSON: {e}"));
+    let rows = st["health"].as_array().cloned().unwrap_or_default();
+    let row = |rs: &str| {
+        rows.iter()
+            .find(|r| r["real_server"] == rs)
+            .cloned()
+            .unwrap_or_else(|| panic!("no health row for {rs}: {st:#}"))
+    };
+    assert_eq!(row("10.0.1.1:80")["state"], "down");
+    assert_eq!(row("10.0.1.1:80")["ipvs"], "removed");
+    assert_eq!(row("10.0.1.2:80")["ipvs"], "inhibited");
+    assert_eq!(row("10.0.1.3:80")["state"], "up");
+    let text = ok("down-text");
+    assert!(text.contains("-> 10.0.1.1:80 down (removed"), "{text}");
+    ok("back-wait");
+    assert_eq!(ok("back-list"), up, "not back exactly as before");
+    ok("drain-wait");
+    let draining = ok("drain-list");
+    assert!(draining.contains("-> 10.0.1.3:80 Masq 0"), "{draining}");
+    let st: serde_json::Value = serde_json::from_str(&run.step("drain-status").stdout)
+        .unwrap_or_else(|e| panic!("status JSON: {e}"));
+    assert_eq!(st["draining"][0]["real_server"], "10.0.1.3:80", "{st:#}");
+    ok("gone-wait");
+    let gone = ok("gone-list");
+    assert!(gone.contains("-> 10.0.1.1:80 Masq 3"), "{gone}");
+    assert!(gone.contains("-> 10.0.1.2:80 Masq 2"), "{gone}");
+    assert!(logs.contains("real server is down"), "{logs}");
 }

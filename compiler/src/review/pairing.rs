@@ -149,6 +149,9 @@ mod tests {
             omega: false,
             sorry_server: None,
             ha_suspend: false,
+            quorum_up: None,
+            quorum_down: None,
+            sorry_server_inhibit: false,
             real_servers: Vec::new(),
         }
     }

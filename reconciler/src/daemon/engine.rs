@@ -5,9 +5,10 @@
 //! compile or kernel job is in flight; what arrives meanwhile waits, and only the newest
 //! revision is kept.
 //!
-//! The desired kernel state is computed from layers (today only the plan; the VRRP engine's
-//! masterships and the checkers' health will be layers over it), and every change goes
-//! through the worker's [`crate::apply::apply`].
+//! The desired kernel state is computed from layers: the plan, then the checkers' health
+//! (failed real servers out or at weight 0, sorry servers, dynamic weights; check/), then
+//! the real servers being drained (check/drain.rs); the VRRP engine's masterships will be
+//! another layer. Every change goes through the worker's [`crate::apply::apply`].
 
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
@@ -25,9 +26,12 @@ use super::event::{Event, Signal, Timer};
 use super::metrics::{self, Metrics};
 use super::persist::{self, LastGood, PERSIST_VERSION, SavedMode};
 use super::source::{self, SourceCommand, SourceEvent, SourceHandle};
+use super::vrrp;
 use super::worker::{Job, JobDone, Outcome, Purpose, Worker, owned_counts};
 use super::{CompileFn, CompileOutcome, DaemonConfig, DaemonError, Revision, monitor};
-use crate::desired::Desired;
+use crate::check::drain::Drains;
+use crate::check::driver::HealthControl;
+use crate::desired::{self, Desired, VrfRoute};
 use crate::journal::StateDir;
 use crate::kernel::Kernel;
 use crate::names::Names;
@@ -36,11 +40,16 @@ use crate::op::Op;
 /// How many events may wait for the loop.
 const QUEUE: usize = 256;
 
+/// Starts health checking on the loop's runtime, given the loop's event sender and metrics.
+pub type HealthSpawn =
+    Box<dyn FnOnce(mpsc::Sender<Event>, Metrics) -> Arc<dyn HealthControl> + Send>;
+
 /// Runs the loop until a stop signal.
 pub async fn run(
     cfg: DaemonConfig,
     compile: CompileFn,
     kernel: Box<dyn Kernel + Send>,
+    health: HealthSpawn,
 ) -> Result<(), DaemonError> {
     let state = StateDir::lock(&cfg.state_dir)?;
     let journal = state.load()?;
@@ -84,6 +93,7 @@ pub async fn run(
     let src = source::spawn(cfg.source.clone(), tx.clone(), applied_shared.clone())?;
     tokio::spawn(control::serve(listener, tx.clone()));
     let control_path = cfg.control.clone();
+    let health = health(tx.clone(), metrics.clone());
 
     let mut d = Daemon::new(
         cfg,
@@ -94,6 +104,7 @@ pub async fn run(
         metrics,
         tx,
         saved,
+        health,
     );
     d.status.owned = owned;
     d.metrics.owned(&owned);
@@ -105,7 +116,13 @@ pub async fn run(
     d.start(last_good);
     loop {
         let (kind, at) = d.timers.next();
+        let vrrp_at = d
+            .vrrp
+            .next_deadline()
+            .unwrap_or_else(|| Instant::now() + std::time::Duration::from_secs(3600));
         let event = tokio::select! {
+            biased;
+            () = tokio::time::sleep_until(vrrp_at.into()) => Event::Timer(Timer::Vrrp),
             Some(e) = rx.recv() => e,
             Some(()) = changes.recv() => Event::KernelChanged,
             _ = hup.recv() => Event::Signal(Signal::Hup),
@@ -118,6 +135,15 @@ pub async fn run(
         }
     }
     let _ = std::fs::remove_file(&control_path);
+    // The notify scripts of the last transitions (`notify_stop`) run before the daemon exits,
+    // for 10 s at most.
+    let notifier = d.vrrp.notifier();
+    if tokio::time::timeout(std::time::Duration::from_secs(10), notifier.idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("notify scripts still running at exit");
+    }
     if let Some(w) = d.worker.take() {
         w.shut_down();
     }
@@ -155,15 +181,21 @@ enum Busy {
 struct Timers {
     drift: Option<Instant>,
     full: Instant,
+    drain: Option<Instant>,
 }
 
 impl Timers {
     /// The next timer to fire.
     fn next(&self) -> (Timer, Instant) {
-        match self.drift {
-            Some(d) if d < self.full => (Timer::Drift, d),
-            _ => (Timer::FullCheck, self.full),
+        let mut next = (Timer::FullCheck, self.full);
+        for (kind, at) in [(Timer::Drift, self.drift), (Timer::Drain, self.drain)] {
+            if let Some(at) = at
+                && at < next.1
+            {
+                next = (kind, at);
+            }
         }
+        next
     }
 }
 
@@ -184,9 +216,17 @@ struct Daemon {
     busy: Option<Busy>,
     drift_due: bool,
     full_due: bool,
+    /// Health or drains changed: re-apply (IPVS included).
+    health_due: bool,
     timers: Timers,
     stopping: bool,
     ready: bool,
+    health: Arc<dyn HealthControl>,
+    drains: Drains,
+    /// The VRRP engine.
+    vrrp: vrrp::Engine,
+    /// VRRP mastership changed since the last job: its layer must be applied.
+    vrrp_due: bool,
 }
 
 fn now_text() -> String {
@@ -218,6 +258,7 @@ impl Daemon {
         metrics: Metrics,
         events: mpsc::Sender<Event>,
         saved: SavedMode,
+        health: Arc<dyn HealthControl>,
     ) -> Daemon {
         let status = Status {
             version: STATUS_VERSION,
@@ -247,6 +288,7 @@ impl Daemon {
         };
         metrics.mode(saved.suspended, saved.observe_only);
         let full = Instant::now() + cfg.full_check;
+        let vrrp = vrrp::Engine::new(events.clone(), metrics.clone());
         Daemon {
             cfg,
             compile,
@@ -262,9 +304,41 @@ impl Daemon {
             busy: None,
             drift_due: false,
             full_due: false,
-            timers: Timers { drift: None, full },
+            health_due: false,
+            timers: Timers {
+                drift: None,
+                full,
+                drain: None,
+            },
             stopping: false,
             ready: false,
+            health,
+            drains: Drains::new(),
+            vrrp,
+            vrrp_due: false,
+        }
+    }
+
+    /// The state to converge to for a plan's desired state: the plan, with the checkers'
+    /// health and the drains written in.
+    fn effective(&self, base: &Desired) -> Arc<Desired> {
+        let mut d = base.clone();
+        self.health.overlay(&mut d);
+        self.drains.overlay(&mut d);
+        Arc::new(d)
+    }
+
+    /// How long a real server removed from `plan` is drained: `--drain-period`, else the
+    /// plan's `real_server_drain`.
+    fn drain_period(&self, plan: &Plan) -> std::time::Duration {
+        if let Some(p) = self.cfg.drain_period {
+            return p;
+        }
+        let d = &plan.global.real_server_drain;
+        if d.enabled {
+            std::time::Duration::from_secs(u64::from(d.period_s))
+        } else {
+            std::time::Duration::ZERO
         }
     }
 
@@ -280,6 +354,17 @@ impl Daemon {
                     revision = %lg.revision,
                     "converging to the last good state from the state directory"
                 );
+                if let Err(errors) = self.health.load(&lg.plan) {
+                    self.error(
+                        "health",
+                        Some(lg.revision.clone()),
+                        format!(
+                            "the last good plan's checks cannot run: {}",
+                            errors.join("; ")
+                        ),
+                        Vec::new(),
+                    );
+                }
                 let desired = Arc::new(desired);
                 self.status.applied = Some(AppliedRevision {
                     revision: lg.revision.clone(),
@@ -287,6 +372,7 @@ impl Daemon {
                     applied_at: lg.applied_at.clone(),
                 });
                 self.metrics.applied(&lg.revision, unix_now());
+                self.configure_vrrp(&lg.plan);
                 self.applied = Some(Applied {
                     revision: lg.revision,
                     plan: Arc::new(lg.plan),
@@ -294,7 +380,8 @@ impl Daemon {
                 });
                 if self.status.mode.reconciling {
                     let dry = self.status.mode.observe_only;
-                    self.submit(Purpose::Startup, desired, dry, None);
+                    let target = self.effective(&desired);
+                    self.submit(Purpose::Startup, target, dry, None);
                 } else {
                     self.notify_ready();
                 }
@@ -331,7 +418,17 @@ impl Daemon {
                     return false;
                 }
             }
+            Event::Vrrp(r) => {
+                self.vrrp_due |= self.vrrp.received(&r, Instant::now());
+            }
+            Event::Track(c) => {
+                self.vrrp_due |= self.vrrp.tracked(*c, Instant::now());
+            }
+            Event::Timer(Timer::Vrrp) => {
+                self.vrrp_due |= self.vrrp.timers(Instant::now());
+            }
             Event::KernelChanged => {
+                self.vrrp_due |= self.vrrp.interfaces_changed(Instant::now());
                 if self.applied.is_some() && self.timers.drift.is_none() {
                     self.timers.drift = Some(Instant::now() + self.cfg.drift_delay);
                 }
@@ -344,6 +441,14 @@ impl Daemon {
                 self.timers.full = Instant::now() + self.cfg.full_check;
                 self.full_due = true;
             }
+            Event::Timer(Timer::Drain) => {
+                if self.drains.expire(Instant::now()) {
+                    self.health_due = true;
+                }
+            }
+            // While the first revision is in flight nothing is applied yet: the flag waits
+            // for it (kick() drops it when there is still nothing to converge).
+            Event::Health => self.health_due = true,
             Event::Signal(Signal::Hup) => {
                 tracing::info!("SIGHUP: reading the source");
                 self.source
@@ -354,6 +459,9 @@ impl Daemon {
                     tracing::info!("stopping");
                     let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
                     self.stopping = true;
+                    // Masters send priority-0 adverts now; the stop job removes the
+                    // virtual addresses.
+                    self.vrrp.shutdown(Instant::now());
                 }
             }
             Event::Control(req, reply) => {
@@ -371,6 +479,7 @@ impl Daemon {
             return self.stop_step();
         }
         self.kick();
+        self.timers.drain = self.drains.next_deadline();
         true
     }
 
@@ -463,6 +572,17 @@ impl Daemon {
         if self.busy.is_some() || self.stopping {
             return;
         }
+        // Mastership follows the protocol, not the operator's controls: a VRRP change is
+        // applied in every mode (against the applied plan).
+        if self.vrrp_due {
+            self.vrrp_due = false;
+            if let Some(a) = &self.applied {
+                // Health and drains included, though a VRRP job neither reads nor changes IPVS.
+                let target = self.effective(&a.desired);
+                self.submit(Purpose::Vrrp, target, false, None);
+                return;
+            }
+        }
         if !self.status.mode.reconciling {
             if let Some(r) = &self.newest {
                 let id = r.id.clone();
@@ -479,26 +599,31 @@ impl Daemon {
                 return;
             }
         }
-        if !(self.drift_due || self.full_due) {
+        if !(self.drift_due || self.full_due || self.health_due) {
             return;
         }
         let observe = self.status.mode.observe_only;
-        let target = match (&self.candidate, &self.applied) {
+        let base = match (&self.candidate, &self.applied) {
             (Some(c), _) if observe => c.desired.clone(),
             (_, Some(a)) => a.desired.clone(),
             _ => {
                 self.drift_due = false;
                 self.full_due = false;
+                self.health_due = false;
                 return;
             }
         };
         let purpose = if self.full_due {
             Purpose::FullCheck
+        } else if self.health_due {
+            Purpose::Health
         } else {
             Purpose::Drift
         };
         self.drift_due = false;
         self.full_due = false;
+        self.health_due = false;
+        let target = self.effective(&base);
         self.submit(purpose, target, observe, None);
     }
 
@@ -527,7 +652,8 @@ impl Daemon {
             _ => Instant::now(),
         };
         self.busy = Some(Busy::Job { started, compiled });
-        let skip_ipvs = purpose == Purpose::Drift;
+        let skip_ipvs = matches!(purpose, Purpose::Drift | Purpose::Vrrp);
+        let desired = self.layered(desired);
         if let Some(w) = &self.worker {
             w.submit(Job {
                 purpose,
@@ -575,6 +701,22 @@ impl Daemon {
         {
             tracing::warn!(code = %d.code, "{}", d.rendered);
         }
+        let refused = vrrp::refusals(&plan);
+        if !refused.is_empty() {
+            self.busy = None;
+            self.set_seen_outcome(&rev.id, "invalid");
+            self.error(
+                "compile",
+                Some(rev.id.clone()),
+                format!(
+                    "revision {} is not applied: {}",
+                    short(&rev.id),
+                    refused.join("; ")
+                ),
+                Vec::new(),
+            );
+            return;
+        }
         let desired = match Desired::from_plan(&plan, &Names::from_host()) {
             Ok(d) => Arc::new(d),
             Err(e) => {
@@ -589,16 +731,40 @@ impl Daemon {
                 return;
             }
         };
+        // What is applied now (health and drains included), before health takes the new
+        // plan's checks: the real servers it has are the ones a removal drains.
+        let before = self.applied.as_ref().map(|a| self.effective(&a.desired));
+        if let Err(errors) = self.health.load(&plan) {
+            self.busy = None;
+            self.set_seen_outcome(&rev.id, "invalid");
+            self.error(
+                "compile",
+                Some(rev.id.clone()),
+                format!(
+                    "revision {} is not applied: its checks cannot run: {}",
+                    short(&rev.id),
+                    errors.join("; ")
+                ),
+                Vec::new(),
+            );
+            return;
+        }
+        if let Some(before) = before {
+            let period = self.drain_period(&plan);
+            self.drains
+                .plan_changed(&before, &desired, Instant::now(), period);
+        }
+        let target = self.effective(&desired);
         let compiled = Compiled {
             revision: rev,
             plan: Arc::new(plan),
-            desired: desired.clone(),
+            desired,
         };
         let observe = self.status.mode.observe_only;
         if observe {
             self.candidate = Some(compiled.clone());
         }
-        self.submit(Purpose::Revision, desired, observe, Some(compiled));
+        self.submit(Purpose::Revision, target, observe, Some(compiled));
     }
 
     /// Handles a finished kernel job; `false` when the daemon is done stopping.
@@ -616,11 +782,11 @@ impl Daemon {
                 match result {
                     Ok(Outcome::Applied(r)) => {
                         for op in &r.ops {
-                            tracing::info!("lvs_flush_on_stop: {op}");
+                            tracing::info!("stopping: {op}");
                         }
                     }
                     Ok(Outcome::Diffed(_)) => {}
-                    Err(e) => tracing::error!("lvs_flush_on_stop failed: {e}"),
+                    Err(e) => tracing::error!("stopping: {e}"),
                 }
                 return false;
             }
@@ -649,6 +815,12 @@ impl Daemon {
                 self.applied_revision(c, &report);
             }
             (Purpose::Revision, Err(e)) => {
+                // Health goes back to the applied plan's checks (their state is kept).
+                if let Some(a) = &self.applied
+                    && let Err(errors) = self.health.load(&a.plan)
+                {
+                    tracing::error!("the applied plan's checks: {}", errors.join("; "));
+                }
                 let id = compiled.as_ref().map(|c| c.revision.id.clone());
                 if let Some(id) = &id {
                     self.set_seen_outcome(id, "failed");
@@ -683,6 +855,23 @@ impl Daemon {
                 );
                 self.notify_ready();
             }
+            (Purpose::Vrrp, Ok(Outcome::Applied(report))) => {
+                for op in &report.ops {
+                    tracing::info!("vrrp: {op}");
+                }
+                if !report.ops.is_empty() {
+                    self.record_ops("vrrp", &report.ops, &report.adopted);
+                }
+            }
+            (Purpose::Vrrp, Err(e)) => {
+                let rev = self.applied.as_ref().map(|a| a.revision.clone());
+                self.error(
+                    "vrrp",
+                    rev,
+                    format!("the virtual addresses could not follow mastership: {e}"),
+                    Vec::new(),
+                );
+            }
             (Purpose::Drift | Purpose::FullCheck, Ok(Outcome::Applied(report))) => {
                 if !report.ops.is_empty() {
                     for op in &report.ops {
@@ -693,6 +882,23 @@ impl Daemon {
                     self.metrics.drift_repaired(n);
                     self.record_ops("drift", &report.ops, &report.adopted);
                 }
+            }
+            (Purpose::Health, Ok(Outcome::Applied(report))) => {
+                if !report.ops.is_empty() {
+                    for op in &report.ops {
+                        tracing::info!("health: {op}");
+                    }
+                    self.record_ops("health", &report.ops, &report.adopted);
+                }
+            }
+            (Purpose::Health, Err(e)) => {
+                let rev = self.applied.as_ref().map(|a| a.revision.clone());
+                self.error(
+                    "health",
+                    rev,
+                    format!("a change of health could not be applied: {e}"),
+                    Vec::new(),
+                );
             }
             (Purpose::Drift | Purpose::FullCheck, Err(e)) => {
                 let stage_err = format!("drift check failed: {e}");
@@ -758,11 +964,72 @@ impl Daemon {
         {
             self.candidate = None;
         }
+        self.configure_vrrp(&c.plan);
         self.applied = Some(Applied {
             revision: id,
             plan: c.plan,
             desired: c.desired,
         });
+    }
+
+    /// Runs the plan's VRRP instances (unchanged ones keep their state).
+    fn configure_vrrp(&mut self, plan: &Plan) {
+        match self.vrrp.configure(plan, Instant::now()) {
+            Ok((changed, problems)) => {
+                self.vrrp_due |= changed;
+                if !problems.is_empty() {
+                    self.error("vrrp", None, problems.join("; "), Vec::new());
+                }
+            }
+            Err(e) => self.error(
+                "vrrp",
+                None,
+                format!("the VRRP engine cannot run: {e}"),
+                Vec::new(),
+            ),
+        }
+    }
+
+    /// `base` with the virtual addresses, routes and rules of the VRRP instances that are
+    /// master.
+    fn layered(&self, base: Arc<Desired>) -> Arc<Desired> {
+        let layer = self.vrrp.layer();
+        if layer == vrrp::Layer::default() {
+            return base;
+        }
+        let names = Names::from_host();
+        let mut d = (*base).clone();
+        for a in &layer.addresses {
+            match desired::address(a) {
+                Ok(x) => {
+                    d.addresses.insert(x.key.clone(), x);
+                }
+                Err(e) => tracing::error!("virtual address {}: {e}", a.addr),
+            }
+        }
+        for r in &layer.routes {
+            match desired::route(r, &names) {
+                Ok(x) => match &r.vrf {
+                    Some(vrf) => d.vrf_routes.push(VrfRoute {
+                        vrf: vrf.clone(),
+                        route: x,
+                    }),
+                    None => {
+                        d.routes.insert(x.key.clone(), x);
+                    }
+                },
+                Err(e) => tracing::error!("virtual route {}: {e}", r.dest),
+            }
+        }
+        for r in &layer.rules {
+            match desired::rule(r, &names) {
+                Ok(x) => {
+                    d.rules.insert(x.key(), x);
+                }
+                Err(e) => tracing::error!("virtual rule {}: {e}", r.preference),
+            }
+        }
+        Arc::new(d)
     }
 
     fn record_ops(&mut self, reason: &str, ops: &[Op], adopted: &[crate::diff::Owned]) {
@@ -800,6 +1067,9 @@ impl Daemon {
         req: ControlRequest,
         reply: oneshot::Sender<ControlReply>,
     ) -> Option<(ControlReply, oneshot::Sender<ControlReply>)> {
+        self.status.health = self.health.status();
+        self.status.draining = self.drains.status();
+        self.status.vrrp = self.vrrp.status();
         let message = match req {
             ControlRequest::Status => String::new(),
             ControlRequest::Suspend => {
@@ -915,35 +1185,37 @@ impl Daemon {
         }
     }
 
-    /// Stopping: waits for the work in flight, then runs the `lvs_flush_on_stop` flush, if
-    /// any; `false` once there is nothing left to do.
+    /// Stopping: waits for the work in flight, then one last job that removes the virtual
+    /// addresses (the VRRP instances sent their priority-0 adverts) and runs the
+    /// `lvs_flush_on_stop` flush, if any; `false` once there is nothing left to do.
     fn stop_step(&mut self) -> bool {
         if self.busy.is_some() {
             return true;
         }
-        let flush = self
-            .applied
-            .as_ref()
-            .map(|a| a.plan.global.lvs_flush_on_stop.clone())
-            .unwrap_or_default();
-        if flush == "none"
-            || flush.is_empty()
-            || !self.status.mode.reconciling
-            || self.status.mode.observe_only
-        {
-            return false;
-        }
-        if self.status.owned.services == 0 && flush != "all" {
-            return false;
-        }
         let Some(a) = &self.applied else {
             return false;
         };
+        let flush = a.plan.global.lvs_flush_on_stop.clone();
+        let flushing = !(flush == "none"
+            || flush.is_empty()
+            || !self.status.mode.reconciling
+            || self.status.mode.observe_only
+            || (self.status.owned.services == 0 && flush != "all"));
+        let vrrp = !self.vrrp.is_empty();
+        if !flushing && !vrrp {
+            return false;
+        }
         let mut desired = (*a.desired).clone();
-        desired.services.clear();
-        desired.ipvs_take_over = flush == "all";
-        tracing::info!("lvs_flush_on_stop {flush}: removing IPVS services");
-        // One last job; its completion ends the loop.
+        if flushing {
+            desired.services.clear();
+            desired.ipvs_take_over = flush == "all";
+            tracing::info!("lvs_flush_on_stop {flush}: removing IPVS services");
+        }
+        if vrrp {
+            tracing::info!("removing the virtual addresses");
+        }
+        // One last job (without the VRRP layer: every instance has stopped); its completion
+        // ends the loop.
         let d = Arc::new(desired);
         self.busy = Some(Busy::Job {
             started: Instant::now(),
@@ -954,7 +1226,7 @@ impl Daemon {
                 purpose: Purpose::Stop,
                 desired: d,
                 adopt: false,
-                skip_ipvs: false,
+                skip_ipvs: !flushing,
                 dry: false,
             });
         }

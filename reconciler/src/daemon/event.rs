@@ -29,6 +29,13 @@ pub enum Event {
     Signal(Signal),
     /// An operator's request from the control socket, with where to send the reply.
     Control(ControlRequest, oneshot::Sender<ControlReply>),
+    /// Health checking changed the health of real servers or virtual servers (one event
+    /// for a burst of changes); the loop reads the checks' state and re-applies.
+    Health,
+    /// A VRRP advert arrived (the VRRP engine's sockets).
+    Vrrp(Box<super::vrrp::net::Received>),
+    /// A tracked object (vrrp_script, track_file, process, interface) changed state.
+    Track(Box<crate::track::Change>),
     /// The source answered a pin (`kac ctl pin`): the revision, ready to compile, or why not.
     PinResolved(Box<Result<Revision, String>>, oneshot::Sender<ControlReply>),
 }
@@ -40,6 +47,10 @@ pub enum Timer {
     Drift,
     /// Re-check everything, IPVS included (IPVS has no notifications).
     FullCheck,
+    /// A drained real server's drain period ended.
+    Drain,
+    /// A VRRP instance's deadline (advert, master down, gratuitous ARP).
+    Vrrp,
 }
 
 /// The signals the daemon handles.

@@ -11,6 +11,14 @@
 //! | `kac_drift_repairs_total` | counter | owned objects put back after someone changed them |
 //! | `kac_owned_objects{kind}` | gauge | objects kac owns, by kind |
 //! | `kac_suspended`, `kac_observe_only` | gauge | the operator's controls (0 or 1) |
+//! | `kac_real_server_up{virtual_server,real_server}` | gauge | 1 while every checker of the real server passes |
+//! | `kac_check_duration_seconds` | histogram | how long a check attempt took |
+//! | `kac_real_server_transitions_total{virtual_server,real_server,to}` | counter | real servers going `up` or `down` |
+//! | `kac_vrrp_state{instance}` | gauge | 0 init, 1 backup, 2 master, 3 fault, 4 stopped |
+//! | `kac_vrrp_priority{instance}` | gauge | effective priority |
+//! | `kac_vrrp_transitions_total{instance}` | counter | state changes |
+//! | `kac_vrrp_adverts_sent_total{instance}` | counter | adverts sent |
+//! | `kac_vrrp_adverts_received_total{instance}` | counter | valid adverts received |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,6 +45,24 @@ struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RealServerLabel {
+    virtual_server: String,
+    real_server: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransitionLabel {
+    virtual_server: String,
+    real_server: String,
+    to: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InstanceLabel {
+    instance: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StageLabel {
     stage: &'static str,
 }
@@ -54,6 +80,27 @@ pub struct Metrics {
     owned: Family<KindLabel, Gauge>,
     suspended: Gauge,
     observe_only: Gauge,
+    rs_up: Family<RealServerLabel, Gauge>,
+    check_duration: Histogram,
+    transitions: Family<TransitionLabel, Counter>,
+    vrrp_state: Family<InstanceLabel, Gauge>,
+    vrrp_priority: Family<InstanceLabel, Gauge>,
+    vrrp_transitions: Family<InstanceLabel, Counter>,
+    vrrp_sent: Family<InstanceLabel, Counter>,
+    vrrp_received: Family<InstanceLabel, Counter>,
+}
+
+/// What the VRRP engine reports about one instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VrrpMetric {
+    /// The state (as its gauge value) and the effective priority.
+    State(i64, u8),
+    /// A transition.
+    Transition,
+    /// An advert sent.
+    Sent,
+    /// A valid advert received.
+    Received,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -82,6 +129,14 @@ impl Metrics {
             owned: Family::default(),
             suspended: Gauge::default(),
             observe_only: Gauge::default(),
+            rs_up: Family::default(),
+            check_duration: Histogram::new(exponential_buckets(0.0001, 2.0, 18)),
+            transitions: Family::default(),
+            vrrp_state: Family::default(),
+            vrrp_priority: Family::default(),
+            vrrp_transitions: Family::default(),
+            vrrp_sent: Family::default(),
+            vrrp_received: Family::default(),
         };
         let mut r = Registry::default();
         r.register(
@@ -124,6 +179,46 @@ impl Metrics {
             "kac_observe_only",
             "1 in observe-only mode",
             m.observe_only.clone(),
+        );
+        r.register(
+            "kac_real_server_up",
+            "1 while every checker of the real server passes",
+            m.rs_up.clone(),
+        );
+        r.register(
+            "kac_check_duration_seconds",
+            "how long a health check attempt took",
+            m.check_duration.clone(),
+        );
+        r.register(
+            "kac_real_server_transitions",
+            "real servers going up or down",
+            m.transitions.clone(),
+        );
+        r.register(
+            "kac_vrrp_state",
+            "VRRP instance state: 0 init, 1 backup, 2 master, 3 fault, 4 stopped",
+            m.vrrp_state.clone(),
+        );
+        r.register(
+            "kac_vrrp_priority",
+            "VRRP instance effective priority",
+            m.vrrp_priority.clone(),
+        );
+        r.register(
+            "kac_vrrp_transitions",
+            "VRRP instance state changes",
+            m.vrrp_transitions.clone(),
+        );
+        r.register(
+            "kac_vrrp_adverts_sent",
+            "VRRP adverts sent",
+            m.vrrp_sent.clone(),
+        );
+        r.register(
+            "kac_vrrp_adverts_received",
+            "valid VRRP adverts received",
+            m.vrrp_received.clone(),
         );
         Metrics {
             registry: Arc::new(r),
@@ -185,6 +280,74 @@ impl Metrics {
     pub fn mode(&self, suspended: bool, observe_only: bool) {
         self.suspended.set(i64::from(suspended));
         self.observe_only.set(i64::from(observe_only));
+    }
+
+    /// A real server went up or down.
+    pub fn health_transition(&self, virtual_server: &str, real_server: &str, up: bool) {
+        self.transitions
+            .get_or_create(&TransitionLabel {
+                virtual_server: virtual_server.to_string(),
+                real_server: real_server.to_string(),
+                to: if up { "up" } else { "down" },
+            })
+            .inc();
+        self.rs_up
+            .get_or_create(&RealServerLabel {
+                virtual_server: virtual_server.to_string(),
+                real_server: real_server.to_string(),
+            })
+            .set(i64::from(up));
+    }
+
+    /// The health of every checked real server (after a reload: the set may have changed).
+    pub fn health_reset(&self, health: &[kac_schema::status::RealServerHealth]) {
+        self.rs_up.clear();
+        for h in health {
+            self.rs_up
+                .get_or_create(&RealServerLabel {
+                    virtual_server: h.virtual_server.clone(),
+                    real_server: h.real_server.clone(),
+                })
+                .set(i64::from(h.state == "up"));
+        }
+    }
+
+    /// A check attempt took `seconds`.
+    pub fn check_latency(&self, seconds: f64) {
+        self.check_duration.observe(seconds);
+    }
+
+    /// A VRRP instance's event.
+    pub fn vrrp(&self, instance: &str, m: VrrpMetric) {
+        let l = InstanceLabel {
+            instance: instance.to_string(),
+        };
+        match m {
+            VrrpMetric::State(state, priority) => {
+                self.vrrp_state.get_or_create(&l).set(state);
+                self.vrrp_priority
+                    .get_or_create(&l)
+                    .set(i64::from(priority));
+            }
+            VrrpMetric::Transition => {
+                self.vrrp_transitions.get_or_create(&l).inc();
+            }
+            VrrpMetric::Sent => {
+                self.vrrp_sent.get_or_create(&l).inc();
+            }
+            VrrpMetric::Received => {
+                self.vrrp_received.get_or_create(&l).inc();
+            }
+        }
+    }
+
+    /// A VRRP instance left the configuration.
+    pub fn vrrp_removed(&self, instance: &str) {
+        let l = InstanceLabel {
+            instance: instance.to_string(),
+        };
+        self.vrrp_state.remove(&l);
+        self.vrrp_priority.remove(&l);
     }
 
     /// The OpenMetrics text.
@@ -269,5 +432,32 @@ pub async fn serve(listener: tokio::net::TcpListener, metrics: Metrics) {
             let _ = stream.write_all(reply.as_bytes()).await;
             let _ = stream.shutdown().await;
         });
+    }
+}
+
+#[cfg(test)]
+mod health_metrics_tests {
+    use super::*;
+
+    #[test]
+    fn health_metrics_name_the_real_server_and_count_transitions() {
+        let m = Metrics::new();
+        let row = |state: &str| kac_schema::status::RealServerHealth {
+            virtual_server: "tcp 10.0.0.1:80".into(),
+            real_server: "10.1.0.1:80".into(),
+            state: state.into(),
+            ..Default::default()
+        };
+        m.health_reset(&[row("up")]);
+        m.health_transition("tcp 10.0.0.1:80", "10.1.0.1:80", false);
+        m.check_latency(0.002);
+        let text = m.encode();
+        for want in [
+            r#"kac_real_server_up{virtual_server="tcp 10.0.0.1:80",real_server="10.1.0.1:80"} 0"#,
+            r#"kac_real_server_transitions_total{virtual_server="tcp 10.0.0.1:80",real_server="10.1.0.1:80",to="down"} 1"#,
+            "kac_check_duration_seconds_count 1",
+        ] {
+            assert!(text.contains(want), "`{want}` missing:\n{text}");
+        }
     }
 }

@@ -11,7 +11,8 @@
 //! * `monitor`: rtnetlink notifications (drift);
 //! * [`persist`]: the last good state and the operator's controls in the state directory;
 //! * [`control`]: the control socket, its protocol and client;
-//! * [`metrics`]: Prometheus metrics.
+//! * [`metrics`]: Prometheus metrics;
+//! * [`vrrp`]: the VRRP engine (sockets and timers around [`crate::vrrp`]'s machines).
 //!
 //! Architecture invariant: the daemon never imports the compiler; the binary hands it a
 //! [`CompileFn`].
@@ -23,7 +24,11 @@ pub mod metrics;
 mod monitor;
 pub mod persist;
 pub mod source;
+pub mod vrrp;
 pub mod worker;
+
+#[cfg(test)]
+mod health_tests;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -91,6 +96,9 @@ pub struct DaemonConfig {
     pub full_check: Duration,
     /// How long after an rtnetlink notification the drift check runs (a burst is one check).
     pub drift_delay: Duration,
+    /// How long a real server removed from the configuration is drained (`None`: the plan's
+    /// `real_server_drain`; zero: removed at once, as keepalived does).
+    pub drain_period: Option<Duration>,
 }
 
 /// Why the daemon cannot run.
@@ -118,10 +126,17 @@ pub enum DaemonError {
 
 /// Runs the daemon on this host (its network namespace) until SIGTERM or SIGINT.
 pub fn run(config: DaemonConfig, compile: CompileFn) -> Result<(), DaemonError> {
+    match crate::check::driver::raise_fd_limit() {
+        Ok(n) => tracing::info!("open-file limit: {n}"),
+        Err(e) => tracing::warn!("{e}; health checks in flight are limited by it"),
+    }
     let kernel = crate::kernel::netlink::NetlinkKernel::new()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| DaemonError::Io(format!("cannot start the runtime: {e}")))?;
-    rt.block_on(engine::run(config, compile, Box::new(kernel)))
+    let health: engine::HealthSpawn = Box::new(|events, metrics| {
+        crate::check::driver::spawn(crate::check::net::NetProber, events, metrics)
+    });
+    rt.block_on(engine::run(config, compile, Box::new(kernel), health))
 }

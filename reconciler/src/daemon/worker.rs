@@ -28,8 +28,12 @@ pub enum Purpose {
     Drift,
     /// Re-check and repair everything, IPVS included.
     FullCheck,
-    /// The stop-time IPVS flush (`lvs_flush_on_stop`).
+    /// Converge IPVS to a change of health or the end of a drain (and repair the rest).
+    Health,
+    /// Stopping: the virtual addresses go, and the IPVS flush (`lvs_flush_on_stop`).
     Stop,
+    /// VRRP mastership changed: the virtual addresses, routes and rules follow it.
+    Vrrp,
 }
 
 /// A job for the worker.

@@ -341,7 +341,7 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
     let group = matches!(vs.address.value, VsAddress::Group(_));
     // Lowered with the configuration read so far: the track files a FILE_CHECK names are
     // defined before it (keepalived resolves them in file order); an SSL block read later is
-    // added by `lower::complete_early`.
+    // added by `lower::complete_checker`.
     if let (Some(sink), false) = (&mut p.lowered_sink, group) {
         sink(crate::lower::virtual_server_so_far(cfg, &vs));
     } else if let (Some(lowered), false) = (&mut p.lowered_virtual_servers, group) {

@@ -89,7 +89,7 @@ pub async fn check(endpoint: &Endpoint, spec: &DnsSpec) -> Outcome {
     if let Err(e) = socket.send(&query).await {
         return Outcome::down(io_reason("send query", &e));
     }
-    let mut buf = [0u8; 4096];
+    let mut buf = vec![0u8; 4096];
     loop {
         let n = match socket.recv(&mut buf).await {
             Ok(n) => n,

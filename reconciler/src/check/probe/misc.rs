@@ -1,4 +1,5 @@
-//! `MISC_CHECK`: run `misc_path` (no shell: the argv as keepalived splits it), bounded by
+//! `MISC_CHECK`: run `misc_path` (no shell: the argv as keepalived splits it) as its `user`,
+//! else the global `script_user`, else `keepalived_script` when that user exists, bounded by
 //! `misc_timeout`; exit 0 is up, anything else down. With `misc_dynamic`, exit 1 is down and
 //! 2..=255 is up with weight exit − 2 (keepalived's check_misc.c). A script still running at
 //! the timeout is killed and the check is down.
@@ -7,6 +8,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use super::{Outcome, fmt_duration};
+
+/// The user keepalived runs scripts as when none is configured and it exists.
+pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
 
 /// A `MISC_CHECK`'s settings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -361,7 +361,9 @@ impl Params<'_> {
             .filter(|a| !a.is_empty())
             .ok_or_else(|| self.bad("misc_path", "no script"))?;
         let run_as = match self.get("user") {
-            None => None,
+            // keepalived's default script user: `keepalived_script` when it exists, else
+            // the daemon's own user (root).
+            None => misc::resolve_user(misc::DEFAULT_SCRIPT_USER, None).ok(),
             Some(u) => {
                 Some(misc::resolve_user(u, self.get("group")).map_err(|r| self.bad("user", r))?)
             }

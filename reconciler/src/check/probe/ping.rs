@@ -51,7 +51,7 @@ pub async fn check(endpoint: &Endpoint) -> Outcome {
         return Outcome::down(io_reason("send echo", &e));
     }
     let reply_type = if v6 { 129 } else { 0 };
-    let mut buf = [0u8; 2048];
+    let mut buf = vec![0u8; 2048];
     loop {
         let n = match socket.recv(&mut buf).await {
             Ok(n) => n,

@@ -44,7 +44,6 @@ fn source_socket(
 /// A TCP connection to `endpoint.connect` (the caller bounds the wait).
 pub async fn connect_tcp(endpoint: &Endpoint) -> io::Result<TcpStream> {
     let socket = source_socket(endpoint, Type::STREAM, Some(Protocol::TCP), false)?;
-    socket.set_tcp_nodelay(true)?;
     let socket = tokio::net::TcpSocket::from_std_stream(socket.into());
     socket.connect(endpoint.connect).await
 }

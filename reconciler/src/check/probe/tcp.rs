@@ -1,5 +1,6 @@
-//! `TCP_CHECK`: up when the connection is accepted (keepalived's check_tcp.c closes it at
-//! once, sending nothing).
+//! `TCP_CHECK`: up when the connection is accepted; it is closed at once, sending nothing
+//! (keepalived's check_tcp.c). kac closes it with a reset (SO_LINGER 0), as HAProxy's health
+//! checks do: no FIN exchange and no TIME_WAIT socket per check on the checking host.
 
 use super::socket::{connect_tcp, io_reason};
 use super::{Endpoint, Outcome};
@@ -8,6 +9,7 @@ use super::{Endpoint, Outcome};
 pub async fn check(endpoint: &Endpoint) -> Outcome {
     match connect_tcp(endpoint).await {
         Ok(stream) => {
+            let _ = stream.set_zero_linger();
             drop(stream);
             Outcome::Up
         }

@@ -97,7 +97,7 @@ fn build(identity: Option<&ClientIdentity>) -> Result<Arc<ClientConfig>, TlsConf
         .map_err(|e| TlsConfigError::Identity(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let config = match identity {
+    let mut config = match identity {
         None => builder.with_no_client_auth(),
         Some(id) => {
             let pem_err = |path: &PathBuf, e: &dyn std::fmt::Display| TlsConfigError::Pem {
@@ -117,8 +117,14 @@ fn build(identity: Option<&ClientIdentity>) -> Result<Arc<ClientConfig>, TlsConf
                 .map_err(|e| TlsConfigError::Identity(e.to_string()))?
         }
     };
+    // Resume sessions with up to this many servers (rustls keeps 256 by default): a resumed
+    // handshake skips the certificate signature, the bulk of a check's cost.
+    config.resumption = rustls::client::Resumption::in_memory_sessions(SESSION_CACHE);
     Ok(Arc::new(config))
 }
+
+/// TLS sessions kept for resumption (one or two per checked server).
+const SESSION_CACHE: usize = 16 * 1024;
 
 /// The shared client configuration for `identity`: built on first use, then the same `Arc`
 /// for every checker with that identity.

@@ -1,0 +1,263 @@
+//! The daemon loop with health checking, end to end on this machine: real TCP listeners on
+//! loopback flipped down and up, the real TCP probe, a path source, and the recording fake
+//! kernel (this machine's kernel has no IPVS; tests/tests/daemon_vm.rs runs the same story
+//! against real IPVS in the QEMU guest). What is asserted is the IPVS state the backend
+//! received, and `kac status`.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kac_schema::plan::Plan;
+use kac_schema::status::Status;
+
+use super::control::{ControlRequest, request};
+use super::source::{SourceOptions, SourceSpec};
+use super::{CompileOutcome, DaemonConfig, HostSelection, engine};
+use crate::check::tests::{plan, tcp, vs};
+use crate::kernel::fake::FakeKernel;
+use crate::kernel::{Kernel, KernelError};
+use crate::observed::Observed;
+use crate::op::Op;
+
+/// The fake kernel, shared with the test.
+struct Shared(Arc<Mutex<FakeKernel>>);
+
+impl Kernel for Shared {
+    fn observe(&mut self, ipvs: bool) -> Result<Observed, KernelError> {
+        self.0.lock().expect("kernel").observe(ipvs)
+    }
+    fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), KernelError>> {
+        self.0.lock().expect("kernel").apply(ops)
+    }
+}
+
+/// A listener on a loopback port that accepts until stopped.
+struct Listener {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Listener {
+    fn start(addr: SocketAddr) -> (Listener, u16) {
+        let l = TcpListener::bind(addr).expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        l.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                while let Ok((c, _)) = l.accept() {
+                    drop(c);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        (
+            Listener {
+                stop,
+                thread: Some(thread),
+            },
+            port,
+        )
+    }
+
+    fn stop(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::new("127.0.0.1".parse().expect("ip"), port)
+}
+
+/// A virtual server 10.0.0.1:80 with real servers on loopback `ports` (weight = index + 1),
+/// TCP checks every 200ms, no retry.
+fn health_plan(ports: &[u16]) -> Plan {
+    let real_servers = ports
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut c = tcp("127.0.0.1", *p);
+            c.delay_loop_us = 200_000;
+            c.delay_before_retry_us = 200_000;
+            c.connect_timeout_us = 500_000;
+            c.retry = 0;
+            let mut r = crate::check::tests::rs("127.0.0.1", i as u32 + 1, vec![c]);
+            r.port = *p;
+            r
+        })
+        .collect();
+    plan(vec![vs("10.0.0.1", real_servers)])
+}
+
+fn write_plan(dir: &Path, p: &Plan) {
+    let tmp = dir.join(".plan.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec(p).expect("json")).expect("write");
+    std::fs::rename(&tmp, dir.join("plan.json")).expect("rename");
+}
+
+/// Port -> weight of the real servers IPVS has now.
+fn dests(k: &Arc<Mutex<FakeKernel>>) -> BTreeMap<u16, i32> {
+    let k = k.lock().expect("kernel");
+    k.state
+        .ipvs
+        .as_ref()
+        .and_then(|i| i.services.values().next())
+        .map(|s| s.dests.iter().map(|(a, d)| (a.port(), d.weight)).collect())
+        .unwrap_or_default()
+}
+
+fn wait_for(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn status(control: &Path) -> Status {
+    request(control, &ControlRequest::Status, Duration::from_secs(5))
+        .expect("status")
+        .status
+        .expect("a status")
+}
+
+#[test]
+fn health_drives_ipvs_through_the_daemon_loop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).expect("src");
+    let (a, pa) = Listener::start(loopback(0));
+    let (b, pb) = Listener::start(loopback(0));
+    write_plan(&src, &health_plan(&[pa, pb]));
+    let kernel = Arc::new(Mutex::new(FakeKernel::with_links(&["lo"])));
+    let control = dir.path().join("control.sock");
+    let cfg = DaemonConfig {
+        source: SourceOptions {
+            spec: SourceSpec::Path(src.clone()),
+            location: src.display().to_string(),
+            git_ref: None,
+            subdir: None,
+            poll: Duration::from_secs(30),
+            debounce: Duration::from_millis(50),
+            allowed_signers: None,
+            allow_non_descendant: false,
+            state_dir: dir.path().join("state"),
+        },
+        selection: HostSelection::default(),
+        host_label: "t".into(),
+        state_dir: dir.path().join("state"),
+        control: control.clone(),
+        metrics: None,
+        adopt: false,
+        full_check: Duration::from_secs(60),
+        drift_delay: Duration::from_millis(20),
+        drain_period: Some(Duration::from_secs(1)),
+    };
+    let compile: super::CompileFn = Arc::new(|rev, _| {
+        let text = std::fs::read(rev.tree.join("plan.json")).unwrap_or_default();
+        CompileOutcome {
+            plan: serde_json::from_slice(&text).ok(),
+            diagnostics: Vec::new(),
+        }
+    });
+    let shared = Shared(kernel.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let health: engine::HealthSpawn = Box::new(|events, metrics| {
+            crate::check::driver::spawn(crate::check::net::NetProber, events, metrics)
+        });
+        let r = rt.block_on(engine::run(cfg, compile, Box::new(shared), health));
+        r.expect("daemon");
+    });
+
+    let both = BTreeMap::from([(pa, 1), (pb, 2)]);
+    wait_for("both real servers", Duration::from_secs(10), || {
+        dests(&kernel) == both
+    });
+
+    // b's listener goes away: b leaves IPVS; status says why.
+    b.stop();
+    wait_for("b out", Duration::from_secs(5), || {
+        dests(&kernel) == BTreeMap::from([(pa, 1)])
+    });
+    let st = status(&control);
+    let row = st
+        .health
+        .iter()
+        .find(|h| h.real_server == loopback(pb).to_string())
+        .expect("b's row");
+    assert_eq!((row.state.as_str(), row.ipvs.as_str()), ("down", "removed"));
+    assert!(row.checkers[0].failures >= 1);
+    assert!(
+        row.checkers[0]
+            .last_failure
+            .as_deref()
+            .is_some_and(|f| f.contains("refused")),
+        "{row:?}"
+    );
+    assert_eq!(
+        st.last_ops.as_ref().map(|o| o.reason.as_str()),
+        Some("health")
+    );
+
+    // Back on the same port: back in IPVS at its weight.
+    let (b, _) = Listener::start(loopback(pb));
+    wait_for("b back", Duration::from_secs(5), || dests(&kernel) == both);
+
+    // Both fail at once: one apply removes both (the results are batched).
+    a.stop();
+    b.stop();
+    wait_for("both out", Duration::from_secs(5), || {
+        dests(&kernel).is_empty()
+    });
+    let st = status(&control);
+    let last = st.last_ops.expect("ops");
+    assert_eq!(last.reason, "health");
+    assert_eq!(last.ops.len(), 2, "{:?}", last.ops);
+
+    // a comes back, b stays down. A revision adds c; the next removes it: c had traffic, so
+    // it drains at weight 0 for 1s, then goes.
+    let (_a, _) = Listener::start(loopback(pa));
+    let (c, pc) = Listener::start(loopback(0));
+    write_plan(&src, &health_plan(&[pa, pb, pc]));
+    wait_for("a and c in", Duration::from_secs(10), || {
+        dests(&kernel) == BTreeMap::from([(pa, 1), (pc, 3)])
+    });
+    write_plan(&src, &health_plan(&[pa, pb]));
+    wait_for("c drained", Duration::from_secs(10), || {
+        dests(&kernel) == BTreeMap::from([(pa, 1), (pc, 0)])
+    });
+    let st = status(&control);
+    assert_eq!(st.draining.len(), 1, "{:?}", st.draining);
+    assert_eq!(st.draining[0].real_server, loopback(pc).to_string());
+    wait_for("c removed after its drain", Duration::from_secs(5), || {
+        dests(&kernel) == BTreeMap::from([(pa, 1)])
+    });
+    assert!(status(&control).draining.is_empty());
+    c.stop();
+    // Every op on a's destination: added once, never removed while it passed.
+    let log = kernel.lock().expect("kernel").log.clone();
+    let a_ops: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains(&loopback(pa).to_string()))
+        .collect();
+    assert!(
+        a_ops.iter().filter(|l| l.starts_with("+ dest")).count() == 2
+            && a_ops.iter().filter(|l| l.starts_with("- dest")).count() == 1,
+        "{a_ops:#?}"
+    );
+}

@@ -1,0 +1,1067 @@
+//! The VRRP engine inside the daemon: the pure [`Machine`]s of [`crate::vrrp`] with sockets
+//! ([`net`]) and the loop's timer around them.
+//!
+//! The daemon loop owns one [`Engine`]. Adverts arrive as [`Event::Vrrp`], deadlines fire as
+//! the loop's VRRP timer, and the engine answers each with the machines' actions: adverts
+//! and gratuitous ARP bursts go out at once; a change of mastership changes the engine's
+//! [`Layer`] (the virtual addresses, routes and rules of the instances that are master),
+//! which the loop adds to the plan's desired state and applies through the kernel worker,
+//! like any other change (so virtual addresses are in the ownership journal: a restart after
+//! `kill -9` removes those of instances that are no longer master, and drift repair puts back
+//! a virtual address deleted by hand).
+//!
+//! Sync groups (`vrrp_sync_group`) are a small layer here: a member's transition moves the
+//! other members (master, backup, fault) with it.
+//!
+//! Tracking ([`crate::track`]): the trackers a plan needs run as tasks ([`Trackers`]); their
+//! changes come back as [`Event::Track`], and each instance's effective priority and FAULT
+//! ([`track::effective_priority`], keepalived's weights) are fed to its machine. The
+//! instance's own interface is checked here (present, up, with an address to advertise
+//! from). An instance waits in INIT until its tracked objects have reported. Notify scripts
+//! ([`crate::notify`]) are queued on each transition, never waited for.
+
+pub mod net;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+use kac_schema::plan::{Plan, PlanAddress, PlanGlobal, PlanRoute, PlanRule, PlanVrrpInstance};
+use kac_schema::status::VrrpInstanceStatus;
+use tokio::sync::mpsc;
+
+use super::event::Event;
+use super::metrics::{Metrics, VrrpMetric};
+use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
+use crate::track::{self, Change, States, Trackers};
+use crate::vrrp::codec::{self, Advert, Auth};
+use crate::vrrp::machine::{Action, Config, GarpTimings, Input, Machine, State};
+use net::{Interface, Net, Received};
+
+/// What the instances that are master want in the kernel.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Layer {
+    /// Virtual addresses (`virtual_ipaddress` and `virtual_ipaddress_excluded`).
+    pub addresses: Vec<PlanAddress>,
+    /// `virtual_routes`.
+    pub routes: Vec<PlanRoute>,
+    /// `virtual_rules`.
+    pub rules: Vec<PlanRule>,
+}
+
+/// What of a plan the engine refuses to run (kac does not carry it out), one message each.
+pub fn refusals(plan: &Plan) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, i) in &plan.vrrp_instances {
+        if let Some(a) = &i.auth
+            && a.auth_type != "PASS"
+        {
+            out.push(format!(
+                "vrrp_instance {name}: `auth_type {}` (IPsec AH authentication) is not supported by kac; use `auth_type PASS` or no authentication",
+                a.auth_type
+            ));
+        }
+        if i.use_vmac.is_some() || i.vips.iter().any(|a| a.use_vmac) {
+            out.push(format!(
+                "vrrp_instance {name}: `use_vmac` (VMAC interfaces) is not carried out by kac yet"
+            ));
+        }
+        if !i.accept {
+            out.push(format!(
+                "vrrp_instance {name}: `no_accept` (implied by `strict_mode`/`vrrp_strict` below priority 255) needs firewall rules dropping traffic to the virtual addresses, which kac does not build"
+            ));
+        }
+        if i.interface.is_none() && i.unicast_peers.is_empty() {
+            out.push(format!(
+                "vrrp_instance {name}: no `interface` and no `unicast_peer`"
+            ));
+        }
+    }
+    out
+}
+
+/// One running instance.
+#[derive(Debug)]
+struct Instance {
+    plan: PlanVrrpInstance,
+    machine: Machine,
+    /// The instance's own interface is missing, down or has no address to advertise from.
+    iface_fault: bool,
+    /// What the machine was last told: FAULT and effective priority.
+    tracking: Option<(bool, u8)>,
+    /// Its notify scripts.
+    notify: NotifyScripts,
+    status: VrrpInstanceStatus,
+}
+
+/// The VRRP engine.
+pub struct Engine {
+    events: mpsc::Sender<Event>,
+    metrics: Metrics,
+    net: Option<Net>,
+    global: Option<PlanGlobal>,
+    instances: BTreeMap<String, Instance>,
+    /// Sync groups: instance → the other members.
+    groups: BTreeMap<String, Vec<String>>,
+    ifaces: BTreeMap<String, Interface>,
+    /// Instance → its sync group's name.
+    group_of: BTreeMap<String, String>,
+    /// Sync groups' notify scripts and the state they last notified.
+    group_notify: BTreeMap<String, (NotifyScripts, Option<State>)>,
+    trackers: Option<Trackers>,
+    states: States,
+    notifier: Notifier,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("instances", &self.instances.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+fn notify_state(s: State) -> Option<notify::State> {
+    match s {
+        State::Master => Some(notify::State::Master),
+        State::Backup => Some(notify::State::Backup),
+        State::Fault => Some(notify::State::Fault),
+        State::Stopped => Some(notify::State::Stop),
+        State::Init => None,
+    }
+}
+
+fn now_text() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+fn state_value(s: State) -> i64 {
+    match s {
+        State::Init => 0,
+        State::Backup => 1,
+        State::Master => 2,
+        State::Fault => 3,
+        State::Stopped => 4,
+    }
+}
+
+/// What makes two configurations of an instance the same router (a change restarts it).
+fn identity(p: &PlanVrrpInstance) -> impl PartialEq + '_ {
+    (
+        &p.interface,
+        p.vrid,
+        &p.family,
+        p.version,
+        &p.unicast_src_ip,
+        &p.unicast_peers,
+        &p.mcast_src_ip,
+    )
+}
+
+fn machine_config(p: &PlanVrrpInstance, g: &PlanGlobal) -> Config {
+    Config {
+        version: p.version,
+        priority: p.priority,
+        advert_int: Duration::from_micros(p.advert_int_us),
+        preempt: p.preempt,
+        preempt_delay: Duration::from_micros(p.preempt_delay_us),
+        down_timer_adverts: 3,
+        garp: GarpTimings {
+            master_delay: Duration::from_secs(u64::from(g.garp.master_delay_s)),
+            master_repeat: g.garp.master_repeat,
+            master_refresh: Duration::from_secs(u64::from(g.garp.master_refresh_s)),
+            master_refresh_repeat: g.garp.master_refresh_repeat,
+        },
+    }
+}
+
+impl Engine {
+    /// An engine with no instances (sockets are opened with the first instance).
+    pub fn new(events: mpsc::Sender<Event>, metrics: Metrics) -> Engine {
+        Engine {
+            events,
+            metrics,
+            net: None,
+            global: None,
+            instances: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            ifaces: BTreeMap::new(),
+            group_of: BTreeMap::new(),
+            group_notify: BTreeMap::new(),
+            trackers: None,
+            states: States::default(),
+            notifier: Notifier::new(NotifyOptions::default()),
+        }
+    }
+
+    /// The notify queues (to wait for the `notify_stop` runs when the daemon stops).
+    pub fn notifier(&self) -> Notifier {
+        self.notifier.clone()
+    }
+
+    /// Whether any instance runs.
+    pub fn is_empty(&self) -> bool {
+        self.instances.is_empty()
+    }
+
+    /// Runs the instances of `plan`: new ones start (as backup, or master for the address
+    /// owner), ones whose router identity (interface, VRID, family, version, unicast/multicast
+    /// addresses) is unchanged keep their state and timers, removed ones stop (a master sends
+    /// a priority-0 advert). Trackers start or stop as the plan needs them. Returns whether
+    /// the [`Layer`] changed, and what cannot be carried out (tracked objects or notify
+    /// scripts whose user cannot be resolved, …: logged and reported by the caller).
+    pub fn configure(&mut self, plan: &Plan, now: Instant) -> Result<(bool, Vec<String>), String> {
+        let before = self.layer();
+        let mut problems = Vec::new();
+        if !plan.vrrp_instances.is_empty() && self.net.is_none() {
+            self.net = Some(Net::open(self.events.clone()).map_err(|e| e.to_string())?);
+        }
+        self.ifaces = net::interfaces();
+        self.global = Some(plan.global.clone());
+        if self.trackers.is_none() && !plan.vrrp_instances.is_empty() {
+            let (tx, mut rx) = mpsc::channel::<Change>(256);
+            let events = self.events.clone();
+            tokio::spawn(async move {
+                while let Some(c) = rx.recv().await {
+                    if events.send(Event::Track(Box::new(c))).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            self.trackers = Some(Trackers::new(tx));
+        }
+        if let Some(t) = self.trackers.as_mut() {
+            problems.extend(t.update(plan).into_iter().map(|e| e.to_string()));
+        }
+        // Tracked interfaces start from what the host has now (the link watcher's first
+        // report follows), so an instance does not pass through FAULT at start-up.
+        for inst in plan.vrrp_instances.values() {
+            for t in &inst.track_interfaces {
+                let up = self.ifaces.get(&t.name).is_some_and(|i| i.running);
+                if self.states.get(track::Kind::Interface, &t.name) != track::TrackValue::Up(up) {
+                    self.states.apply(Change {
+                        kind: track::Kind::Interface,
+                        name: t.name.clone(),
+                        value: track::TrackValue::Up(up),
+                    });
+                }
+            }
+        }
+        let script_user = &plan.global.script_user;
+        let security = plan.global.enable_script_security;
+        let removed: Vec<String> = self
+            .instances
+            .keys()
+            .filter(|n| {
+                plan.vrrp_instances
+                    .get(*n)
+                    .is_none_or(|p| identity(p) != identity(&self.instances[*n].plan))
+            })
+            .cloned()
+            .collect();
+        for name in removed {
+            self.input(&name, Input::Shutdown, now);
+            self.instances.remove(&name);
+            self.metrics.vrrp_removed(&name);
+            tracing::info!("({name}) removed");
+        }
+        self.groups.clear();
+        self.group_of.clear();
+        let mut group_notify = BTreeMap::new();
+        for (gname, g) in &plan.vrrp_sync_groups {
+            for m in &g.members {
+                let others = g.members.iter().filter(|o| *o != m).cloned().collect();
+                self.groups.insert(m.clone(), others);
+                self.group_of.insert(m.clone(), gname.clone());
+            }
+            let scripts = NotifyScripts::from_plan(&g.notify, script_user, security, None)
+                .unwrap_or_else(|e| {
+                    problems.push(format!("vrrp_sync_group {gname}: {e}"));
+                    NotifyScripts::default()
+                });
+            let last = self.group_notify.get(gname).and_then(|(_, s)| *s);
+            group_notify.insert(gname.clone(), (scripts, last));
+        }
+        self.group_notify = group_notify;
+        let mut started = Vec::new();
+        for (name, p) in &plan.vrrp_instances {
+            let cfg = machine_config(p, &plan.global);
+            let scripts = NotifyScripts::from_plan(&p.notify, script_user, security, None)
+                .unwrap_or_else(|e| {
+                    problems.push(format!("vrrp_instance {name}: {e}"));
+                    NotifyScripts::default()
+                });
+            match self.instances.get_mut(name) {
+                Some(inst) => {
+                    inst.notify = scripts;
+                    if inst.plan != *p {
+                        tracing::info!("({name}) configuration changed; state kept");
+                        inst.machine.reconfigure(cfg);
+                        inst.plan = p.clone();
+                        inst.status.base_priority = p.priority;
+                    }
+                }
+                None => {
+                    let primary = self.primary(p).unwrap_or(if p.family == "inet6" {
+                        IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+                    } else {
+                        IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+                    });
+                    let inst = Instance {
+                        plan: p.clone(),
+                        machine: Machine::new(cfg, primary),
+                        iface_fault: false,
+                        tracking: None,
+                        notify: scripts,
+                        status: VrrpInstanceStatus {
+                            name: name.clone(),
+                            state: State::Init.name().into(),
+                            priority: p.priority,
+                            base_priority: p.priority,
+                            vrid: p.vrid,
+                            interface: p.interface.clone(),
+                            ..VrrpInstanceStatus::default()
+                        },
+                    };
+                    self.instances.insert(name.clone(), inst);
+                    started.push(name.clone());
+                }
+            }
+            self.join(name);
+        }
+        for name in &started {
+            self.check_interface(name, now);
+        }
+        let names: Vec<String> = self.instances.keys().cloned().collect();
+        for name in &names {
+            self.evaluate(name, now);
+        }
+        for p in &problems {
+            tracing::error!("{p}");
+        }
+        Ok((self.layer() != before, problems))
+    }
+
+    /// A tracker reported. Returns whether the [`Layer`] changed.
+    pub fn tracked(&mut self, change: Change, now: Instant) -> bool {
+        if !self.states.apply(change) {
+            return false;
+        }
+        let before = self.layer();
+        let names: Vec<String> = self.instances.keys().cloned().collect();
+        for name in &names {
+            self.evaluate(name, now);
+        }
+        self.layer() != before
+    }
+
+    /// Feeds an instance its effective priority and FAULT (tracked objects and its own
+    /// interface) when they changed, and starts it once every tracked object has reported.
+    fn evaluate(&mut self, name: &str, now: Instant) {
+        let Some(inst) = self.instances.get(name) else {
+            return;
+        };
+        let refs = track::instance_refs(&inst.plan, &self.states, false);
+        let eff = track::effective_priority(inst.plan.priority, &refs);
+        let now_tracking = (eff.fault || inst.iface_fault, eff.priority);
+        let waiting = eff.pending && inst.machine.state() == State::Init;
+        if inst.tracking != Some(now_tracking) {
+            if let Some(i) = self.instances.get_mut(name) {
+                i.tracking = Some(now_tracking);
+            }
+            let (fault, priority) = now_tracking;
+            self.input(name, Input::Tracking { fault, priority }, now);
+        }
+        if waiting {
+            return;
+        }
+        if self
+            .instances
+            .get(name)
+            .is_some_and(|i| i.machine.state() == State::Init)
+        {
+            self.input(name, Input::Start, now);
+        }
+    }
+
+    fn join(&mut self, name: &str) {
+        let Some(inst) = self.instances.get(name) else {
+            return;
+        };
+        let p = &inst.plan;
+        if !p.unicast_peers.is_empty() {
+            return;
+        }
+        let Some(ifindex) = p
+            .interface
+            .as_ref()
+            .and_then(|i| self.ifaces.get(i))
+            .map(|i| i.index)
+        else {
+            return;
+        };
+        let group = self.group(p);
+        if let Some(net) = self.net.as_mut()
+            && let Err(e) = net.join(group, ifindex)
+        {
+            tracing::error!("({name}) {e}");
+        }
+    }
+
+    fn group(&self, p: &PlanVrrpInstance) -> IpAddr {
+        let g = self.global.as_ref();
+        if p.family == "inet6" {
+            g.map_or(IpAddr::V6(codec::GROUP_V6), |g| g.vrrp_mcast_group6)
+        } else {
+            g.map_or(IpAddr::V4(codec::GROUP_V4), |g| g.vrrp_mcast_group4)
+        }
+    }
+
+    /// The address the instance's adverts come from.
+    fn primary(&self, p: &PlanVrrpInstance) -> Option<IpAddr> {
+        let v6 = p.family == "inet6";
+        let explicit = if p.unicast_peers.is_empty() {
+            p.mcast_src_ip
+        } else {
+            p.unicast_src_ip.or(p.mcast_src_ip)
+        };
+        if explicit.is_some() {
+            return explicit;
+        }
+        let iface = self.ifaces.get(p.interface.as_deref()?)?;
+        if v6 {
+            iface.link_local.map(IpAddr::V6)
+        } else {
+            iface.primary_v4.map(IpAddr::V4)
+        }
+    }
+
+    /// Re-reads the interfaces (rtnetlink said something changed): an instance whose
+    /// interface disappeared, went down or lost its address goes to FAULT, and back.
+    /// Returns whether the [`Layer`] changed.
+    pub fn interfaces_changed(&mut self, now: Instant) -> bool {
+        if self.instances.is_empty() {
+            return false;
+        }
+        let before = self.layer();
+        self.ifaces = net::interfaces();
+        if let Some(net) = self.net.as_mut() {
+            net.forget_interfaces(&self.ifaces);
+        }
+        let names: Vec<String> = self.instances.keys().cloned().collect();
+        for name in names {
+            self.join(&name);
+            self.check_interface(&name, now);
+            self.evaluate(&name, now);
+        }
+        self.layer() != before
+    }
+
+    /// Records whether the instance's own interface lets it run (present, up, with an
+    /// address to advertise from); [`Engine::evaluate`] tells the machine.
+    fn check_interface(&mut self, name: &str, _now: Instant) {
+        let primary = match self.instances.get(name) {
+            Some(inst) => self.primary(&inst.plan),
+            None => return,
+        };
+        let Some(inst) = self.instances.get_mut(name) else {
+            return;
+        };
+        let iface_ok = match &inst.plan.interface {
+            Some(i) => self.ifaces.get(i).is_some_and(|i| i.running),
+            None => true,
+        };
+        let fault = !iface_ok || primary.is_none();
+        if let Some(p) = primary
+            && p != inst.machine.primary()
+        {
+            inst.machine.set_primary(p);
+        }
+        if fault && !inst.iface_fault {
+            tracing::warn!(
+                "({name}) interface {} is missing, down or has no address to advertise from",
+                inst.plan.interface.as_deref().unwrap_or("-")
+            );
+        }
+        inst.iface_fault = fault;
+    }
+
+    /// The next deadline of any instance.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.instances
+            .values()
+            .filter_map(|i| i.machine.next_deadline())
+            .min()
+    }
+
+    /// Runs the timers due at `now`. Returns whether the [`Layer`] changed.
+    pub fn timers(&mut self, now: Instant) -> bool {
+        let due: Vec<String> = self
+            .instances
+            .iter()
+            .filter(|(_, i)| i.machine.next_deadline().is_some_and(|d| d <= now))
+            .map(|(n, _)| n.clone())
+            .collect();
+        let mut changed = false;
+        for name in due {
+            if !self.group_ready(&name, now) {
+                if let Some(i) = self.instances.get_mut(&name) {
+                    i.machine.hold(now);
+                }
+                continue;
+            }
+            changed |= self.input(&name, Input::Timer, now);
+        }
+        changed
+    }
+
+    /// Whether a backup whose master-down timer ran out may become master: outside a sync
+    /// group always; in one, only when every other member is master or wants to be (none of
+    /// them still hears a master).
+    fn group_ready(&self, name: &str, now: Instant) -> bool {
+        let Some(inst) = self.instances.get(name) else {
+            return true;
+        };
+        if !inst.machine.master_due(now) {
+            return true;
+        }
+        self.groups.get(name).is_none_or(|others| {
+            others.iter().all(|o| {
+                self.instances.get(o).is_none_or(|m| {
+                    let s = m.machine.state();
+                    s == State::Master
+                        || (s == State::Backup
+                            && (m.machine.wants_master() || m.machine.master_due(now)))
+                })
+            })
+        })
+    }
+
+    /// Stops every instance (masters send priority-0 adverts). Returns whether the
+    /// [`Layer`] changed.
+    pub fn shutdown(&mut self, now: Instant) -> bool {
+        let names: Vec<String> = self.instances.keys().cloned().collect();
+        let mut changed = false;
+        for name in names {
+            changed |= self.input(&name, Input::Shutdown, now);
+        }
+        changed
+    }
+
+    /// Handles a received advert. Returns whether the [`Layer`] changed.
+    pub fn received(&mut self, r: &Received, now: Instant) -> bool {
+        let Some(&vrid) = r.payload.get(1) else {
+            return false;
+        };
+        let v6 = r.src.is_ipv6();
+        let name = self.instances.iter().find_map(|(n, i)| {
+            let p = &i.plan;
+            if p.vrid != vrid || (p.family == "inet6") != v6 {
+                return None;
+            }
+            let matches = if p.unicast_peers.is_empty() {
+                let ifindex = p
+                    .interface
+                    .as_ref()
+                    .and_then(|i| self.ifaces.get(i))
+                    .map(|i| i.index);
+                ifindex == Some(r.ifindex) && r.dst == self.group(p)
+            } else {
+                p.unicast_peers.contains(&r.src)
+            };
+            matches.then(|| n.clone())
+        });
+        let Some(name) = name else {
+            return false;
+        };
+        let group = {
+            let inst = &self.instances[&name];
+            self.group(&inst.plan)
+        };
+        let Some(inst) = self.instances.get_mut(&name) else {
+            return false;
+        };
+        if r.src == inst.machine.primary() {
+            return false;
+        }
+        let verdict = check(&inst.plan, r, group);
+        match verdict {
+            Err(why) => {
+                inst.status.adverts_dropped += 1;
+                if inst.status.last_drop.as_ref() != Some(&why) {
+                    tracing::warn!("({name}) advert from {} dropped: {why}", r.src);
+                    inst.status.last_drop = Some(why);
+                }
+                false
+            }
+            Ok(a) => {
+                inst.status.adverts_received += 1;
+                self.metrics.vrrp(&name, VrrpMetric::Received);
+                if inst.machine.state() == State::Master
+                    && a.priority != 0
+                    && a.priority < inst.machine.priority()
+                {
+                    let subject = Subject::Instance {
+                        name: name.clone(),
+                        priority: inst.machine.priority(),
+                    };
+                    self.notifier
+                        .notify(&inst.notify, &subject, notify::Event::MasterRxLowerPri);
+                }
+                self.input(
+                    &name,
+                    Input::Advert {
+                        from: r.src,
+                        priority: a.priority,
+                        interval: a.interval,
+                    },
+                    now,
+                )
+            }
+        }
+    }
+
+    /// Feeds one input to an instance and carries out its actions, sync group included.
+    /// Returns whether the [`Layer`] changed.
+    fn input(&mut self, name: &str, input: Input, now: Instant) -> bool {
+        let mut queue = vec![(name.to_string(), input)];
+        let mut changed = false;
+        while let Some((n, input)) = queue.pop() {
+            let Some(inst) = self.instances.get_mut(&n) else {
+                continue;
+            };
+            let synced = matches!(input, Input::Sync(_));
+            let actions = inst.machine.handle(input, now);
+            for a in actions {
+                match a {
+                    Action::SendAdvert { priority } => self.send_advert(&n, priority),
+                    Action::Transition { from, to } => {
+                        changed = true;
+                        self.transition(&n, from, to);
+                        if !synced {
+                            for other in self.groups.get(&n).cloned().unwrap_or_default() {
+                                let target = match to {
+                                    State::Master | State::Fault => to,
+                                    State::Backup => State::Backup,
+                                    _ => continue,
+                                };
+                                queue.push((other, Input::Sync(target)));
+                            }
+                        }
+                    }
+                    Action::Garp { repeat } => self.garp(&n, repeat),
+                }
+            }
+        }
+        changed
+    }
+
+    fn transition(&mut self, name: &str, from: State, to: State) {
+        let Some(inst) = self.instances.get_mut(name) else {
+            return;
+        };
+        tracing::info!("({name}) {} -> {}", from.name(), to.name());
+        inst.status.state = to.name().into();
+        inst.status.transitions += 1;
+        inst.status.since = Some(now_text());
+        self.metrics.vrrp(name, VrrpMetric::Transition);
+        self.metrics.vrrp(
+            name,
+            VrrpMetric::State(state_value(to), inst.machine.priority()),
+        );
+        let Some(ns) = notify_state(to) else {
+            return;
+        };
+        let subject = Subject::Instance {
+            name: name.to_string(),
+            priority: inst.machine.priority(),
+        };
+        self.notifier
+            .notify(&inst.notify, &subject, notify::Event::Entered(ns));
+        // A sync group is notified once all its members are in the state.
+        let Some(g) = self.group_of.get(name) else {
+            return;
+        };
+        let all = self
+            .group_of
+            .iter()
+            .filter(|(_, og)| *og == g)
+            .all(|(m, _)| {
+                self.instances
+                    .get(m)
+                    .is_none_or(|i| i.machine.state() == to)
+            });
+        if let Some((scripts, last)) = self.group_notify.get_mut(g)
+            && all
+            && *last != Some(to)
+        {
+            *last = Some(to);
+            let subject = Subject::Group { name: g.clone() };
+            self.notifier
+                .notify(scripts, &subject, notify::Event::Entered(ns));
+        }
+    }
+
+    fn send_advert(&mut self, name: &str, priority: u8) {
+        let Some(inst) = self.instances.get(name) else {
+            return;
+        };
+        let p = &inst.plan;
+        let Some(net) = self.net.as_ref() else {
+            return;
+        };
+        let src = inst.machine.primary();
+        if src.is_unspecified() {
+            return;
+        }
+        let interval = if p.version == 2 {
+            (p.advert_int_us / 1_000_000).clamp(1, 255) as u16
+        } else {
+            (p.advert_int_us / 10_000).clamp(1, 4095) as u16
+        };
+        let advert = Advert {
+            version: p.version,
+            vrid: p.vrid,
+            priority,
+            interval,
+            addresses: advertised(p),
+            auth: match &p.auth {
+                Some(a) if p.version == 2 && a.auth_type == "PASS" => {
+                    Auth::Pass(a.pass.as_bytes().iter().take(8).copied().collect())
+                }
+                _ => Auth::None,
+            },
+        };
+        let ifindex = p
+            .interface
+            .as_ref()
+            .and_then(|i| self.ifaces.get(i))
+            .map_or(0, |i| i.index);
+        let dsts: Vec<IpAddr> = if p.unicast_peers.is_empty() {
+            vec![self.group(p)]
+        } else {
+            p.unicast_peers.clone()
+        };
+        let mut sent = 0;
+        for dst in dsts {
+            let msg = advert.build(src, dst);
+            // Unicast goes where the routing table says.
+            let oif = if p.unicast_peers.is_empty() {
+                ifindex
+            } else {
+                0
+            };
+            match net.send(&msg, src, dst, oif) {
+                Ok(()) => sent += 1,
+                Err(e) => tracing::debug!("({name}) {e}"),
+            }
+        }
+        if sent > 0
+            && let Some(inst) = self.instances.get_mut(name)
+        {
+            inst.status.adverts_sent += 1;
+            self.metrics.vrrp(name, VrrpMetric::Sent);
+        }
+    }
+
+    fn garp(&mut self, name: &str, repeat: u32) {
+        let Some(inst) = self.instances.get(name) else {
+            return;
+        };
+        let p = &inst.plan;
+        let (iv4, iv6) = self
+            .global
+            .as_ref()
+            .map_or((Duration::ZERO, Duration::ZERO), |g| {
+                (
+                    Duration::from_micros(g.garp.interval_us),
+                    Duration::from_micros(g.garp.gna_interval_us),
+                )
+            });
+        // Per interface: the addresses that live on it.
+        let mut by_dev: BTreeMap<&str, Vec<IpAddr>> = BTreeMap::new();
+        for a in p.vips.iter().chain(&p.excluded_vips) {
+            by_dev.entry(a.dev.as_str()).or_default().push(a.addr);
+        }
+        for (dev, addrs) in by_dev {
+            let Some(iface) = self.ifaces.get(dev).cloned() else {
+                continue;
+            };
+            if let Some(net) = self.net.as_mut() {
+                net.garp(&iface, iface.mac, &addrs, repeat, iv4, iv6);
+            }
+        }
+    }
+
+    /// The virtual addresses, routes and rules of the instances that are master.
+    pub fn layer(&self) -> Layer {
+        let mut l = Layer::default();
+        for i in self.instances.values() {
+            if i.machine.state() == State::Master {
+                l.addresses.extend(i.plan.vips.iter().cloned());
+                l.addresses.extend(i.plan.excluded_vips.iter().cloned());
+                l.routes.extend(i.plan.routes.iter().cloned());
+                l.rules.extend(i.plan.rules.iter().cloned());
+            }
+        }
+        l
+    }
+
+    /// Every instance's status.
+    pub fn status(&self) -> Vec<VrrpInstanceStatus> {
+        self.instances
+            .values()
+            .map(|i| VrrpInstanceStatus {
+                priority: i.machine.priority(),
+                master: i.machine.master().map(|m| m.to_string()),
+                ..i.status.clone()
+            })
+            .collect()
+    }
+}
+
+/// The addresses an instance advertises: its virtual addresses of its own family (not the
+/// excluded ones), as keepalived lists them.
+fn advertised(p: &PlanVrrpInstance) -> Vec<IpAddr> {
+    let v6 = p.family == "inet6";
+    p.vips
+        .iter()
+        .map(|a| a.addr)
+        .filter(|a| a.is_ipv6() == v6)
+        .collect()
+}
+
+/// keepalived's checks of a received advert for instance `p`: TTL / hop limit 255
+/// (multicast), checksum, version, authentication, address list, and (v2) interval.
+fn check(p: &PlanVrrpInstance, r: &Received, group: IpAddr) -> Result<Advert, String> {
+    if p.unicast_peers.is_empty() && r.ttl != codec::TTL {
+        return Err(format!("TTL/hop limit {} (must be 255)", r.ttl));
+    }
+    let a = Advert::parse(&r.payload, r.src, r.dst, group).map_err(|e| e.to_string())?;
+    if a.version != p.version {
+        return Err(format!(
+            "VRRP version {} (this instance runs version {})",
+            a.version, p.version
+        ));
+    }
+    if a.version == 2 {
+        let ours = match &p.auth {
+            Some(x) if x.auth_type == "PASS" => {
+                Auth::Pass(x.pass.as_bytes().iter().take(8).copied().collect())
+            }
+            Some(_) => Auth::Ah,
+            None => Auth::None,
+        };
+        if a.auth != ours {
+            return Err("authentication mismatch".into());
+        }
+    }
+    if a.priority != 255 {
+        let mut theirs = a.addresses.clone();
+        theirs.sort();
+        theirs.dedup();
+        let mut ours = advertised(p);
+        ours.sort();
+        ours.dedup();
+        if theirs != ours {
+            return Err(format!(
+                "its addresses ({}) are not this instance's virtual addresses",
+                theirs
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    if a.version == 2 {
+        let ours = p.advert_int_us / 1_000_000;
+        if u64::from(a.interval) != ours {
+            return Err(format!(
+                "advert interval {} s (this instance: {ours} s)",
+                a.interval
+            ));
+        }
+    }
+    Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kac_schema::plan::PlanAuth;
+
+    fn vip(a: &str) -> PlanAddress {
+        PlanAddress {
+            dev: "eth0".into(),
+            addr: a.parse().expect("address"),
+            prefix_len: 24,
+            scope: "global".into(),
+            broadcast: None,
+            label: None,
+            peer: None,
+            flags: Vec::new(),
+            use_vmac: false,
+            preferred_lft_s: None,
+            track: true,
+            track_group: None,
+        }
+    }
+
+    fn instance(version: u8) -> PlanVrrpInstance {
+        PlanVrrpInstance {
+            state: "BACKUP".into(),
+            interface: Some("eth0".into()),
+            vrid: 51,
+            priority: 100,
+            advert_int_us: 1_000_000,
+            version,
+            family: "inet".into(),
+            vips: vec![vip("10.0.0.100")],
+            excluded_vips: vec![vip("10.0.0.200")],
+            routes: Vec::new(),
+            rules: Vec::new(),
+            unicast_src_ip: None,
+            unicast_peers: Vec::new(),
+            mcast_src_ip: None,
+            preempt: true,
+            preempt_delay_us: 0,
+            accept: true,
+            strict: false,
+            auth: None,
+            use_vmac: None,
+            track_interfaces: Vec::new(),
+            track_scripts: Vec::new(),
+            track_files: Vec::new(),
+            track_processes: Vec::new(),
+            notify: Default::default(),
+            sync_group: None,
+        }
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("address")
+    }
+
+    fn received(a: &Advert, ttl: u8) -> Received {
+        let (src, dst) = (ip("10.0.0.2"), IpAddr::V4(codec::GROUP_V4));
+        Received {
+            ifindex: 2,
+            src,
+            dst,
+            ttl,
+            payload: a.build(src, dst),
+        }
+    }
+
+    fn advert(version: u8) -> Advert {
+        Advert {
+            version,
+            vrid: 51,
+            priority: 150,
+            interval: if version == 2 { 1 } else { 100 },
+            addresses: vec![ip("10.0.0.100")],
+            auth: Auth::None,
+        }
+    }
+
+    fn drop_reason(p: &PlanVrrpInstance, r: &Received) -> String {
+        check(p, r, IpAddr::V4(codec::GROUP_V4)).expect_err("dropped")
+    }
+
+    #[test]
+    fn a_matching_advert_passes_and_excluded_addresses_are_not_advertised() {
+        let p = instance(3);
+        assert_eq!(advertised(&p), vec![ip("10.0.0.100")]);
+        assert_eq!(
+            check(&p, &received(&advert(3), 255), IpAddr::V4(codec::GROUP_V4)),
+            Ok(advert(3))
+        );
+    }
+
+    #[test]
+    fn adverts_are_dropped_as_keepalived_drops_them() {
+        let p = instance(3);
+        assert!(drop_reason(&p, &received(&advert(3), 64)).contains("TTL"));
+        let mut r = received(&advert(3), 255);
+        r.payload[7] ^= 1;
+        assert_eq!(drop_reason(&p, &r), "bad checksum");
+        assert!(drop_reason(&p, &received(&advert(2), 255)).contains("version 2"));
+        let mut other = advert(3);
+        other.addresses = vec![ip("10.0.0.101")];
+        assert!(drop_reason(&p, &received(&other, 255)).contains("10.0.0.101"));
+        // The owner's list is not checked.
+        other.priority = 255;
+        assert!(check(&p, &received(&other, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+    }
+
+    #[test]
+    fn v2_checks_the_password_and_the_interval() {
+        let mut p = instance(2);
+        p.auth = Some(PlanAuth {
+            auth_type: "PASS".into(),
+            pass: "secret".into(),
+        });
+        assert!(drop_reason(&p, &received(&advert(2), 255)).contains("authentication"));
+        let mut a = advert(2);
+        a.auth = Auth::Pass(b"secret".to_vec());
+        assert!(check(&p, &received(&a, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        a.interval = 2;
+        assert!(drop_reason(&p, &received(&a, 255)).contains("interval 2 s"));
+        // v3 learns another interval instead of dropping.
+        let mut b = advert(3);
+        b.interval = 50;
+        assert!(
+            check(
+                &instance(3),
+                &received(&b, 255),
+                IpAddr::V4(codec::GROUP_V4)
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn unicast_adverts_need_no_ttl_255() {
+        let mut p = instance(3);
+        p.unicast_peers = vec![ip("10.0.0.2")];
+        assert!(check(&p, &received(&advert(3), 64), IpAddr::V4(codec::GROUP_V4)).is_ok());
+    }
+
+    #[test]
+    fn ah_vmac_and_no_accept_are_refused_by_name() {
+        let mut plan: Plan = serde_json::from_value(serde_json::json!({
+            "plan_version": 1, "host": "t", "config_id": null,
+            "global": {
+                "router_id": "host_name", "script_user": "default_script_user",
+                "enable_script_security": false,
+                "email": {"to": [], "from": null, "smtp_server": null, "helo_name": null,
+                          "connect_timeout_s": 30},
+                "vrrp_version": 2, "vrrp_mcast_group4": "224.0.0.18",
+                "vrrp_mcast_group6": "ff02::12", "vrrp_strict": false,
+                "garp": {"master_delay_s": 5, "master_repeat": 5, "master_refresh_s": 0,
+                         "master_refresh_repeat": 1, "interval_us": 0, "gna_interval_us": 0},
+                "lvs_timeouts": {"tcp": null, "tcpfin": null, "udp": null},
+                "lvs_flush": false, "lvs_flush_on_stop": "none", "dynamic_interfaces": false
+            },
+            "static_addresses": [], "static_routes": [], "static_rules": [],
+            "vrrp_scripts": {}, "track_files": {}, "vrrp_sync_groups": {},
+            "vrrp_instances": {}, "virtual_servers": []
+        }))
+        .expect("plan");
+        let mut i = instance(2);
+        i.auth = Some(PlanAuth {
+            auth_type: "AH".into(),
+            pass: "x".into(),
+        });
+        i.use_vmac = Some("vrrp.51".into());
+        i.accept = false;
+        plan.vrrp_instances.insert("VI_1".into(), i);
+        let r = refusals(&plan).join("\n");
+        assert!(r.contains("`auth_type AH`"), "{r}");
+        assert!(r.contains("`use_vmac`"), "{r}");
+        assert!(r.contains("`no_accept`"), "{r}");
+        plan.vrrp_instances.insert("VI_1".into(), instance(3));
+        assert!(refusals(&plan).is_empty());
+    }
+}

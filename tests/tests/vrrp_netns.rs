@@ -1,0 +1,553 @@
+//! kac's VRRP engine against real keepalived (Debian's), each on its own "host": two network
+//! namespaces the test creates, joined by a veth pair. What a user would check is checked:
+//! which host holds the virtual address (`ip addr`), `kac status`, keepalived's log, the
+//! metrics page.
+//!
+//! Root only; otherwise every test prints `skipped: <reason>` (a failure under
+//! `KAC_REQUIRE_PRIVILEGED=1`).
+
+use std::path::Path;
+use std::time::Duration;
+
+use kac_tests::daemon::Daemon;
+use kac_tests::vrrp::{Keepalived, holds, linked_pair, set_sysctl, wait_holds};
+use kac_tests::{OracleNamespace, privileges, run_with_timeout};
+use serde_json::Value;
+
+const VIP: &str = "10.9.0.100/24";
+const VIP6: &str = "fd09::100/64";
+
+/// The two hosts (A: 10.9.0.1, kac; B: 10.9.0.2, keepalived), or `None` (skip printed).
+fn hosts(test: &str) -> Option<(OracleNamespace, OracleNamespace)> {
+    if let Some(reason) = privileges::skip_reason() {
+        privileges::skip(test, &reason);
+        return None;
+    }
+    Some(linked_pair().unwrap_or_else(|e| panic!("cannot create the namespaces: {e}")))
+}
+
+/// One `vrrp_instance`.
+#[derive(Clone, Copy)]
+struct Inst {
+    name: &'static str,
+    vrid: u8,
+    priority: u8,
+    version: u8,
+    advert: &'static str,
+    vip: &'static str,
+    /// `(unicast_src_ip, unicast_peer)`.
+    unicast: Option<(&'static str, &'static str)>,
+    pass: Option<&'static str>,
+}
+
+impl Inst {
+    fn v3(priority: u8) -> Inst {
+        Inst {
+            name: "VI_1",
+            vrid: 51,
+            priority,
+            version: 3,
+            advert: "0.1",
+            vip: VIP,
+            unicast: None,
+            pass: None,
+        }
+    }
+}
+
+fn conf(insts: &[Inst]) -> String {
+    let mut s = String::from("global_defs {\n  router_id test\n  vrrp_garp_master_delay 1\n}\n");
+    for i in insts {
+        s.push_str(&format!(
+            "vrrp_instance {} {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {}\n  priority {}\n  version {}\n  advert_int {}\n",
+            i.name, i.vrid, i.priority, i.version, i.advert
+        ));
+        if let Some((src, peer)) = i.unicast {
+            s.push_str(&format!(
+                "  unicast_src_ip {src}\n  unicast_peer {{\n    {peer}\n  }}\n"
+            ));
+        }
+        if let Some(p) = i.pass {
+            s.push_str(&format!(
+                "  authentication {{\n    auth_type PASS\n    auth_pass {p}\n  }}\n"
+            ));
+        }
+        s.push_str(&format!(
+            "  virtual_ipaddress {{\n    {}\n  }}\n}}\n",
+            i.vip
+        ));
+    }
+    s
+}
+
+/// kac on host A with a path source holding `text`.
+fn start_kac(ns: &OracleNamespace, work: &Path, text: &str, extra: &[&str]) -> Daemon {
+    let src = work.join("src");
+    std::fs::create_dir_all(&src).expect("source dir");
+    write_atomically(&src.join("keepalived.conf"), text);
+    let state = work.join("state");
+    let mut args = vec![
+        "--source",
+        src.to_str().expect("utf-8"),
+        "--state-dir",
+        state.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    let d = Daemon::start(ns, &work.join("kac"), &args);
+    d.wait_up();
+    d
+}
+
+fn write_atomically(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+fn instance<'a>(st: &'a Value, name: &str) -> &'a Value {
+    st["vrrp"]
+        .as_array()
+        .and_then(|v| v.iter().find(|i| i["name"] == name))
+        .unwrap_or(&Value::Null)
+}
+
+fn state_is(st: &Value, name: &str, state: &str) -> bool {
+    instance(st, name)["state"] == state
+}
+
+fn context(d: &Daemon, k: &Keepalived) -> impl Fn() -> String {
+    let (dl, kl) = (d.log.clone(), k.log.clone());
+    move || {
+        format!(
+            "kac log:\n{}\nkeepalived log:\n{}",
+            std::fs::read_to_string(&dl).unwrap_or_default(),
+            std::fs::read_to_string(&kl).unwrap_or_default()
+        )
+    }
+}
+
+const LONG: Duration = Duration::from_secs(10);
+
+/// VRRPv2 with a PASS password, advert_int 1: kac (150) is master and keepalived (100) stays
+/// backup; kill -9 of kac hands the address to keepalived (kac's stale address stays: a
+/// killed process removes nothing); kac restarting removes the stale address at once and
+/// preempts keepalived as the protocol says.
+#[test]
+fn kac_master_keepalived_backup_v2_kill9_and_restart() {
+    let Some((a, b)) = hosts("kac_master_keepalived_backup_v2_kill9_and_restart") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut i = Inst::v3(150);
+    i.version = 2;
+    i.advert = "1";
+    i.pass = Some("secret");
+    let mut d = start_kac(&a, work.path(), &conf(&[i]), &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(
+        &b,
+        &work.path().join("k"),
+        &conf(&[Inst { priority: 100, ..i }]),
+    );
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+    // keepalived hears kac's adverts (password and all): it never becomes master.
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(k.entered("BACKUP"), 1, "{}", k.log_text());
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    assert!(!holds(&b, VIP));
+    let st = d.status().expect("status");
+    let vi = instance(&st, "VI_1");
+    assert_eq!(vi["priority"], 150, "{st:#}");
+    assert_eq!(vi["master"], "10.9.0.1", "{st:#}");
+    assert!(vi["adverts_sent"].as_u64() >= Some(5), "{st:#}");
+    assert!(d.status_text().contains("VI_1"), "{}", d.status_text());
+
+    d.kill9();
+    let took = wait_holds(&b, VIP, true, LONG, context(&d, &k));
+    // The master down interval is 3 × 1 s + skew (0.61 s).
+    assert!(took < Duration::from_secs(5), "keepalived took {took:?}");
+    assert!(holds(&a, VIP), "a killed kac cannot remove its address");
+
+    let d = start_kac(&a, work.path(), &conf(&[i]), &[]);
+    // The stale address goes at start-up (kac starts as backup), before any election.
+    wait_holds(&a, VIP, false, Duration::from_secs(2), context(&d, &k));
+    d.wait_status("kac master again (preempting)", |st| {
+        state_is(st, "VI_1", "MASTER")
+    });
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+    wait_holds(&b, VIP, false, Duration::from_secs(2), context(&d, &k));
+    assert!(
+        k.log_text().contains("higher priority 150"),
+        "{}",
+        k.log_text()
+    );
+}
+
+/// keepalived (200) is master and kac (100) a backup that knows who the master is; a
+/// graceful stop of keepalived (priority 0) hands over to kac within moments; keepalived
+/// coming back preempts kac, which gives the address up.
+#[test]
+fn keepalived_master_kac_backup_handover_and_preemption() {
+    let Some((a, b)) = hosts("keepalived_master_kac_backup_handover_and_preemption") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(200)]));
+    let no_kac = {
+        let l = k.log.clone();
+        move || std::fs::read_to_string(&l).unwrap_or_default()
+    };
+    wait_holds(&b, VIP, true, LONG, no_kac);
+    let d = start_kac(&a, work.path(), &conf(&[Inst::v3(100)]), &[]);
+    d.wait_status("kac backup of 10.9.0.2", |st| {
+        state_is(st, "VI_1", "BACKUP") && instance(st, "VI_1")["master"] == "10.9.0.2"
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_1")["transitions"], 1, "{st:#}");
+    assert!(
+        instance(&st, "VI_1")["adverts_received"].as_u64() >= Some(5),
+        "{st:#}"
+    );
+    assert!(!holds(&a, VIP));
+
+    k.stop();
+    let took = wait_holds(&a, VIP, true, Duration::from_secs(3), context(&d, &k));
+    assert!(
+        took < Duration::from_secs(1),
+        "kac took {took:?} after priority 0"
+    );
+    assert!(!holds(&b, VIP));
+
+    k.restart(&b);
+    d.wait_status("kac back to backup", |st| state_is(st, "VI_1", "BACKUP"));
+    wait_holds(&a, VIP, false, LONG, context(&d, &k));
+    wait_holds(&b, VIP, true, LONG, context(&d, &k));
+}
+
+/// SIGTERM: kac sends priority-0 adverts, then removes its address and exits; keepalived
+/// takes over within its skew time (plus the time to see it).
+#[test]
+fn kac_sigterm_hands_over_to_keepalived() {
+    let Some((a, b)) = hosts("kac_sigterm_hands_over_to_keepalived") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    // Host B learns addresses from gratuitous ARP.
+    set_sysctl(&b, "net/ipv4/conf/eth0/arp_accept", "1").expect("arp_accept");
+    // A virtual route follows mastership too.
+    let text = conf(&[Inst::v3(150)]).replace(
+        "  virtual_ipaddress {",
+        "  virtual_routes {\n    10.50.0.0/16 via 10.9.0.254 dev eth0\n  }\n  virtual_ipaddress {",
+    );
+    let mut d = start_kac(&a, work.path(), &text, &["--metrics", "127.0.0.1:9470"]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(100)]));
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    assert!(
+        route(&a).contains("10.50.0.0/16 via 10.9.0.254"),
+        "{}",
+        route(&a)
+    );
+    let a_mac = link_mac(&a);
+    let neigh = run_with_timeout(
+        b.command("ip").args(["neigh", "show", "10.9.0.100"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip neigh")
+    .stdout;
+    assert!(
+        neigh.contains(&a_mac),
+        "B did not learn 10.9.0.100 at {a_mac} from kac's gratuitous ARP: {neigh}"
+    );
+
+    let mut get = a.command("bash");
+    get.args([
+        "-c",
+        "exec 3<>/dev/tcp/127.0.0.1/9470; printf 'GET /metrics HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3",
+    ]);
+    let page = run_with_timeout(&mut get, Duration::from_secs(30)).expect("GET");
+    for want in [
+        "kac_vrrp_state{instance=\"VI_1\"} 2",
+        "kac_vrrp_priority{instance=\"VI_1\"} 150",
+        "kac_vrrp_transitions_total{instance=\"VI_1\"} 2",
+        "kac_vrrp_adverts_sent_total{instance=\"VI_1\"}",
+    ] {
+        assert!(
+            page.stdout.contains(want),
+            "want {want} in:\n{}",
+            page.stdout
+        );
+    }
+
+    d.signal("-TERM");
+    let took = wait_holds(&b, VIP, true, Duration::from_secs(3), context(&d, &k));
+    assert!(took < Duration::from_secs(1), "keepalived took {took:?}");
+    assert_eq!(d.wait_exit(), 0);
+    assert!(!holds(&a, VIP), "kac left its address behind");
+    assert!(!route(&a).contains("10.50.0.0/16"), "{}", route(&a));
+}
+
+fn route(ns: &OracleNamespace) -> String {
+    run_with_timeout(
+        ns.command("ip").args(["route", "show"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip route")
+    .stdout
+}
+
+/// The MAC address of `eth0` in `ns`.
+fn link_mac(ns: &OracleNamespace) -> String {
+    let out = run_with_timeout(
+        ns.command("ip").args(["-o", "link", "show", "eth0"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip link")
+    .stdout;
+    let w: Vec<&str> = out.split_whitespace().collect();
+    w.iter()
+        .position(|x| *x == "link/ether")
+        .and_then(|i| w.get(i + 1))
+        .map(|s| (*s).to_string())
+        .unwrap_or_default()
+}
+
+/// Unicast (`unicast_src_ip`/`unicast_peer`) both ways: kac master, keepalived backup, kill -9.
+#[test]
+fn unicast_peers_interoperate() {
+    let Some((a, b)) = hosts("unicast_peers_interoperate") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut i = Inst::v3(150);
+    i.unicast = Some(("10.9.0.1", "10.9.0.2"));
+    let mut d = start_kac(&a, work.path(), &conf(&[i]), &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let j = Inst {
+        priority: 100,
+        unicast: Some(("10.9.0.2", "10.9.0.1")),
+        ..i
+    };
+    let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[j]));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    assert!(holds(&a, VIP) && !holds(&b, VIP));
+    d.kill9();
+    wait_holds(&b, VIP, true, Duration::from_secs(3), context(&d, &k));
+}
+
+/// VRRPv3 over IPv6 (ff02::12, link-local sources, unsolicited NA): keepalived master (200),
+/// kac backup (100), then keepalived is killed and kac takes the address.
+#[test]
+fn ipv6_v3_interoperates() {
+    let Some((a, b)) = hosts("ipv6_v3_interoperates") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let i = Inst {
+        vip: VIP6,
+        ..Inst::v3(200)
+    };
+    let mut k = Keepalived::start(&b, &work.path().join("k"), &conf(&[i]));
+    let log = k.log.clone();
+    wait_holds(&b, VIP6, true, LONG, move || {
+        std::fs::read_to_string(&log).unwrap_or_default()
+    });
+    let d = start_kac(&a, work.path(), &conf(&[Inst { priority: 100, ..i }]), &[]);
+    d.wait_status("kac backup", |st| {
+        state_is(st, "VI_1", "BACKUP")
+            && instance(st, "VI_1")["master"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("fe80::"))
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(!holds(&a, VIP6));
+    k.kill9();
+    wait_holds(&a, VIP6, true, Duration::from_secs(3), context(&d, &k));
+}
+
+/// A reload that changes one instance leaves the other alone: no transition, and keepalived
+/// (advert_int 0.1 s: it would take over after 0.36 s without adverts) never notices.
+#[test]
+fn reload_keeps_running_instances_in_their_state() {
+    let Some((a, b)) = hosts("reload_keeps_running_instances_in_their_state") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let one = Inst::v3(150);
+    let two = Inst {
+        name: "VI_2",
+        vrid: 52,
+        vip: "10.9.0.101/24",
+        ..one
+    };
+    let d = start_kac(&a, work.path(), &conf(&[one, two]), &[]);
+    d.wait_status("both master", |st| {
+        state_is(st, "VI_1", "MASTER") && state_is(st, "VI_2", "MASTER")
+    });
+    let k = Keepalived::start(
+        &b,
+        &work.path().join("k"),
+        &conf(&[
+            Inst {
+                priority: 100,
+                ..one
+            },
+            Inst {
+                priority: 100,
+                ..two
+            },
+        ]),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let before = d.status().expect("status");
+    let rev = before["applied"]["revision"].clone();
+    write_atomically(
+        &work.path().join("src/keepalived.conf"),
+        &conf(&[
+            one,
+            Inst {
+                priority: 160,
+                ..two
+            },
+        ]),
+    );
+    d.wait_status("new revision applied", |st| {
+        st["applied"]["revision"] != rev && instance(st, "VI_2")["priority"] == 160
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let after = d.status().expect("status");
+    for name in ["VI_1", "VI_2"] {
+        assert_eq!(instance(&after, name)["state"], "MASTER", "{after:#}");
+        assert_eq!(
+            instance(&after, name)["transitions"],
+            instance(&before, name)["transitions"],
+            "{name}: {after:#}"
+        );
+    }
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    assert!(holds(&a, VIP) && holds(&a, "10.9.0.101/24"));
+}
+
+/// A sync group moves together: kac's VI_1 hears keepalived (200), so VI_2 (same group, no
+/// peer of its own) stays backup with it; once keepalived dies both become master.
+#[test]
+fn sync_group_members_move_together() {
+    let Some((a, b)) = hosts("sync_group_members_move_together") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let one = Inst::v3(150);
+    let two = Inst {
+        name: "VI_2",
+        vrid: 52,
+        vip: "10.9.0.101/24",
+        ..one
+    };
+    let mut k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(200)]));
+    let log = k.log.clone();
+    wait_holds(&b, VIP, true, LONG, move || {
+        std::fs::read_to_string(&log).unwrap_or_default()
+    });
+    let text = format!(
+        "{}vrrp_sync_group G {{\n  group {{\n    VI_1\n    VI_2\n  }}\n}}\n",
+        conf(&[one, two])
+    );
+    let d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("VI_1 backup", |st| state_is(st, "VI_1", "BACKUP"));
+    // VI_2 alone would be master after 0.36 s; the group holds it.
+    std::thread::sleep(Duration::from_millis(1500));
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_2")["state"], "BACKUP", "{st:#}");
+    assert_eq!(instance(&st, "VI_2")["transitions"], 1, "{st:#}");
+    assert!(!holds(&a, VIP) && !holds(&a, "10.9.0.101/24"));
+
+    k.kill9();
+    wait_holds(&a, VIP, true, Duration::from_secs(3), context(&d, &k));
+    wait_holds(
+        &a,
+        "10.9.0.101/24",
+        true,
+        Duration::from_secs(3),
+        context(&d, &k),
+    );
+    d.wait_status("both master", |st| {
+        state_is(st, "VI_1", "MASTER") && state_is(st, "VI_2", "MASTER")
+    });
+}
+
+/// Priority follows a `vrrp_script` (weight -100) and notify scripts get keepalived's
+/// arguments: kac (150) loses mastership to keepalived (120) while its check fails, and takes
+/// it back when the check passes again.
+#[test]
+fn track_script_moves_priority_and_notify_scripts_run() {
+    let Some((a, b)) = hosts("track_script_moves_priority_and_notify_scripts_run") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let down = work.path().join("down");
+    let notify_log = work.path().join("notify.log");
+    let notify = work.path().join("notify.sh");
+    std::fs::write(
+        &notify,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", notify_log.display()),
+    )
+    .expect("notify script");
+    let chmod = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&notify)
+        .status();
+    assert!(chmod.is_ok_and(|s| s.success()));
+    // The script is defined before the instance that tracks it, as keepalived wants.
+    let text = conf(&[Inst::v3(150)])
+        .replace(
+            "}\nvrrp_instance",
+            &format!(
+                "  script_user root\n  enable_script_security\n}}\nvrrp_script chk {{\n  script \"/usr/bin/test ! -e {}\"\n  interval 1\n}}\nvrrp_instance",
+                down.display()
+            ),
+        )
+        .replace(
+            "  virtual_ipaddress {",
+            &format!(
+                "  track_script {{\n    chk weight -100\n  }}\n  notify {}\n  virtual_ipaddress {{",
+                notify.display()
+            ),
+        );
+    let mut d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(120)]));
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+
+    std::fs::write(&down, "").expect("down");
+    d.wait_status("kac backup at priority 50", |st| {
+        state_is(st, "VI_1", "BACKUP") && instance(st, "VI_1")["priority"] == 50
+    });
+    wait_holds(&b, VIP, true, LONG, context(&d, &k));
+    wait_holds(&a, VIP, false, LONG, context(&d, &k));
+
+    std::fs::remove_file(&down).expect("up");
+    d.wait_status("kac master again", |st| {
+        state_is(st, "VI_1", "MASTER") && instance(st, "VI_1")["priority"] == 150
+    });
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+    // The daemon waits for `notify_stop`-time scripts before it exits.
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0);
+    let log = std::fs::read_to_string(&notify_log).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "INSTANCE VI_1 BACKUP 150",
+            "INSTANCE VI_1 MASTER 150",
+            "INSTANCE VI_1 BACKUP 50",
+            "INSTANCE VI_1 MASTER 150",
+            "INSTANCE VI_1 STOP 150"
+        ],
+        "{log}"
+    );
+}
