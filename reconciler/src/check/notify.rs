@@ -1,36 +1,43 @@
 //! Runs the commands health changes call for (`notify_up`, `notify_down`, `quorum_up`,
-//! `quorum_down`) without waiting for them: each is started in the background and its exit
-//! is logged. keepalived passes these commands no arguments of its own; neither does kac.
+//! `quorum_down`) without waiting for them: each is started in the background through the
+//! shared script runner ([`crate::script`]: no shell, its own process group, killed with the
+//! group after [`NOTIFY_TIMEOUT`]) and its end is logged. keepalived passes these commands no
+//! arguments of its own; neither does kac. They run as the daemon's own user (the plan does
+//! not carry a user for them yet).
 
-use std::process::Stdio;
+use std::time::Duration;
 
 use super::health::Notice;
+use crate::script::{Outcome, RunAs, Script};
 
-/// Starts `notice`'s command; a command that cannot start is logged.
+/// The longest a health notify command may run before its process group is killed.
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Starts `notice`'s command in the background; its end (or why it could not start) is logged.
 pub fn run(notice: &Notice) {
-    let Some((program, args)) = notice.argv.split_first() else {
+    if notice.argv.is_empty() {
         return;
-    };
-    tracing::info!(command = %notice.argv.join(" "), "{}: running", notice.what);
-    let spawned = tokio::process::Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(false)
-        .spawn();
-    match spawned {
-        Ok(mut child) => {
-            let what = notice.what.clone();
-            let command = notice.argv.join(" ");
-            tokio::spawn(async move {
-                match child.wait().await {
-                    Ok(s) if s.success() => {}
-                    Ok(s) => tracing::warn!(%command, "{what}: the command ended with {s}"),
-                    Err(e) => tracing::warn!(%command, "{what}: cannot wait for the command: {e}"),
-                }
-            });
-        }
-        Err(e) => {
-            tracing::error!(command = %notice.argv.join(" "), "{}: cannot run: {e}", notice.what)
-        }
     }
+    let command = notice.argv.join(" ");
+    tracing::info!(%command, "{}: running", notice.what);
+    let what = notice.what.clone();
+    let script = Script::new(notice.argv.clone(), RunAs::current()).with_timeout(NOTIFY_TIMEOUT);
+    tokio::spawn(async move {
+        match script.run().await.outcome {
+            Outcome::Exited(0) => {}
+            Outcome::Exited(code) => {
+                tracing::warn!(%command, "{what}: the command exited with {code}")
+            }
+            Outcome::Signalled(sig) => {
+                tracing::warn!(%command, "{what}: the command was killed by signal {sig}")
+            }
+            Outcome::TimedOut => tracing::warn!(
+                %command,
+                "{what}: the command ran longer than {}s and was killed",
+                NOTIFY_TIMEOUT.as_secs()
+            ),
+            Outcome::Refused(why) => tracing::error!(%command, "{what}: cannot run: {why}"),
+            Outcome::SpawnFailed(e) => tracing::error!(%command, "{what}: cannot run: {e}"),
+        }
+    });
 }
