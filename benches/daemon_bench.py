@@ -24,15 +24,15 @@ The kac binary: $KAC_BIN, else target/release/kac (build it with `cargo build --
 import argparse
 import json
 import os
-import queue
 import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from addr_monitor import Monitor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, "benches", "gen_big_conf.py")
@@ -88,39 +88,6 @@ class Namespace:
         time.sleep(0.2)
         subprocess.run(["ip", "netns", "del", self.name], check=False)
 
-
-class Monitor:
-    """`ip monitor address` in a namespace; `wait(addr, since)` is the time an address was
-    added, after `since`."""
-
-    def __init__(self, ns):
-        self.proc = subprocess.Popen(["ip", "-n", ns.name, "monitor", "address"],
-                                     stdout=subprocess.PIPE, text=True)
-        self.q = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.q.put((time.monotonic(), line))
-
-    def wait(self, addr, timeout=30):
-        end = time.monotonic() + timeout
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise SystemExit(f"{addr} never appeared")
-            try:
-                t, line = self.q.get(timeout=left)
-            except queue.Empty:
-                continue
-            if f" {addr}/" in line and not line.startswith("Deleted"):
-                return t
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-
-
 def wait_applied(control, timeout=60):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -154,7 +121,7 @@ def latency(kind, changes, work):
     cfile = os.path.join(site, "keepalived.conf")
     times = []
     with Namespace() as ns:
-        mon = Monitor(ns)
+        mon = Monitor(ns.name)
         if kind == "git":
             git(site, "init", "-q", "-b", "main")
         save(cfile, conf(address(0)))

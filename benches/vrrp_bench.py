@@ -26,15 +26,15 @@ The kac binary: $KAC_BIN, else target/release/kac (build it with `cargo build --
 import argparse
 import json
 import os
-import queue
 import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+
+from addr_monitor import Monitor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -97,38 +97,6 @@ def pids(ns, comm=None):
         if comm is None or c == comm:
             res.append(int(p))
     return res
-
-
-class Monitor:
-    """`ip monitor address` in a namespace."""
-
-    def __init__(self, ns):
-        self.proc = subprocess.Popen(["ip", "-n", ns, "monitor", "address"],
-                                     stdout=subprocess.PIPE, text=True)
-        self.q = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.q.put((time.monotonic(), line))
-
-    def wait(self, addr, timeout=30):
-        end = time.monotonic() + timeout
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise SystemExit(f"{addr} never appeared")
-            try:
-                t, line = self.q.get(timeout=left)
-            except queue.Empty:
-                continue
-            if f" {addr}/" in line and not line.startswith("Deleted"):
-                return t
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
-
 
 def conf(instances):
     """instances: (name, interface, vrid, priority, version, advert, vip)."""
