@@ -277,8 +277,10 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         "lvs_sync_daemon_interface" => {
             Refused("the IPVS connection synchronisation daemon is not started by kac")
         }
-        "use_vmac" | "use_vmac_addr" | "vmac_xmit_base" | "use_ipvlan" | "garp_extra_if"
-        | "vmac_garp_intvl" => Vrrp("VMAC and ipvlan interfaces"),
+        "use_vmac" | "vmac_xmit_base" => Daemon("VMAC interfaces"),
+        "use_vmac_addr" | "use_ipvlan" | "garp_extra_if" | "vmac_garp_intvl" => Vrrp(
+            "`use_vmac_addr`, ipvlan interfaces and extra gratuitous ARPs on VMAC base interfaces",
+        ),
         "no_accept" | "strict_mode" => Vrrp(
             "`no_accept` and strict mode (their firewall rules dropping traffic to the virtual addresses are not built by kac)",
         ),
@@ -434,7 +436,7 @@ mod tests {
             Some(Daemon("VRRP instances"))
         );
         assert!(matches!(
-            support("vrrp_instance", "use_vmac"),
+            support("vrrp_instance", "use_ipvlan"),
             Some(Vrrp(_))
         ));
         assert_eq!(support("vrrp_instance", "no_such_keyword"), None);

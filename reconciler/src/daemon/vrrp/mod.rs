@@ -21,6 +21,7 @@
 //! ([`crate::notify`]) are queued on each transition, never waited for.
 
 pub mod net;
+pub mod vmac;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -32,6 +33,7 @@ use tokio::sync::mpsc;
 
 use super::event::Event;
 use super::metrics::{Metrics, VrrpMetric};
+use crate::model::MacvlanLink;
 use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
 use crate::track::{self, Change, States, Trackers};
 use crate::vrrp::codec::{self, Advert, Auth};
@@ -47,6 +49,8 @@ pub struct Layer {
     pub routes: Vec<PlanRoute>,
     /// `virtual_rules`.
     pub rules: Vec<PlanRule>,
+    /// The VMAC links of every instance with `use_vmac` (in every state).
+    pub links: Vec<MacvlanLink>,
 }
 
 /// What of a plan the engine refuses to run (kac does not carry it out), one message each.
@@ -61,10 +65,18 @@ pub fn refusals(plan: &Plan) -> Vec<String> {
                 a.auth_type
             ));
         }
-        if i.use_vmac.is_some() || i.vips.iter().any(|a| a.use_vmac) {
+        if i.vips.iter().chain(&i.excluded_vips).any(|a| a.use_vmac) {
             out.push(format!(
-                "vrrp_instance {name}: `use_vmac` (VMAC interfaces) is not carried out by kac yet"
+                "vrrp_instance {name}: `use_vmac` on a virtual address is not carried out by kac yet (use the instance's `use_vmac`)"
             ));
+        }
+        if i.use_vmac.is_some() && i.interface.is_none() {
+            out.push(format!(
+                "vrrp_instance {name}: `use_vmac` needs the instance's `interface`"
+            ));
+        }
+        if let Err(e) = vmac::link(i) {
+            out.push(format!("vrrp_instance {name}: {e}"));
         }
         if !i.accept {
             out.push(format!(
@@ -111,6 +123,8 @@ pub struct Engine {
     trackers: Option<Trackers>,
     states: States,
     notifier: Notifier,
+    /// What VMAC interfaces need set (and the base interfaces' values to put back).
+    sysctls: vmac::Sysctls,
 }
 
 impl std::fmt::Debug for Engine {
@@ -155,6 +169,7 @@ fn identity(p: &PlanVrrpInstance) -> impl PartialEq + '_ {
         &p.unicast_src_ip,
         &p.unicast_peers,
         &p.mcast_src_ip,
+        (&p.use_vmac, p.vmac_xmit_base, &p.vmac_mac),
     )
 }
 
@@ -191,6 +206,7 @@ impl Engine {
             trackers: None,
             states: States::default(),
             notifier: Notifier::new(NotifyOptions::default()),
+            sysctls: vmac::Sysctls::default(),
         }
     }
 
@@ -332,6 +348,7 @@ impl Engine {
         for name in &started {
             self.check_interface(name, now);
         }
+        self.prepare_vmacs();
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in &names {
             self.evaluate(name, now);
@@ -392,12 +409,7 @@ impl Engine {
         if !p.unicast_peers.is_empty() {
             return;
         }
-        let Some(ifindex) = p
-            .interface
-            .as_ref()
-            .and_then(|i| self.ifaces.get(i))
-            .map(|i| i.index)
-        else {
+        let Some(ifindex) = self.advert_ifindex(p) else {
             return;
         };
         let group = self.group(p);
@@ -406,6 +418,40 @@ impl Engine {
         {
             tracing::error!("({name}) {e}");
         }
+    }
+
+    /// The interface adverts leave from and arrive on: the VMAC interface once it exists
+    /// (unless `vmac_xmit_base`), else the instance's interface.
+    fn advert_ifindex(&self, p: &PlanVrrpInstance) -> Option<u32> {
+        let vmac = p
+            .use_vmac
+            .as_ref()
+            .filter(|_| !p.vmac_xmit_base)
+            .and_then(|v| self.ifaces.get(v));
+        vmac.or_else(|| self.ifaces.get(p.interface.as_deref()?))
+            .map(|i| i.index)
+    }
+
+    /// Sets what VMAC interfaces need once they exist ([`vmac::Sysctls`]).
+    fn prepare_vmacs(&mut self) {
+        let mut wanted = Vec::new();
+        for i in self.instances.values() {
+            let (Some(v), Some(base)) = (&i.plan.use_vmac, &i.plan.interface) else {
+                continue;
+            };
+            wanted.push(v.as_str());
+            if let Some(iface) = self.ifaces.get(v) {
+                let v6 = i.plan.family == "inet6"
+                    || i
+                        .plan
+                        .vips
+                        .iter()
+                        .chain(&i.plan.excluded_vips)
+                        .any(|a| a.dev == *v && a.addr.is_ipv6());
+                self.sysctls.prepare(v, iface.index, base, v6);
+            }
+        }
+        self.sysctls.retain(&wanted);
     }
 
     fn group(&self, p: &PlanVrrpInstance) -> IpAddr {
@@ -448,6 +494,7 @@ impl Engine {
         if let Some(net) = self.net.as_mut() {
             net.forget_interfaces(&self.ifaces);
         }
+        self.prepare_vmacs();
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in names {
             self.join(&name);
@@ -545,6 +592,7 @@ impl Engine {
         for name in names {
             changed |= self.input(&name, Input::Shutdown, now);
         }
+        self.sysctls.restore();
         changed
     }
 
@@ -560,12 +608,7 @@ impl Engine {
                 return None;
             }
             let matches = if p.unicast_peers.is_empty() {
-                let ifindex = p
-                    .interface
-                    .as_ref()
-                    .and_then(|i| self.ifaces.get(i))
-                    .map(|i| i.index);
-                ifindex == Some(r.ifindex) && r.dst == self.group(p)
+                self.advert_ifindex(p) == Some(r.ifindex) && r.dst == self.group(p)
             } else {
                 p.unicast_peers.contains(&r.src)
             };
@@ -732,11 +775,7 @@ impl Engine {
                 _ => Auth::None,
             },
         };
-        let ifindex = p
-            .interface
-            .as_ref()
-            .and_then(|i| self.ifaces.get(i))
-            .map_or(0, |i| i.index);
+        let ifindex = self.advert_ifindex(p).unwrap_or(0);
         let dsts: Vec<IpAddr> = if p.unicast_peers.is_empty() {
             vec![self.group(p)]
         } else {
@@ -797,6 +836,20 @@ impl Engine {
     pub fn layer(&self) -> Layer {
         let mut l = Layer::default();
         for i in self.instances.values() {
+            if let Ok(Some(link)) = vmac::link(&i.plan) {
+                let base_ll = i
+                    .plan
+                    .interface
+                    .as_ref()
+                    .and_then(|b| self.ifaces.get(b))
+                    .and_then(|b| b.link_local);
+                if i.plan.family == "inet6"
+                    && let Some(ll) = base_ll
+                {
+                    l.addresses.push(vmac::link_local(&link.name, ll));
+                }
+                l.links.push(link);
+            }
             if i.machine.state() == State::Master {
                 l.addresses.extend(i.plan.vips.iter().cloned());
                 l.addresses.extend(i.plan.excluded_vips.iter().cloned());
@@ -936,6 +989,8 @@ mod tests {
             track_processes: Vec::new(),
             notify: Default::default(),
             sync_group: None,
+            vmac_xmit_base: false,
+            vmac_mac: None,
         }
     }
 
@@ -1059,7 +1114,7 @@ mod tests {
         plan.vrrp_instances.insert("VI_1".into(), i);
         let r = refusals(&plan).join("\n");
         assert!(r.contains("`auth_type AH`"), "{r}");
-        assert!(r.contains("`use_vmac`"), "{r}");
+        assert!(!r.contains("`use_vmac`"), "{r}");
         assert!(r.contains("`no_accept`"), "{r}");
         plan.vrrp_instances.insert("VI_1".into(), instance(3));
         assert!(refusals(&plan).is_empty());
