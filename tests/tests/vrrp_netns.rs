@@ -754,3 +754,97 @@ fn vmac_keepalived_master_kac_backup() {
     assert_eq!(sysctl(&a, "net/ipv4/conf/eth0/arp_ignore"), "0");
     assert_eq!(sysctl(&a, "net/ipv4/conf/eth0/arp_filter"), "0");
 }
+
+/// Whether a TCP connection from `ns` to `addr:port` is refused (a reset: the packet reached
+/// a host that holds the address) rather than dropped (no answer within 1 s).
+fn refused(ns: &OracleNamespace, addr: &str) -> bool {
+    let name = ns.name().to_string();
+    let to: std::net::SocketAddr = format!("{addr}:9").parse().expect("address");
+    std::thread::spawn(move || {
+        let f = std::fs::File::open(format!("/run/netns/{name}")).expect("netns file");
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        match std::net::TcpStream::connect_timeout(&to, Duration::from_secs(1)) {
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+            Ok(_) => panic!("something listens on {to}"),
+        }
+    })
+    .join()
+    .expect("connect thread")
+}
+
+/// `nft list ruleset` in `ns`, or `None` without the `nft` program.
+fn nft_ruleset(ns: &OracleNamespace) -> Option<String> {
+    kac_tests::privileges::find_program("nft")?;
+    let out = run_with_timeout(
+        ns.command("nft").args(["list", "ruleset"]),
+        Duration::from_secs(30),
+    )
+    .expect("nft");
+    Some(out.stdout)
+}
+
+/// `no_accept` (and strict mode below priority 255): while master, kac's nf_tables rules
+/// drop traffic to the virtual addresses of the instance without accept mode, and not of the
+/// one with it; the rules go at stop (the address answers again when put back by hand).
+#[test]
+fn no_accept_drops_traffic_to_a_masters_addresses() {
+    let Some((a, b)) = hosts("no_accept_drops_traffic_to_a_masters_addresses") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let strict = Inst {
+        name: "VI_2",
+        vrid: 52,
+        vip: "10.9.0.102/24",
+        ..Inst::v3(150)
+    };
+    let text = conf(&[
+        Inst::v3(150),
+        Inst {
+            name: "VI_3",
+            vrid: 53,
+            vip: "10.9.0.103/24",
+            ..Inst::v3(150)
+        },
+        strict,
+    ])
+    .replacen(
+        "  virtual_ipaddress {\n    10.9.0.100/24",
+        "  no_accept\n  virtual_ipaddress {\n    10.9.0.100/24",
+        1,
+    )
+    .replacen(
+        "  virtual_ipaddress {\n    10.9.0.102/24",
+        "  strict_mode\n  virtual_ipaddress {\n    10.9.0.102/24",
+        1,
+    );
+    let mut d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("kac master of all three", |st| {
+        ["VI_1", "VI_2", "VI_3"]
+            .iter()
+            .all(|n| state_is(st, n, "MASTER"))
+    });
+    wait_addresses(&a, "eth0", &["10.9.0.1/24", VIP, "10.9.0.102/24", "10.9.0.103/24"]);
+    assert!(refused(&b, "10.9.0.103"), "accept mode: the address answers");
+    assert!(!refused(&b, "10.9.0.100"), "no_accept: dropped\n{}", d.log_text());
+    assert!(!refused(&b, "10.9.0.102"), "strict mode: dropped");
+    if let Some(rules) = nft_ruleset(&a) {
+        assert!(rules.contains("table ip kac"), "{rules}");
+        assert!(rules.contains("ip daddr 10.9.0.100 drop"), "{rules}");
+        assert!(rules.contains("ip saddr 10.9.0.100 drop"), "{rules}");
+        assert!(rules.contains("ip daddr 10.9.0.102 drop"), "{rules}");
+        assert!(!rules.contains("10.9.0.103"), "{rules}");
+    }
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0, "{}", d.log_text());
+    if let Some(rules) = nft_ruleset(&a) {
+        assert!(!rules.contains("kac"), "{rules}");
+    }
+    run_with_timeout(
+        a.command("ip")
+            .args(["addr", "add", VIP, "dev", "eth0"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip addr add");
+    assert!(refused(&b, "10.9.0.100"), "the rules are gone after stop");
+}

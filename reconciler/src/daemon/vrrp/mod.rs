@@ -21,6 +21,7 @@
 //! ([`crate::notify`]) are queued on each transition, never waited for.
 
 pub mod net;
+pub mod nft;
 pub mod vmac;
 
 use std::collections::BTreeMap;
@@ -78,11 +79,6 @@ pub fn refusals(plan: &Plan) -> Vec<String> {
         if let Err(e) = vmac::link(i) {
             out.push(format!("vrrp_instance {name}: {e}"));
         }
-        if !i.accept {
-            out.push(format!(
-                "vrrp_instance {name}: `no_accept` (implied by `strict_mode`/`vrrp_strict` below priority 255) needs firewall rules dropping traffic to the virtual addresses, which kac does not build"
-            ));
-        }
         if i.interface.is_none() && i.unicast_peers.is_empty() {
             out.push(format!(
                 "vrrp_instance {name}: no `interface` and no `unicast_peer`"
@@ -125,6 +121,8 @@ pub struct Engine {
     notifier: Notifier,
     /// What VMAC interfaces need set (and the base interfaces' values to put back).
     sysctls: vmac::Sysctls,
+    /// The nf_tables rules of masters without `accept`.
+    firewall: nft::Firewall,
 }
 
 impl std::fmt::Debug for Engine {
@@ -207,6 +205,7 @@ impl Engine {
             states: States::default(),
             notifier: Notifier::new(NotifyOptions::default()),
             sysctls: vmac::Sysctls::default(),
+            firewall: nft::Firewall::default(),
         }
     }
 
@@ -353,6 +352,7 @@ impl Engine {
         for name in &names {
             self.evaluate(name, now);
         }
+        self.sync_firewall();
         for p in &problems {
             tracing::error!("{p}");
         }
@@ -593,6 +593,7 @@ impl Engine {
             changed |= self.input(&name, Input::Shutdown, now);
         }
         self.sysctls.restore();
+        self.sync_firewall();
         changed
     }
 
@@ -696,7 +697,32 @@ impl Engine {
                 }
             }
         }
+        if changed {
+            self.sync_firewall();
+        }
         changed
+    }
+
+    /// Drops traffic to and from the virtual addresses of masters that are not in accept
+    /// mode (`no_accept`, or strict mode below priority 255), and only theirs ([`nft`]).
+    fn sync_firewall(&mut self) {
+        let mut wanted = std::collections::BTreeSet::new();
+        let mut any = false;
+        for i in self.instances.values() {
+            if i.plan.accept || i.plan.priority == 255 {
+                continue;
+            }
+            any = true;
+            if i.machine.state() == State::Master {
+                wanted.extend(i.plan.vips.iter().chain(&i.plan.excluded_vips).map(|a| a.addr));
+            }
+        }
+        if !any && !self.firewall.written() {
+            return;
+        }
+        if let Err(e) = self.firewall.set(wanted) {
+            tracing::error!("the firewall rules of `no_accept` cannot be written: {e}");
+        }
     }
 
     fn transition(&mut self, name: &str, from: State, to: State) {
@@ -1084,7 +1110,7 @@ mod tests {
     }
 
     #[test]
-    fn ah_vmac_and_no_accept_are_refused_by_name() {
+    fn ah_and_vmac_on_an_address_are_refused_by_name() {
         let mut plan: Plan = serde_json::from_value(serde_json::json!({
             "plan_version": 1, "host": "t", "config_id": null,
             "global": {
@@ -1110,12 +1136,16 @@ mod tests {
             pass: "x".into(),
         });
         i.use_vmac = Some("vrrp.51".into());
+        i.vmac_mac = Some("00:00:5e:00:01".into());
+        i.vips[0].use_vmac = true;
         i.accept = false;
         plan.vrrp_instances.insert("VI_1".into(), i);
         let r = refusals(&plan).join("\n");
         assert!(r.contains("`auth_type AH`"), "{r}");
-        assert!(!r.contains("`use_vmac`"), "{r}");
-        assert!(r.contains("`no_accept`"), "{r}");
+        assert!(r.contains("`use_vmac` on a virtual address"), "{r}");
+        assert!(r.contains("`use_vmac vrrp.51 00:00:5e:00:01`: not a MAC"), "{r}");
+        // `no_accept` is carried out (nf_tables rules).
+        assert!(!r.contains("accept"), "{r}");
         plan.vrrp_instances.insert("VI_1".into(), instance(3));
         assert!(refusals(&plan).is_empty());
     }
