@@ -563,7 +563,8 @@ fn vmac_conf(insts: &[Inst]) -> String {
 /// `ip -d -o link show DEV` in `ns` (empty when there is no such link).
 fn link_details(ns: &OracleNamespace, dev: &str) -> String {
     run_with_timeout(
-        ns.command("ip").args(["-d", "-o", "link", "show", "dev", dev]),
+        ns.command("ip")
+            .args(["-d", "-o", "link", "show", "dev", dev]),
         Duration::from_secs(30),
     )
     .expect("ip link")
@@ -661,11 +662,7 @@ fn vmac_kac_master_keepalived_backup() {
     let ours = vmac_conf(&[Inst::v3(150)]);
     let mut d = start_kac(&a, work.path(), &ours, &[]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
-    let k = Keepalived::start(
-        &b,
-        &work.path().join("k"),
-        &vmac_conf(&[Inst::v3(100)]),
-    );
+    let k = Keepalived::start(&b, &work.path().join("k"), &vmac_conf(&[Inst::v3(100)]));
     wait_addresses(&a, "vrrp.51", &[VIP]);
     assert!(!holds(&a, VIP), "the address is on the VMAC, not eth0");
     let link = link_details(&a, "vrrp.51");
@@ -720,11 +717,7 @@ fn vmac_keepalived_master_kac_backup() {
         return;
     };
     let work = tempfile::tempdir().expect("tempdir");
-    let mut k = Keepalived::start(
-        &b,
-        &work.path().join("k"),
-        &vmac_conf(&[Inst::v3(200)]),
-    );
+    let mut k = Keepalived::start(&b, &work.path().join("k"), &vmac_conf(&[Inst::v3(200)]));
     wait_addresses(&b, "vrrp.51", &[VIP]);
     let mut d = start_kac(&a, work.path(), &vmac_conf(&[Inst::v3(100)]), &[]);
     d.wait_status("kac backup of 10.9.0.2", |st| {
@@ -759,7 +752,8 @@ fn vmac_keepalived_master_kac_backup() {
 /// a host that holds the address) rather than dropped (no answer within 1 s).
 fn refused(ns: &OracleNamespace, addr: &str) -> bool {
     let name = ns.name().to_string();
-    let to: std::net::SocketAddr = format!("{addr}:9").parse().expect("address");
+    let ip: std::net::IpAddr = addr.parse().expect("address");
+    let to = std::net::SocketAddr::new(ip, 9);
     std::thread::spawn(move || {
         let f = std::fs::File::open(format!("/run/netns/{name}")).expect("netns file");
         nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
@@ -785,7 +779,7 @@ fn nft_ruleset(ns: &OracleNamespace) -> Option<String> {
 
 /// `no_accept` (and strict mode below priority 255): while master, kac's nf_tables rules
 /// drop traffic to the virtual addresses of the instance without accept mode, and not of the
-/// one with it; the rules go at stop (the address answers again when put back by hand).
+/// one with it (IPv4 and IPv6, where neighbour discovery still passes); the rules go at stop (the address answers again when put back by hand).
 #[test]
 fn no_accept_drops_traffic_to_a_masters_addresses() {
     let Some((a, b)) = hosts("no_accept_drops_traffic_to_a_masters_addresses") else {
@@ -807,7 +801,18 @@ fn no_accept_drops_traffic_to_a_masters_addresses() {
             ..Inst::v3(150)
         },
         strict,
+        Inst {
+            name: "VI_4",
+            vrid: 54,
+            vip: "fd09::104/64",
+            ..Inst::v3(150)
+        },
     ])
+    .replacen(
+        "  virtual_ipaddress {\n    fd09::104/64",
+        "  no_accept\n  virtual_ipaddress {\n    fd09::104/64",
+        1,
+    )
     .replacen(
         "  virtual_ipaddress {\n    10.9.0.100/24",
         "  no_accept\n  virtual_ipaddress {\n    10.9.0.100/24",
@@ -820,20 +825,41 @@ fn no_accept_drops_traffic_to_a_masters_addresses() {
     );
     let mut d = start_kac(&a, work.path(), &text, &[]);
     d.wait_status("kac master of all three", |st| {
-        ["VI_1", "VI_2", "VI_3"]
+        ["VI_1", "VI_2", "VI_3", "VI_4"]
             .iter()
             .all(|n| state_is(st, n, "MASTER"))
     });
-    wait_addresses(&a, "eth0", &["10.9.0.1/24", VIP, "10.9.0.102/24", "10.9.0.103/24"]);
-    assert!(refused(&b, "10.9.0.103"), "accept mode: the address answers");
-    assert!(!refused(&b, "10.9.0.100"), "no_accept: dropped\n{}", d.log_text());
+    wait_addresses(
+        &a,
+        "eth0",
+        &["10.9.0.1/24", VIP, "10.9.0.102/24", "10.9.0.103/24"],
+    );
+    assert!(
+        refused(&b, "10.9.0.103"),
+        "accept mode: the address answers"
+    );
+    assert!(
+        !refused(&b, "10.9.0.100"),
+        "no_accept: dropped\n{}",
+        d.log_text()
+    );
     assert!(!refused(&b, "10.9.0.102"), "strict mode: dropped");
+    assert!(!refused(&b, "fd09::104"), "no_accept over IPv6: dropped");
+    // Neighbour discovery still resolves the IPv6 address.
+    let n = neigh(&b, "fd09::104");
+    assert!(n.contains("lladdr"), "{n}");
     if let Some(rules) = nft_ruleset(&a) {
         assert!(rules.contains("table ip kac"), "{rules}");
         assert!(rules.contains("ip daddr 10.9.0.100 drop"), "{rules}");
         assert!(rules.contains("ip saddr 10.9.0.100 drop"), "{rules}");
         assert!(rules.contains("ip daddr 10.9.0.102 drop"), "{rules}");
         assert!(!rules.contains("10.9.0.103"), "{rules}");
+        assert!(rules.contains("table ip6 kac"), "{rules}");
+        assert!(rules.contains("ip6 daddr fd09::104 drop"), "{rules}");
+        assert!(
+            rules.contains("icmpv6 type nd-neighbor-solicit accept"),
+            "{rules}"
+        );
     }
     d.signal("-TERM");
     assert_eq!(d.wait_exit(), 0, "{}", d.log_text());
@@ -841,10 +867,85 @@ fn no_accept_drops_traffic_to_a_masters_addresses() {
         assert!(!rules.contains("kac"), "{rules}");
     }
     run_with_timeout(
-        a.command("ip")
-            .args(["addr", "add", VIP, "dev", "eth0"]),
+        a.command("ip").args(["addr", "add", VIP, "dev", "eth0"]),
         Duration::from_secs(30),
     )
     .expect("ip addr add");
     assert!(refused(&b, "10.9.0.100"), "the rules are gone after stop");
+}
+
+/// Waits until `dev` in `ns` holds `addr` (either family) or not, as `want` says.
+fn wait_on(ns: &OracleNamespace, dev: &str, addr: &str, want: bool, context: impl Fn() -> String) {
+    let start = std::time::Instant::now();
+    while kac_tests::vrrp::addresses(ns, dev)
+        .iter()
+        .any(|a| a == addr)
+        != want
+    {
+        assert!(
+            start.elapsed() < LONG,
+            "{dev} {} {addr}: {:?}\n{}",
+            if want { "lacks" } else { "still has" },
+            kac_tests::vrrp::addresses(ns, dev),
+            context()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// VMAC over IPv6 (VRRPv3): the MAC is 00:00:5e:00:02:VRID, the VMAC has no address of its
+/// own but the base interface's link-local one (as keepalived's), the address moves to
+/// keepalived's VMAC after kill -9.
+#[test]
+fn vmac_ipv6_kac_master_keepalived_backup() {
+    let Some((a, b)) = hosts("vmac_ipv6_kac_master_keepalived_backup") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let i = Inst {
+        vip: VIP6,
+        ..Inst::v3(150)
+    };
+    let mut d = start_kac(&a, work.path(), &vmac_conf(&[i]), &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(
+        &b,
+        &work.path().join("k"),
+        &vmac_conf(&[Inst { priority: 100, ..i }]),
+    );
+    wait_on(&a, "vrrp.51", VIP6, true, context(&d, &k));
+    let link = link_details(&a, "vrrp.51");
+    assert!(link.contains("link/ether 00:00:5e:00:02:33"), "{link}");
+    assert!(link.contains("addrgenmode none"), "{link}");
+    let ll = |dev: &str| {
+        kac_tests::vrrp::addresses(&a, dev)
+            .into_iter()
+            .filter(|x| x.starts_with("fe80:"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ll("vrrp.51"), ll("eth0"), "the base's link-local only");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    d.kill9();
+    wait_on(&b, "vrrp.51", VIP6, true, context(&d, &k));
+}
+
+/// `vmac_xmit_base`: the address is on the VMAC but adverts leave from the base interface
+/// (its own MAC); keepalived, likewise configured, stays backup.
+#[test]
+fn vmac_xmit_base_advertises_from_the_base_interface() {
+    let Some((a, b)) = hosts("vmac_xmit_base_advertises_from_the_base_interface") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let text =
+        |p| vmac_conf(&[Inst::v3(p)]).replace("  use_vmac\n", "  use_vmac\n  vmac_xmit_base\n");
+    let d = start_kac(&a, work.path(), &text(150), &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &text(100));
+    wait_addresses(&a, "vrrp.51", &[VIP]);
+    let macs = advert_source_macs(&b, [10, 9, 0, 1], Duration::from_secs(1));
+    assert_eq!(macs, vec![link_mac(&a)], "{}", context(&d, &k)());
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
 }

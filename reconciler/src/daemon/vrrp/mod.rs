@@ -441,14 +441,14 @@ impl Engine {
             };
             wanted.push(v.as_str());
             if let Some(iface) = self.ifaces.get(v) {
-                let v6 = i.plan.family == "inet6"
-                    || i
-                        .plan
-                        .vips
-                        .iter()
-                        .chain(&i.plan.excluded_vips)
-                        .any(|a| a.dev == *v && a.addr.is_ipv6());
-                self.sysctls.prepare(v, iface.index, base, v6);
+                let v6_addrs = i
+                    .plan
+                    .vips
+                    .iter()
+                    .chain(&i.plan.excluded_vips)
+                    .any(|a| a.dev == *v && a.addr.is_ipv6());
+                let inet6 = i.plan.family == "inet6";
+                self.sysctls.prepare(v, iface.index, base, inet6, v6_addrs);
             }
         }
         self.sysctls.retain(&wanted);
@@ -714,7 +714,13 @@ impl Engine {
             }
             any = true;
             if i.machine.state() == State::Master {
-                wanted.extend(i.plan.vips.iter().chain(&i.plan.excluded_vips).map(|a| a.addr));
+                wanted.extend(
+                    i.plan
+                        .vips
+                        .iter()
+                        .chain(&i.plan.excluded_vips)
+                        .map(|a| a.addr),
+                );
             }
         }
         if !any && !self.firewall.written() {
@@ -1143,7 +1149,10 @@ mod tests {
         let r = refusals(&plan).join("\n");
         assert!(r.contains("`auth_type AH`"), "{r}");
         assert!(r.contains("`use_vmac` on a virtual address"), "{r}");
-        assert!(r.contains("`use_vmac vrrp.51 00:00:5e:00:01`: not a MAC"), "{r}");
+        assert!(
+            r.contains("`use_vmac vrrp.51 00:00:5e:00:01`: not a MAC"),
+            "{r}"
+        );
         // `no_accept` is carried out (nf_tables rules).
         assert!(!r.contains("accept"), "{r}");
         plan.vrrp_instances.insert("VI_1".into(), instance(3));

@@ -289,12 +289,8 @@ fn send(buf: &[u8], acks: usize) -> Result<(), NftError> {
                 break;
             }
             if kind == NLMSG_ERROR && len >= 20 {
-                let code = i32::from_ne_bytes([
-                    rx[off + 16],
-                    rx[off + 17],
-                    rx[off + 18],
-                    rx[off + 19],
-                ]);
+                let code =
+                    i32::from_ne_bytes([rx[off + 16], rx[off + 17], rx[off + 18], rx[off + 19]]);
                 if code != 0 {
                     return Err(NftError(
                         std::io::Error::from_raw_os_error(-code).to_string(),

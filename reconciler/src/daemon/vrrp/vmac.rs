@@ -10,8 +10,9 @@
 //! it back if deleted by hand. What keepalived also sets is done here once the link exists
 //! ([`Sysctls`]): on the base interface `arp_ignore=1` and `arp_filter=1` (restored when the
 //! engine stops), on the VMAC `arp_ignore=1`, `accept_local=1`, `rp_filter=0`, and IPv6
-//! disabled on an IPv4 instance's VMAC; an IPv6 instance's VMAC gets the base interface's
-//! link-local address (to advertise from).
+//! disabled (unless IPv6 excluded addresses live on it) — for IPv4 instances; an IPv6
+//! instance's VMAC gets nothing of that but the base interface's link-local address
+//! (`nodad`, deprecated), and no address of its own (`addrgenmode none` when it is made).
 
 use std::collections::BTreeMap;
 use std::net::Ipv6Addr;
@@ -58,7 +59,8 @@ pub fn link_local(vmac: &str, base_link_local: Ipv6Addr) -> PlanAddress {
         peer: None,
         flags: vec!["nodad".into()],
         use_vmac: false,
-        preferred_lft_s: None,
+        // Deprecated, as keepalived adds it: never chosen as a source by the kernel.
+        preferred_lft_s: Some(0),
         track: true,
         track_group: None,
     }
@@ -87,9 +89,14 @@ fn write(family: &str, dev: &str, key: &str, value: &str) {
 
 impl Sysctls {
     /// Sets what keepalived sets for the VMAC `vmac` (index `index`) over `base`, once per
-    /// link (a link made again gets a new index, and is set again).
-    pub fn prepare(&mut self, vmac: &str, index: u32, base: &str, v6: bool) {
+    /// link (a link made again gets a new index, and is set again): for an IPv4 instance
+    /// only (`inet6`: nothing); `v6_addrs`: IPv6 addresses live on it (IPv6 stays on).
+    pub fn prepare(&mut self, vmac: &str, index: u32, base: &str, inet6: bool, v6_addrs: bool) {
         if self.prepared.get(vmac) == Some(&index) {
+            return;
+        }
+        self.prepared.insert(vmac.to_string(), index);
+        if inet6 {
             return;
         }
         for key in BASE_KEYS {
@@ -107,10 +114,9 @@ impl Sysctls {
         write("ipv4", vmac, "arp_ignore", "1");
         write("ipv4", vmac, "accept_local", "1");
         write("ipv4", vmac, "rp_filter", "0");
-        if !v6 {
+        if !v6_addrs {
             write("ipv6", vmac, "disable_ipv6", "1");
         }
-        self.prepared.insert(vmac.to_string(), index);
     }
 
     /// Forgets VMACs no instance wants any more.
@@ -133,12 +139,15 @@ mod tests {
 
     #[test]
     fn macs_parse_strictly() {
-        assert_eq!(
-            parse_mac("00:00:5e:00:01:0a"),
-            Some([0, 0, 0x5e, 0, 1, 10])
-        );
+        assert_eq!(parse_mac("00:00:5e:00:01:0a"), Some([0, 0, 0x5e, 0, 1, 10]));
         assert_eq!(parse_mac("0:0:5e:0:1:a"), Some([0, 0, 0x5e, 0, 1, 10]));
-        for bad in ["", "00:00:5e:00:01", "00:00:5e:00:01:0a:0b", "zz:00:5e:00:01:0a", "000:0:0:0:0:0"] {
+        for bad in [
+            "",
+            "00:00:5e:00:01",
+            "00:00:5e:00:01:0a:0b",
+            "zz:00:5e:00:01:0a",
+            "000:0:0:0:0:0",
+        ] {
             assert_eq!(parse_mac(bad), None, "{bad}");
         }
     }
