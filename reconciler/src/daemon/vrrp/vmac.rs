@@ -100,11 +100,12 @@ impl Sysctls {
             return;
         }
         for key in BASE_KEYS {
-            let k = (base.to_string(), key);
-            if !self.saved.contains_key(&k) {
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                self.saved.entry((base.to_string(), key))
+            {
                 match std::fs::read_to_string(path("ipv4", base, key)) {
                     Ok(v) => {
-                        self.saved.insert(k, v.trim().to_string());
+                        slot.insert(v.trim().to_string());
                     }
                     Err(e) => tracing::warn!("cannot read net.ipv4.conf.{base}.{key}: {e}"),
                 }
