@@ -8,10 +8,12 @@ use std::net::IpAddr;
 
 use kac_schema::config::{
     CheckTiming, Checker, CheckerKind, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP,
-    IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, SettingValue, TrackProcess,
-    Tracked, VirtualServer, VrrpState, VsAddress, VsGroupEntry,
+    GlobalDefs, IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, SettingValue,
+    TrackProcess, Tracked, VirtualServer, VrrpState, VsAddress, VsGroupEntry,
 };
 use kac_schema::plan::*;
+
+use crate::conf::grammar::global::FIFO_SCRIPT_USER_SUFFIX;
 
 const SEC: u64 = 1_000_000;
 
@@ -285,6 +287,44 @@ fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
     }
 }
 
+/// The alert switches, `enable_traps` and the notify FIFOs of `global_defs`.
+fn alerts(g: &GlobalDefs, script_user: &MachineValue) -> PlanAlerts {
+    let setting = |k: &str| g.other.iter().rev().find(|s| s.keyword == k);
+    let fifo = |prefix: &str| {
+        let s = setting(&format!("{prefix}notify_fifo"))?;
+        let path = s.args.first()?.clone();
+        let owner = match (s.args.get(1), s.args.get(2)) {
+            (Some(u), Some(gr)) => Some(format!("{u}:{gr}")),
+            (Some(u), None) => Some(u.clone()),
+            _ => None,
+        };
+        let script_kw = format!("{prefix}notify_fifo_script");
+        let script = setting(&script_kw).map(|s| s.args.clone());
+        let script_user = script.as_ref().map(|_| {
+            match setting(&format!("{script_kw}{FIFO_SCRIPT_USER_SUFFIX}")) {
+                Some(u) => machine_user(&Some((u.args[0].clone(), u.args.get(1).cloned()))),
+                None => script_user.clone(),
+            }
+        });
+        Some(PlanFifo {
+            path,
+            owner,
+            script,
+            script_user,
+        })
+    };
+    PlanAlerts {
+        smtp_alert: g.smtp_alert,
+        smtp_alert_vrrp: g.smtp_alert_vrrp,
+        smtp_alert_checker: g.smtp_alert_checker,
+        no_email_faults: setting("no_email_faults").is_some(),
+        enable_traps: setting("enable_traps").is_some(),
+        notify_fifo: fifo(""),
+        vrrp_notify_fifo: fifo("vrrp_"),
+        lvs_notify_fifo: fifo("lvs_"),
+    }
+}
+
 /// The user a script runs as: its own `USER [GROUP]` (written after the command), else
 /// `default`.
 fn script_user_of(s: &Script, default: &MachineValue) -> MachineValue {
@@ -404,6 +444,11 @@ pub fn lower_with(
         },
         dynamic_interfaces: g.dynamic_interfaces,
         real_server_drain: kac_schema::plan::PlanDrain::default(),
+        alerts: PlanAlerts::default(),
+    };
+    let global = PlanGlobal {
+        alerts: alerts(g, &global.script_user),
+        ..global
     };
 
     let mut static_addresses: Vec<PlanAddress> = cfg
@@ -485,6 +530,7 @@ pub fn lower_with(
                 members,
                 notify: notify(&sg.notify, &global.script_user),
                 tracking_weight: sg.tracking_weight,
+                smtp_alert: sg.smtp_alert,
             },
         );
     }
@@ -669,6 +715,7 @@ pub fn lower_with(
                 track_processes,
                 notify: notify(&i.notify, &global.script_user),
                 sync_group: in_sync,
+                smtp_alert: i.smtp_alert,
             },
         );
     }
@@ -1070,6 +1117,12 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
                 notify_up: rs.notify_up.as_ref().map(|s| s.argv.clone()),
                 notify_down: rs.notify_down.as_ref().map(|s| s.argv.clone()),
                 checkers,
+                smtp_alert: rs
+                    .other
+                    .iter()
+                    .rev()
+                    .find(|o| o.keyword == "smtp_alert")
+                    .map(|o| !matches!(o.values.first(), Some(SettingValue::Bool(false)))),
             }
         })
         .collect();
@@ -1102,5 +1155,6 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
         quorum_down: vs.quorum_down.as_ref().map(|s| s.argv.clone()),
         sorry_server_inhibit: vs.sorry_server_inhibit,
         real_servers,
+        smtp_alert: vs.smtp_alert,
     }
 }
