@@ -1158,3 +1158,57 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
         smtp_alert: vs.smtp_alert,
     }
 }
+
+#[cfg(test)]
+mod alert_tests {
+    use kac_schema::plan::{MachineValue, PlanFifo};
+
+    fn compile(text: &str) -> kac_schema::plan::Plan {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keepalived.conf");
+        std::fs::write(&path, text).expect("write");
+        let c = crate::compile_conf(&path, "keepalived.conf", "lb1", &crate::Options::default());
+        c.plan.expect("a plan")
+    }
+
+    #[test]
+    fn alert_switches_fifos_and_per_object_smtp_alert_reach_the_plan() {
+        let p = compile(
+            "global_defs {\n  smtp_alert_vrrp false\n  smtp_alert\n  no_email_faults\n  enable_traps\n  notify_fifo /run/n.fifo root root\n  notify_fifo_script \"/bin/reader -v\" nobody\n  lvs_notify_fifo /run/l.fifo\n}\n\
+             vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  smtp_alert\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n\
+             virtual_server 10.0.0.5 80 {\n  lb_kind NAT\n  protocol TCP\n  smtp_alert false\n  real_server 10.1.0.1 80 {\n    smtp_alert false\n  }\n  real_server 10.1.0.2 80 {\n  }\n}\n",
+        );
+        let a = &p.global.alerts;
+        assert_eq!(
+            (a.smtp_alert, a.smtp_alert_vrrp, a.smtp_alert_checker),
+            (Some(true), Some(false), None)
+        );
+        assert!(a.no_email_faults && a.enable_traps);
+        assert_eq!(
+            a.notify_fifo,
+            Some(PlanFifo {
+                path: "/run/n.fifo".into(),
+                owner: Some("root:root".into()),
+                script: Some(vec!["/bin/reader".into(), "-v".into()]),
+                script_user: Some(MachineValue::Set("nobody".into())),
+            })
+        );
+        let lvs = a.lvs_notify_fifo.as_ref().expect("lvs fifo");
+        assert_eq!((lvs.path.as_str(), &lvs.script), ("/run/l.fifo", &None));
+        assert_eq!(a.vrrp_notify_fifo, None);
+        assert_eq!(p.vrrp_instances["VI_1"].smtp_alert, Some(true));
+        let vs = &p.virtual_servers[0];
+        assert_eq!(vs.smtp_alert, Some(false));
+        let rs: Vec<_> = vs.real_servers.iter().map(|r| r.smtp_alert).collect();
+        assert_eq!(rs, [Some(false), None]);
+        // keepalived's precedence: the instance's own switch, then smtp_alert_vrrp; real
+        // servers default to mailing, virtual servers do not.
+        assert!(a.mail_vrrp(Some(true)) && !a.mail_vrrp(None));
+        assert!(a.mail_real_server(None) && !a.mail_real_server(Some(false)));
+        assert!(a.mail_virtual_server(None) && !a.mail_virtual_server(Some(false)));
+        let none = kac_schema::plan::PlanAlerts::default();
+        assert!(
+            none.mail_real_server(None) && !none.mail_virtual_server(None) && !none.mail_vrrp(None)
+        );
+    }
+}

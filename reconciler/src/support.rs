@@ -36,7 +36,7 @@ use Support::*;
 const PROCESS: Support = NoEffect(
     "it tunes keepalived's own processes; kac's daemon is one process: set its priority, memory locking and limits in its systemd unit",
 );
-const MAIL: Support = Daemon("alert e-mail settings (mails are sent by the daemon)");
+const MAIL: Support = Daemon("alert e-mail settings");
 const VRRP_GLOBAL: Support = Daemon("VRRP settings");
 const VRRP_TODO: Support = Vrrp("this VRRP setting");
 const TRACKING: Support =
@@ -109,7 +109,8 @@ fn global(k: &str) -> Option<Support> {
     Some(match k {
         "lvs_timeouts" | "lvs_flush" | "lvs_flush_on_stop" | "lvs_flush_onstop" => Done,
         "dynamic_interfaces" | "default_interface" => Done,
-        "router_id" => Daemon("the host's name in alert e-mails and SNMP traps"),
+        // It names the host in the daemon's alerts; nothing for `kac apply` to warn about.
+        "router_id" => Done,
         "notification_email"
         | "notification_email_from"
         | "smtp_server"

@@ -26,6 +26,8 @@ fn conf(dir: &Path, extra: &str) -> String {
     format!(
         r#"global_defs {{
   router_id lb-alerts
+  enable_script_security
+  script_user root
   notification_email {{
     ops@example.org
   }}
@@ -176,15 +178,26 @@ fn vrrp_master_refused_and_failed_revisions_are_alerted() {
 
     // The traps: keepalived's state change and the VRRP-MIB new master, with their variables.
     assert!(
-        wait_until(Duration::from_secs(10), || traps(&trap_log).len() >= 2),
+        wait_until(Duration::from_secs(10), || traps(&trap_log).len() >= 3),
         "{:?}",
         traps(&trap_log)
     );
     let all = traps(&trap_log);
-    let state_trap = all
+    // INIT -> BACKUP first (state 1), then BACKUP -> MASTER (state 2).
+    let state_traps: Vec<&String> = all
         .iter()
-        .find(|t| t.contains(&format!("OID: {KA}.2.10.0.2")))
-        .unwrap_or_else(|| panic!("no vrrpInstanceStateChange in {all:#?}"));
+        .filter(|t| t.contains(&format!("OID: {KA}.2.10.0.2")))
+        .collect();
+    assert!(
+        state_traps
+            .first()
+            .is_some_and(|t| t.contains(&format!("{KA}.2.3.1.4.1 = INTEGER: 1"))),
+        "{all:#?}"
+    );
+    let state_trap = state_traps
+        .iter()
+        .find(|t| t.contains(&format!("{KA}.2.3.1.4.1 = INTEGER: 2")))
+        .unwrap_or_else(|| panic!("no vrrpInstanceStateChange to MASTER in {all:#?}"));
     for want in [
         format!("{KA}.2.3.1.2.1 = STRING: \"VI_1\""),
         format!("{KA}.2.3.1.4.1 = INTEGER: 2"),
@@ -255,7 +268,7 @@ fn vrrp_master_refused_and_failed_revisions_are_alerted() {
         "{email:#}"
     );
     let trap = ch("trap");
-    assert!(trap["sent"].as_u64() >= Some(2), "{trap:#}");
+    assert!(trap["sent"].as_u64() >= Some(3), "{trap:#}");
     let fifo = ch("fifo");
     assert!(
         fifo["last_sent"]
@@ -267,11 +280,13 @@ fn vrrp_master_refused_and_failed_revisions_are_alerted() {
     assert!(text.contains("alerts email: "), "{text}");
     let page = metrics(&ns);
     assert!(
-        page.contains(r#"kac_alerts_total{channel="email",kind="vrrp",outcome="sent"} 1"#),
+        // INIT -> BACKUP and BACKUP -> MASTER.
+        page.contains(r#"kac_alerts_total{channel="email",kind="vrrp",outcome="sent"} 2"#),
         "{page}"
     );
     assert!(
-        page.contains(r#"kac_alerts_total{channel="email",kind="operational",outcome="sent"}"#),
+        // The refused revision and the failed apply.
+        page.contains(r#"kac_alerts_total{channel="email",kind="operational",outcome="sent"} 2"#),
         "{page}"
     );
 }

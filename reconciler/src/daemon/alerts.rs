@@ -96,25 +96,40 @@ fn fifo_spec(
     security: bool,
     problems: &mut Vec<String>,
 ) -> FifoSpec {
-    let run_as = match (&f.script, &f.script_user) {
-        (Some(_), Some(user)) => match RunAs::resolve(user, security) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                problems.push(format!(
-                    "the script of the notify FIFO {}: {e}; it runs as the daemon's user",
-                    f.path
-                ));
-                None
-            }
-        },
-        _ => None,
-    };
-    FifoSpec {
+    let mut spec = FifoSpec {
         path: PathBuf::from(&f.path),
         scope,
-        script: f.script.clone(),
-        run_as,
+        script: None,
+        run_as: None,
+    };
+    let (Some(argv), Some(user)) = (&f.script, &f.script_user) else {
+        return spec;
+    };
+    let Some(program) = argv.first() else {
+        return spec;
+    };
+    // keepalived's rules for every script: its user must exist, and with
+    // `enable_script_security` its path must be safe.
+    let checked = RunAs::resolve(user, security)
+        .map_err(|e| e.to_string())
+        .and_then(|run_as| {
+            crate::script::security::check(program, run_as, security)
+                .map(|c| (run_as, c))
+                .map_err(|e| e.to_string())
+        });
+    match checked {
+        Ok((run_as, c)) => {
+            let mut argv = argv.clone();
+            argv[0] = c.path.display().to_string();
+            spec.script = Some(argv);
+            spec.run_as = Some(run_as);
+        }
+        Err(e) => problems.push(format!(
+            "the script of the notify FIFO {} does not run: {e}",
+            f.path
+        )),
     }
+    spec
 }
 
 /// Makes the FIFO's `USER [GROUP]` its owner, as keepalived does.
