@@ -4,9 +4,7 @@
 //! (a failure with `KAC_REQUIRE_PRIVILEGED=1`: scripts/test.sh installs them).
 
 use std::io::BufRead;
-use std::net::{IpAddr, Ipv4Addr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use kac_reconciler::alert::event::{
