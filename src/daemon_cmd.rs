@@ -444,6 +444,7 @@ mod tests {
         .expect("write");
         let out = compile_revision(&rev(dir.path()), &HostSelection::default());
         assert!(out.plan.is_some(), "{:#?}", out.diagnostics);
-        assert_eq!(worst(&out.diagnostics), Some(Severity::Advice));
+        // `router_id` names the host in the daemon's alerts: nothing to say about it.
+        assert_eq!(worst(&out.diagnostics), None, "{:#?}", out.diagnostics);
     }
 }
