@@ -1168,13 +1168,16 @@ mod alert_tests {
         let path = dir.path().join("keepalived.conf");
         std::fs::write(&path, text).expect("write");
         let c = crate::compile_conf(&path, "keepalived.conf", "lb1", &crate::Options::default());
-        c.plan.expect("a plan")
+        match c.plan {
+            Some(p) => p,
+            None => panic!("no plan: {:#?}", c.parsed.diagnostics),
+        }
     }
 
     #[test]
     fn alert_switches_fifos_and_per_object_smtp_alert_reach_the_plan() {
         let p = compile(
-            "global_defs {\n  smtp_alert_vrrp false\n  smtp_alert\n  no_email_faults\n  enable_traps\n  notify_fifo /run/n.fifo root root\n  notify_fifo_script \"/bin/reader -v\" nobody\n  lvs_notify_fifo /run/l.fifo\n}\n\
+            "global_defs {\n  enable_script_security\n  smtp_alert_vrrp false\n  smtp_alert\n  no_email_faults\n  enable_traps\n  notify_fifo /run/n.fifo root root\n  notify_fifo_script \"/bin/reader -v\" nobody\n  lvs_notify_fifo /run/l.fifo\n}\n\
              vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  smtp_alert\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n\
              virtual_server 10.0.0.5 80 {\n  lb_kind NAT\n  protocol TCP\n  smtp_alert false\n  real_server 10.1.0.1 80 {\n    smtp_alert false\n  }\n  real_server 10.1.0.2 80 {\n  }\n}\n",
         );

@@ -102,7 +102,7 @@ fn fifo_spec(
         script: None,
         run_as: None,
     };
-    let (Some(argv), Some(user)) = (&f.script, &f.script_user) else {
+    let Some(argv) = &f.script else {
         return spec;
     };
     let Some(program) = argv.first() else {
@@ -110,13 +110,16 @@ fn fifo_spec(
     };
     // keepalived's rules for every script: its user must exist, and with
     // `enable_script_security` its path must be safe.
-    let checked = RunAs::resolve(user, security)
-        .map_err(|e| e.to_string())
-        .and_then(|run_as| {
-            crate::script::security::check(program, run_as, security)
-                .map(|c| (run_as, c))
-                .map_err(|e| e.to_string())
-        });
+    let run_as = match &f.script_user {
+        Some(user) => RunAs::resolve(user, security),
+        // A plan that names no user (the compiler always fills `script_user` in).
+        None => Ok(RunAs::current()),
+    };
+    let checked = run_as.map_err(|e| e.to_string()).and_then(|run_as| {
+        crate::script::security::check(program, run_as, security)
+            .map(|c| (run_as, c))
+            .map_err(|e| e.to_string())
+    });
     match checked {
         Ok((run_as, c)) => {
             let mut argv = argv.clone();
