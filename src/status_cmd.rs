@@ -239,6 +239,32 @@ pub fn text(s: &Status) -> String {
             }
         }
     }
+    for c in s
+        .alerts
+        .channels
+        .iter()
+        .filter(|c| c.configured || c.sent + c.failed + c.dropped > 0)
+    {
+        let _ = writeln!(
+            o,
+            "alerts {}: {} sent, {} failed, {} dropped{}",
+            c.channel,
+            c.sent,
+            c.failed,
+            c.dropped,
+            if c.configured {
+                ""
+            } else {
+                " (no longer configured)"
+            }
+        );
+        if let Some(l) = &c.last_sent {
+            let _ = writeln!(o, "  last sent: {l}");
+        }
+        if let Some(l) = &c.last_failure {
+            let _ = writeln!(o, "  last failure: {l}");
+        }
+    }
     if let Some(ops) = &s.last_ops {
         let _ = writeln!(
             o,

@@ -8,10 +8,12 @@ use std::net::IpAddr;
 
 use kac_schema::config::{
     CheckTiming, Checker, CheckerKind, Config, DEFAULT_CONNECT_TIMEOUT, DEFAULT_DELAY_LOOP,
-    IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, SettingValue, TrackProcess,
-    Tracked, VirtualServer, VrrpState, VsAddress, VsGroupEntry,
+    GlobalDefs, IpAddress, LbKind, Notify, RealServer, Route, Rule, Script, SettingValue,
+    TrackProcess, Tracked, VirtualServer, VrrpState, VsAddress, VsGroupEntry,
 };
 use kac_schema::plan::*;
+
+use crate::conf::grammar::global::FIFO_SCRIPT_USER_SUFFIX;
 
 const SEC: u64 = 1_000_000;
 
@@ -285,6 +287,44 @@ fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
     }
 }
 
+/// The alert switches, `enable_traps` and the notify FIFOs of `global_defs`.
+fn alerts(g: &GlobalDefs, script_user: &MachineValue) -> PlanAlerts {
+    let setting = |k: &str| g.other.iter().rev().find(|s| s.keyword == k);
+    let fifo = |prefix: &str| {
+        let s = setting(&format!("{prefix}notify_fifo"))?;
+        let path = s.args.first()?.clone();
+        let owner = match (s.args.get(1), s.args.get(2)) {
+            (Some(u), Some(gr)) => Some(format!("{u}:{gr}")),
+            (Some(u), None) => Some(u.clone()),
+            _ => None,
+        };
+        let script_kw = format!("{prefix}notify_fifo_script");
+        let script = setting(&script_kw).map(|s| s.args.clone());
+        let script_user = script.as_ref().map(|_| {
+            match setting(&format!("{script_kw}{FIFO_SCRIPT_USER_SUFFIX}")) {
+                Some(u) => machine_user(&Some((u.args[0].clone(), u.args.get(1).cloned()))),
+                None => script_user.clone(),
+            }
+        });
+        Some(PlanFifo {
+            path,
+            owner,
+            script,
+            script_user,
+        })
+    };
+    PlanAlerts {
+        smtp_alert: g.smtp_alert,
+        smtp_alert_vrrp: g.smtp_alert_vrrp,
+        smtp_alert_checker: g.smtp_alert_checker,
+        no_email_faults: setting("no_email_faults").is_some(),
+        enable_traps: setting("enable_traps").is_some(),
+        notify_fifo: fifo(""),
+        vrrp_notify_fifo: fifo("vrrp_"),
+        lvs_notify_fifo: fifo("lvs_"),
+    }
+}
+
 /// The user a script runs as: its own `USER [GROUP]` (written after the command), else
 /// `default`.
 fn script_user_of(s: &Script, default: &MachineValue) -> MachineValue {
@@ -404,6 +444,11 @@ pub fn lower_with(
         },
         dynamic_interfaces: g.dynamic_interfaces,
         real_server_drain: kac_schema::plan::PlanDrain::default(),
+        alerts: PlanAlerts::default(),
+    };
+    let global = PlanGlobal {
+        alerts: alerts(g, &global.script_user),
+        ..global
     };
 
     let mut static_addresses: Vec<PlanAddress> = cfg
@@ -485,6 +530,7 @@ pub fn lower_with(
                 members,
                 notify: notify(&sg.notify, &global.script_user),
                 tracking_weight: sg.tracking_weight,
+                smtp_alert: sg.smtp_alert,
             },
         );
     }
@@ -678,6 +724,7 @@ pub fn lower_with(
                     .iter()
                     .find(|o| o.keyword == "use_vmac_mac")
                     .and_then(|o| o.args.first().cloned()),
+                smtp_alert: i.smtp_alert,
             },
         );
     }
@@ -1079,6 +1126,12 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
                 notify_up: rs.notify_up.as_ref().map(|s| s.argv.clone()),
                 notify_down: rs.notify_down.as_ref().map(|s| s.argv.clone()),
                 checkers,
+                smtp_alert: rs
+                    .other
+                    .iter()
+                    .rev()
+                    .find(|o| o.keyword == "smtp_alert")
+                    .map(|o| !matches!(o.values.first(), Some(SettingValue::Bool(false)))),
             }
         })
         .collect();
@@ -1111,5 +1164,63 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
         quorum_down: vs.quorum_down.as_ref().map(|s| s.argv.clone()),
         sorry_server_inhibit: vs.sorry_server_inhibit,
         real_servers,
+        smtp_alert: vs.smtp_alert,
+    }
+}
+
+#[cfg(test)]
+mod alert_tests {
+    use kac_schema::plan::{MachineValue, PlanFifo};
+
+    fn compile(text: &str) -> kac_schema::plan::Plan {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("keepalived.conf");
+        std::fs::write(&path, text).expect("write");
+        let c = crate::compile_conf(&path, "keepalived.conf", "lb1", &crate::Options::default());
+        match c.plan {
+            Some(p) => p,
+            None => panic!("no plan: {:#?}", c.parsed.diagnostics),
+        }
+    }
+
+    #[test]
+    fn alert_switches_fifos_and_per_object_smtp_alert_reach_the_plan() {
+        let p = compile(
+            "global_defs {\n  enable_script_security\n  smtp_alert_vrrp false\n  smtp_alert\n  no_email_faults\n  enable_traps\n  notify_fifo /run/n.fifo root root\n  notify_fifo_script \"/bin/reader -v\" nobody\n  lvs_notify_fifo /run/l.fifo\n}\n\
+             vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  smtp_alert\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n\
+             virtual_server 10.0.0.5 80 {\n  lb_kind NAT\n  protocol TCP\n  smtp_alert false\n  real_server 10.1.0.1 80 {\n    smtp_alert false\n  }\n  real_server 10.1.0.2 80 {\n  }\n}\n",
+        );
+        let a = &p.global.alerts;
+        assert_eq!(
+            (a.smtp_alert, a.smtp_alert_vrrp, a.smtp_alert_checker),
+            (Some(true), Some(false), None)
+        );
+        assert!(a.no_email_faults && a.enable_traps);
+        assert_eq!(
+            a.notify_fifo,
+            Some(PlanFifo {
+                path: "/run/n.fifo".into(),
+                owner: Some("root:root".into()),
+                script: Some(vec!["/bin/reader".into(), "-v".into()]),
+                script_user: Some(MachineValue::Set("nobody".into())),
+            })
+        );
+        let lvs = a.lvs_notify_fifo.as_ref().expect("lvs fifo");
+        assert_eq!((lvs.path.as_str(), &lvs.script), ("/run/l.fifo", &None));
+        assert_eq!(a.vrrp_notify_fifo, None);
+        assert_eq!(p.vrrp_instances["VI_1"].smtp_alert, Some(true));
+        let vs = &p.virtual_servers[0];
+        assert_eq!(vs.smtp_alert, Some(false));
+        let rs: Vec<_> = vs.real_servers.iter().map(|r| r.smtp_alert).collect();
+        assert_eq!(rs, [Some(false), None]);
+        // keepalived's precedence: the instance's own switch, then smtp_alert_vrrp; real
+        // servers default to mailing, virtual servers do not.
+        assert!(a.mail_vrrp(Some(true)) && !a.mail_vrrp(None));
+        assert!(a.mail_real_server(None) && !a.mail_real_server(Some(false)));
+        assert!(a.mail_virtual_server(None) && !a.mail_virtual_server(Some(false)));
+        let none = kac_schema::plan::PlanAlerts::default();
+        assert!(
+            none.mail_real_server(None) && !none.mail_virtual_server(None) && !none.mail_vrrp(None)
+        );
     }
 }

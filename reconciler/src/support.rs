@@ -36,8 +36,7 @@ use Support::*;
 const PROCESS: Support = NoEffect(
     "it tunes keepalived's own processes; kac's daemon is one process: set its priority, memory locking and limits in its systemd unit",
 );
-const MAIL: Support =
-    NoEffect("mail settings: alerts are sent on VRRP and health-check changes, which are refused");
+const MAIL: Support = Daemon("alert e-mail settings");
 const VRRP_GLOBAL: Support = Daemon("VRRP settings");
 const VRRP_TODO: Support = Vrrp("this VRRP setting");
 const TRACKING: Support =
@@ -52,10 +51,13 @@ const RELOAD: Support = NoEffect(
 const SCRIPT_SETTING: Support = Daemon(
     "the user and security rules of scripts (VRRP track and notify scripts; the health checkers' notify_up/notify_down and quorum_up/quorum_down still run as the daemon's own user)",
 );
-const SNMP: Support = Refused("SNMP is not served by kac");
+const SNMP: Support = Refused(
+    "kac has no SNMP agent (no MIB to walk); it sends traps only, with `enable_traps` (docs/alerts.md)",
+);
+const TRAPS: Support = Daemon("SNMP traps (sent to `kac daemon --trap-sink`)");
 const DBUS: Support = Refused("kac has no DBus interface");
-const FIFO: Support = Refused("notify FIFOs are not written by kac");
-const SMTP: Support = Refused("kac sends no SMTP alerts");
+const FIFO: Support = Daemon("notify FIFOs");
+const SMTP: Support = Daemon("alert e-mails");
 
 /// What the runtime does with `keyword` written in `block` (`None`: unknown to this table,
 /// which a test prevents for every keyword the compiler accepts).
@@ -107,16 +109,17 @@ fn global(k: &str) -> Option<Support> {
     Some(match k {
         "lvs_timeouts" | "lvs_flush" | "lvs_flush_on_stop" | "lvs_flush_onstop" => Done,
         "dynamic_interfaces" | "default_interface" => Done,
-        "router_id" => {
-            NoEffect("it names the host in SMTP alerts and SNMP, which kac does not send")
-        }
+        // It names the host in the daemon's alerts; nothing for `kac apply` to warn about.
+        "router_id" => Done,
         "notification_email"
         | "notification_email_from"
         | "smtp_server"
         | "smtp_helo_name"
         | "smtp_connect_timeout"
-        | "no_email_faults"
-        | "no_checker_emails" => MAIL,
+        | "no_email_faults" => MAIL,
+        "no_checker_emails" => NoEffect(
+            "kac mails real server up/down changes only, never each checker's own change (what `no_checker_emails` asks for)",
+        ),
         "smtp_alert" | "smtp_alert_vrrp" | "smtp_alert_checker" => SMTP,
         "checker_log_all_failures" => NoEffect(
             "kac logs every failed attempt of a checker with the checker's own `log_all_failures`; the global switch is not read",
@@ -160,11 +163,15 @@ fn global(k: &str) -> Option<Support> {
         | "vrrp_notify_fifo"
         | "vrrp_notify_fifo_script"
         | "lvs_notify_fifo"
-        | "lvs_notify_fifo_script"
-        | "fifo_write_vrrp_states_on_reload" => FIFO,
-        "snmp_socket"
-        | "enable_traps"
-        | "enable_snmp_vrrp"
+        | "lvs_notify_fifo_script" => FIFO,
+        "fifo_write_vrrp_states_on_reload" => {
+            Refused("kac does not write the VRRP states to the notify FIFOs on reload")
+        }
+        "enable_traps" => TRAPS,
+        "snmp_socket" => NoEffect(
+            "it names keepalived's AgentX socket; kac has no SNMP agent and sends its traps to `kac daemon --trap-sink`",
+        ),
+        "enable_snmp_vrrp"
         | "enable_snmp_keepalived"
         | "enable_snmp_rfc"
         | "enable_snmp_rfcv2"
@@ -368,7 +375,7 @@ fn virtual_server(k: &str) -> Option<Support> {
         "virtualhost" => HTTP_SETTING,
         "alpha" | "omega" | "inhibit_on_failure" | "delay_loop" | "connect_timeout" | "retry"
         | "delay_before_retry" | "warmup" => CHECK_SETTING,
-        "smtp_alert" => MAIL,
+        "smtp_alert" => SMTP,
         "snmp_name" => NoEffect("SNMP is not served by kac"),
         _ => return None,
     })
@@ -383,7 +390,7 @@ fn real_server(k: &str) -> Option<Support> {
         "inhibit_on_failure" | "alpha" | "retry" | "delay_before_retry" | "warmup"
         | "connect_timeout" | "delay_loop" => CHECK_SETTING,
         "virtualhost" => HTTP_SETTING,
-        "smtp_alert" => MAIL,
+        "smtp_alert" => SMTP,
         "snmp_name" => NoEffect("SNMP is not served by kac"),
         "TCP_CHECK" | "PING_CHECK" | "UDP_CHECK" | "HTTP_GET" | "SSL_GET" | "SMTP_CHECK"
         | "DNS_CHECK" | "MISC_CHECK" | "FILE_CHECK" => Daemon("health checkers"),

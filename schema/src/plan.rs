@@ -91,6 +91,9 @@ pub struct PlanGlobal {
     /// keepalived removes it at once).
     #[serde(default)]
     pub real_server_drain: PlanDrain,
+    /// Alert switches, SNMP traps and notify FIFOs (e-mail settings are in `email`).
+    #[serde(default, skip_serializing_if = "PlanAlerts::is_default")]
+    pub alerts: PlanAlerts,
 }
 
 /// How long a real server removed from the configuration keeps its connections: kac's runtime
@@ -131,6 +134,86 @@ pub struct PlanEmail {
     pub helo_name: Option<String>,
     /// Connect timeout (s).
     pub connect_timeout_s: u32,
+}
+
+/// Alert switches (keepalived's `smtp_alert*`, `no_email_faults`), SNMP traps
+/// (`enable_traps`) and notify FIFOs. The per-object `smtp_alert` is on each instance, sync
+/// group, virtual and real server; [`PlanAlerts::mail_vrrp`] and [`PlanAlerts::mail_checker`]
+/// resolve keepalived's precedence.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanAlerts {
+    /// Global `smtp_alert` (`None`: not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_alert: Option<bool>,
+    /// `smtp_alert_vrrp`: the default of VRRP instances and sync groups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_alert_vrrp: Option<bool>,
+    /// `smtp_alert_checker`: the default of virtual and real servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_alert_checker: Option<bool>,
+    /// `no_email_faults`: no mail for transitions to FAULT.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_email_faults: bool,
+    /// `enable_traps`: send SNMP traps (where to: `kac daemon --trap-sink`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub enable_traps: bool,
+    /// `notify_fifo` (every event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_fifo: Option<PlanFifo>,
+    /// `vrrp_notify_fifo` (instances and sync groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vrrp_notify_fifo: Option<PlanFifo>,
+    /// `lvs_notify_fifo` (real and virtual servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lvs_notify_fifo: Option<PlanFifo>,
+}
+
+impl PlanAlerts {
+    /// Whether nothing is set (the plan then omits the field).
+    pub fn is_default(&self) -> bool {
+        *self == PlanAlerts::default()
+    }
+
+    /// Whether a VRRP instance or sync group with `own` (its `smtp_alert`) is mailed:
+    /// its own switch, else `smtp_alert_vrrp`, else `smtp_alert`, else no (keepalived).
+    pub fn mail_vrrp(&self, own: Option<bool>) -> bool {
+        own.or(self.smtp_alert_vrrp)
+            .or(self.smtp_alert)
+            .unwrap_or(false)
+    }
+
+    /// Whether a virtual server (quorum changes) with `own` is mailed: its own switch, else
+    /// `smtp_alert_checker`, else `smtp_alert`, else no (keepalived).
+    pub fn mail_virtual_server(&self, own: Option<bool>) -> bool {
+        own.or(self.smtp_alert_checker)
+            .or(self.smtp_alert)
+            .unwrap_or(false)
+    }
+
+    /// Whether a real server with `own` is mailed: its own switch, else
+    /// `smtp_alert_checker`, else `smtp_alert`, else **yes** (keepalived keeps this default
+    /// for backward compatibility).
+    pub fn mail_real_server(&self, own: Option<bool>) -> bool {
+        own.or(self.smtp_alert_checker)
+            .or(self.smtp_alert)
+            .unwrap_or(true)
+    }
+}
+
+/// A notify FIFO (`notify_fifo PATH [USER [GROUP]]` and its `*_script CMD [USER [GROUP]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanFifo {
+    /// The FIFO's path.
+    pub path: String,
+    /// The FIFO's owner (`USER[:GROUP]`), when written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The `*_script` (argv; the FIFO's path is appended when it starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Vec<String>>,
+    /// The user the script runs as: its own `USER [GROUP]`, else `script_user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script_user: Option<MachineValue>,
 }
 
 /// Gratuitous ARP defaults.
@@ -436,6 +519,9 @@ pub struct PlanSyncGroup {
     pub notify: PlanNotify,
     /// Whether members keep their own tracking weights.
     pub tracking_weight: bool,
+    /// `smtp_alert` (`None`: the global default, [`PlanAlerts::mail_vrrp`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_alert: Option<bool>,
 }
 
 /// Notify scripts (argv each).
@@ -535,6 +621,9 @@ pub struct PlanVrrpInstance {
     /// `None`: keepalived's 00:00:5e:00:01:VRID (02 for IPv6).
     #[serde(default)]
     pub vmac_mac: Option<String>,
+    /// `smtp_alert` (`None`: the global default, [`PlanAlerts::mail_vrrp`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_alert: Option<bool>,
 }
 
 /// VRRPv2 authentication.
@@ -619,6 +708,9 @@ pub struct PlanVirtualServer {
     pub sorry_server_inhibit: bool,
     /// Real servers, sorted by (address, port).
     pub real_servers: Vec<PlanRealServer>,
+    /// `smtp_alert` (`None`: the global default, [`PlanAlerts::mail_virtual_server`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_alert: Option<bool>,
 }
 
 /// A real server.
@@ -648,6 +740,9 @@ pub struct PlanRealServer {
     pub notify_down: Option<Vec<String>>,
     /// Health checkers.
     pub checkers: Vec<PlanChecker>,
+    /// `smtp_alert` (`None`: the global default, [`PlanAlerts::mail_real_server`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp_alert: Option<bool>,
 }
 
 /// The tunnel a `TUN` real server is reached through (`lvs_method TUN [type ipip|gue|gre]

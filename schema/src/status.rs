@@ -50,6 +50,36 @@ pub struct Status {
     /// The VRRP instances the daemon runs, by name.
     #[serde(default)]
     pub vrrp: Vec<VrrpInstanceStatus>,
+    /// The alert channels (e-mail, SNMP traps, notify FIFOs): what was sent and what failed.
+    #[serde(default)]
+    pub alerts: AlertsStatus,
+}
+
+/// The alert channels.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AlertsStatus {
+    /// `email`, `trap` and `fifo`, in that order.
+    pub channels: Vec<AlertChannelStatus>,
+}
+
+/// One alert channel.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AlertChannelStatus {
+    /// `email`, `trap` or `fifo`.
+    pub channel: String,
+    /// Whether the applied plan sets it up.
+    pub configured: bool,
+    /// Alerts delivered (mails accepted by the SMTP server, traps sent, FIFO lines written).
+    pub sent: u64,
+    /// Alerts given up on after their retries.
+    pub failed: u64,
+    /// Alerts dropped because the queue (or the FIFO's pipe) was full.
+    pub dropped: u64,
+    /// The last alert delivered: when and what (the mail's subject, the trap's name, the
+    /// FIFO line).
+    pub last_sent: Option<String>,
+    /// The last failure or drop: when, what and why.
+    pub last_failure: Option<String>,
 }
 
 /// The health of one real server of one virtual server.

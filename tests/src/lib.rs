@@ -1224,3 +1224,142 @@ pub mod vrrp {
         }
     }
 }
+
+/// Real receivers of alerts, started by a test on loopback (the machine's, or a namespace's):
+/// Debian's python3-aiosmtpd as the SMTP server, Debian's snmptrapd as the trap sink.
+pub mod alert_sinks {
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    use super::{OracleNamespace, privileges};
+
+    /// A receiver process, killed on drop.
+    #[derive(Debug)]
+    pub struct Receiver(Child);
+
+    impl Drop for Receiver {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn command(ns: Option<&OracleNamespace>, program: &Path) -> Command {
+        match ns {
+            Some(ns) => ns.command(program),
+            None => Command::new(program),
+        }
+    }
+
+    /// Polls `ok` every 50 ms for `limit`; its last answer.
+    pub fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            if ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ok()
+    }
+
+    /// aiosmtpd on 127.0.0.1:`port` (in `ns`, or on the machine's loopback), writing each
+    /// message as one JSON line (`helo`, `from`, `to`, `data`) to `out`; RCPT to an address
+    /// starting with `refused@` gets a 550. `None` when python3-aiosmtpd is not installed.
+    pub fn smtp_server(ns: Option<&OracleNamespace>, port: u16, out: &Path) -> Option<Receiver> {
+        let python = Path::new("/usr/bin/python3");
+        let probe = Command::new(python)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        if !probe.success() {
+            return None;
+        }
+        let script = r#"
+import json, sys, time
+from aiosmtpd.controller import Controller
+port, out, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+class Sink:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("refused@"):
+            return "550 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+    async def handle_DATA(self, server, session, envelope):
+        with open(out, "a") as f:
+            f.write(json.dumps({"helo": session.host_name, "from": envelope.mail_from,
+                                "to": envelope.rcpt_tos,
+                                "data": envelope.content.decode()}) + "\n")
+        return "250 Message accepted"
+c = Controller(Sink(), hostname="127.0.0.1", port=port)
+c.start()
+open(ready, "w").close()
+while True:
+    time.sleep(3600)
+"#;
+        let ready = out.with_extension("ready");
+        let _ = std::fs::remove_file(&ready);
+        let child = command(ns, python)
+            .args(["-c", script, &port.to_string()])
+            .arg(out)
+            .arg(&ready)
+            .stdout(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = Receiver(child);
+        wait_until(Duration::from_secs(10), || ready.exists()).then_some(server)
+    }
+
+    /// The messages `smtp_server` wrote to `out` so far.
+    pub fn mails(out: &Path) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(out)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// snmptrapd on 127.0.0.1:`port` (in `ns`, or on the machine's loopback), logging each
+    /// trap as one line `TRAP <source>|<variables>` with numeric OIDs to the returned file.
+    /// `None` when snmptrapd is not installed.
+    pub fn snmptrapd(
+        ns: Option<&OracleNamespace>,
+        port: u16,
+        dir: &Path,
+    ) -> Option<(Receiver, PathBuf)> {
+        let program = privileges::find_program("snmptrapd")?;
+        let conf = dir.join("snmptrapd.conf");
+        std::fs::write(&conf, "disableAuthorization yes\n").ok()?;
+        let out = dir.join("traps.log");
+        let log = std::fs::File::create(&out).ok()?;
+        let child = command(ns, &program)
+            .args(["-f", "-Lo", "-C", "-c"])
+            .arg(&conf)
+            .args(["-On", "-n", "-m", "", "-M", "/dev/null"])
+            .args(["-F", "TRAP %b|%v\n"])
+            .arg(format!("udp:127.0.0.1:{port}"))
+            .env("SNMP_PERSISTENT_DIR", dir)
+            .stdout(log)
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = Receiver(child);
+        // It logs its version line once it listens.
+        wait_until(Duration::from_secs(10), || {
+            std::fs::read_to_string(&out).is_ok_and(|s| s.contains("NET-SNMP version"))
+        })
+        .then_some((server, out))
+    }
+
+    /// The trap lines `snmptrapd` logged so far.
+    pub fn traps(log: &Path) -> Vec<String> {
+        std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("TRAP "))
+            .map(str::to_string)
+            .collect()
+    }
+}

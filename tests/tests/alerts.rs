@@ -4,9 +4,7 @@
 //! (a failure with `KAC_REQUIRE_PRIVILEGED=1`: scripts/test.sh installs them).
 
 use std::io::BufRead;
-use std::net::{IpAddr, Ipv4Addr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use kac_reconciler::alert::event::{
@@ -16,17 +14,8 @@ use kac_reconciler::alert::fifo::FifoScope;
 use kac_reconciler::alert::queue::RetryPolicy;
 use kac_reconciler::alert::smtp::SmtpSettings;
 use kac_reconciler::alert::{AlertSettings, Alerter, Channel, FifoSpec, Outcome, TrapSink};
+use kac_tests::alert_sinks::{mails as received, smtp_server, snmptrapd, wait_until};
 use kac_tests::privileges;
-
-/// A process killed on drop.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -36,64 +25,6 @@ fn free_port() -> u16 {
 fn free_udp_port() -> u16 {
     let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     s.local_addr().expect("addr").port()
-}
-
-fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    ok()
-}
-
-/// aiosmtpd on 127.0.0.1:`port`, writing each message as one JSON line (envelope and data)
-/// to `out`; `None` when Debian's python3-aiosmtpd is not installed.
-fn smtp_server(port: u16, out: &Path) -> Option<Server> {
-    let python = Path::new("/usr/bin/python3");
-    let probe = Command::new(python)
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .ok()?;
-    if !probe.success() {
-        return None;
-    }
-    let script = r#"
-import asyncio, json, sys
-from aiosmtpd.controller import Controller
-port, out = int(sys.argv[1]), sys.argv[2]
-class Sink:
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.startswith("refused@"):
-            return "550 no such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-    async def handle_DATA(self, server, session, envelope):
-        with open(out, "a") as f:
-            f.write(json.dumps({"helo": session.host_name, "from": envelope.mail_from,
-                                "to": envelope.rcpt_tos,
-                                "data": envelope.content.decode()}) + "\n")
-        return "250 Message accepted"
-c = Controller(Sink(), hostname="127.0.0.1", port=port)
-c.start()
-import time
-while True:
-    time.sleep(3600)
-"#;
-    let child = Command::new(python)
-        .args(["-c", script, &port.to_string()])
-        .arg(out)
-        .stdout(Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = Server(child);
-    wait_until(Duration::from_secs(10), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    })
-    .then_some(server)
 }
 
 fn settings(router_id: &str) -> AlertSettings {
@@ -154,20 +85,12 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime")
 }
 
-fn received(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
-}
-
 #[test]
 fn mails_reach_a_real_smtp_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("mail.jsonl");
     let port = free_port();
-    let Some(_server) = smtp_server(port, &out) else {
+    let Some(_server) = smtp_server(None, port, &out) else {
         privileges::skip(
             "mails_reach_a_real_smtp_server",
             "/usr/bin/python3 with aiosmtpd not found (scripts/test.sh installs python3-aiosmtpd)",
@@ -269,7 +192,7 @@ fn undeliverable_mail_is_retried_then_counted_and_a_full_queue_drops() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("mail.jsonl");
     let port = free_port();
-    let Some(_server) = smtp_server(port, &out) else {
+    let Some(_server) = smtp_server(None, port, &out) else {
         privileges::skip(
             "undeliverable_mail_is_retried_then_counted_and_a_full_queue_drops",
             "/usr/bin/python3 with aiosmtpd not found (scripts/test.sh installs python3-aiosmtpd)",
@@ -334,37 +257,11 @@ fn undeliverable_mail_is_retried_then_counted_and_a_full_queue_drops() {
     assert!(received(&out).is_empty());
 }
 
-/// snmptrapd on 127.0.0.1:`port` printing each trap as one line with numeric OIDs.
-fn snmptrapd(port: u16, dir: &Path) -> Option<(Server, PathBuf)> {
-    let program = privileges::find_program("snmptrapd")?;
-    let conf = dir.join("snmptrapd.conf");
-    std::fs::write(&conf, "disableAuthorization yes\n").ok()?;
-    let out = dir.join("traps.log");
-    let log = std::fs::File::create(&out).ok()?;
-    let child = Command::new(program)
-        .args(["-f", "-Lo", "-C", "-c"])
-        .arg(&conf)
-        .args(["-On", "-n", "-m", "", "-M", "/dev/null"])
-        .args(["-F", "TRAP %b|%v\n"])
-        .arg(format!("udp:127.0.0.1:{port}"))
-        .env("SNMP_PERSISTENT_DIR", dir)
-        .stdout(log)
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let server = Server(child);
-    // It logs its version line once it listens.
-    wait_until(Duration::from_secs(10), || {
-        std::fs::read_to_string(&out).is_ok_and(|s| s.contains("NET-SNMP version"))
-    })
-    .then_some((server, out))
-}
-
 #[test]
 fn traps_reach_snmptrapd() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_udp_port();
-    let Some((_server, log)) = snmptrapd(port, dir.path()) else {
+    let Some((_server, log)) = snmptrapd(None, port, dir.path()) else {
         privileges::skip(
             "traps_reach_snmptrapd",
             "snmptrapd not found (scripts/test.sh installs snmptrapd)",
@@ -457,11 +354,13 @@ fn fifo_lines_reach_the_fifo_script_and_no_reader_never_blocks() {
                     "-c".into(),
                     format!("exec cat \"$0\" > {}", copy.display()),
                 ]),
+                run_as: None,
             },
             FifoSpec {
                 path: vrrp_fifo.clone(),
                 scope: FifoScope::Vrrp,
                 script: None,
+                run_as: None,
             },
         ];
         let mut alerter = Alerter::start(s).expect("start");

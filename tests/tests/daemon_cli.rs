@@ -78,7 +78,7 @@ fn apply_refuses_what_kac_never_carries_out_before_touching_anything() {
     let conf = dir.path().join("keepalived.conf");
     std::fs::write(
         &conf,
-        "global_defs {\n  router_id lb1\n  enable_snmp_vrrp\n}\nbfd_instance b1 {\n  neighbor_ip 192.0.2.9\n}\nstatic_ipaddress {\n  192.0.2.5/24 dev lo\n}\n",
+        "global_defs {\n  router_id lb1\n  enable_snmp_vrrp\n  smtp_alert\n}\nbfd_instance b1 {\n  neighbor_ip 192.0.2.9\n}\nstatic_ipaddress {\n  192.0.2.5/24 dev lo\n}\n",
     )
     .expect("write");
     let state = dir.path().join("state");
@@ -101,14 +101,17 @@ fn apply_refuses_what_kac_never_carries_out_before_touching_anything() {
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains("keepalived.conf:5:1"), "{}", out.stderr);
+    assert!(out.stderr.contains("keepalived.conf:6:1"), "{}", out.stderr);
     assert!(out.stderr.contains("nothing applied"), "{}", out.stderr);
+    // Alerts are the daemon's: `kac apply` says so; `router_id` names the host in them.
     assert!(
-        out.stderr
-            .contains("note: `router_id` has no effect with kac"),
+        out.stderr.contains(
+            "`smtp_alert` is not applied by `kac apply`: alert e-mails are the daemon's job"
+        ),
         "{}",
         out.stderr
     );
+    assert!(!out.stderr.contains("`router_id`"), "{}", out.stderr);
     assert_eq!(out.stdout, "");
     assert!(!state.exists(), "the state directory was touched");
 }

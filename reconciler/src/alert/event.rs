@@ -108,6 +108,21 @@ pub struct RealServerChange {
     pub servers_total: u32,
 }
 
+/// A virtual server gained or lost its quorum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumChange {
+    /// The virtual server, as keepalived prints it (`[10.0.0.1]:tcp:80`).
+    pub virtual_server: String,
+    /// Whether it has the quorum now.
+    pub up: bool,
+    /// `quorum`.
+    pub quorum: u32,
+    /// `hysteresis`.
+    pub hysteresis: u32,
+    /// The weight of its alive real servers.
+    pub weight: u64,
+}
+
 /// What an operational alert is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OperationalKind {
@@ -150,6 +165,8 @@ pub enum AlertEvent {
     Group(GroupChange),
     /// A real server went up or down.
     RealServer(RealServerChange),
+    /// A virtual server gained or lost its quorum.
+    Quorum(QuorumChange),
     /// A refused revision, a failed apply, a rollback.
     Operational(Operational),
 }
@@ -161,6 +178,7 @@ impl AlertEvent {
             AlertEvent::Instance(_) => AlertKind::Vrrp,
             AlertEvent::Group(_) => AlertKind::Group,
             AlertEvent::RealServer(_) => AlertKind::RealServer,
+            AlertEvent::Quorum(_) => AlertKind::Quorum,
             AlertEvent::Operational(_) => AlertKind::Operational,
         }
     }
@@ -175,6 +193,8 @@ pub enum AlertKind {
     Group,
     /// Real server up/down.
     RealServer,
+    /// Virtual server quorum gained/lost.
+    Quorum,
     /// Refused revisions, failed applies, rollbacks.
     Operational,
 }
@@ -186,6 +206,7 @@ impl AlertKind {
             AlertKind::Vrrp => "vrrp",
             AlertKind::Group => "group",
             AlertKind::RealServer => "real_server",
+            AlertKind::Quorum => "quorum",
             AlertKind::Operational => "operational",
         }
     }

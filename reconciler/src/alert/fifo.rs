@@ -34,7 +34,7 @@ impl FifoScope {
             (_, AlertEvent::Operational(_)) => false,
             (FifoScope::All, _) => true,
             (FifoScope::Vrrp, e) => matches!(e, AlertEvent::Instance(_) | AlertEvent::Group(_)),
-            (FifoScope::Lvs, e) => matches!(e, AlertEvent::RealServer(_)),
+            (FifoScope::Lvs, e) => matches!(e, AlertEvent::RealServer(_) | AlertEvent::Quorum(_)),
         }
     }
 }
@@ -56,6 +56,11 @@ pub fn line(event: &AlertEvent) -> Option<String> {
             r.port,
             r.virtual_server,
             if r.up { "UP" } else { "DOWN" }
+        )),
+        AlertEvent::Quorum(q) => Some(format!(
+            "VS {} {}\n",
+            q.virtual_server,
+            if q.up { "UP" } else { "DOWN" }
         )),
         AlertEvent::Operational(_) => None,
     }
@@ -96,6 +101,27 @@ pub enum FifoError {
     },
 }
 
+/// The FIFO script's command: argv with the FIFO's path appended, no stdin, killed with the
+/// writer, as `run_as` when it is another user than the daemon's.
+fn script_command(
+    program: &str,
+    args: &[String],
+    path: &Path,
+    run_as: Option<crate::script::RunAs>,
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(args)
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    if let Some(r) = run_as
+        && r != crate::script::RunAs::current()
+    {
+        cmd.uid(r.uid).gid(r.gid);
+    }
+    cmd
+}
+
 /// One open notify FIFO and its script.
 #[derive(Debug)]
 pub struct FifoWriter {
@@ -107,11 +133,13 @@ pub struct FifoWriter {
 
 impl FifoWriter {
     /// Creates the FIFO at `path` if missing (mode 0600), opens it, and starts `script`
-    /// (argv; the FIFO's path is appended) if given. Needs a tokio runtime for the script.
+    /// (argv; the FIFO's path is appended) if given, as `run_as` (`None`: the daemon's
+    /// user). Needs a tokio runtime for the script.
     pub fn open(
         path: &Path,
         scope: FifoScope,
         script: Option<&[String]>,
+        run_as: Option<crate::script::RunAs>,
     ) -> Result<FifoWriter, FifoError> {
         match std::fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_fifo() => {}
@@ -138,11 +166,7 @@ impl FifoWriter {
             })?;
         let child = match script {
             Some([program, args @ ..]) => Some(
-                tokio::process::Command::new(program)
-                    .args(args)
-                    .arg(path)
-                    .stdin(std::process::Stdio::null())
-                    .kill_on_drop(true)
+                script_command(program, args, path, run_as)
                     .spawn()
                     .map_err(|e| FifoError::Script {
                         script: program.clone(),

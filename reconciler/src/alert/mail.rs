@@ -60,6 +60,27 @@ pub fn compose(router_id: &str, event: &AlertEvent) -> Mail {
                 ),
             }
         }
+        AlertEvent::Quorum(q) => {
+            let (state, before) = if q.up { ("UP", "DOWN") } else { ("DOWN", "UP") };
+            let (what, threshold) = if q.up {
+                (
+                    "Gained quorum",
+                    u64::from(q.quorum) + u64::from(q.hysteresis),
+                )
+            } else {
+                (
+                    "Lost quorum",
+                    u64::from(q.quorum.saturating_sub(q.hysteresis)),
+                )
+            };
+            Mail {
+                subject: format!("[{router_id}] Virtualserver {} - {state}", q.virtual_server),
+                body: format!(
+                    "=> {what} {}+{}={threshold} <= {} <=\n\nstate: {before} -> {state}",
+                    q.quorum, q.hysteresis, q.weight
+                ),
+            }
+        }
         AlertEvent::Operational(o) => Mail {
             subject: format!("[{router_id}] {} - revision {}", o.kind.title(), o.revision),
             body: format!("=> {} <=\n\n{}", o.kind.title(), o.detail),

@@ -45,6 +45,8 @@ pub struct FifoSpec {
     pub scope: FifoScope,
     /// Its `*_script` (argv), started with the path appended.
     pub script: Option<Vec<String>>,
+    /// The user the script runs as (`None`: the daemon's own user).
+    pub run_as: Option<crate::script::RunAs>,
 }
 
 /// Everything the alert channels need.
@@ -79,11 +81,19 @@ pub struct Alerter {
 impl Alerter {
     /// Opens the FIFOs (starting their scripts) and starts the delivery tasks.
     pub fn start(settings: AlertSettings) -> Result<Alerter, FifoError> {
-        let stats = AlertStats::default();
+        Alerter::start_counting(settings, AlertStats::default())
+    }
+
+    /// [`Alerter::start`], counting into `stats` (the daemon keeps its counters when the
+    /// alerter is rebuilt for new settings).
+    pub fn start_counting(
+        settings: AlertSettings,
+        stats: AlertStats,
+    ) -> Result<Alerter, FifoError> {
         let fifos = settings
             .fifos
             .iter()
-            .map(|f| FifoWriter::open(&f.path, f.scope, f.script.as_deref()))
+            .map(|f| FifoWriter::open(&f.path, f.scope, f.script.as_deref(), f.run_as))
             .collect::<Result<Vec<_>, _>>()?;
         let email = settings.email.map(|smtp| {
             let s = Arc::new(smtp.clone());

@@ -72,6 +72,10 @@ pub struct AlertStatsSnapshot {
     pub last_sent: Option<LastAlert>,
     /// The last failure or drop.
     pub last_failure: Option<LastAlert>,
+    /// The last alert delivered, by channel.
+    pub last_sent_by: BTreeMap<Channel, LastAlert>,
+    /// The last failure or drop, by channel.
+    pub last_failure_by: BTreeMap<Channel, LastAlert>,
 }
 
 impl AlertStatsSnapshot {
@@ -96,14 +100,20 @@ impl AlertStats {
     pub fn record(&self, channel: Channel, kind: AlertKind, outcome: Outcome, what: String) {
         let mut s = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         *s.counts.entry((channel, kind, outcome)).or_default() += 1;
-        let last = Some(LastAlert {
+        let last = LastAlert {
             at: SystemTime::now(),
             channel,
             what,
-        });
+        };
         match outcome {
-            Outcome::Sent => s.last_sent = last,
-            Outcome::Failed | Outcome::Dropped => s.last_failure = last,
+            Outcome::Sent => {
+                s.last_sent_by.insert(channel, last.clone());
+                s.last_sent = Some(last);
+            }
+            Outcome::Failed | Outcome::Dropped => {
+                s.last_failure_by.insert(channel, last.clone());
+                s.last_failure = Some(last);
+            }
         }
     }
 

@@ -118,7 +118,9 @@ pub fn traps_for(router_id: &str, event: &AlertEvent) -> Vec<Trap> {
         }
         // keepalived has no trap for these; kac sends none (the e-mail and the logs carry
         // them).
-        AlertEvent::Operational(_) => Vec::new(),
+        // kac sends no quorum trap yet (keepalived's `virtualServerQuorumStateChange`), nor
+        // operational ones (no MIB has them): mail, FIFO and logs carry these.
+        AlertEvent::Quorum(_) | AlertEvent::Operational(_) => Vec::new(),
     }
 }
 

@@ -16,12 +16,25 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 
 use super::engine::{CheckEngine, CheckSpec, CheckUid};
-use super::health::Effects;
+use super::health::{Effects, QuorumFlip, Transition};
 use super::notify;
 use super::schedule::Attempt;
 use crate::daemon::event::Event;
 use crate::daemon::metrics::Metrics;
 use crate::desired::Desired;
+
+/// The most health changes kept for the alerts between two reads by the loop (beyond them
+/// changes are not alerted, logged once per burst).
+pub const MAX_PENDING_CHANGES: usize = 4096;
+
+/// A change of health the daemon alerts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthChange {
+    /// A real server went up or down.
+    RealServer(Transition),
+    /// A virtual server gained or lost its quorum.
+    Quorum(QuorumFlip),
+}
 
 /// How long after a change of health the loop is told (more changes in that time are the
 /// same apply).
@@ -46,12 +59,15 @@ pub trait HealthControl: Send + Sync {
     fn status(&self) -> Vec<RealServerHealth>;
     /// Which addresses the host holds, for `ha_suspend` (`None`: unknown, nothing paused).
     fn set_local_addresses(&self, addrs: Option<BTreeSet<IpAddr>>);
+    /// The changes of health since the last call, oldest first (for the alerts).
+    fn take_changes(&self) -> Vec<HealthChange>;
 }
 
 struct Shared<S: CheckSpec> {
     engine: Mutex<CheckEngine<S>>,
     wake: Notify,
     metrics: Metrics,
+    changes: Mutex<Vec<HealthChange>>,
 }
 
 impl<S: CheckSpec> Shared<S> {
@@ -70,6 +86,26 @@ impl<S: CheckSpec> Shared<S> {
         }
         for n in &fx.notices {
             notify::run(n);
+        }
+        if fx.transitions.is_empty() && fx.quorum.is_empty() {
+            return;
+        }
+        let mut pending = self
+            .changes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let new = fx
+            .transitions
+            .iter()
+            .cloned()
+            .map(HealthChange::RealServer)
+            .chain(fx.quorum.iter().cloned().map(HealthChange::Quorum));
+        for c in new {
+            if pending.len() >= MAX_PENDING_CHANGES {
+                tracing::warn!("too many health changes at once: some are not alerted");
+                break;
+            }
+            pending.push(c);
         }
     }
 }
@@ -96,6 +132,15 @@ impl<S: CheckSpec> HealthControl for Shared<S> {
         self.engine().set_local_addresses(addrs);
         self.wake.notify_one();
     }
+
+    fn take_changes(&self) -> Vec<HealthChange> {
+        std::mem::take(
+            &mut *self
+                .changes
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
 }
 
 /// Starts the driver on the current runtime; health changes come to the loop as
@@ -109,6 +154,7 @@ pub fn spawn<P: Prober>(
         engine: Mutex::new(CheckEngine::<P::Spec>::new()),
         wake: Notify::new(),
         metrics,
+        changes: Mutex::new(Vec::new()),
     });
     tokio::spawn(run(Arc::new(prober), shared.clone(), events));
     shared

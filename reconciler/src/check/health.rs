@@ -42,6 +42,33 @@ pub struct Transition {
     pub real_server: String,
     /// Up (alive) or down.
     pub up: bool,
+    /// The virtual server's plan key.
+    pub key: PlanVsKey,
+    /// The real server's position in its virtual server (plan order).
+    pub member: usize,
+    /// The real server's address.
+    pub addr: IpAddr,
+    /// The real server's port.
+    pub port: u16,
+    /// Real servers of the virtual server alive after the change.
+    pub servers_up: u32,
+    /// Real servers of the virtual server.
+    pub servers_total: u32,
+}
+
+/// A virtual server gained or lost its quorum.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuorumFlip {
+    /// The virtual server's plan key.
+    pub key: PlanVsKey,
+    /// Whether it has the quorum now.
+    pub up: bool,
+    /// `quorum`.
+    pub quorum: u32,
+    /// `hysteresis`.
+    pub hysteresis: u32,
+    /// The weight of its alive real servers.
+    pub weight: u64,
 }
 
 /// What settling a virtual server's health produced.
@@ -51,6 +78,8 @@ pub struct Effects {
     pub notices: Vec<Notice>,
     /// Real servers that changed.
     pub transitions: Vec<Transition>,
+    /// Virtual servers whose quorum changed.
+    pub quorum: Vec<QuorumFlip>,
     /// Whether the desired IPVS state changed.
     pub changed: bool,
 }
@@ -60,6 +89,7 @@ impl Effects {
     pub fn merge(&mut self, other: Effects) {
         self.notices.extend(other.notices);
         self.transitions.extend(other.transitions);
+        self.quorum.extend(other.quorum);
         self.changed |= other.changed;
     }
 }
@@ -223,6 +253,7 @@ impl Pool {
                 notify_up: None,
                 notify_down: None,
                 checkers: Vec::new(),
+                smtp_alert: None,
             };
             let (addr, attrs) = crate::desired::dest(&rs).ok()?;
             Some(Sorry {
@@ -291,7 +322,7 @@ impl Pool {
     pub fn settle(&mut self, check: impl Fn(usize) -> CheckView) -> Effects {
         let mut fx = Effects::default();
         let sorry_before = self.sorry_active();
-        for m in &mut self.members {
+        for (i, m) in self.members.iter_mut().enumerate() {
             let (alive, w) = member_state(m, &check);
             if alive != m.alive {
                 m.alive = alive;
@@ -300,6 +331,12 @@ impl Pool {
                     virtual_server: self.label.clone(),
                     real_server: m.label(),
                     up: alive,
+                    key: self.key.clone(),
+                    member: i,
+                    addr: m.addr,
+                    port: m.port,
+                    servers_up: 0,
+                    servers_total: 0,
                 });
                 let (word, cmd) = if alive {
                     ("up", &m.notify_up)
@@ -324,7 +361,13 @@ impl Pool {
                 fx.changed = true;
             }
         }
+        let up = self.members.iter().filter(|m| m.alive).count() as u32;
+        let total = self.members.len() as u32;
+        for t in &mut fx.transitions {
+            (t.servers_up, t.servers_total) = (up, total);
+        }
         let sum = self.alive_weight();
+        let quorum_before = self.quorum_state;
         let up_at = u64::from(self.quorum) + u64::from(self.hysteresis);
         let down_below = u64::from(self.quorum.saturating_sub(self.hysteresis));
         if !self.quorum_state && sum >= up_at && sum > 0 {
@@ -345,6 +388,15 @@ impl Pool {
                     argv: argv.clone(),
                 });
             }
+        }
+        if self.quorum_state != quorum_before {
+            fx.quorum.push(QuorumFlip {
+                key: self.key.clone(),
+                up: self.quorum_state,
+                quorum: self.quorum,
+                hysteresis: self.hysteresis,
+                weight: sum,
+            });
         }
         if self.sorry_active() != sorry_before {
             fx.changed = true;

@@ -21,6 +21,7 @@ use kac_schema::status::{
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
+use super::alerts::Alerts;
 use super::control::{self, ControlReply, ControlRequest};
 use super::event::{Event, Signal, Timer};
 use super::metrics::{self, Metrics};
@@ -29,6 +30,7 @@ use super::source::{self, SourceCommand, SourceEvent, SourceHandle};
 use super::vrrp;
 use super::worker::{Job, JobDone, Outcome, Purpose, Worker, owned_counts};
 use super::{CompileFn, CompileOutcome, DaemonConfig, DaemonError, Revision, monitor};
+use crate::alert::event::OperationalKind;
 use crate::check::drain::Drains;
 use crate::check::driver::HealthControl;
 use crate::desired::{self, Desired, VrfRoute};
@@ -227,6 +229,8 @@ struct Daemon {
     vrrp: vrrp::Engine,
     /// VRRP mastership changed since the last job: its layer must be applied.
     vrrp_due: bool,
+    /// The alert channels.
+    alerts: Alerts,
 }
 
 fn now_text() -> String {
@@ -289,6 +293,8 @@ impl Daemon {
         metrics.mode(saved.suspended, saved.observe_only);
         let full = Instant::now() + cfg.full_check;
         let vrrp = vrrp::Engine::new(events.clone(), metrics.clone());
+        let alerts = Alerts::new(cfg.traps.clone());
+        metrics.alert_stats(alerts.stats());
         Daemon {
             cfg,
             compile,
@@ -316,6 +322,25 @@ impl Daemon {
             drains: Drains::new(),
             vrrp,
             vrrp_due: false,
+            alerts,
+        }
+    }
+
+    /// Hands the VRRP engine's transitions and the health layer's changes to the alerts.
+    fn forward_alerts(&mut self) {
+        for e in self.vrrp.take_alerts() {
+            self.alerts.vrrp(&e);
+        }
+        for c in self.health.take_changes() {
+            self.alerts.health(&c);
+        }
+    }
+
+    /// Takes a plan's alert settings (the channels are rebuilt when they changed).
+    fn configure_alerts(&mut self, plan: &Plan) {
+        let problems = self.alerts.configure(plan);
+        if !problems.is_empty() {
+            self.error("alerts", None, problems.join("; "), Vec::new());
         }
     }
 
@@ -372,6 +397,7 @@ impl Daemon {
                     applied_at: lg.applied_at.clone(),
                 });
                 self.metrics.applied(&lg.revision, unix_now());
+                self.configure_alerts(&lg.plan);
                 self.configure_vrrp(&lg.plan);
                 self.applied = Some(Applied {
                     revision: lg.revision,
@@ -475,6 +501,7 @@ impl Daemon {
                 let _ = reply.send(r);
             }
         }
+        self.forward_alerts();
         if self.stopping {
             return self.stop_step();
         }
@@ -558,6 +585,18 @@ impl Daemon {
         }
         self.metrics.error(stage);
         self.status.counters.errors += 1;
+        // A revision that is not applied (the source refused it, or it does not compile for
+        // this host) is also mailed.
+        if matches!(stage, "refused" | "compile") {
+            let mut detail = message.clone();
+            for d in &diagnostics {
+                detail.push_str("\n\n");
+                detail.push_str(&d.rendered);
+            }
+            let rev = revision.as_deref().unwrap_or("-");
+            self.alerts
+                .operational(OperationalKind::RefusedRevision, rev, &detail);
+        }
         self.status.last_error = Some(LastError {
             at: now_text(),
             revision,
@@ -828,6 +867,23 @@ impl Daemon {
                 let what = id
                     .as_deref()
                     .map_or_else(String::new, |i| format!("revision {} ", short(i)));
+                let rev = id.as_deref().unwrap_or("-");
+                self.alerts
+                    .operational(OperationalKind::FailedApply, rev, &e);
+                // apply() undoes what it did before the failing op (its error says so).
+                if e.contains("rolled back") {
+                    let applied = self.applied.as_ref().map_or_else(
+                        || "nothing was applied before".to_string(),
+                        |a| format!("revision {} stays applied", short(&a.revision)),
+                    );
+                    self.alerts.operational(
+                        OperationalKind::Rollback,
+                        rev,
+                        &format!(
+                            "the ops applied before the failure were undone; {applied}\n\n{e}"
+                        ),
+                    );
+                }
                 self.error(
                     "apply",
                     id.clone(),
@@ -964,6 +1020,7 @@ impl Daemon {
         {
             self.candidate = None;
         }
+        self.configure_alerts(&c.plan);
         self.configure_vrrp(&c.plan);
         self.applied = Some(Applied {
             revision: id,
@@ -1073,6 +1130,7 @@ impl Daemon {
         self.status.health = self.health.status();
         self.status.draining = self.drains.status();
         self.status.vrrp = self.vrrp.status();
+        self.status.alerts = self.alerts.status();
         let message = match req {
             ControlRequest::Status => String::new(),
             ControlRequest::Suspend => {

@@ -132,19 +132,14 @@ fn status(control: &Path) -> Status {
         .expect("a status")
 }
 
-#[test]
-fn health_drives_ipvs_through_the_daemon_loop() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let src = dir.path().join("src");
-    std::fs::create_dir(&src).expect("src");
-    let (a, pa) = Listener::start(loopback(0));
-    let (b, pb) = Listener::start(loopback(0));
-    write_plan(&src, &health_plan(&[pa, pb]));
+/// Runs the daemon loop on its own thread: a path source at `src`, the recording kernel, the
+/// real TCP prober. Returns the kernel and the control socket.
+fn start_daemon(dir: &Path, src: &Path) -> (Arc<Mutex<FakeKernel>>, std::path::PathBuf) {
     let kernel = Arc::new(Mutex::new(FakeKernel::with_links(&["lo"])));
-    let control = dir.path().join("control.sock");
+    let control = dir.join("control.sock");
     let cfg = DaemonConfig {
         source: SourceOptions {
-            spec: SourceSpec::Path(src.clone()),
+            spec: SourceSpec::Path(src.to_path_buf()),
             location: src.display().to_string(),
             git_ref: None,
             subdir: None,
@@ -152,17 +147,18 @@ fn health_drives_ipvs_through_the_daemon_loop() {
             debounce: Duration::from_millis(50),
             allowed_signers: None,
             allow_non_descendant: false,
-            state_dir: dir.path().join("state"),
+            state_dir: dir.join("state"),
         },
         selection: HostSelection::default(),
         host_label: "t".into(),
-        state_dir: dir.path().join("state"),
+        state_dir: dir.join("state"),
         control: control.clone(),
         metrics: None,
         adopt: false,
         full_check: Duration::from_secs(60),
         drift_delay: Duration::from_millis(20),
         drain_period: Some(Duration::from_secs(1)),
+        traps: Default::default(),
     };
     let compile: super::CompileFn = Arc::new(|rev, _| {
         let text = std::fs::read(rev.tree.join("plan.json")).unwrap_or_default();
@@ -183,6 +179,19 @@ fn health_drives_ipvs_through_the_daemon_loop() {
         let r = rt.block_on(engine::run(cfg, compile, Box::new(shared), health));
         r.expect("daemon");
     });
+
+    (kernel, control)
+}
+
+#[test]
+fn health_drives_ipvs_through_the_daemon_loop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).expect("src");
+    let (a, pa) = Listener::start(loopback(0));
+    let (b, pb) = Listener::start(loopback(0));
+    write_plan(&src, &health_plan(&[pa, pb]));
+    let (kernel, control) = start_daemon(dir.path(), &src);
 
     let both = BTreeMap::from([(pa, 1), (pb, 2)]);
     wait_for("both real servers", Duration::from_secs(10), || {
@@ -259,5 +268,59 @@ fn health_drives_ipvs_through_the_daemon_loop() {
         a_ops.iter().filter(|l| l.starts_with("+ dest")).count() == 2
             && a_ops.iter().filter(|l| l.starts_with("- dest")).count() == 1,
         "{a_ops:#?}"
+    );
+}
+
+#[test]
+fn health_changes_are_written_to_the_lvs_notify_fifo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("src");
+    std::fs::create_dir(&src).expect("src");
+    let (a, pa) = Listener::start(loopback(0));
+    let (b, pb) = Listener::start(loopback(0));
+    let copy = dir.path().join("fifo.txt");
+    let mut p = health_plan(&[pa, pb]);
+    // The FIFO script gets the FIFO's path appended to its argv (here `$0`).
+    p.global.alerts.lvs_notify_fifo = Some(kac_schema::plan::PlanFifo {
+        path: dir.path().join("lvs.fifo").display().to_string(),
+        owner: None,
+        script: Some(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            format!("exec cat \"$0\" >> {}", copy.display()),
+        ]),
+        script_user: None,
+    });
+    write_plan(&src, &p);
+    let (kernel, control) = start_daemon(dir.path(), &src);
+    wait_for("both real servers", Duration::from_secs(10), || {
+        dests(&kernel).len() == 2
+    });
+    a.stop();
+    b.stop();
+    let rs = |port: u16| format!("RS [127.0.0.1]:{port} [10.0.0.1]:tcp:80 DOWN\n");
+    let want = [rs(pa), rs(pb), "VS [10.0.0.1]:tcp:80 DOWN\n".to_string()];
+    wait_for("the FIFO lines", Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&copy).unwrap_or_default();
+        want.iter().all(|w| text.contains(w.as_str()))
+    });
+    // The quorum line comes after the real servers' lines of the same change.
+    let text = std::fs::read_to_string(&copy).unwrap_or_default();
+    assert!(text.ends_with(&want[2]), "{text}");
+    let st = status(&control);
+    let fifo = st
+        .alerts
+        .channels
+        .iter()
+        .find(|c| c.channel == "fifo")
+        .expect("fifo channel");
+    assert!(
+        fifo.configured && fifo.sent >= 3 && fifo.failed == 0,
+        "{fifo:?}"
+    );
+    let email = st.alerts.channels.iter().find(|c| c.channel == "email");
+    assert!(
+        email.is_some_and(|e| !e.configured && e.sent == 0),
+        "{email:?}"
     );
 }

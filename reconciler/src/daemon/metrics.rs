@@ -19,6 +19,7 @@
 //! | `kac_vrrp_transitions_total{instance}` | counter | state changes |
 //! | `kac_vrrp_adverts_sent_total{instance}` | counter | adverts sent |
 //! | `kac_vrrp_adverts_received_total{instance}` | counter | valid adverts received |
+//! | `kac_alerts_total{channel,kind,outcome}` | counter | alerts by channel (`email`, `trap`, `fifo`), kind (`vrrp`, `group`, `real_server`, `quorum`, `operational`) and outcome (`sent`, `failed`, `dropped`) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,6 +64,13 @@ struct InstanceLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AlertLabel {
+    channel: &'static str,
+    kind: &'static str,
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StageLabel {
     stage: &'static str,
 }
@@ -88,6 +96,9 @@ pub struct Metrics {
     vrrp_transitions: Family<InstanceLabel, Counter>,
     vrrp_sent: Family<InstanceLabel, Counter>,
     vrrp_received: Family<InstanceLabel, Counter>,
+    alerts: Family<AlertLabel, Counter>,
+    /// The alert counters, read into `alerts` when the metrics are encoded.
+    alert_stats: Arc<std::sync::Mutex<Option<crate::alert::AlertStats>>>,
 }
 
 /// What the VRRP engine reports about one instance.
@@ -137,6 +148,8 @@ impl Metrics {
             vrrp_transitions: Family::default(),
             vrrp_sent: Family::default(),
             vrrp_received: Family::default(),
+            alerts: Family::default(),
+            alert_stats: Arc::default(),
         };
         let mut r = Registry::default();
         r.register(
@@ -219,6 +232,11 @@ impl Metrics {
             "kac_vrrp_adverts_received",
             "valid VRRP adverts received",
             m.vrrp_received.clone(),
+        );
+        r.register(
+            "kac_alerts",
+            "alerts by channel, kind and outcome",
+            m.alerts.clone(),
         );
         Metrics {
             registry: Arc::new(r),
@@ -350,8 +368,40 @@ impl Metrics {
         self.vrrp_priority.remove(&l);
     }
 
+    /// Counts the alerts of `stats` (the delivery tasks count there; the counters follow it
+    /// when the metrics are read).
+    pub fn alert_stats(&self, stats: crate::alert::AlertStats) {
+        *self
+            .alert_stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stats);
+    }
+
+    fn sync_alerts(&self) {
+        let stats = self
+            .alert_stats
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        let Some(stats) = stats else {
+            return;
+        };
+        for ((channel, kind, outcome), n) in stats.snapshot().counts {
+            let c = self.alerts.get_or_create(&AlertLabel {
+                channel: channel.label(),
+                kind: kind.label(),
+                outcome: outcome.label(),
+            });
+            let now = c.get();
+            if n > now {
+                c.inc_by(n - now);
+            }
+        }
+    }
+
     /// The OpenMetrics text.
     pub fn encode(&self) -> String {
+        self.sync_alerts();
         let mut s = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut s, &self.registry);
         s

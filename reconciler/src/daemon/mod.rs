@@ -12,11 +12,13 @@
 //! * [`persist`]: the last good state and the operator's controls in the state directory;
 //! * [`control`]: the control socket, its protocol and client;
 //! * [`metrics`]: Prometheus metrics;
-//! * [`vrrp`]: the VRRP engine (sockets and timers around [`crate::vrrp`]'s machines).
+//! * [`vrrp`]: the VRRP engine (sockets and timers around [`crate::vrrp`]'s machines);
+//! * [`alerts`]: e-mail, SNMP traps and notify FIFOs on transitions and operational events.
 //!
 //! Architecture invariant: the daemon never imports the compiler; the binary hands it a
 //! [`CompileFn`].
 
+pub mod alerts;
 pub mod control;
 mod engine;
 pub mod event;
@@ -99,6 +101,8 @@ pub struct DaemonConfig {
     /// How long a real server removed from the configuration is drained (`None`: the plan's
     /// `real_server_drain`; zero: removed at once, as keepalived does).
     pub drain_period: Option<Duration>,
+    /// Where SNMP traps go when the plan has `enable_traps`.
+    pub traps: alerts::TrapTarget,
 }
 
 /// Why the daemon cannot run.

@@ -494,6 +494,10 @@ fn flush_on_stop(p: &mut Parser<'_>, g: &mut GlobalDefs, l: &crate::conf::parser
     p.extra(l, 2);
 }
 
+/// The keyword suffix of the setting that keeps a `*_notify_fifo_script`'s `USER [GROUP]`
+/// (the script's own setting keeps its argv).
+pub const FIFO_SCRIPT_USER_SUFFIX: &str = "@user";
+
 fn fifo_script(p: &mut Parser<'_>, g: &mut GlobalDefs, l: &crate::conf::parser::Line) {
     if let Some(s) = script(p, l, 1) {
         g.other.push(Setting::words(
@@ -501,6 +505,13 @@ fn fifo_script(p: &mut Parser<'_>, g: &mut GlobalDefs, l: &crate::conf::parser::
             s.argv,
             l.line_span(),
         ));
+        if let Some(user) = s.user {
+            g.other.push(Setting::words(
+                format!("{}{FIFO_SCRIPT_USER_SUFFIX}", l.keyword()),
+                std::iter::once(user).chain(s.group).collect(),
+                l.line_span(),
+            ));
+        }
     }
 }
 

@@ -35,6 +35,8 @@ use tokio::sync::mpsc;
 use super::event::Event;
 use super::metrics::{Metrics, VrrpMetric};
 use crate::model::MacvlanLink;
+use crate::alert::AlertEvent;
+use crate::alert::event::{GroupChange, InstanceChange, VrrpState as AlertState};
 use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
 use crate::track::{self, Change, States, Trackers};
 use crate::vrrp::codec::{self, Advert, Auth};
@@ -123,6 +125,8 @@ pub struct Engine {
     sysctls: vmac::Sysctls,
     /// The nf_tables rules of masters without `accept`.
     firewall: nft::Firewall,
+    /// Transitions to alert on, taken by the loop ([`Engine::take_alerts`]).
+    alerts: Vec<AlertEvent>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -140,6 +144,17 @@ fn notify_state(s: State) -> Option<notify::State> {
         State::Fault => Some(notify::State::Fault),
         State::Stopped => Some(notify::State::Stop),
         State::Init => None,
+    }
+}
+
+/// keepalived's state word for a machine state, as the alerts carry it.
+fn alert_state(s: State) -> AlertState {
+    match s {
+        State::Init => AlertState::Init,
+        State::Backup => AlertState::Backup,
+        State::Master => AlertState::Master,
+        State::Fault => AlertState::Fault,
+        State::Stopped => AlertState::Stop,
     }
 }
 
@@ -206,7 +221,13 @@ impl Engine {
             notifier: Notifier::new(NotifyOptions::default()),
             sysctls: vmac::Sysctls::default(),
             firewall: nft::Firewall::default(),
+            alerts: Vec::new(),
         }
+    }
+
+    /// The instance and sync group transitions since the last call, oldest first.
+    pub fn take_alerts(&mut self) -> Vec<AlertEvent> {
+        std::mem::take(&mut self.alerts)
     }
 
     /// The notify queues (to wait for the `notify_stop` runs when the daemon stops).
@@ -736,6 +757,38 @@ impl Engine {
             return;
         };
         tracing::info!("({name}) {} -> {}", from.name(), to.name());
+        let ifindex = inst
+            .plan
+            .interface
+            .as_ref()
+            .and_then(|i| self.ifaces.get(i))
+            .map_or(0, |i| i.index);
+        let index = self
+            .instances
+            .keys()
+            .position(|n| n == name)
+            .map_or(0, |p| p as u32 + 1);
+        let Some(inst) = self.instances.get_mut(name) else {
+            return;
+        };
+        self.alerts.push(AlertEvent::Instance(InstanceChange {
+            name: name.to_string(),
+            from: alert_state(from),
+            to: alert_state(to),
+            priority: inst.machine.priority(),
+            initial: if inst.plan.state == "MASTER" {
+                AlertState::Master
+            } else {
+                AlertState::Backup
+            },
+            index,
+            vrid: inst.plan.vrid,
+            ifindex,
+            master_address: match inst.machine.primary() {
+                IpAddr::V4(a) if !a.is_unspecified() => Some(a),
+                _ => None,
+            },
+        }));
         inst.status.state = to.name().into();
         inst.status.transitions += 1;
         inst.status.since = Some(now_text());
@@ -766,10 +819,21 @@ impl Engine {
                     .get(m)
                     .is_none_or(|i| i.machine.state() == to)
             });
+        let group_index = self
+            .group_notify
+            .keys()
+            .position(|n| n == g)
+            .map_or(0, |p| p as u32 + 1);
         if let Some((scripts, last)) = self.group_notify.get_mut(g)
             && all
             && *last != Some(to)
         {
+            self.alerts.push(AlertEvent::Group(GroupChange {
+                name: g.clone(),
+                from: alert_state(last.unwrap_or(State::Init)),
+                to: alert_state(to),
+                index: group_index,
+            }));
             *last = Some(to);
             let subject = Subject::Group { name: g.clone() };
             self.notifier
@@ -1023,6 +1087,7 @@ mod tests {
             sync_group: None,
             vmac_xmit_base: false,
             vmac_mac: None,
+            smtp_alert: None,
         }
     }
 
