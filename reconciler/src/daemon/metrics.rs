@@ -19,6 +19,7 @@
 //! | `kac_vrrp_transitions_total{instance}` | counter | state changes |
 //! | `kac_vrrp_adverts_sent_total{instance}` | counter | adverts sent |
 //! | `kac_vrrp_adverts_received_total{instance}` | counter | valid adverts received |
+//! | `kac_ipvs_sync_daemon{state}` | gauge | 1 for the connection sync daemon kac runs (`master` or `backup`) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -88,6 +89,7 @@ pub struct Metrics {
     vrrp_transitions: Family<InstanceLabel, Counter>,
     vrrp_sent: Family<InstanceLabel, Counter>,
     vrrp_received: Family<InstanceLabel, Counter>,
+    sync_daemon: Family<KindLabel, Gauge>,
 }
 
 /// What the VRRP engine reports about one instance.
@@ -137,6 +139,7 @@ impl Metrics {
             vrrp_transitions: Family::default(),
             vrrp_sent: Family::default(),
             vrrp_received: Family::default(),
+            sync_daemon: Family::default(),
         };
         let mut r = Registry::default();
         r.register(
@@ -220,9 +223,24 @@ impl Metrics {
             "valid VRRP adverts received",
             m.vrrp_received.clone(),
         );
+        r.register(
+            "kac_ipvs_sync_daemon",
+            "the IPVS connection sync daemon kac runs (1 for its state: master or backup)",
+            m.sync_daemon.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
             ..m
+        }
+    }
+
+    /// The connection sync daemon kac runs now (`None`: none).
+    pub fn sync_daemon(&self, running: Option<crate::syncd::SyncState>) {
+        self.sync_daemon.clear();
+        if let Some(s) = running {
+            self.sync_daemon
+                .get_or_create(&KindLabel { kind: s.name() })
+                .set(1);
         }
     }
 
@@ -377,6 +395,8 @@ pub fn op_kind(op: &Op) -> &'static str {
         Op::EditDest { .. } => "edit_dest",
         Op::DelDest { .. } => "del_dest",
         Op::SetTimeouts { .. } => "set_timeouts",
+        Op::StartSyncDaemon(_) => "start_sync_daemon",
+        Op::StopSyncDaemon(_) => "stop_sync_daemon",
     }
 }
 
