@@ -19,7 +19,7 @@
 //! | `kac_vrrp_transitions_total{instance}` | counter | state changes |
 //! | `kac_vrrp_adverts_sent_total{instance}` | counter | adverts sent |
 //! | `kac_vrrp_adverts_received_total{instance}` | counter | valid adverts received |
-//! | `kac_ipvs_sync_daemon{state}` | gauge | 1 for the connection sync daemon kac runs (`master` or `backup`) |
+//! | `kac_ipvs_sync_daemon{kind}` | gauge | 1 for the state of the connection sync daemon kac runs (`kind` is `master` or `backup`) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
