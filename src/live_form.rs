@@ -164,6 +164,18 @@ fn change(op: &Op) -> Change {
             within(service),
             field_changes(&dest_view(from), &dest_view(to), &[]),
         ),
+        Op::StartSyncDaemon(d) => added(
+            ObjectKind::Global,
+            "lvs_sync_daemon".into(),
+            Vec::new(),
+            d.to_string(),
+        ),
+        Op::StopSyncDaemon(d) => removed(
+            ObjectKind::Global,
+            "lvs_sync_daemon".into(),
+            Vec::new(),
+            d.to_string(),
+        ),
         Op::SetTimeouts { from, to } => changed(
             ObjectKind::Global,
             "global",

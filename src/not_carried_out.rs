@@ -5,7 +5,7 @@
 //! * `kac daemon` carries out VRRP instances (its VRRP engine) and refuses a revision that
 //!   uses anything not carried out (VRRP tracking, notify scripts, VMAC, health checkers and
 //!   their semantics until they exist, and what kac never does: BFD, SNMP, DBus, SMTP alerts,
-//!   notify FIFOs, link beat, `lvs_sync_daemon`, …);
+//!   notify FIFOs, link beat, …);
 //! * `kac apply` owns static addresses, routes and rules and IPVS (real servers at their
 //!   configured weights): it leaves VRRP and health checking to the daemon with a warning
 //!   naming each keyword, and refuses what kac never carries out, like the daemon;

@@ -265,6 +265,20 @@ pub fn text(s: &Status) -> String {
             let _ = writeln!(o, "  last failure: {l}");
         }
     }
+    if let Some(d) = &s.sync_daemon {
+        let _ = writeln!(
+            o,
+            "sync:     IPVS connection sync daemon on {} (syncid {}, follows {}): {}{}; {} wanted",
+            d.interface,
+            d.sync_id,
+            d.instance,
+            d.running.as_deref().unwrap_or("not running"),
+            d.since
+                .as_deref()
+                .map_or_else(String::new, |t| format!(" since {t}")),
+            d.wanted
+        );
+    }
     if let Some(ops) = &s.last_ops {
         let _ = writeln!(
             o,

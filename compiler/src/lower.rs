@@ -444,6 +444,7 @@ pub fn lower_with(
         },
         dynamic_interfaces: g.dynamic_interfaces,
         real_server_drain: kac_schema::plan::PlanDrain::default(),
+        lvs_sync_daemon: None,
         alerts: PlanAlerts::default(),
     };
     let global = PlanGlobal {
@@ -741,6 +742,8 @@ pub fn lower_with(
         complete_checker(cfg, c);
     }
 
+    let mut global = global;
+    global.lvs_sync_daemon = sync_daemon(cfg, &vrrp_instances);
     Plan {
         plan_version: PLAN_VERSION,
         host: host.to_string(),
@@ -756,6 +759,71 @@ pub fn lower_with(
         vrrp_instances,
         virtual_servers,
     }
+}
+
+/// The sync daemon: global_defs `lvs_sync_daemon` (its values as the parser normalised them:
+/// the interface, then option/value pairs), else the first `vrrp_instance` with the older
+/// `lvs_sync_daemon_interface`. The sync id defaults to the instance's VRID. `None` when the
+/// named instance is not in the plan (keepalived then runs no sync daemon; validation says
+/// so).
+fn sync_daemon(
+    cfg: &Config,
+    instances: &BTreeMap<String, PlanVrrpInstance>,
+) -> Option<PlanSyncDaemon> {
+    if let Some(s) = &cfg.global.lvs_sync_daemon {
+        let word = |v: &SettingValue| match v {
+            SettingValue::Word(w) => Some(w.clone()),
+            _ => None,
+        };
+        let interface = s.values.first().and_then(word)?;
+        let mut d = PlanSyncDaemon {
+            interface,
+            instance: String::new(),
+            sync_id: 0,
+            maxlen: None,
+            port: None,
+            ttl: None,
+            group: None,
+        };
+        let mut id = None;
+        for pair in s.values[1..].chunks(2) {
+            let [SettingValue::Word(option), value] = pair else {
+                continue;
+            };
+            let n = match value {
+                SettingValue::Unsigned(n) => Some(*n),
+                _ => None,
+            };
+            match (option.as_str(), value) {
+                ("inst", SettingValue::Word(w)) => d.instance = w.clone(),
+                ("id", _) => id = n.and_then(|n| u8::try_from(n).ok()),
+                ("maxlen", _) => d.maxlen = n.and_then(|n| u16::try_from(n).ok()),
+                ("port", _) => d.port = n.and_then(|n| u16::try_from(n).ok()),
+                ("ttl", _) => d.ttl = n.and_then(|n| u8::try_from(n).ok()),
+                ("group", SettingValue::Ip(a)) => d.group = Some(*a),
+                _ => {}
+            }
+        }
+        let vrid = instances.get(&d.instance)?.vrid;
+        d.sync_id = id.unwrap_or(vrid);
+        return Some(d);
+    }
+    cfg.vrrp_instances.iter().find_map(|i| {
+        let s = i
+            .other
+            .iter()
+            .find(|s| s.keyword == "lvs_sync_daemon_interface")?;
+        let p = instances.get(&i.name.value)?;
+        Some(PlanSyncDaemon {
+            interface: s.args.first()?.clone(),
+            instance: i.name.value.clone(),
+            sync_id: p.vrid,
+            maxlen: None,
+            port: None,
+            ttl: None,
+            group: None,
+        })
+    })
 }
 
 fn resolve_timing(t: &CheckTiming, kind: &CheckerKind) -> (u64, u64, u32, u64, u64, bool) {

@@ -287,6 +287,7 @@ pub fn config(p: &mut Parser<'_>, cfg: &mut Config) {
     vrid_conflicts(p, cfg);
     group_protocols(p, cfg);
     sync_groups(p, cfg);
+    sync_daemon(p, cfg);
     scripts(p, cfg);
     if !cfg.static_addresses.is_empty() {
         let dflt = cfg
@@ -307,6 +308,46 @@ pub fn config(p: &mut Parser<'_>, cfg: &mut Config) {
             );
         }
     }
+}
+
+/// `lvs_sync_daemon` must name an existing VRRP instance: keepalived checks that only at a
+/// real start-up (not under `-t`) and then runs no sync daemon, so this is advice.
+fn sync_daemon(p: &mut Parser<'_>, cfg: &Config) {
+    use kac_schema::config::SettingValue;
+    let Some(s) = &cfg.global.lvs_sync_daemon else {
+        return;
+    };
+    let named = s
+        .values
+        .get(1..)
+        .unwrap_or_default()
+        .chunks(2)
+        .find_map(|pair| match pair {
+            [SettingValue::Word(o), SettingValue::Word(v)] if o == "inst" => Some(v.clone()),
+            _ => None,
+        });
+    let (message, label, help) = match named {
+        Some(n) if cfg.vrrp_instances.iter().any(|i| i.name.value == n) => return,
+        Some(n) => (
+            format!("lvs_sync_daemon names vrrp_instance {n}, which does not exist"),
+            "no such vrrp_instance".to_string(),
+            "keepalived then runs no sync daemon (it clears the setting at start-up); name an existing instance with `inst VI`",
+        ),
+        None => (
+            "lvs_sync_daemon names no vrrp_instance".to_string(),
+            "no `inst VI`".to_string(),
+            "the sync daemon follows an instance's state (master/backup); add `inst VI`",
+        ),
+    };
+    p.report(
+        Diagnostic::new(
+            codes::UNDEFINED_REFERENCE,
+            kac_schema::Severity::Advice,
+            message,
+        )
+        .with_primary(s.span, label)
+        .with_help(help),
+    );
 }
 
 fn instance(

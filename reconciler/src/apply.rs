@@ -141,13 +141,25 @@ pub fn live_diff_scoped(
     skip_ipvs: bool,
 ) -> Result<Diff, ApplyError> {
     let wants_ipvs = desired.wants_ipvs() && !skip_ipvs;
-    let observed = kernel
+    let mut observed = kernel
         .observe(wants_ipvs || (!skip_ipvs && !journal.services.is_empty()))
         .map_err(ApplyError::Observe)?;
     if wants_ipvs && observed.ipvs.is_none() {
         return Err(ApplyError::NoIpvs(KernelError::NoIpvs(
             "the IPVS generic netlink family is missing".into(),
         )));
+    }
+    // The sync daemons are one small read, not part of `skip_ipvs`: they follow mastership
+    // (the VRRP jobs skip the services).
+    if desired.sync_daemon.is_some() || !journal.sync_daemons.is_empty() {
+        let running = kernel.sync_daemons().map_err(ApplyError::Observe)?;
+        if desired.sync_daemon.is_some() && running.is_none() {
+            return Err(ApplyError::NoIpvs(KernelError::NoIpvs(
+                "the IPVS generic netlink family is missing (needed by `lvs_sync_daemon`)".into(),
+            )));
+        }
+        observed.sync_daemons =
+            running.map(|list| list.into_iter().map(|d| (d.state, d)).collect());
     }
     if desired.vrf_routes.is_empty() {
         Ok(diff(desired, &observed, journal, adopt))

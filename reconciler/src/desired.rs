@@ -18,6 +18,7 @@ use kac_schema::plan::{
 use crate::model::*;
 use crate::names::Names;
 use crate::observed::Link;
+use crate::syncd::SyncDaemon;
 
 /// The desired state of the objects kac manages.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -40,6 +41,10 @@ pub struct Desired {
     /// Routes in the table of a VRF device (`vrf NAME`), known once the links are read:
     /// [`Desired::with_vrf_tables`] moves them into [`Desired::routes`].
     pub vrf_routes: Vec<VrfRoute>,
+    /// The IPVS connection sync daemon: never set from the plan alone (its state follows a
+    /// VRRP instance); the daemon's VRRP layer sets it. While set, kac owns both sync daemon
+    /// slots (the other state's daemon is stopped, as keepalived does).
+    pub sync_daemon: Option<SyncDaemon>,
 }
 
 /// A route that goes in the routing table of a VRF device.

@@ -16,7 +16,13 @@
 //! 3. **additions**: links, addresses, routes, rules, services each followed by its
 //!    destinations, then destinations of existing services;
 //! 4. **the remaining removals**, make-before-break: destinations, services, rules, routes,
-//!    addresses, links.
+//!    addresses, links;
+//! 5. **the IPVS connection sync daemon**: stops, then starts (a switch from backup to master
+//!    stops the backup first, as keepalived does).
+//!
+//! The sync daemons are kac's while the desired state has one (the kernel runs one per state;
+//! the one of the other state, whoever started it, is stopped, as keepalived does), and
+//! otherwise those the journal lists.
 //!
 //! So a removal always precedes an addition that conflicts with it (same key or same address),
 //! and nothing else is broken before its replacement exists. (Removing a primary IPv4 address
@@ -112,6 +118,8 @@ struct Phases {
     del_routes: Vec<Op>,
     del_addresses: Vec<Op>,
     del_links: Vec<Op>,
+    stop_sync_daemons: Vec<Op>,
+    start_sync_daemons: Vec<Op>,
 }
 
 impl Phases {
@@ -131,6 +139,8 @@ impl Phases {
             self.del_routes,
             self.del_addresses,
             self.del_links,
+            self.stop_sync_daemons,
+            self.start_sync_daemons,
         ]
         .concat()
     }
@@ -181,6 +191,7 @@ pub fn diff(desired: &Desired, observed: &Observed, journal: &Journal, adopt: bo
     routes(&mut cx, desired, observed);
     rules(&mut cx, desired, observed);
     ipvs(&mut cx, desired, observed);
+    sync_daemons(&mut cx, desired, observed);
     Diff {
         ops: cx.phases.into_ops(),
         adopted: cx.adopted,
@@ -417,6 +428,32 @@ fn ipvs(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
         if !desired.services.contains_key(k) && (take_over || cx.journal.services.contains(k)) {
             cx.phases.del_services.push(Op::DelService(have.clone()));
         }
+    }
+}
+
+fn sync_daemons(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
+    let Some(running) = &observed.sync_daemons else {
+        // Not read (nothing wanted or owned) or no IPVS: ownership unchanged.
+        cx.after.sync_daemons = cx.journal.sync_daemons.clone();
+        return;
+    };
+    let want = desired.sync_daemon.as_ref();
+    for (state, have) in running {
+        let keep = want.is_some_and(|w| have.satisfies(w));
+        let ours = want.is_some() || cx.journal.sync_daemons.contains(state);
+        if !keep && ours {
+            cx.phases
+                .stop_sync_daemons
+                .push(Op::StopSyncDaemon(have.clone()));
+        }
+    }
+    if let Some(w) = want {
+        if !running.get(&w.state).is_some_and(|h| h.satisfies(w)) {
+            cx.phases
+                .start_sync_daemons
+                .push(Op::StartSyncDaemon(w.clone()));
+        }
+        cx.after.sync_daemons.insert(w.state);
     }
 }
 
@@ -669,5 +706,94 @@ mod tests {
             back[0].to_string(),
             "~ lvs_timeouts tcp 900 tcpfin 120 udp 300"
         );
+    }
+
+    fn syncd(state: crate::syncd::SyncState, id: u8) -> crate::syncd::SyncDaemon {
+        crate::syncd::SyncDaemon {
+            state,
+            interface: "eth1".into(),
+            sync_id: id,
+            maxlen: None,
+            port: None,
+            ttl: None,
+            group: None,
+        }
+    }
+
+    /// As the kernel reports a running daemon: every option set.
+    fn running(d: &crate::syncd::SyncDaemon) -> crate::syncd::SyncDaemon {
+        crate::syncd::SyncDaemon {
+            maxlen: Some(1472),
+            port: Some(8848),
+            ttl: Some(1),
+            group: Some(v4(224, 0, 0, 81)),
+            ..d.clone()
+        }
+    }
+
+    #[test]
+    fn sync_daemon_switches_backup_to_master_stopping_first() {
+        use crate::syncd::SyncState::{Backup, Master};
+        let mut want = Desired {
+            sync_daemon: Some(syncd(Master, 51)),
+            ..Default::default()
+        };
+        let mut o = observed_with(&[]);
+        let backup = running(&syncd(Backup, 51));
+        o.sync_daemons = Some([(Backup, backup)].into_iter().collect());
+        let mut j = Journal::default();
+        j.sync_daemons.insert(Backup);
+        let d = diff(&want, &o, &j, false);
+        assert_eq!(
+            lines(&d),
+            [
+                "- sync-daemon backup eth1 syncid 51 maxlen 1472 port 8848 ttl 1 group 224.0.0.81",
+                "+ sync-daemon master eth1 syncid 51",
+            ]
+        );
+        assert_eq!(d.journal.sync_daemons, [Master].into_iter().collect());
+        // Running as wanted (kernel defaults filled in): nothing to do.
+        o.sync_daemons = Some(
+            [(Master, running(&syncd(Master, 51)))]
+                .into_iter()
+                .collect(),
+        );
+        assert!(diff(&want, &o, &d.journal, false).is_empty());
+        // Another sync id: restarted.
+        want.sync_daemon = Some(syncd(Master, 7));
+        assert_eq!(
+            lines(&diff(&want, &o, &d.journal, false)),
+            [
+                "- sync-daemon master eth1 syncid 51 maxlen 1472 port 8848 ttl 1 group 224.0.0.81",
+                "+ sync-daemon master eth1 syncid 7",
+            ]
+        );
+    }
+
+    #[test]
+    fn sync_daemons_are_stopped_only_when_owned_once_unwanted() {
+        use crate::syncd::SyncState::{Backup, Master};
+        let mut o = observed_with(&[]);
+        o.sync_daemons = Some(
+            [
+                (Master, running(&syncd(Master, 1))),
+                (Backup, running(&syncd(Backup, 1))),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        let mut j = Journal::default();
+        j.sync_daemons.insert(Master);
+        let d = diff(&Desired::default(), &o, &j, false);
+        assert_eq!(
+            lines(&d),
+            ["- sync-daemon master eth1 syncid 1 maxlen 1472 port 8848 ttl 1 group 224.0.0.81"]
+        );
+        assert!(d.journal.sync_daemons.is_empty());
+        // Not read: ownership is kept, nothing changes.
+        o.sync_daemons = None;
+        let d = diff(&Desired::default(), &o, &j, false);
+        assert!(d.ops.is_empty());
+        assert_eq!(d.journal.sync_daemons, j.sync_daemons);
     }
 }

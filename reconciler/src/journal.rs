@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AddressKey, RouteKey, Rule, ServiceKey};
+use crate::syncd::SyncState;
 
 /// The journal format version.
 pub const JOURNAL_VERSION: u32 = 1;
@@ -34,6 +35,9 @@ pub struct Journal {
     pub links: BTreeSet<String>,
     /// IPVS services (with all their destinations).
     pub services: BTreeSet<ServiceKey>,
+    /// IPVS connection sync daemons kac started, by state.
+    #[serde(default)]
+    pub sync_daemons: BTreeSet<SyncState>,
 }
 
 impl Default for Journal {
@@ -46,6 +50,7 @@ impl Default for Journal {
             rules: BTreeSet::new(),
             links: BTreeSet::new(),
             services: BTreeSet::new(),
+            sync_daemons: BTreeSet::new(),
         }
     }
 }
@@ -63,6 +68,7 @@ impl Journal {
             rules: u(&self.rules, &other.rules),
             links: u(&self.links, &other.links),
             services: u(&self.services, &other.services),
+            sync_daemons: u(&self.sync_daemons, &other.sync_daemons),
         }
     }
 
@@ -73,6 +79,7 @@ impl Journal {
             && self.rules.is_empty()
             && self.links.is_empty()
             && self.services.is_empty()
+            && self.sync_daemons.is_empty()
     }
 }
 

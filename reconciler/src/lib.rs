@@ -10,6 +10,7 @@
 //! * [`alert`]: e-mail, SNMP traps and notify FIFOs on VRRP, health and operational events;
 //! * [`check`]: health checking of real servers ([`check::probe`]: one check of one endpoint);
 //! * [`support`]: what the runtime carries out, keyword by keyword;
+//! * [`syncd`]: the IPVS connection synchronisation daemon as a kernel object;
 //! * [`script`]: running configured scripts without a shell, as their user, with a timeout,
 //!   and keepalived's script security rules; [`notify`]: VRRP notify scripts with keepalived's
 //!   arguments, queued in order per script;
@@ -37,6 +38,7 @@ pub mod observed;
 pub mod op;
 pub mod script;
 pub mod support;
+pub mod syncd;
 pub mod track;
 pub mod vrrp;
 

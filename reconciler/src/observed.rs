@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::*;
+use crate::syncd::{SyncDaemon, SyncState};
 
 /// A network interface.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,4 +42,7 @@ pub struct Observed {
     pub rules: BTreeMap<Rule, Rule>,
     /// IPVS, or `None` when the kernel has no IPVS (or it was not asked for).
     pub ipvs: Option<IpvsState>,
+    /// The running IPVS connection sync daemons by state, or `None` when not read (read
+    /// only when the desired state or the journal has one; `Kernel::sync_daemons`).
+    pub sync_daemons: Option<BTreeMap<SyncState, SyncDaemon>>,
 }

@@ -15,6 +15,7 @@ use std::fmt;
 use std::net::SocketAddr;
 
 use crate::model::*;
+use crate::syncd::SyncDaemon;
 
 /// One change to the kernel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +86,10 @@ pub enum Op {
         /// Attributes (to undo).
         attrs: DestAttrs,
     },
+    /// Start an IPVS connection sync daemon.
+    StartSyncDaemon(SyncDaemon),
+    /// Stop the IPVS connection sync daemon of a state (kept whole to undo).
+    StopSyncDaemon(SyncDaemon),
     /// Set the IPVS connection timeouts.
     SetTimeouts {
         /// Before (all known).
@@ -130,6 +135,7 @@ impl Op {
                 | Op::DelRule(_)
                 | Op::DelService(_)
                 | Op::DelDest { .. }
+                | Op::StopSyncDaemon(_)
         )
     }
 
@@ -195,6 +201,8 @@ impl Op {
                 from: to.clone(),
                 to: from.clone(),
             }],
+            Op::StartSyncDaemon(d) => vec![Op::StopSyncDaemon(d.clone())],
+            Op::StopSyncDaemon(d) => vec![Op::StartSyncDaemon(d.clone())],
             Op::SetTimeouts { from, to } => vec![Op::SetTimeouts {
                 from: IpvsTimeouts {
                     tcp: to.tcp.or(from.tcp),
@@ -350,6 +358,8 @@ impl fmt::Display for Op {
                 dest_changes(f, from, to)
             }
             Op::DelDest { service, dest, .. } => write!(f, "- dest {service} -> {dest}"),
+            Op::StartSyncDaemon(d) => write!(f, "+ {d}"),
+            Op::StopSyncDaemon(d) => write!(f, "- {d}"),
             Op::SetTimeouts { to, .. } => write!(f, "~ {to}"),
         }
     }

@@ -238,9 +238,9 @@ fn global(k: &str) -> Option<Support> {
         "nftables_ipvs" | "nftables_ipvs_priority" | "nftables_ipvs_start_fwmark" => {
             Refused("kac writes no nftables rules for IPVS")
         }
-        "lvs_sync_daemon" => {
-            Refused("the IPVS connection synchronisation daemon is not started by kac")
-        }
+        "lvs_sync_daemon" => Daemon(
+            "IPVS connection sync daemons (master while the named VRRP instance is master, backup otherwise)",
+        ),
         _ => return None,
     })
 }
@@ -283,9 +283,9 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "notify_priority_changes" => NOTIFY,
         "smtp_alert" => SMTP,
         "linkbeat_use_polling" => Refused("link beat (MII/ethtool polling) is not implemented"),
-        "lvs_sync_daemon_interface" => {
-            Refused("the IPVS connection synchronisation daemon is not started by kac")
-        }
+        "lvs_sync_daemon_interface" => Daemon(
+            "IPVS connection sync daemons (master while this VRRP instance is master, backup otherwise)",
+        ),
         "use_vmac" | "vmac_xmit_base" => Daemon("VMAC interfaces"),
         "use_vmac_addr" | "use_ipvlan" | "garp_extra_if" | "vmac_garp_intvl" => Vrrp(
             "`use_vmac_addr`, ipvlan interfaces and extra gratuitous ARPs on VMAC base interfaces",

@@ -94,6 +94,32 @@ pub struct PlanGlobal {
     /// Alert switches, SNMP traps and notify FIFOs (e-mail settings are in `email`).
     #[serde(default, skip_serializing_if = "PlanAlerts::is_default")]
     pub alerts: PlanAlerts,
+    /// `lvs_sync_daemon` (or a `vrrp_instance`'s `lvs_sync_daemon_interface`): the kernel's
+    /// IPVS connection synchronisation daemon, master while the named instance is master and
+    /// backup otherwise (the daemon's job; `None` when not configured or when it names no
+    /// existing instance, as keepalived then runs none).
+    #[serde(default)]
+    pub lvs_sync_daemon: Option<PlanSyncDaemon>,
+}
+
+/// The IPVS connection synchronisation daemon's settings. Options left `None` take the
+/// kernel's defaults (port 8848, TTL 1, group 224.0.0.81, maxlen from the interface's MTU).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanSyncDaemon {
+    /// The interface the sync messages go out of and are received on.
+    pub interface: String,
+    /// The VRRP instance whose state decides master (sends) or backup (receives).
+    pub instance: String,
+    /// Sync id (`id`; keepalived's default is the instance's VRID).
+    pub sync_id: u8,
+    /// Maximum payload of a sync message (`maxlen`, bytes).
+    pub maxlen: Option<u16>,
+    /// UDP port (`port`).
+    pub port: Option<u16>,
+    /// Multicast TTL (`ttl`).
+    pub ttl: Option<u8>,
+    /// Multicast group (`group`, IPv4 or IPv6).
+    pub group: Option<IpAddr>,
 }
 
 /// How long a real server removed from the configuration keeps its connections: kac's runtime

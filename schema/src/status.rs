@@ -53,6 +53,9 @@ pub struct Status {
     /// The alert channels (e-mail, SNMP traps, notify FIFOs): what was sent and what failed.
     #[serde(default)]
     pub alerts: AlertsStatus,
+    /// The IPVS connection synchronisation daemon (`lvs_sync_daemon`), when configured.
+    #[serde(default)]
+    pub sync_daemon: Option<SyncDaemonStatus>,
 }
 
 /// The alert channels.
@@ -80,6 +83,25 @@ pub struct AlertChannelStatus {
     pub last_sent: Option<String>,
     /// The last failure or drop: when, what and why.
     pub last_failure: Option<String>,
+}
+
+/// The kernel's IPVS connection synchronisation daemon as the daemon runs it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SyncDaemonStatus {
+    /// The interface sync messages use.
+    pub interface: String,
+    /// The VRRP instance it follows.
+    pub instance: String,
+    /// The sync id.
+    pub sync_id: u8,
+    /// The role the instance's state asks for: `master` (instance MASTER) or `backup`.
+    pub wanted: String,
+    /// The role the kernel was last set to (`None` until the first successful apply).
+    pub running: Option<String>,
+    /// When `running` last changed.
+    pub since: Option<String>,
+    /// Changes of `running` since the daemon started.
+    pub switches: u64,
 }
 
 /// The health of one real server of one virtual server.

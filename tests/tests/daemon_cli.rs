@@ -147,6 +147,34 @@ fn apply_leaves_vrrp_and_checkers_to_the_daemon_naming_each() {
 }
 
 #[test]
+fn apply_leaves_the_connection_sync_daemon_to_the_daemon() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("keepalived.conf");
+    std::fs::write(
+        &conf,
+        "global_defs {\n  lvs_sync_daemon eth1 inst VI_1 id 7\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.0.2.50/24\n  }\n}\n",
+    )
+    .expect("write");
+    let out = kac(&["apply", "--dry-run", conf.to_str().expect("utf-8")]);
+    assert!(
+        out.stderr.contains(
+            "`lvs_sync_daemon` is not applied by `kac apply`: IPVS connection sync daemons (master"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("keepalived.conf:2:3"), "{}", out.stderr);
+    // The plan carries it for the daemon, the sync id as written.
+    let out = kac(&["compile", conf.to_str().expect("utf-8")]);
+    let plan: serde_json::Value = serde_json::from_str(&out.stdout).expect("plan JSON");
+    assert_eq!(
+        plan["global"]["lvs_sync_daemon"],
+        serde_json::json!({"interface": "eth1", "instance": "VI_1", "sync_id": 7,
+            "maxlen": null, "port": null, "ttl": null, "group": null})
+    );
+}
+
+#[test]
 fn the_status_schema_is_printed() {
     let out = kac(&["schema", "status"]);
     assert_eq!(out.shell_code(), 0);

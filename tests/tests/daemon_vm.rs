@@ -2,7 +2,9 @@
 //! a path source's revisions are applied to IPVS, a destination deleted and one edited by
 //! hand are put back by the periodic full check, a restart after kill -9 issues no op, and
 //! SIGTERM with `lvs_flush_on_stop VS` removes kac's services and leaves a foreign one.
-//! Checked with `ipvsadm -Ln` in the guest.
+//! Checked with `ipvsadm -Ln` in the guest. The IPVS connection sync daemon follows its VRRP
+//! instance (master, FAULT through a tracked file, master again, stopped), checked with
+//! `ipvsadm -L --daemon`.
 //!
 //! Root only (and the packages `scripts/test.sh` installs); otherwise `skipped: <reason>`, a
 //! failure under `KAC_REQUIRE_PRIVILEGED=1`.
@@ -10,6 +12,7 @@
 use std::time::Duration;
 
 use kac_tests::{kac_bin, privileges, vm, workspace_root};
+use vm::Extras;
 
 const SCRIPT: &str = r#"
 waitfor() {
@@ -229,4 +232,98 @@ fn ipvs_health_checks_in_a_vm() {
     assert!(gone.contains("-> 10.0.1.1:80 Masq 3"), "{gone}");
     assert!(gone.contains("-> 10.0.1.2:80 Masq 2"), "{gone}");
     assert!(logs.contains("real server is down"), "{logs}");
+}
+
+/// `lvs_sync_daemon`: a backup sync daemon someone started (sync id 9) is replaced by kac's
+/// backup while VI_1 is INIT/BACKUP; VI_1 alone on its link becomes master (master daemon,
+/// backup stopped); a non-zero tracked file puts it in FAULT (backup daemon); back to master;
+/// SIGTERM stops the daemon. `ipvsadm -L --daemon` reads the kernel's own view, so kac's
+/// NEW_DAEMON encoding is checked field by field; its GET_DAEMON decoding by the ops it logs
+/// for the foreign daemon (the kernel's defaults filled in) and by converging at all.
+const SYNCD_SCRIPT: &str = r#"
+waitfor() {
+  n=0
+  while ! sh -c "$1" >/dev/null 2>&1; do
+    n=$((n+1)); [ $n -gt 300 ] && return 1; usleep 100000
+  done
+}
+IP=/usr/local/bin/ip
+$IP link add eth0 type veth peer name eth0p && $IP link set eth0 up && $IP link set eth0p up
+$IP addr add 192.168.7.1/24 dev eth0
+echo 0 > /tmp/fault
+ipvsadm --start-daemon backup --mcast-interface eth0 --syncid 9
+step foreign ipvsadm -L --daemon
+mkdir -p /tmp/site && cp vm-syncd.conf /tmp/site/keepalived.conf
+kac daemon --source /tmp/site --state-dir /tmp/st --control /tmp/kac.sock 2>/tmp/daemon.log &
+PID=$!
+step master-wait waitfor 'ipvsadm -L --daemon | grep -q "master sync daemon"'
+step master-list ipvsadm -L --daemon
+step master-status kac status --control /tmp/kac.sock --format json
+echo 1 > /tmp/fault
+step fault-wait waitfor 'ipvsadm -L --daemon | grep -q "backup sync daemon" && ! ipvsadm -L --daemon | grep -q master'
+step fault-list ipvsadm -L --daemon
+step fault-text kac status --control /tmp/kac.sock
+echo 0 > /tmp/fault
+step back-wait waitfor 'ipvsadm -L --daemon | grep -q "master sync daemon" && ! ipvsadm -L --daemon | grep -q backup'
+step back-list ipvsadm -L --daemon
+kill -TERM $PID
+wait $PID
+echo "daemon exit $?"
+step stop-list ipvsadm -L --daemon
+step logs cat /tmp/daemon.log
+"#;
+
+#[test]
+fn sync_daemon_follows_vrrp_in_a_vm() {
+    if let Some(reason) = vm::skip_reason() {
+        privileges::skip("sync_daemon_follows_vrrp_in_a_vm", &reason);
+        return;
+    }
+    let run = vm::run_with(
+        &kac_bin(),
+        &workspace_root().join("fixtures/daemon"),
+        SYNCD_SCRIPT,
+        Duration::from_secs(900),
+        &Extras {
+            programs: &["ip"],
+            modules: &["veth"],
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let logs = logs_of(&run);
+    let ok = |name: &str| ok_step(&run, name, &logs);
+    let ours = "(mcast=eth0, syncid=51, maxlen=1400, group=224.0.0.99, port=8850, ttl=2)";
+    assert!(ok("foreign").contains("backup sync daemon (mcast=eth0, syncid=9,"));
+    ok("master-wait");
+    assert_eq!(ok("master-list"), format!("master sync daemon {ours}"));
+    let st: serde_json::Value = serde_json::from_str(&run.step("master-status").stdout)
+        .unwrap_or_else(|e| panic!("status JSON: {e}"));
+    let sd = &st["sync_daemon"];
+    assert_eq!(sd["running"], "master", "{st:#}");
+    assert_eq!(sd["wanted"], "master", "{st:#}");
+    assert_eq!(sd["sync_id"], 51, "{st:#}");
+    assert_eq!(sd["instance"], "VI_1", "{st:#}");
+    ok("fault-wait");
+    assert_eq!(ok("fault-list"), format!("backup sync daemon {ours}"));
+    let text = ok("fault-text");
+    assert!(text.contains("VI_1 vrid 51 on eth0: FAULT"), "{text}");
+    assert!(
+        text.contains(
+            "sync: IPVS connection sync daemon on eth0 (syncid 51, follows VI_1): backup"
+        ),
+        "{text}"
+    );
+    ok("back-wait");
+    assert_eq!(ok("back-list"), format!("master sync daemon {ours}"));
+    assert!(run.console.contains("daemon exit 0"), "{}", run.console);
+    assert_eq!(ok("stop-list"), "", "sync daemon left running at shutdown");
+    // The foreign daemon as the kernel reported it (its defaults), stopped for kac's.
+    for want in [
+        "- sync-daemon backup eth0 syncid 9 maxlen 1472 port 8848 ttl 1 group 224.0.0.81",
+        "+ sync-daemon backup eth0 syncid 51 maxlen 1400 port 8850 ttl 2 group 224.0.0.99",
+        "+ sync-daemon master eth0 syncid 51 maxlen 1400 port 8850 ttl 2 group 224.0.0.99",
+        "stopping: - sync-daemon master eth0 syncid 51",
+    ] {
+        assert!(logs.contains(want), "`{want}` missing:\n{logs}");
+    }
 }

@@ -24,6 +24,7 @@ mod relative_script_path;
 mod retries_exceed_delay_loop;
 mod script_security_disabled;
 mod sorry_server_is_real_server;
+mod sync_daemon_without_instance;
 mod undefined_virtual_server_group;
 mod unicast_peer_is_self;
 mod unknown_interface;
@@ -61,6 +62,7 @@ pub static ALL: &[Rule] = &[
     retries_exceed_delay_loop::RULE,
     script_security_disabled::RULE,
     sorry_server_is_real_server::RULE,
+    sync_daemon_without_instance::RULE,
     undefined_virtual_server_group::RULE,
     unicast_peer_is_self::RULE,
     unknown_interface::RULE,

@@ -231,6 +231,8 @@ struct Daemon {
     vrrp_due: bool,
     /// The alert channels.
     alerts: Alerts,
+    /// The connection sync daemon state the job in flight converges to.
+    sync_in_flight: Option<crate::syncd::SyncState>,
 }
 
 fn now_text() -> String {
@@ -322,6 +324,7 @@ impl Daemon {
             drains: Drains::new(),
             vrrp,
             vrrp_due: false,
+            sync_in_flight: None,
             alerts,
         }
     }
@@ -693,6 +696,7 @@ impl Daemon {
         self.busy = Some(Busy::Job { started, compiled });
         let skip_ipvs = matches!(purpose, Purpose::Drift | Purpose::Vrrp);
         let desired = self.layered(desired);
+        self.sync_in_flight = desired.sync_daemon.as_ref().map(|d| d.state);
         if let Some(w) = &self.worker {
             w.submit(Job {
                 purpose,
@@ -813,6 +817,13 @@ impl Daemon {
             _ => (Instant::now(), None),
         };
         self.status.counters.reconciles += 1;
+        if matches!(done.result, Ok(Outcome::Applied(_))) {
+            let running = match done.purpose {
+                Purpose::Stop => None,
+                _ => self.sync_in_flight,
+            };
+            self.sync_applied(running);
+        }
         self.status.owned = done.owned;
         self.metrics.owned(&done.owned);
         self.metrics.reconciled(started.elapsed().as_secs_f64());
@@ -1056,6 +1067,7 @@ impl Daemon {
         }
         let names = Names::from_host();
         let mut d = (*base).clone();
+        d.sync_daemon = layer.sync_daemon.clone();
         for a in &layer.addresses {
             match desired::address(a) {
                 Ok(x) => {
@@ -1090,6 +1102,53 @@ impl Daemon {
             d.links.insert(l.name.clone(), l.clone());
         }
         Arc::new(d)
+    }
+
+    /// A job converged the kernel's connection sync daemon to `running`.
+    fn sync_applied(&mut self, running: Option<crate::syncd::SyncState>) {
+        let now = running.map(|s| s.name().to_string());
+        let st = self.status.sync_daemon.get_or_insert_with(Default::default);
+        if st.running != now {
+            if running.is_some() || st.running.is_some() {
+                tracing::info!(
+                    "IPVS connection sync daemon: {}",
+                    now.as_deref().unwrap_or("stopped")
+                );
+            }
+            if st.running.is_some() {
+                st.switches += 1;
+            }
+            st.running = now;
+            st.since = Some(now_text());
+            self.metrics.sync_daemon(running);
+        }
+        self.refresh_sync_status();
+    }
+
+    /// The status of the connection sync daemon: the applied plan's settings, the role the
+    /// VRRP layer asks for, and what was last applied (`None` when not configured and none
+    /// runs).
+    fn refresh_sync_status(&mut self) {
+        let plan = self
+            .applied
+            .as_ref()
+            .and_then(|a| a.plan.global.lvs_sync_daemon.clone());
+        let wanted = self.vrrp.layer().sync_daemon.map(|d| d.state.name());
+        let st = self.status.sync_daemon.take().unwrap_or_default();
+        self.status.sync_daemon = match plan {
+            Some(p) => Some(kac_schema::status::SyncDaemonStatus {
+                interface: p.interface,
+                instance: p.instance,
+                sync_id: p.sync_id,
+                wanted: wanted.unwrap_or("none").to_string(),
+                ..st
+            }),
+            None if st.running.is_some() => Some(kac_schema::status::SyncDaemonStatus {
+                wanted: "none".into(),
+                ..st
+            }),
+            None => None,
+        };
     }
 
     fn record_ops(&mut self, reason: &str, ops: &[Op], adopted: &[crate::diff::Owned]) {
@@ -1131,6 +1190,7 @@ impl Daemon {
         self.status.draining = self.drains.status();
         self.status.vrrp = self.vrrp.status();
         self.status.alerts = self.alerts.status();
+        self.refresh_sync_status();
         let message = match req {
             ControlRequest::Status => String::new(),
             ControlRequest::Suspend => {

@@ -33,6 +33,9 @@ impl Kernel for Shared {
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), KernelError>> {
         self.0.lock().expect("kernel").apply(ops)
     }
+    fn sync_daemons(&mut self) -> Result<Option<Vec<crate::syncd::SyncDaemon>>, KernelError> {
+        self.0.lock().expect("kernel").sync_daemons()
+    }
 }
 
 /// A listener on a loopback port that accepts until stopped.

@@ -20,6 +20,7 @@
 //! | `kac_vrrp_adverts_sent_total{instance}` | counter | adverts sent |
 //! | `kac_vrrp_adverts_received_total{instance}` | counter | valid adverts received |
 //! | `kac_alerts_total{channel,kind,outcome}` | counter | alerts by channel (`email`, `trap`, `fifo`), kind (`vrrp`, `group`, `real_server`, `quorum`, `operational`) and outcome (`sent`, `failed`, `dropped`) |
+//! | `kac_ipvs_sync_daemon{kind}` | gauge | 1 for the state of the connection sync daemon kac runs (`kind` is `master` or `backup`) |
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -99,6 +100,7 @@ pub struct Metrics {
     alerts: Family<AlertLabel, Counter>,
     /// The alert counters, read into `alerts` when the metrics are encoded.
     alert_stats: Arc<std::sync::Mutex<Option<crate::alert::AlertStats>>>,
+    sync_daemon: Family<KindLabel, Gauge>,
 }
 
 /// What the VRRP engine reports about one instance.
@@ -150,6 +152,7 @@ impl Metrics {
             vrrp_received: Family::default(),
             alerts: Family::default(),
             alert_stats: Arc::default(),
+            sync_daemon: Family::default(),
         };
         let mut r = Registry::default();
         r.register(
@@ -238,9 +241,24 @@ impl Metrics {
             "alerts by channel, kind and outcome",
             m.alerts.clone(),
         );
+        r.register(
+            "kac_ipvs_sync_daemon",
+            "the IPVS connection sync daemon kac runs (1 for its state: master or backup)",
+            m.sync_daemon.clone(),
+        );
         Metrics {
             registry: Arc::new(r),
             ..m
+        }
+    }
+
+    /// The connection sync daemon kac runs now (`None`: none).
+    pub fn sync_daemon(&self, running: Option<crate::syncd::SyncState>) {
+        self.sync_daemon.clear();
+        if let Some(s) = running {
+            self.sync_daemon
+                .get_or_create(&KindLabel { kind: s.name() })
+                .set(1);
         }
     }
 
@@ -427,6 +445,8 @@ pub fn op_kind(op: &Op) -> &'static str {
         Op::EditDest { .. } => "edit_dest",
         Op::DelDest { .. } => "del_dest",
         Op::SetTimeouts { .. } => "set_timeouts",
+        Op::StartSyncDaemon(_) => "start_sync_daemon",
+        Op::StopSyncDaemon(_) => "stop_sync_daemon",
     }
 }
 

@@ -10,11 +10,12 @@ use netlink_packet_generic::GenlMessage;
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 
-use super::msg::{DestAttr, IpvsAttr, IpvsMessage, SvcAttr, cmd};
+use super::msg::{DaemonAttr, DestAttr, IpvsAttr, IpvsMessage, SvcAttr, cmd};
 use crate::kernel::KernelError;
 use crate::kernel::netlink::socket::NlSocket;
 use crate::model::*;
 use crate::op::Op;
+use crate::syncd::{SyncDaemon, SyncState};
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;
@@ -255,6 +256,22 @@ impl IpvsClient {
         Ok(t)
     }
 
+    /// The running connection sync daemons (`ipvsadm -L --daemon`), as the kernel reports
+    /// them (every option set to the value it uses).
+    pub fn sync_daemons(&mut self) -> Result<Vec<SyncDaemon>, KernelError> {
+        let mut out = Vec::new();
+        for m in self.sock.dump(self.message(cmd::GET_DAEMON, vec![]))? {
+            for a in m.payload.attrs {
+                if let IpvsAttr::Daemon(d) = a
+                    && let Some(d) = decode_daemon(&d)
+                {
+                    out.push(d);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes every service (`ipvsadm -C`).
     pub fn flush(&mut self) -> Result<(), KernelError> {
         let m = self.message(cmd::FLUSH, vec![]);
@@ -274,6 +291,51 @@ impl IpvsClient {
         let family = self.family;
         self.sock.requests(ops.len(), |i| encode(family, &ops[i]))
     }
+}
+
+/// The attributes that start `d` (the options it leaves unset are left to the kernel).
+fn daemon_attrs(d: &SyncDaemon) -> Vec<DaemonAttr> {
+    let mut v = vec![
+        DaemonAttr::State(d.state.kernel_value()),
+        DaemonAttr::McastIfn(d.interface.clone()),
+        DaemonAttr::SyncId(u32::from(d.sync_id)),
+    ];
+    v.extend(d.maxlen.map(DaemonAttr::SyncMaxlen));
+    v.extend(d.port.map(DaemonAttr::McastPort));
+    v.extend(d.ttl.map(DaemonAttr::McastTtl));
+    v.extend(d.group.map(|g| match g {
+        IpAddr::V4(a) => DaemonAttr::McastGroup(a.octets()),
+        IpAddr::V6(a) => DaemonAttr::McastGroup6(a.octets()),
+    }));
+    v
+}
+
+fn decode_daemon(attrs: &[DaemonAttr]) -> Option<SyncDaemon> {
+    let mut state = None;
+    let mut d = SyncDaemon {
+        state: SyncState::Master,
+        interface: String::new(),
+        sync_id: 0,
+        maxlen: None,
+        port: None,
+        ttl: None,
+        group: None,
+    };
+    for a in attrs {
+        match a {
+            DaemonAttr::State(s) => state = SyncState::from_kernel(*s),
+            DaemonAttr::McastIfn(i) => d.interface = i.clone(),
+            DaemonAttr::SyncId(i) => d.sync_id = u8::try_from(*i).unwrap_or(u8::MAX),
+            DaemonAttr::SyncMaxlen(m) => d.maxlen = Some(*m),
+            DaemonAttr::McastPort(p) => d.port = Some(*p),
+            DaemonAttr::McastTtl(t) => d.ttl = Some(*t),
+            DaemonAttr::McastGroup(g) => d.group = Some(IpAddr::V4(Ipv4Addr::from(*g))),
+            DaemonAttr::McastGroup6(g) => d.group = Some(IpAddr::V6(Ipv6Addr::from(*g))),
+            DaemonAttr::Other(_) => {}
+        }
+    }
+    d.state = state?;
+    Some(d)
 }
 
 fn message(family: u16, cmd: u8, attrs: Vec<IpvsAttr>) -> Msg {
@@ -320,6 +382,14 @@ fn encode(family: u16, op: &Op) -> Result<Msg, KernelError> {
                 IpvsAttr::TimeoutTcpFin(to.tcp_fin.unwrap_or(0)),
                 IpvsAttr::TimeoutUdp(to.udp.unwrap_or(0)),
             ],
+        ),
+        Op::StartSyncDaemon(d) => (cmd::NEW_DAEMON, vec![IpvsAttr::Daemon(daemon_attrs(d))]),
+        // The kernel stops a daemon by its state alone.
+        Op::StopSyncDaemon(d) => (
+            cmd::DEL_DAEMON,
+            vec![IpvsAttr::Daemon(vec![DaemonAttr::State(
+                d.state.kernel_value(),
+            )])],
         ),
         _ => return Err(KernelError::Io(format!("`{op}` is not an IPVS op"))),
     };

@@ -29,6 +29,12 @@ pub mod cmd {
     pub const DEL_DEST: u8 = 7;
     /// Get (dump) the destinations of a service.
     pub const GET_DEST: u8 = 8;
+    /// Start a connection sync daemon.
+    pub const NEW_DAEMON: u8 = 9;
+    /// Stop a connection sync daemon.
+    pub const DEL_DAEMON: u8 = 10;
+    /// Get (dump) the running connection sync daemons.
+    pub const GET_DAEMON: u8 = 11;
     /// Set timeouts.
     pub const SET_CONFIG: u8 = 12;
     /// Get timeouts.
@@ -91,6 +97,29 @@ pub enum DestAttr {
     Other(DefaultNla),
 }
 
+/// A connection sync daemon attribute (`IPVS_DAEMON_ATTR_*`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DaemonAttr {
+    /// `IP_VS_STATE_MASTER` (1) or `IP_VS_STATE_BACKUP` (2).
+    State(u32),
+    /// The multicast interface's name.
+    McastIfn(String),
+    /// The sync id.
+    SyncId(u32),
+    /// Maximum sync message payload.
+    SyncMaxlen(u16),
+    /// IPv4 multicast group (network byte order on the wire).
+    McastGroup([u8; 4]),
+    /// IPv6 multicast group.
+    McastGroup6([u8; 16]),
+    /// UDP port (host byte order, unlike the service and destination ports).
+    McastPort(u16),
+    /// Multicast TTL.
+    McastTtl(u8),
+    /// Anything else.
+    Other(DefaultNla),
+}
+
 /// A top-level attribute (`IPVS_CMD_ATTR_*`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IpvsAttr {
@@ -98,6 +127,8 @@ pub enum IpvsAttr {
     Service(Vec<SvcAttr>),
     /// A destination.
     Dest(Vec<DestAttr>),
+    /// A connection sync daemon.
+    Daemon(Vec<DaemonAttr>),
     /// TCP timeout (s).
     TimeoutTcp(u32),
     /// TCP FIN timeout (s).
@@ -224,11 +255,51 @@ impl Nla for DestAttr {
     }
 }
 
+impl Nla for DaemonAttr {
+    fn value_len(&self) -> usize {
+        match self {
+            DaemonAttr::State(_) | DaemonAttr::SyncId(_) | DaemonAttr::McastGroup(_) => 4,
+            DaemonAttr::McastIfn(s) => s.len() + 1,
+            DaemonAttr::SyncMaxlen(_) | DaemonAttr::McastPort(_) => 2,
+            DaemonAttr::McastGroup6(_) => 16,
+            DaemonAttr::McastTtl(_) => 1,
+            DaemonAttr::Other(n) => n.value_len(),
+        }
+    }
+    fn kind(&self) -> u16 {
+        match self {
+            DaemonAttr::State(_) => 1,
+            DaemonAttr::McastIfn(_) => 2,
+            DaemonAttr::SyncId(_) => 3,
+            DaemonAttr::SyncMaxlen(_) => 4,
+            DaemonAttr::McastGroup(_) => 5,
+            DaemonAttr::McastGroup6(_) => 6,
+            DaemonAttr::McastPort(_) => 7,
+            DaemonAttr::McastTtl(_) => 8,
+            DaemonAttr::Other(n) => n.kind(),
+        }
+    }
+    fn emit_value(&self, buf: &mut [u8]) {
+        match self {
+            DaemonAttr::State(v) | DaemonAttr::SyncId(v) => put_u32(buf, *v),
+            DaemonAttr::McastIfn(s) => put_str(buf, s),
+            DaemonAttr::SyncMaxlen(v) | DaemonAttr::McastPort(v) => {
+                let _ = emit_u16(buf, *v);
+            }
+            DaemonAttr::McastGroup(a) => buf[..4].copy_from_slice(a),
+            DaemonAttr::McastGroup6(a) => buf[..16].copy_from_slice(a),
+            DaemonAttr::McastTtl(t) => buf[0] = *t,
+            DaemonAttr::Other(n) => n.emit_value(buf),
+        }
+    }
+}
+
 impl Nla for IpvsAttr {
     fn value_len(&self) -> usize {
         match self {
             IpvsAttr::Service(a) => a.as_slice().buffer_len(),
             IpvsAttr::Dest(a) => a.as_slice().buffer_len(),
+            IpvsAttr::Daemon(a) => a.as_slice().buffer_len(),
             IpvsAttr::TimeoutTcp(_) | IpvsAttr::TimeoutTcpFin(_) | IpvsAttr::TimeoutUdp(_) => 4,
             IpvsAttr::Other(n) => n.value_len(),
         }
@@ -237,6 +308,7 @@ impl Nla for IpvsAttr {
         match self {
             IpvsAttr::Service(_) => 1,
             IpvsAttr::Dest(_) => 2,
+            IpvsAttr::Daemon(_) => 3,
             IpvsAttr::TimeoutTcp(_) => 4,
             IpvsAttr::TimeoutTcpFin(_) => 5,
             IpvsAttr::TimeoutUdp(_) => 6,
@@ -244,12 +316,16 @@ impl Nla for IpvsAttr {
         }
     }
     fn is_nested(&self) -> bool {
-        matches!(self, IpvsAttr::Service(_) | IpvsAttr::Dest(_))
+        matches!(
+            self,
+            IpvsAttr::Service(_) | IpvsAttr::Dest(_) | IpvsAttr::Daemon(_)
+        )
     }
     fn emit_value(&self, buf: &mut [u8]) {
         match self {
             IpvsAttr::Service(a) => a.as_slice().emit(buf),
             IpvsAttr::Dest(a) => a.as_slice().emit(buf),
+            IpvsAttr::Daemon(a) => a.as_slice().emit(buf),
             IpvsAttr::TimeoutTcp(v) | IpvsAttr::TimeoutTcpFin(v) | IpvsAttr::TimeoutUdp(v) => {
                 put_u32(buf, *v);
             }
@@ -310,6 +386,21 @@ fn parse_dest(n: &NlaBuffer<&[u8]>) -> Result<DestAttr, DecodeError> {
     })
 }
 
+fn parse_daemon(n: &NlaBuffer<&[u8]>) -> Result<DaemonAttr, DecodeError> {
+    let v = n.value();
+    Ok(match n.kind() & 0x3fff {
+        1 => DaemonAttr::State(parse_u32(v)?),
+        2 => DaemonAttr::McastIfn(string(v)),
+        3 => DaemonAttr::SyncId(parse_u32(v)?),
+        4 => DaemonAttr::SyncMaxlen(parse_u16(v)?),
+        5 => DaemonAttr::McastGroup(array(v)?),
+        6 => DaemonAttr::McastGroup6(array(v)?),
+        7 => DaemonAttr::McastPort(parse_u16(v)?),
+        8 => DaemonAttr::McastTtl(parse_u8(v)?),
+        _ => DaemonAttr::Other(other(n)?),
+    })
+}
+
 fn nested<T>(
     v: &[u8],
     parse: fn(&NlaBuffer<&[u8]>) -> Result<T, DecodeError>,
@@ -324,6 +415,7 @@ fn parse_top(n: &NlaBuffer<&[u8]>) -> Result<IpvsAttr, DecodeError> {
     Ok(match n.kind() & 0x3fff {
         1 => IpvsAttr::Service(nested(v, parse_svc)?),
         2 => IpvsAttr::Dest(nested(v, parse_dest)?),
+        3 => IpvsAttr::Daemon(nested(v, parse_daemon)?),
         4 => IpvsAttr::TimeoutTcp(parse_u32(v)?),
         5 => IpvsAttr::TimeoutTcpFin(parse_u32(v)?),
         6 => IpvsAttr::TimeoutUdp(parse_u32(v)?),
@@ -400,6 +492,45 @@ mod tests {
             &buf,
             GenlHeader {
                 cmd: cmd::NEW_DEST,
+                version: 1,
+            },
+        )
+        .expect("parses");
+        assert_eq!(back, m);
+    }
+
+    #[test]
+    fn encodes_a_sync_daemon_as_the_kernel_reads_it() {
+        let m = IpvsMessage {
+            cmd: cmd::NEW_DAEMON,
+            attrs: vec![IpvsAttr::Daemon(vec![
+                DaemonAttr::State(1),
+                DaemonAttr::McastIfn("eth1".into()),
+                DaemonAttr::SyncId(51),
+                DaemonAttr::SyncMaxlen(1472),
+                DaemonAttr::McastGroup([224, 0, 0, 81]),
+                DaemonAttr::McastPort(8848),
+                DaemonAttr::McastTtl(2),
+            ])],
+        };
+        let mut buf = vec![0u8; m.buffer_len()];
+        m.emit(&mut buf);
+        // The nested IPVS_CMD_ATTR_DAEMON (3) carries the NLA_F_NESTED flag.
+        assert_eq!(u16::from_ne_bytes([buf[2], buf[3]]), 3 | 0x8000);
+        // The interface is NUL-terminated, padded to four bytes (8 + 5 -> 12).
+        let ifn = [9u8, 0, 2, 0, b'e', b't', b'h', b'1', 0, 0, 0, 0];
+        assert!(buf.windows(ifn.len()).any(|w| w == ifn), "{buf:?}");
+        // The port is in host byte order (nla_get_u16), the group in network order.
+        let port = 8848u16.to_ne_bytes();
+        assert!(
+            buf.windows(6).any(|w| w == [6, 0, 7, 0, port[0], port[1]]),
+            "{buf:?}"
+        );
+        assert!(buf.windows(8).any(|w| w == [8, 0, 5, 0, 224, 0, 0, 81]));
+        let back = IpvsMessage::parse_with_param(
+            &buf,
+            GenlHeader {
+                cmd: cmd::NEW_DAEMON,
                 version: 1,
             },
         )

@@ -19,11 +19,14 @@ pub struct FakeKernel {
     pub reject: Vec<String>,
     /// Ops whose text contains one of these "succeed" without effect, once each.
     pub lose_once: Vec<String>,
+    /// The running sync daemons (as the kernel reports them: every option set).
+    pub daemons: Vec<crate::syncd::SyncDaemon>,
 }
 
 const EEXIST: i32 = 17;
 const ENOENT: i32 = 2;
 const EINVAL: i32 = 22;
+const ESRCH: i32 = 3;
 
 fn err(errno: i32) -> KernelError {
     KernelError::rejected(errno, None)
@@ -161,6 +164,16 @@ impl FakeKernel {
                         let svc = ipvs.services.get_mut(service).ok_or_else(|| err(ENOENT))?;
                         svc.dests.remove(dest).ok_or_else(|| err(ENOENT))?;
                     }
+                    Op::StartSyncDaemon(d) => {
+                        if self.daemons.iter().any(|x| x.state == d.state) {
+                            return Err(err(EEXIST));
+                        }
+                        self.daemons.push(d.clone());
+                    }
+                    Op::StopSyncDaemon(d) => {
+                        let at = self.daemons.iter().position(|x| x.state == d.state);
+                        self.daemons.remove(at.ok_or_else(|| err(ESRCH))?);
+                    }
                     Op::SetTimeouts { to, .. } => {
                         let t = &mut ipvs.timeouts;
                         t.tcp = to.tcp.or(t.tcp);
@@ -182,6 +195,10 @@ impl Kernel for FakeKernel {
             o.ipvs = None;
         }
         Ok(o)
+    }
+
+    fn sync_daemons(&mut self) -> Result<Option<Vec<crate::syncd::SyncDaemon>>, KernelError> {
+        Ok(self.state.ipvs.is_some().then(|| self.daemons.clone()))
     }
 
     /// Like the netlink backend with a batch of 4: after a failure, the rest of the batch

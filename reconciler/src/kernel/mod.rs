@@ -9,6 +9,7 @@ pub mod fake;
 
 use crate::observed::Observed;
 use crate::op::Op;
+use crate::syncd::SyncDaemon;
 
 /// Why the kernel did not do something.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -59,4 +60,7 @@ pub trait Kernel {
     /// be shorter than `ops` (the rest were not attempted). Ops after a failed one in the same
     /// batch may have been applied: their results say so.
     fn apply(&mut self, ops: &[Op]) -> Vec<Result<(), KernelError>>;
+
+    /// The running IPVS connection sync daemons (`None` when the kernel has no IPVS).
+    fn sync_daemons(&mut self) -> Result<Option<Vec<SyncDaemon>>, KernelError>;
 }

@@ -404,31 +404,7 @@ pub static GLOBAL_DEFS: &[Kw<GlobalDefs>] = &[
         name: "lvs_flush_onstop",
         act: Act::Silent(&Act::Leaf(flush_on_stop)),
     },
-    leaf!("lvs_sync_daemon", |p, g, l| {
-        if let Some(setting) = p.check_args(l, &[Arg::Word, Arg::Rest]) {
-            if l.len() >= 3
-                && !matches!(l.w(2), "inst" | "id" | "maxlen" | "port" | "ttl" | "group")
-                && l.len() >= 4
-            {
-                let at = l.span(3);
-                let d = p.warn(
-                    codes::DEPRECATED,
-                    "positional sync id in lvs_sync_daemon",
-                    at,
-                    "positional id",
-                );
-                d.help = Some("use `lvs_sync_daemon IF inst VI id N`".into());
-                d.fix = Some(kac_schema::Fix::safe(
-                    "name the instance and the sync id: `inst VI id N`",
-                    vec![
-                        kac_schema::Edit::insert(l.span(2), "inst "),
-                        kac_schema::Edit::insert(at, "id "),
-                    ],
-                ));
-            }
-            g.lvs_sync_daemon = Some(setting);
-        }
-    }),
+    leaf!("lvs_sync_daemon", sync_daemon),
     generic!("lvs_netlink_cmd_rcv_bufs", Arg::U(0, U32)),
     generic!("lvs_netlink_cmd_rcv_bufs_force", Arg::Bool),
     generic!("lvs_netlink_monitor_rcv_bufs", Arg::U(0, U32)),
@@ -569,4 +545,112 @@ fn include_check(p: &mut Parser<'_>, l: &crate::conf::parser::Line) {
                 Some("prefix every type with `+` (or `-`): `include_check +read +match`".into());
         }
     }
+}
+
+/// `lvs_sync_daemon IF [[inst] VI] [id N] [maxlen N] [port N] [ttl N] [group IP]` as keepalived
+/// reads it (`lvs_syncd_handler`): the second word is the instance and the third the sync id
+/// when not option names (the legacy positional form). Bad values are reported and left out;
+/// the setting's values are the interface followed by (option, value) pairs of the valid
+/// options, which `lower` reads.
+fn sync_daemon(p: &mut Parser<'_>, g: &mut GlobalDefs, l: &crate::conf::parser::Line) {
+    use kac_schema::config::SettingValue as V;
+    let Some(mut setting) = p.check_args(l, &[Arg::Word, Arg::Rest]) else {
+        return;
+    };
+    let mut values = vec![V::Word(l.w(1).to_string())];
+    let mut instance_named = false;
+    let mut k = 2;
+    while k < l.len() {
+        let option = l.w(k).to_string();
+        let is_option = matches!(
+            option.as_str(),
+            "inst" | "id" | "maxlen" | "port" | "ttl" | "group"
+        );
+        if !is_option {
+            if k == 2 {
+                // Legacy `IF VI`.
+                values.extend([V::Word("inst".into()), V::Word(option)]);
+                instance_named = true;
+            } else if k == 3 {
+                // Legacy `IF VI ID`: keepalived takes it, and says to write `id`.
+                let at = l.span(3);
+                let d = p.warn(
+                    codes::DEPRECATED,
+                    "positional sync id in lvs_sync_daemon",
+                    at,
+                    "positional id",
+                );
+                d.help = Some("use `lvs_sync_daemon IF inst VI id N`".into());
+                d.fix = Some(kac_schema::Fix::safe(
+                    "name the instance and the sync id: `inst VI id N`",
+                    vec![
+                        kac_schema::Edit::insert(l.span(2), "inst "),
+                        kac_schema::Edit::insert(at, "id "),
+                    ],
+                ));
+                if let Some(v) = p.uint(l, 3, 0, 255) {
+                    values.extend([V::Word("id".into()), V::Unsigned(v)]);
+                }
+            } else {
+                p.error(
+                    codes::INVALID_VALUE,
+                    format!("unknown lvs_sync_daemon option `{option}`"),
+                    l.span(k),
+                    "expected `inst`, `id`, `maxlen`, `port`, `ttl` or `group`",
+                );
+            }
+            k += 1;
+            continue;
+        }
+        if k + 1 >= l.len() {
+            p.error(
+                codes::MISSING_PARAMETER,
+                format!("no value for lvs_sync_daemon `{option}`"),
+                l.span(k),
+                "value missing",
+            )
+            .help = Some("keepalived ignores the option".into());
+            break;
+        }
+        let value = match option.as_str() {
+            "inst" if instance_named => {
+                p.error(
+                    codes::DUPLICATE,
+                    "lvs_sync_daemon instance named twice",
+                    l.span(k + 1),
+                    "ignored",
+                );
+                None
+            }
+            "inst" => {
+                instance_named = true;
+                Some(V::Word(l.w(k + 1).to_string()))
+            }
+            "id" => p.uint(l, k + 1, 0, 255).map(V::Unsigned),
+            "maxlen" => p.uint(l, k + 1, 1, 65_507).map(V::Unsigned),
+            "port" => p.uint(l, k + 1, 1, 65_535).map(V::Unsigned),
+            "ttl" => p.uint(l, k + 1, 1, 255).map(V::Unsigned),
+            _ => match p.ip(l, k + 1) {
+                Some(a) if a.is_multicast() => Some(V::Ip(a)),
+                Some(a) => {
+                    p.error(
+                        codes::INVALID_ADDRESS,
+                        format!("lvs_sync_daemon group address {a} is not multicast"),
+                        l.span(k + 1),
+                        "not a multicast address",
+                    )
+                    .help =
+                        Some("keepalived ignores it and uses the kernel's group 224.0.0.81".into());
+                    None
+                }
+                None => None,
+            },
+        };
+        if let Some(v) = value {
+            values.extend([V::Word(option), v]);
+        }
+        k += 2;
+    }
+    setting.values = values;
+    g.lvs_sync_daemon = Some(setting);
 }

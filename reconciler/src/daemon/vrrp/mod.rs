@@ -38,6 +38,7 @@ use crate::model::MacvlanLink;
 use crate::alert::AlertEvent;
 use crate::alert::event::{GroupChange, InstanceChange, VrrpState as AlertState};
 use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
+use crate::syncd::{SyncDaemon, SyncState};
 use crate::track::{self, Change, States, Trackers};
 use crate::vrrp::codec::{self, Advert, Auth};
 use crate::vrrp::machine::{Action, Config, GarpTimings, Input, Machine, State};
@@ -54,6 +55,10 @@ pub struct Layer {
     pub rules: Vec<PlanRule>,
     /// The VMAC links of every instance with `use_vmac` (in every state).
     pub links: Vec<MacvlanLink>,
+    /// The IPVS connection sync daemon (`lvs_sync_daemon`): master while its instance is
+    /// master, backup in every other state but stopped (keepalived: backup at start-up, on
+    /// leaving master for BACKUP or FAULT; none once stopped).
+    pub sync_daemon: Option<SyncDaemon>,
 }
 
 /// What of a plan the engine refuses to run (kac does not carry it out), one message each.
@@ -952,6 +957,20 @@ impl Engine {
                 l.routes.extend(i.plan.routes.iter().cloned());
                 l.rules.extend(i.plan.rules.iter().cloned());
             }
+        }
+        if let Some(sd) = self
+            .global
+            .as_ref()
+            .and_then(|g| g.lvs_sync_daemon.as_ref())
+            && let Some(i) = self.instances.get(&sd.instance)
+        {
+            l.sync_daemon = match i.machine.state() {
+                State::Master => Some(SyncDaemon::from_plan(sd, SyncState::Master)),
+                State::Stopped => None,
+                State::Init | State::Backup | State::Fault => {
+                    Some(SyncDaemon::from_plan(sd, SyncState::Backup))
+                }
+            };
         }
         l
     }

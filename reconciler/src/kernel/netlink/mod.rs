@@ -163,7 +163,16 @@ impl Kernel for NetlinkKernel {
             routes,
             rules,
             ipvs,
+            sync_daemons: None,
         })
+    }
+
+    fn sync_daemons(&mut self) -> Result<Option<Vec<crate::syncd::SyncDaemon>>, KernelError> {
+        match self.ipvs() {
+            Ok(c) => c.sync_daemons().map(Some),
+            Err(KernelError::NoIpvs(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs of consecutive ops of one channel are pipelined; a link op ends its run (the
