@@ -13,6 +13,8 @@ use kac_schema::config::{
 };
 use kac_schema::plan::*;
 
+mod tuning;
+
 const SEC: u64 = 1_000_000;
 
 fn argv(s: &Option<Script>) -> Option<Vec<String>> {
@@ -361,6 +363,7 @@ pub fn lower_with(
 ) -> Plan {
     let g = &cfg.global;
     let default_dev = g.default_interface.clone().unwrap_or_else(|| "eth0".into());
+    let (garp, lower_garp) = tuning::global_garp(cfg);
     let global = PlanGlobal {
         router_id: g.router_id.as_ref().map_or(MachineValue::HostName, |r| {
             MachineValue::Set(r.value.clone())
@@ -383,14 +386,7 @@ pub fn lower_with(
             .vrrp_mcast_group6
             .unwrap_or(IpAddr::from([0xff02, 0, 0, 0, 0, 0, 0, 0x12])),
         vrrp_strict: g.vrrp_strict,
-        garp: PlanGarp {
-            master_delay_s: g.vrrp_garp_master_delay.unwrap_or(5),
-            master_repeat: g.vrrp_garp_master_repeat.unwrap_or(5),
-            master_refresh_s: g.vrrp_garp_master_refresh.unwrap_or(0),
-            master_refresh_repeat: g.vrrp_garp_master_refresh_repeat.unwrap_or(1),
-            interval_us: g.vrrp_garp_interval.unwrap_or(0),
-            gna_interval_us: g.vrrp_gna_interval.unwrap_or(0),
-        },
+        garp: garp.clone(),
         lvs_timeouts: PlanLvsTimeouts {
             tcp: g.lvs_timeouts.and_then(|t| t.0),
             tcpfin: g.lvs_timeouts.and_then(|t| t.1),
@@ -404,6 +400,7 @@ pub fn lower_with(
         },
         dynamic_interfaces: g.dynamic_interfaces,
         real_server_drain: kac_schema::plan::PlanDrain::default(),
+        garp_intervals: tuning::garp_intervals(cfg, &garp),
     };
 
     let mut static_addresses: Vec<PlanAddress> = cfg
@@ -669,6 +666,7 @@ pub fn lower_with(
                 track_processes,
                 notify: notify(&i.notify, &global.script_user),
                 sync_group: in_sync,
+                tuning: tuning::instance_tuning(cfg, i, &global.garp, lower_garp, strict),
             },
         );
     }

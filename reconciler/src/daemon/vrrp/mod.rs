@@ -155,23 +155,29 @@ fn identity(p: &PlanVrrpInstance) -> impl PartialEq + '_ {
         &p.unicast_src_ip,
         &p.unicast_peers,
         &p.mcast_src_ip,
+        &p.tuning.mcast_dst_ip,
     )
 }
 
-fn machine_config(p: &PlanVrrpInstance, g: &PlanGlobal) -> Config {
+fn machine_config(p: &PlanVrrpInstance) -> Config {
+    let t = &p.tuning;
     Config {
         version: p.version,
         priority: p.priority,
         advert_int: Duration::from_micros(p.advert_int_us),
         preempt: p.preempt,
         preempt_delay: Duration::from_micros(p.preempt_delay_us),
-        down_timer_adverts: 3,
+        down_timer_adverts: t.down_timer_adverts,
         garp: GarpTimings {
-            master_delay: Duration::from_secs(u64::from(g.garp.master_delay_s)),
-            master_repeat: g.garp.master_repeat,
-            master_refresh: Duration::from_secs(u64::from(g.garp.master_refresh_s)),
-            master_refresh_repeat: g.garp.master_refresh_repeat,
+            master_delay: Duration::from_secs(u64::from(t.garp_master_delay_s)),
+            master_repeat: t.garp_master_repeat,
+            master_refresh: Duration::from_secs(u64::from(t.garp_master_refresh_s)),
+            master_refresh_repeat: t.garp_master_refresh_repeat,
+            lower_prio_delay: Duration::from_secs(u64::from(t.garp_lower_prio_delay_s)),
+            lower_prio_repeat: t.garp_lower_prio_repeat,
         },
+        lower_prio_no_advert: t.lower_prio_no_advert,
+        higher_prio_send_advert: t.higher_prio_send_advert,
     }
 }
 
@@ -285,7 +291,7 @@ impl Engine {
         self.group_notify = group_notify;
         let mut started = Vec::new();
         for (name, p) in &plan.vrrp_instances {
-            let cfg = machine_config(p, &plan.global);
+            let cfg = machine_config(p);
             let scripts = NotifyScripts::from_plan(&p.notify, script_user, security, None)
                 .unwrap_or_else(|e| {
                     problems.push(format!("vrrp_instance {name}: {e}"));
@@ -408,7 +414,11 @@ impl Engine {
         }
     }
 
+    /// The instance's multicast group: its `mcast_dst_ip`, else the global group.
     fn group(&self, p: &PlanVrrpInstance) -> IpAddr {
+        if let Some(g) = p.tuning.mcast_dst_ip {
+            return g;
+        }
         let g = self.global.as_ref();
         if p.family == "inet6" {
             g.map_or(IpAddr::V6(codec::GROUP_V6), |g| g.vrrp_mcast_group6)
@@ -467,8 +477,13 @@ impl Engine {
         let Some(inst) = self.instances.get_mut(name) else {
             return;
         };
+        // `dont_track_primary`: the interface going down is not a fault (an address to
+        // advertise from is still needed).
         let iface_ok = match &inst.plan.interface {
-            Some(i) => self.ifaces.get(i).is_some_and(|i| i.running),
+            Some(i) => self
+                .ifaces
+                .get(i)
+                .is_some_and(|i| i.running || inst.plan.tuning.dont_track_primary),
             None => true,
         };
         let fault = !iface_ok || primary.is_none();
@@ -584,7 +599,7 @@ impl Engine {
         if r.src == inst.machine.primary() {
             return false;
         }
-        let verdict = check(&inst.plan, r, group);
+        let verdict = check(&inst.plan, r, group, inst.machine.master());
         match verdict {
             Err(why) => {
                 inst.status.adverts_dropped += 1;
@@ -751,7 +766,13 @@ impl Engine {
             } else {
                 0
             };
-            match net.send(&msg, src, dst, oif) {
+            // Multicast adverts always carry 255; unicast ones `unicast_ttl`.
+            let ttl = if p.unicast_peers.is_empty() {
+                codec::TTL
+            } else {
+                p.tuning.unicast_ttl
+            };
+            match net.send(&msg, src, dst, oif, ttl) {
                 Ok(()) => sent += 1,
                 Err(e) => tracing::debug!("({name}) {e}"),
             }
@@ -769,15 +790,20 @@ impl Engine {
             return;
         };
         let p = &inst.plan;
-        let (iv4, iv6) = self
-            .global
-            .as_ref()
-            .map_or((Duration::ZERO, Duration::ZERO), |g| {
-                (
-                    Duration::from_micros(g.garp.interval_us),
-                    Duration::from_micros(g.garp.gna_interval_us),
-                )
-            });
+        // The interval of the interface's `garp_group`, else the global one.
+        let intervals = |dev: &str| {
+            self.global
+                .as_ref()
+                .map_or((Duration::ZERO, Duration::ZERO), |g| {
+                    let (v4, v6) = g
+                        .garp_intervals
+                        .get(dev)
+                        .map_or((g.garp.interval_us, g.garp.gna_interval_us), |i| {
+                            (i.interval_us, i.gna_interval_us)
+                        });
+                    (Duration::from_micros(v4), Duration::from_micros(v6))
+                })
+        };
         // Per interface: the addresses that live on it.
         let mut by_dev: BTreeMap<&str, Vec<IpAddr>> = BTreeMap::new();
         for a in p.vips.iter().chain(&p.excluded_vips) {
@@ -787,6 +813,7 @@ impl Engine {
             let Some(iface) = self.ifaces.get(dev).cloned() else {
                 continue;
             };
+            let (iv4, iv6) = intervals(dev);
             if let Some(net) = self.net.as_mut() {
                 net.garp(&iface, iface.mac, &addrs, repeat, iv4, iv6);
             }
@@ -832,8 +859,14 @@ fn advertised(p: &PlanVrrpInstance) -> Vec<IpAddr> {
 }
 
 /// keepalived's checks of a received advert for instance `p`: TTL / hop limit 255
-/// (multicast), checksum, version, authentication, address list, and (v2) interval.
-fn check(p: &PlanVrrpInstance, r: &Received, group: IpAddr) -> Result<Advert, String> {
+/// (multicast), checksum, version, authentication, address list (not for the master last
+/// heard, `last_master`, with `skip_check_adv_addr`), and (v2) interval.
+fn check(
+    p: &PlanVrrpInstance,
+    r: &Received,
+    group: IpAddr,
+    last_master: Option<IpAddr>,
+) -> Result<Advert, String> {
     if p.unicast_peers.is_empty() && r.ttl != codec::TTL {
         return Err(format!("TTL/hop limit {} (must be 255)", r.ttl));
     }
@@ -856,7 +889,8 @@ fn check(p: &PlanVrrpInstance, r: &Received, group: IpAddr) -> Result<Advert, St
             return Err("authentication mismatch".into());
         }
     }
-    if a.priority != 255 {
+    let skip_addresses = p.tuning.skip_check_adv_addr && last_master == Some(r.src);
+    if a.priority != 255 && !skip_addresses {
         let mut theirs = a.addresses.clone();
         theirs.sort();
         theirs.dedup();
@@ -936,6 +970,7 @@ mod tests {
             track_processes: Vec::new(),
             notify: Default::default(),
             sync_group: None,
+            tuning: Default::default(),
         }
     }
 
@@ -966,7 +1001,7 @@ mod tests {
     }
 
     fn drop_reason(p: &PlanVrrpInstance, r: &Received) -> String {
-        check(p, r, IpAddr::V4(codec::GROUP_V4)).expect_err("dropped")
+        check(p, r, IpAddr::V4(codec::GROUP_V4), None).expect_err("dropped")
     }
 
     #[test]
@@ -974,7 +1009,12 @@ mod tests {
         let p = instance(3);
         assert_eq!(advertised(&p), vec![ip("10.0.0.100")]);
         assert_eq!(
-            check(&p, &received(&advert(3), 255), IpAddr::V4(codec::GROUP_V4)),
+            check(
+                &p,
+                &received(&advert(3), 255),
+                IpAddr::V4(codec::GROUP_V4),
+                None
+            ),
             Ok(advert(3))
         );
     }
@@ -992,7 +1032,15 @@ mod tests {
         assert!(drop_reason(&p, &received(&other, 255)).contains("10.0.0.101"));
         // The owner's list is not checked.
         other.priority = 255;
-        assert!(check(&p, &received(&other, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        assert!(
+            check(
+                &p,
+                &received(&other, 255),
+                IpAddr::V4(codec::GROUP_V4),
+                None
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -1005,7 +1053,7 @@ mod tests {
         assert!(drop_reason(&p, &received(&advert(2), 255)).contains("authentication"));
         let mut a = advert(2);
         a.auth = Auth::Pass(b"secret".to_vec());
-        assert!(check(&p, &received(&a, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        assert!(check(&p, &received(&a, 255), IpAddr::V4(codec::GROUP_V4), None).is_ok());
         a.interval = 2;
         assert!(drop_reason(&p, &received(&a, 255)).contains("interval 2 s"));
         // v3 learns another interval instead of dropping.
@@ -1015,17 +1063,41 @@ mod tests {
             check(
                 &instance(3),
                 &received(&b, 255),
-                IpAddr::V4(codec::GROUP_V4)
+                IpAddr::V4(codec::GROUP_V4),
+                None
             )
             .is_ok()
         );
     }
 
     #[test]
+    fn skip_check_adv_addr_skips_the_list_of_the_master_last_heard_only() {
+        let mut p = instance(3);
+        p.tuning.skip_check_adv_addr = true;
+        let mut other = advert(3);
+        other.addresses = vec![ip("10.0.0.101")];
+        let r = received(&other, 255);
+        let g = IpAddr::V4(codec::GROUP_V4);
+        assert!(check(&p, &r, g, Some(ip("10.0.0.2"))).is_ok());
+        assert!(check(&p, &r, g, Some(ip("10.0.0.3"))).is_err());
+        assert!(check(&p, &r, g, None).is_err());
+        p.tuning.skip_check_adv_addr = false;
+        assert!(check(&p, &r, g, Some(ip("10.0.0.2"))).is_err());
+    }
+
+    #[test]
     fn unicast_adverts_need_no_ttl_255() {
         let mut p = instance(3);
         p.unicast_peers = vec![ip("10.0.0.2")];
-        assert!(check(&p, &received(&advert(3), 64), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        assert!(
+            check(
+                &p,
+                &received(&advert(3), 64),
+                IpAddr::V4(codec::GROUP_V4),
+                None
+            )
+            .is_ok()
+        );
     }
 
     #[test]
