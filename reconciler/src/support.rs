@@ -356,8 +356,8 @@ fn virtual_server(k: &str) -> Option<Support> {
         "sorry_server_lvs_method" => Checker(
             "the sorry server's own forwarding method (the sorry server uses the virtual server's)",
         ),
-        "ha_suspend" => Checker(
-            "ha_suspend (it follows the VRRP instance that holds the virtual address; the VRRP engine is not implemented)",
+        "ha_suspend" => Daemon(
+            "ha_suspend (the checks pause while the virtual address is not on the host, e.g. while its VRRP instance is not master)",
         ),
         "virtualhost" => HTTP_SETTING,
         "alpha" | "omega" | "inhibit_on_failure" | "delay_loop" | "connect_timeout" | "retry"

@@ -88,6 +88,23 @@ pub fn interfaces() -> BTreeMap<String, Interface> {
     out
 }
 
+/// Every address on the host's interfaces (for `ha_suspend`: a virtual server's checks run
+/// while its address is local).
+pub fn host_addresses() -> BTreeSet<IpAddr> {
+    let Ok(list) = nix::ifaddrs::getifaddrs() else {
+        return BTreeSet::new();
+    };
+    list.filter_map(|a| {
+        let addr = a.address?;
+        if let Some(v4) = addr.as_sockaddr_in() {
+            Some(IpAddr::V4(v4.ip()))
+        } else {
+            addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+        }
+    })
+    .collect()
+}
+
 /// Why a socket could not be opened or used.
 #[derive(Debug, thiserror::Error)]
 #[error("{what}: {err}")]
