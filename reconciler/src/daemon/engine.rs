@@ -288,7 +288,8 @@ impl Daemon {
         };
         metrics.mode(saved.suspended, saved.observe_only);
         let full = Instant::now() + cfg.full_check;
-        let vrrp = vrrp::Engine::new(events.clone(), metrics.clone());
+        let mut vrrp = vrrp::Engine::new(events.clone(), metrics.clone());
+        vrrp.set_adopt(cfg.adopt);
         health.set_local_addresses(Some(vrrp::net::host_addresses()));
         Daemon {
             cfg,

@@ -96,6 +96,10 @@ pub struct Config {
 pub enum Input {
     /// Start the instance (from [`State::Init`]).
     Start,
+    /// Start the instance as master (from [`State::Init`]): the host already holds its
+    /// virtual addresses, as after keepalived was master here (`kac daemon --adopt`). It
+    /// advertises at once; a higher-priority master heard afterwards makes it a backup.
+    Resume,
     /// A deadline passed ([`Machine::next_deadline`]).
     Timer,
     /// A valid advertisement for this instance arrived (VRID, authentication, version and
@@ -312,6 +316,15 @@ impl Machine {
             Input::Start => {
                 if self.state == State::Init {
                     self.enter_from_init(now, &mut out);
+                }
+            }
+            Input::Resume => {
+                if self.state == State::Init {
+                    if self.fault() {
+                        self.go(State::Fault, &mut out);
+                    } else {
+                        self.become_master(now, &mut out);
+                    }
                 }
             }
             Input::Timer => self.timers(now, &mut out),

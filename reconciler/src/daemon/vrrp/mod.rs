@@ -111,6 +111,9 @@ pub struct Engine {
     trackers: Option<Trackers>,
     states: States,
     notifier: Notifier,
+    /// `--adopt`: an instance whose virtual addresses are all on the host when it starts
+    /// starts as master (the host was master under keepalived).
+    adopt: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -197,7 +200,15 @@ impl Engine {
             trackers: None,
             states: States::default(),
             notifier: Notifier::new(NotifyOptions::default()),
+            adopt: false,
         }
+    }
+
+    /// With `adopt` (`kac daemon --adopt`), an instance whose virtual addresses are all on
+    /// the host when it starts starts as master instead of waiting a master-down interval as
+    /// a backup, so a host moving from keepalived to kac keeps advertising without a gap.
+    pub fn set_adopt(&mut self, adopt: bool) {
+        self.adopt = adopt;
     }
 
     /// The notify queues (to wait for the `notify_stop` runs when the daemon stops).
@@ -381,12 +392,18 @@ impl Engine {
         if waiting {
             return;
         }
-        if self
-            .instances
-            .get(name)
-            .is_some_and(|i| i.machine.state() == State::Init)
-        {
-            self.input(name, Input::Start, now);
+        let Some(inst) = self.instances.get(name) else {
+            return;
+        };
+        if inst.machine.state() == State::Init {
+            let held = self.adopt && !inst.plan.vips.is_empty() && {
+                let host = net::host_addresses();
+                inst.plan.vips.iter().all(|a| host.contains(&a.addr))
+            };
+            if held {
+                tracing::info!("({name}) its virtual addresses are on the host: starting as master");
+            }
+            self.input(name, if held { Input::Resume } else { Input::Start }, now);
         }
     }
 

@@ -525,3 +525,24 @@ fn a_held_backup_wants_master_until_it_hears_one() {
     m.handle(advert("10.0.0.9", 200, 100), due);
     assert!(!m.wants_master());
 }
+
+#[test]
+fn resume_starts_as_master_and_yields_to_a_higher_priority() {
+    let mut m = Machine::new(cfg(2, 150, 1000), ip("10.0.0.2"));
+    let a = m.handle(Input::Resume, t(0));
+    assert_eq!(a.first(), Some(&Action::SendAdvert { priority: 150 }));
+    assert_eq!(transitions(&a), vec![(State::Init, State::Master)]);
+    let a = m.handle(advert("10.0.0.9", 200, 1), t(500));
+    assert_eq!(transitions(&a), vec![(State::Master, State::Backup)]);
+    // In FAULT, it does not take the addresses.
+    let mut m = Machine::new(cfg(2, 150, 1000), ip("10.0.0.2"));
+    m.handle(
+        Input::Tracking {
+            fault: true,
+            priority: 150,
+        },
+        t(0),
+    );
+    let a = m.handle(Input::Resume, t(0));
+    assert_eq!(transitions(&a), vec![(State::Init, State::Fault)]);
+}
