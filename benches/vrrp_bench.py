@@ -248,10 +248,11 @@ def adopt(work):
         time.sleep(8)
         adverts = cap.adverts()
         gap = largest_gap(adverts, "10.9.0.1", 51, t0 - 2, t0 + 7)
+        before = largest_gap(adverts, "10.9.0.1", 51, t0 - 3, t0)
         left = any(line.startswith("Deleted") and f" {VIP}/" in line for _, line in drain(mon_a))
         b_master = "Entering MASTER STATE" in kb.log()
         mon_a.close()
-        return gap, left, b_master
+        return gap, before, left, b_master
 
 
 def reload_gap(work, version, advert):
@@ -286,7 +287,8 @@ def reload_gap(work, version, advert):
         t1 = time.monotonic()
         adverts = cap.adverts()
         mon_a.close()
-        return largest_gap(adverts, "10.9.0.1", 51, t0 - 1, max(t1 + 1, t0 + 3)), t1 - t0
+        return (largest_gap(adverts, "10.9.0.1", 51, t0 - 1, max(t1 + 1, t0 + 3)),
+                largest_gap(adverts, "10.9.0.1", 51, t0 - 2, t0), t1 - t0)
 
 
 def loadavg():
@@ -365,15 +367,17 @@ def main():
         print(f"kac {kac_bin()}, keepalived {shutil.which('keepalived')}; "
               f"{os.cpu_count()} CPUs; median of the trials; load average {loadavg()}")
         for _ in range(args.adopt_trials):
-            gap, left, b_master = adopt(work)
+            gap, before, left, b_master = adopt(work)
             print(f"keepalived -> kac --adopt, v2 advert_int 1: largest advert gap seen by the "
-                  f"peer {gap:.3f} s (target <= 1 s); VIP left the host: {left}; peer became "
+                  f"peer {gap:.3f} s (target <= 1 s; keepalived alone before: {before:.3f} s); "
+                  f"VIP left the host: {left}; peer became "
                   f"master: {b_master}; load {loadavg()}", flush=True)
         for version, advert in ((3, "0.1"), (2, "1")):
             for _ in range(args.adopt_trials):
-                gap, took = reload_gap(work, version, advert)
+                gap, before, took = reload_gap(work, version, advert)
                 print(f"reload changing VI_2 only, v{version} advert_int {advert}: largest gap "
-                      f"in VI_1's adverts {gap:.3f} s (target <= {advert} s; revision applied "
+                      f"in VI_1's adverts {gap:.3f} s (target <= {advert} s; before the reload "
+                      f"{before:.3f} s; revision applied "
                       f"in {took:.3f} s); load {loadavg()}", flush=True)
         for version, advert, trials in ((2, "1", args.v2_trials), (3, "0.1", args.trials)):
             if trials == 0:

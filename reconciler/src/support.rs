@@ -39,7 +39,6 @@ const PROCESS: Support = NoEffect(
 const MAIL: Support =
     NoEffect("mail settings: alerts are sent on VRRP and health-check changes, which are refused");
 const VRRP_GLOBAL: Support = Daemon("VRRP settings");
-const VRRP_TODO: Support = Vrrp("this VRRP setting");
 const TRACKING: Support =
     Daemon("tracked objects (track_interface, track_script, track_file, track_process)");
 const NOTIFY: Support = Daemon("notify scripts");
@@ -218,10 +217,13 @@ fn global(k: &str) -> Option<Support> {
         }
         "vrrp_iptables" | "vrrp_ipsets" | "nftables" | "nftables_priority" | "nftables_ifindex"
         | "nftables_counters" => Vrrp("firewall rules for `no_accept` (kac builds none)"),
-        "vrrp_garp_extra_if"
-        | "vrrp_vmac_garp_intvl"
-        | "vrrp_startup_delay"
-        | "disable_local_igmp" => VRRP_TODO,
+        "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => Vrrp(
+            "periodic gratuitous ARPs on other interfaces than the instance's (`vrrp_garp_extra_if`)",
+        ),
+        "vrrp_startup_delay" => Vrrp("a delay before VRRP instances start (`vrrp_startup_delay`)"),
+        "disable_local_igmp" => Vrrp(
+            "`disable_local_igmp` (kac does not set the interfaces' igmp_link_local_mcast_reports)",
+        ),
         "vmac_prefix" | "vmac_addr_prefix" => Vrrp("VMAC interfaces"),
         "vrrp_notify_priority_changes" => PRIORITY_FIFO,
         "lvs_netlink_cmd_rcv_bufs"
@@ -273,8 +275,10 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "notify_fault"
         | "notify_stop"
         | "notify_master_rx_lower_pri"
-        | "notify_deleted"
         | "notify" => NOTIFY,
+        "notify_deleted" => Vrrp(
+            "`notify_deleted` (an instance removed by a reload is notified as stopped, not as DELETED)",
+        ),
         "notify_priority_changes" => PRIORITY_FIFO,
         "smtp_alert" => SMTP,
         "linkbeat_use_polling" => Refused("link beat (MII/ethtool polling) is not implemented"),
@@ -299,11 +303,17 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "lower_prio_no_advert"
         | "higher_prio_send_advert"
         | "down_timer_adverts" => Daemon("VRRP instances"),
-        "vrf"
-        | "promote_secondaries"
-        | "unicast_fault_no_peer"
-        | "old_unicast_checksum"
-        | "track_src_ip" => VRRP_TODO,
+        "vrf" => Vrrp("`vrf` (VRRP adverts sent and received inside a VRF)"),
+        "promote_secondaries" => Vrrp(
+            "`promote_secondaries` (kac does not set the interface's promote_secondaries sysctl)",
+        ),
+        "unicast_fault_no_peer" => {
+            Vrrp("`unicast_fault_no_peer` (FAULT for a unicast instance without peers)")
+        }
+        "old_unicast_checksum" => {
+            Vrrp("`old_unicast_checksum` (keepalived 1.3.6's VRRPv3 unicast checksum)")
+        }
+        "track_src_ip" => Vrrp("`track_src_ip` (FAULT while the source address is missing)"),
         _ => return None,
     })
 }

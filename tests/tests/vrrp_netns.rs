@@ -551,3 +551,51 @@ fn track_script_moves_priority_and_notify_scripts_run() {
         "{log}"
     );
 }
+
+/// A host moving from keepalived to kac: keepalived master (150) on A, keepalived backup (100)
+/// on B (VRRPv2, advert_int 1); keepalived on A stops without a word (kill -9: its VIP stays)
+/// and `kac daemon --adopt` starts there. kac finds the VIP on the host and starts as master
+/// at once (INIT -> MASTER, one transition); B, whose master-down interval is 3.6 s, never
+/// becomes master.
+#[test]
+fn adopt_takes_over_from_keepalived_without_a_failover() {
+    let Some((a, b)) = hosts("adopt_takes_over_from_keepalived_without_a_failover") else {
+        return;
+    };
+    // Built now, not between keepalived's death and kac's start.
+    let _ = kac_tests::kac_bin();
+    let work = tempfile::tempdir().expect("tempdir");
+    let i = Inst {
+        version: 2,
+        advert: "1",
+        ..Inst::v3(150)
+    };
+    let mut ka = Keepalived::start(&a, &work.path().join("ka"), &conf(&[i]));
+    let log = ka.log.clone();
+    wait_holds(&a, VIP, true, LONG, move || {
+        std::fs::read_to_string(&log).unwrap_or_default()
+    });
+    let kb = Keepalived::start(
+        &b,
+        &work.path().join("kb"),
+        &conf(&[Inst { priority: 100, ..i }]),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(kb.entered("MASTER"), 0, "{}", kb.log_text());
+    ka.kill9();
+    assert!(holds(&a, VIP), "kill -9 left no VIP behind");
+    let d = start_kac(&a, work.path(), &conf(&[i]), &["--adopt"]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    std::thread::sleep(Duration::from_secs(5));
+    let st = d.status().expect("status");
+    let ctx = context(&d, &kb);
+    assert_eq!(
+        instance(&st, "VI_1")["state"],
+        "MASTER",
+        "{st:#}\n{}",
+        ctx()
+    );
+    assert_eq!(instance(&st, "VI_1")["transitions"], 1, "{st:#}\n{}", ctx());
+    assert_eq!(kb.entered("MASTER"), 0, "{}", ctx());
+    assert!(holds(&a, VIP) && !holds(&b, VIP), "{}", ctx());
+}

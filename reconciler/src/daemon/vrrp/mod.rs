@@ -401,7 +401,9 @@ impl Engine {
                 inst.plan.vips.iter().all(|a| host.contains(&a.addr))
             };
             if held {
-                tracing::info!("({name}) its virtual addresses are on the host: starting as master");
+                tracing::info!(
+                    "({name}) its virtual addresses are on the host: starting as master"
+                );
             }
             self.input(name, if held { Input::Resume } else { Input::Start }, now);
         }
