@@ -14,12 +14,20 @@ failover:  the master (keepalived, priority 255, on A) is killed with SIGKILL (e
 graceful:  the master (priority 255) gets SIGTERM (priority-0 advert); time to the VIP on the
            backup (priority 200, VRRPv2 advert_int 1: skew 0.22 s; target skew + 100 ms), for
            kac master -> keepalived backup, keepalived -> kac, keepalived -> keepalived.
+adopt:     a host moving from keepalived to kac: keepalived master (150) on A, keepalived
+           backup (100) on B, VRRPv2 advert_int 1; keepalived on A is stopped without a word
+           (SIGSTOP + SIGKILL: the VIP stays) and `kac daemon --adopt` starts there at once.
+           The largest gap between A's adverts as B sees them (target: at most one advert
+           interval), whether A's VIP ever left and whether B ever became master.
+reload:    kac master of VI_1 and VI_2 (VRRPv3, advert_int 0.1 and 1) with keepalived backups;
+           a revision changes only VI_2's priority; the largest gap between VI_1's adverts
+           around the reload as the peer sees them (target: at most one interval).
 cpu:       --instances instances (advert_int 1, all master: priority 255, 250 VRIDs per
            interface) on A, no peer; CPU time of the daemon's processes over 10 s, as a
            percentage of one core (target under 5% for 1,000), kac and keepalived.
 
   sudo python3 benches/vrrp_bench.py                                   # full (by hand)
-  sudo python3 benches/vrrp_bench.py --trials 1 --v2-trials 0 --instances 100   # smoke (CI)
+  sudo python3 benches/vrrp_bench.py --trials 1 --v2-trials 0 --instances 100 --adopt-trials 1  # smoke (CI)
 
 The kac binary: $KAC_BIN, else target/release/kac (build it with `cargo build --release`).
 """
@@ -111,7 +119,7 @@ def conf(instances):
 class Daemon:
     """kac daemon or keepalived in namespace `ns` with configuration `text`."""
 
-    def __init__(self, kind, ns, work, text):
+    def __init__(self, kind, ns, work, text, extra=()):
         self.kind, self.ns = kind, ns
         d = tempfile.mkdtemp(dir=work)
         self.dir = d
@@ -124,7 +132,7 @@ class Daemon:
         self.control = os.path.join(d, "kac.sock")
         if kind == "kac":
             cmd = [kac_bin(), "daemon", "--source", src, "--state-dir", os.path.join(d, "state"),
-                   "--control", self.control]
+                   "--control", self.control, *extra]
         else:
             cmd = ["keepalived", "-n", "-l", "-D", "-P", "-f", cfile,
                    "-p", os.path.join(d, "k.pid"), "-r", os.path.join(d, "v.pid")]
@@ -167,6 +175,125 @@ class Daemon:
 
 
 VIP = "10.9.0.100"
+
+# Runs in a namespace: prints every IPv4 VRRP packet received as JSON
+# [monotonic time, source, vrid, priority] until argv[1] seconds have passed.
+CAPTURE = r'''
+import json, socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+             socket.inet_aton("224.0.0.18") + socket.inet_aton(sys.argv[2]))
+s.settimeout(0.1)
+end = time.monotonic() + float(sys.argv[1])
+print("ready", flush=True)
+while time.monotonic() < end:
+    try:
+        data, addr = s.recvfrom(4096)
+    except socket.timeout:
+        continue
+    v = data[(data[0] & 15) * 4:]
+    print(json.dumps([time.monotonic(), addr[0], v[1], v[2]]), flush=True)
+'''
+
+
+class Capture:
+    """The VRRP adverts namespace `ns` (address `local` on eth0) receives for `seconds`."""
+
+    def __init__(self, ns, local, seconds):
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, sys.executable, "-c", CAPTURE, str(seconds), local],
+            stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit("advert capture did not start")
+
+    def adverts(self):
+        """Waits for the end; every advert as (time, source, vrid, priority)."""
+        out = self.proc.communicate()[0]
+        return [tuple(json.loads(line)) for line in out.splitlines() if line.startswith("[")]
+
+
+def largest_gap(adverts, src, vrid, t_from, t_to):
+    """The longest time between two adverts of `vrid` from `src` (priority > 0) within
+    [t_from, t_to], the window's edges counting as adverts."""
+    ts = sorted(t for t, s, v, p in adverts if s == src and v == vrid and p > 0
+                and t_from <= t <= t_to)
+    points = [t_from, *ts, t_to]
+    return max(b - a for a, b in zip(points, points[1:]))
+
+
+def drain(mon):
+    """Every line the monitor read so far, as (time, line)."""
+    out = []
+    while not mon.q.empty():
+        out.append(mon.q.get())
+    return out
+
+
+def adopt(work):
+    """(largest advert gap in s, VIP left A, B became master) for keepalived -> kac --adopt."""
+    text = conf([("VI_1", "eth0", 51, 150, 2, "1", VIP + "/24")])
+    with Pair() as p:
+        mon_a = Monitor(p.a)
+        ka = Daemon("keepalived", p.a, work, text)
+        mon_a.wait(VIP)
+        kb = Daemon("keepalived", p.b, work,
+                    conf([("VI_1", "eth0", 51, 100, 2, "1", VIP + "/24")]))
+        kb.wait_backup()
+        cap = Capture(p.b, "10.9.0.2", 14)
+        time.sleep(3 + random.uniform(0, 1))
+        drain(mon_a)
+        t0 = time.monotonic()
+        ka.signal("KILL")
+        Daemon("kac", p.a, work, text, extra=("--adopt",))
+        time.sleep(8)
+        adverts = cap.adverts()
+        gap = largest_gap(adverts, "10.9.0.1", 51, t0 - 2, t0 + 7)
+        before = largest_gap(adverts, "10.9.0.1", 51, t0 - 3, t0)
+        left = any(line.startswith("Deleted") and f" {VIP}/" in line for _, line in drain(mon_a))
+        b_master = "Entering MASTER STATE" in kb.log()
+        mon_a.close()
+        return gap, before, left, b_master
+
+
+def reload_gap(work, version, advert):
+    """Largest gap (s) in VI_1's adverts while a revision changes only VI_2."""
+    def insts(prio2):
+        return [("VI_1", "eth0", 51, 150, version, advert, VIP + "/24"),
+                ("VI_2", "eth0", 52, prio2, version, advert, "10.9.0.101/24")]
+    with Pair() as p:
+        mon_a = Monitor(p.a)
+        k = Daemon("kac", p.a, work, conf(insts(150)))
+        mon_a.wait(VIP)
+        b = Daemon("keepalived", p.b, work,
+                   conf([(n, d, v, 100, ver, a, vip) for n, d, v, _, ver, a, vip in insts(150)]))
+        b.wait_backup()
+        st = k.status()
+        rev = st["applied"]["revision"] if st else None
+        cap = Capture(p.b, "10.9.0.2", 6)
+        time.sleep(2)
+        cfile = os.path.join(k.dir, "src", "keepalived.conf")
+        with open(cfile + ".tmp", "w") as f:
+            f.write(conf(insts(160)))
+        t0 = time.monotonic()
+        os.rename(cfile + ".tmp", cfile)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            st = k.status()
+            if st and st["applied"]["revision"] != rev:
+                break
+            time.sleep(0.02)
+        else:
+            raise SystemExit(f"the new revision was never applied:\n{k.log()}")
+        t1 = time.monotonic()
+        adverts = cap.adverts()
+        mon_a.close()
+        return (largest_gap(adverts, "10.9.0.1", 51, t0 - 1, max(t1 + 1, t0 + 3)),
+                largest_gap(adverts, "10.9.0.1", 51, t0 - 2, t0), t1 - t0)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def handover(work, master_kind, backup_kind, version, advert, backup_prio, how):
@@ -228,6 +355,8 @@ def main():
     ap.add_argument("--trials", type=int, default=10, help="v3 0.1 s and graceful trials")
     ap.add_argument("--v2-trials", type=int, default=10, help="advert_int 1 kill -9 trials")
     ap.add_argument("--instances", type=int, default=1000)
+    ap.add_argument("--adopt-trials", type=int, default=5,
+                    help="keepalived -> kac --adopt moves, and reloads")
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("vrrp_bench: needs root (network namespaces)")
@@ -236,7 +365,20 @@ def main():
     work = tempfile.mkdtemp(prefix="kac-vrrp-bench-")
     try:
         print(f"kac {kac_bin()}, keepalived {shutil.which('keepalived')}; "
-              f"{os.cpu_count()} CPUs; median of the trials")
+              f"{os.cpu_count()} CPUs; median of the trials; load average {loadavg()}")
+        for _ in range(args.adopt_trials):
+            gap, before, left, b_master = adopt(work)
+            print(f"keepalived -> kac --adopt, v2 advert_int 1: largest advert gap seen by the "
+                  f"peer {gap:.3f} s (target <= 1 s; keepalived alone before: {before:.3f} s); "
+                  f"VIP left the host: {left}; peer became "
+                  f"master: {b_master}; load {loadavg()}", flush=True)
+        for version, advert in ((3, "0.1"), (2, "1")):
+            for _ in range(args.adopt_trials):
+                gap, before, took = reload_gap(work, version, advert)
+                print(f"reload changing VI_2 only, v{version} advert_int {advert}: largest gap "
+                      f"in VI_1's adverts {gap:.3f} s (target <= {advert} s; before the reload "
+                      f"{before:.3f} s; revision applied "
+                      f"in {took:.3f} s); load {loadavg()}", flush=True)
         for version, advert, trials in ((2, "1", args.v2_trials), (3, "0.1", args.trials)):
             if trials == 0:
                 continue

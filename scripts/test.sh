@@ -64,5 +64,5 @@ fi
 # VRRP: failover and graceful handover against keepalived, CPU of many instances, smoke size
 # (full size by hand: python3 benches/vrrp_bench.py, 10 trials each and 1,000 instances).
 if [ "$(id -u)" = 0 ] && command -v keepalived >/dev/null; then
-  python3 benches/vrrp_bench.py --trials 1 --v2-trials 0 --instances 100
+  python3 benches/vrrp_bench.py --trials 1 --v2-trials 0 --instances 100 --adopt-trials 1
 fi

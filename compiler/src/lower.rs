@@ -14,6 +14,7 @@ use kac_schema::config::{
 use kac_schema::plan::*;
 
 use crate::conf::grammar::global::FIFO_SCRIPT_USER_SUFFIX;
+mod tuning;
 
 const SEC: u64 = 1_000_000;
 
@@ -401,6 +402,7 @@ pub fn lower_with(
 ) -> Plan {
     let g = &cfg.global;
     let default_dev = g.default_interface.clone().unwrap_or_else(|| "eth0".into());
+    let (garp, lower_garp) = tuning::global_garp(cfg);
     let global = PlanGlobal {
         router_id: g.router_id.as_ref().map_or(MachineValue::HostName, |r| {
             MachineValue::Set(r.value.clone())
@@ -423,14 +425,7 @@ pub fn lower_with(
             .vrrp_mcast_group6
             .unwrap_or(IpAddr::from([0xff02, 0, 0, 0, 0, 0, 0, 0x12])),
         vrrp_strict: g.vrrp_strict,
-        garp: PlanGarp {
-            master_delay_s: g.vrrp_garp_master_delay.unwrap_or(5),
-            master_repeat: g.vrrp_garp_master_repeat.unwrap_or(5),
-            master_refresh_s: g.vrrp_garp_master_refresh.unwrap_or(0),
-            master_refresh_repeat: g.vrrp_garp_master_refresh_repeat.unwrap_or(1),
-            interval_us: g.vrrp_garp_interval.unwrap_or(0),
-            gna_interval_us: g.vrrp_gna_interval.unwrap_or(0),
-        },
+        garp: garp.clone(),
         lvs_timeouts: PlanLvsTimeouts {
             tcp: g.lvs_timeouts.and_then(|t| t.0),
             tcpfin: g.lvs_timeouts.and_then(|t| t.1),
@@ -446,6 +441,7 @@ pub fn lower_with(
         real_server_drain: kac_schema::plan::PlanDrain::default(),
         lvs_sync_daemon: None,
         alerts: PlanAlerts::default(),
+        garp_intervals: tuning::garp_intervals(cfg, &garp),
     };
     let global = PlanGlobal {
         alerts: alerts(g, &global.script_user),
@@ -726,6 +722,7 @@ pub fn lower_with(
                     .find(|o| o.keyword == "use_vmac_mac")
                     .and_then(|o| o.args.first().cloned()),
                 smtp_alert: i.smtp_alert,
+                tuning: tuning::instance_tuning(cfg, i, &global.garp, lower_garp, strict),
             },
         );
     }

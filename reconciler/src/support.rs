@@ -38,11 +38,12 @@ const PROCESS: Support = NoEffect(
 );
 const MAIL: Support = Daemon("alert e-mail settings");
 const VRRP_GLOBAL: Support = Daemon("VRRP settings");
-const VRRP_TODO: Support = Vrrp("this VRRP setting");
 const TRACKING: Support =
     Daemon("tracked objects (track_interface, track_script, track_file, track_process)");
 const NOTIFY: Support = Daemon("notify scripts");
-const NOTIFY_TODO: Support = Vrrp("`notify_deleted` and priority-change notifications");
+const PRIORITY_FIFO: Support = Vrrp(
+    "priority-change lines in notify FIFOs (kac's FIFOs carry state changes only; notify scripts are not called on priority changes, as in keepalived)",
+);
 const CHECK_SETTING: Support = Daemon("health checking settings");
 const HTTP_SETTING: Support = Daemon("the virtual host of HTTP_GET and SSL_GET checkers");
 const RELOAD: Support = NoEffect(
@@ -97,7 +98,9 @@ fn top(k: &str) -> Option<Support> {
         "vrrp_track_process" => Daemon("process tracking"),
         "track_file" | "vrrp_track_file" => Daemon("track files"),
         "track_group" => Vrrp("track groups"),
-        "garp_group" => Vrrp("gratuitous ARP groups"),
+        "garp_group" => Daemon(
+            "gratuitous ARP groups (each interface named gets the intervals; with `interfaces`, kac paces each interface on its own instead of across the group)",
+        ),
         "interface_up_down_delays" => Vrrp("interface up/down delays"),
         "bfd_instance" => Refused("BFD is not implemented"),
         "SSL" => Daemon("the client identity of SSL_GET checkers"),
@@ -194,7 +197,14 @@ fn global(k: &str) -> Option<Support> {
         | "vrrp_garp_master_refresh"
         | "vrrp_garp_master_refresh_repeat"
         | "vrrp_garp_interval"
-        | "vrrp_gna_interval" => VRRP_GLOBAL,
+        | "vrrp_gna_interval"
+        | "vrrp_garp_lower_prio_delay"
+        | "vrrp_garp_lower_prio_repeat"
+        | "vrrp_min_garp"
+        | "vrrp_skip_check_adv_addr"
+        | "vrrp_down_timer_adverts"
+        | "vrrp_lower_prio_no_advert"
+        | "vrrp_higher_prio_send_advert" => VRRP_GLOBAL,
         "vrrp_check_unicast_src" => Daemon(
             "unicast adverts are always checked against `unicast_peer` (kac accepts no others)",
         ),
@@ -216,19 +226,15 @@ fn global(k: &str) -> Option<Support> {
         | "nftables_counters" => Vrrp(
             "keepalived's firewall table settings (kac writes its `no_accept` rules in its own `ip kac`/`ip6 kac` tables at priority filter - 1)",
         ),
-        "vrrp_skip_check_adv_addr"
-        | "vrrp_garp_lower_prio_delay"
-        | "vrrp_garp_lower_prio_repeat"
-        | "vrrp_min_garp"
-        | "vrrp_down_timer_adverts"
-        | "vrrp_lower_prio_no_advert"
-        | "vrrp_higher_prio_send_advert"
-        | "vrrp_garp_extra_if"
-        | "vrrp_vmac_garp_intvl"
-        | "vrrp_startup_delay"
-        | "disable_local_igmp" => VRRP_TODO,
+        "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => Vrrp(
+            "periodic gratuitous ARPs on other interfaces than the instance's (`vrrp_garp_extra_if`)",
+        ),
+        "vrrp_startup_delay" => Vrrp("a delay before VRRP instances start (`vrrp_startup_delay`)"),
+        "disable_local_igmp" => Vrrp(
+            "`disable_local_igmp` (kac does not set the interfaces' igmp_link_local_mcast_reports)",
+        ),
         "vmac_prefix" | "vmac_addr_prefix" => Vrrp("VMAC interfaces"),
-        "vrrp_notify_priority_changes" => NOTIFY_TODO,
+        "vrrp_notify_priority_changes" => PRIORITY_FIFO,
         "lvs_netlink_cmd_rcv_bufs"
         | "lvs_netlink_cmd_rcv_bufs_force"
         | "lvs_netlink_monitor_rcv_bufs"
@@ -278,9 +284,11 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "notify_fault"
         | "notify_stop"
         | "notify_master_rx_lower_pri"
-        | "notify_deleted"
-        | "notify"
-        | "notify_priority_changes" => NOTIFY,
+        | "notify" => NOTIFY,
+        "notify_deleted" => Vrrp(
+            "`notify_deleted` (an instance removed by a reload is notified as stopped, not as DELETED)",
+        ),
+        "notify_priority_changes" => PRIORITY_FIFO,
         "smtp_alert" => SMTP,
         "linkbeat_use_polling" => Refused("link beat (MII/ethtool polling) is not implemented"),
         "lvs_sync_daemon_interface" => Daemon(
@@ -298,21 +306,25 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "garp_master_refresh"
         | "garp_master_refresh_repeat"
         | "garp_lower_prio_delay"
-        | "garp_lower_prio_repeat" => {
-            Vrrp("per-instance gratuitous ARP settings (the `vrrp_garp_*` ones of global_defs are)")
-        }
-        "vrf"
-        | "promote_secondaries"
-        | "unicast_ttl"
-        | "unicast_fault_no_peer"
-        | "old_unicast_checksum"
+        | "garp_lower_prio_repeat" => Daemon("gratuitous ARP timings"),
+        "unicast_ttl"
         | "mcast_dst_ip"
-        | "track_src_ip"
         | "dont_track_primary"
         | "skip_check_adv_addr"
         | "lower_prio_no_advert"
         | "higher_prio_send_advert"
-        | "down_timer_adverts" => VRRP_TODO,
+        | "down_timer_adverts" => Daemon("VRRP instances"),
+        "vrf" => Vrrp("`vrf` (VRRP adverts sent and received inside a VRF)"),
+        "promote_secondaries" => Vrrp(
+            "`promote_secondaries` (kac does not set the interface's promote_secondaries sysctl)",
+        ),
+        "unicast_fault_no_peer" => {
+            Vrrp("`unicast_fault_no_peer` (FAULT for a unicast instance without peers)")
+        }
+        "old_unicast_checksum" => {
+            Vrrp("`old_unicast_checksum` (keepalived 1.3.6's VRRPv3 unicast checksum)")
+        }
+        "track_src_ip" => Vrrp("`track_src_ip` (FAULT while the source address is missing)"),
         _ => return None,
     })
 }
@@ -326,12 +338,8 @@ fn sync_group(k: &str) -> Option<Support> {
         | "track_process"
         | "sync_group_tracking_weight" => TRACKING,
         "track_bfd" => Refused("BFD is not implemented"),
-        "notify_master"
-        | "notify_backup"
-        | "notify_fault"
-        | "notify_stop"
-        | "notify"
-        | "notify_priority_changes" => NOTIFY,
+        "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => NOTIFY,
+        "notify_priority_changes" => PRIORITY_FIFO,
         "smtp_alert" => SMTP,
         "global_tracking" => TRACKING,
         _ => return None,
@@ -369,8 +377,8 @@ fn virtual_server(k: &str) -> Option<Support> {
         "sorry_server_lvs_method" => Checker(
             "the sorry server's own forwarding method (the sorry server uses the virtual server's)",
         ),
-        "ha_suspend" => Checker(
-            "ha_suspend (it follows the VRRP instance that holds the virtual address; the VRRP engine is not implemented)",
+        "ha_suspend" => Daemon(
+            "ha_suspend (the checks pause while the virtual address is not on the host, e.g. while its VRRP instance is not master)",
         ),
         "virtualhost" => HTTP_SETTING,
         "alpha" | "omega" | "inhibit_on_failure" | "delay_loop" | "connect_timeout" | "retry"

@@ -100,6 +100,10 @@ pub struct PlanGlobal {
     /// existing instance, as keepalived then runs none).
     #[serde(default)]
     pub lvs_sync_daemon: Option<PlanSyncDaemon>,
+    /// `garp_group` blocks: the gratuitous ARP / unsolicited NA intervals of an interface
+    /// named in one (interfaces not named use `garp.interval_us` / `garp.gna_interval_us`).
+    #[serde(default)]
+    pub garp_intervals: BTreeMap<String, PlanGarpIntervals>,
 }
 
 /// The IPVS connection synchronisation daemon's settings. Options left `None` take the
@@ -120,6 +124,16 @@ pub struct PlanSyncDaemon {
     pub ttl: Option<u8>,
     /// Multicast group (`group`, IPv4 or IPv6).
     pub group: Option<IpAddr>,
+}
+
+/// The intervals between gratuitous ARPs and unsolicited NAs sent on one interface
+/// (`garp_group`; a value the group does not set is the global one).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanGarpIntervals {
+    /// Interval between gratuitous ARPs (µs).
+    pub interval_us: u64,
+    /// Interval between unsolicited NAs (µs).
+    pub gna_interval_us: u64,
 }
 
 /// How long a real server removed from the configuration keeps its connections: kac's runtime
@@ -650,6 +664,66 @@ pub struct PlanVrrpInstance {
     /// `smtp_alert` (`None`: the global default, [`PlanAlerts::mail_vrrp`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp_alert: Option<bool>,
+    /// Gratuitous ARP timings and advert handling, keepalived's defaults filled in.
+    #[serde(default)]
+    pub tuning: PlanVrrpTuning,
+}
+
+/// An instance's gratuitous ARP timings and advert handling (instance settings, else the
+/// `vrrp_*` ones of `global_defs`, else keepalived's defaults).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanVrrpTuning {
+    /// `garp_master_delay`: the second burst after becoming master (s, 0 = none).
+    pub garp_master_delay_s: u32,
+    /// `garp_master_repeat`: packets per address and burst.
+    pub garp_master_repeat: u32,
+    /// `garp_master_refresh`: a burst every so often while master (s, 0 = off).
+    pub garp_master_refresh_s: u32,
+    /// `garp_master_refresh_repeat`: packets per address and refresh.
+    pub garp_master_refresh_repeat: u32,
+    /// `garp_lower_prio_delay`: the second burst after a lower-priority advert (s, 0 = none).
+    pub garp_lower_prio_delay_s: u32,
+    /// `garp_lower_prio_repeat`: packets per address answering a lower-priority advert
+    /// (0 = no burst).
+    pub garp_lower_prio_repeat: u32,
+    /// `down_timer_adverts`: adverts missed before the master is declared down.
+    pub down_timer_adverts: u32,
+    /// `lower_prio_no_advert`: a master does not answer a lower-priority advert with one.
+    pub lower_prio_no_advert: bool,
+    /// `higher_prio_send_advert`: a master sends one advert before yielding to a higher
+    /// priority.
+    pub higher_prio_send_advert: bool,
+    /// `skip_check_adv_addr`: the address list of an advert from the master last heard is
+    /// not checked.
+    pub skip_check_adv_addr: bool,
+    /// `unicast_ttl`: TTL / hop limit of unicast adverts.
+    pub unicast_ttl: u8,
+    /// `mcast_dst_ip`: the multicast group of this instance (`None`: the global one).
+    pub mcast_dst_ip: Option<IpAddr>,
+    /// `dont_track_primary`: the instance's own interface going down does not put it in
+    /// FAULT.
+    pub dont_track_primary: bool,
+}
+
+impl Default for PlanVrrpTuning {
+    /// keepalived's defaults.
+    fn default() -> Self {
+        PlanVrrpTuning {
+            garp_master_delay_s: 5,
+            garp_master_repeat: 5,
+            garp_master_refresh_s: 0,
+            garp_master_refresh_repeat: 1,
+            garp_lower_prio_delay_s: 5,
+            garp_lower_prio_repeat: 5,
+            down_timer_adverts: 3,
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
+            skip_check_adv_addr: false,
+            unicast_ttl: 255,
+            mcast_dst_ip: None,
+            dont_track_primary: false,
+        }
+    }
 }
 
 /// VRRPv2 authentication.

@@ -327,3 +327,66 @@ fn sync_daemon_follows_vrrp_in_a_vm() {
         assert!(logs.contains(want), "`{want}` missing:\n{logs}");
     }
 }
+
+/// `ha_suspend`: the virtual server's address is the VIP of a lone VRRP instance. While the
+/// instance is backup, the checks of its real server (nothing listens) are paused and the
+/// real server stays in IPVS; once the instance is master and the VIP is on the host, the
+/// check runs and the real server leaves.
+const HA_SUSPEND_SCRIPT: &str = r#"
+waitfor() {
+  n=0
+  while ! sh -c "$1" >/dev/null 2>&1; do
+    n=$((n+1)); [ $n -gt 300 ] && return 1; usleep 100000
+  done
+}
+mkdir -p /tmp/site && cp vm-ha-suspend.conf /tmp/site/keepalived.conf
+kac daemon --source /tmp/site --state-dir /tmp/st --control /tmp/kac.sock 2>/tmp/daemon.log &
+PID=$!
+step backup-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.1:80 && kac status --control /tmp/kac.sock --format json | grep -q "\"state\": \"BACKUP\""'
+sleep 4
+step backup-list ipvsadm -Ln
+step backup-status kac status --control /tmp/kac.sock --format json
+step master-wait waitfor 'ip -4 addr show dev lo | grep -q 10.0.0.50'
+step down-wait waitfor '! ipvsadm -Ln | grep -q 10.0.1.1:80'
+step down-status kac status --control /tmp/kac.sock --format json
+kill -TERM $PID
+wait $PID
+step logs cat /tmp/daemon.log
+"#;
+
+#[test]
+fn ha_suspend_follows_vrrp_mastership_in_a_vm() {
+    if let Some(reason) = vm::skip_reason() {
+        privileges::skip("ha_suspend_follows_vrrp_mastership_in_a_vm", &reason);
+        return;
+    }
+    let run = vm::run(
+        &kac_bin(),
+        &workspace_root().join("fixtures/daemon"),
+        HA_SUSPEND_SCRIPT,
+        Duration::from_secs(900),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let logs = logs_of(&run);
+    let ok = |name: &str| ok_step(&run, name, &logs);
+    ok("backup-wait");
+    let st: serde_json::Value = serde_json::from_str(&run.step("backup-status").stdout)
+        .unwrap_or_else(|e| panic!("status JSON: {e}"));
+    assert_eq!(st["vrrp"][0]["state"], "BACKUP", "{st:#}\nlogs:\n{logs}");
+    let backup = ok("backup-list");
+    assert!(
+        backup.contains("-> 10.0.1.1:80 Masq 1"),
+        "checked while backup (ha_suspend ignored):\n{backup}\nlogs:\n{logs}"
+    );
+    ok("master-wait");
+    ok("down-wait");
+    let st: serde_json::Value = serde_json::from_str(&run.step("down-status").stdout)
+        .unwrap_or_else(|e| panic!("status JSON: {e}"));
+    assert_eq!(st["vrrp"][0]["state"], "MASTER", "{st:#}");
+    let row = st["health"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["real_server"] == "10.0.1.1:80"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no health row: {st:#}"));
+    assert_eq!(row["state"], "down", "{st:#}");
+}

@@ -949,3 +949,157 @@ fn vmac_xmit_base_advertises_from_the_base_interface() {
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
 }
+
+/// A host moving from keepalived to kac: keepalived master (150) on A, keepalived backup (100)
+/// on B (VRRPv2, advert_int 1); keepalived on A stops without a word (kill -9: its VIP stays)
+/// and `kac daemon --adopt` starts there. kac finds the VIP on the host and starts as master
+/// at once (INIT -> MASTER, one transition); B, whose master-down interval is 3.6 s, never
+/// becomes master.
+#[test]
+fn adopt_takes_over_from_keepalived_without_a_failover() {
+    let Some((a, b)) = hosts("adopt_takes_over_from_keepalived_without_a_failover") else {
+        return;
+    };
+    // Built now, not between keepalived's death and kac's start.
+    let _ = kac_tests::kac_bin();
+    let work = tempfile::tempdir().expect("tempdir");
+    let i = Inst {
+        version: 2,
+        advert: "1",
+        ..Inst::v3(150)
+    };
+    let mut ka = Keepalived::start(&a, &work.path().join("ka"), &conf(&[i]));
+    let log = ka.log.clone();
+    wait_holds(&a, VIP, true, LONG, move || {
+        std::fs::read_to_string(&log).unwrap_or_default()
+    });
+    let kb = Keepalived::start(
+        &b,
+        &work.path().join("kb"),
+        &conf(&[Inst { priority: 100, ..i }]),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(kb.entered("MASTER"), 0, "{}", kb.log_text());
+    ka.kill9();
+    assert!(holds(&a, VIP), "kill -9 left no VIP behind");
+    let d = start_kac(&a, work.path(), &conf(&[i]), &["--adopt"]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    std::thread::sleep(Duration::from_secs(5));
+    let st = d.status().expect("status");
+    let ctx = context(&d, &kb);
+    assert_eq!(
+        instance(&st, "VI_1")["state"],
+        "MASTER",
+        "{st:#}\n{}",
+        ctx()
+    );
+    assert_eq!(instance(&st, "VI_1")["transitions"], 1, "{st:#}\n{}", ctx());
+    assert_eq!(kb.entered("MASTER"), 0, "{}", ctx());
+    assert!(holds(&a, VIP) && !holds(&b, VIP), "{}", ctx());
+}
+
+/// Starts counting the gratuitous ARPs for `vip` (sender and target address) that `ns`
+/// receives on eth0 during `secs` seconds, through a packet socket (python3); returns once
+/// the socket listens. [`garp_times`] collects the arrival times.
+fn capture_garps(ns: &OracleNamespace, vip: &str, secs: f64) -> std::process::Child {
+    const SCRIPT: &str = r#"
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0806))
+s.bind(("eth0", 0))
+s.settimeout(0.05)
+want = socket.inet_aton(sys.argv[1])
+end = time.monotonic() + float(sys.argv[2])
+print("ready", flush=True)
+while time.monotonic() < end:
+    try:
+        f = s.recv(2048)
+    except socket.timeout:
+        continue
+    if f[28:32] == want and f[38:42] == want:
+        print(time.monotonic(), flush=True)
+"#;
+    let mut child = ns
+        .command("python3")
+        .args(["-c", SCRIPT, vip, &secs.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 capture");
+    let mut line = String::new();
+    if let Some(out) = child.stdout.as_mut() {
+        use std::io::BufRead;
+        let mut r = std::io::BufReader::new(out);
+        r.read_line(&mut line).expect("capture ready");
+    }
+    assert_eq!(line.trim(), "ready", "the capture did not start");
+    child
+}
+
+/// The arrival times (s, monotonic) a [`capture_garps`] child printed, once it ended.
+fn garp_times(child: std::process::Child) -> Vec<f64> {
+    let out = child.wait_with_output().expect("capture output");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// Gratuitous ARP timings on the wire: kac, address owner (master at once), with
+/// `garp_master_repeat 3`, `garp_master_delay 2` and `garp_master_refresh 4` (refresh repeat
+/// 2) sends 3 gratuitous ARPs on becoming master, 3 more 2 s later, then 2 every 4 s.
+#[test]
+fn garp_master_settings_are_seen_on_the_wire() {
+    let Some((a, b)) = hosts("garp_master_settings_are_seen_on_the_wire") else {
+        return;
+    };
+    let _ = kac_tests::kac_bin();
+    let work = tempfile::tempdir().expect("tempdir");
+    let text = conf(&[Inst::v3(255)]).replace(
+        "  virtual_ipaddress",
+        "  garp_master_repeat 3\n  garp_master_delay 2\n  garp_master_refresh 4\n  garp_master_refresh_repeat 2\n  virtual_ipaddress",
+    );
+    let capture = capture_garps(&b, "10.9.0.100", 10.0);
+    let d = start_kac(&a, work.path(), &text, &[]);
+    let times = garp_times(capture);
+    let log = d.log_text();
+    assert!(times.len() >= 8, "{times:?}\n{log}");
+    let rel: Vec<f64> = times.iter().map(|t| t - times[0]).collect();
+    let burst = |from: f64, to: f64| rel.iter().filter(|t| **t >= from && **t < to).count();
+    assert_eq!(burst(0.0, 1.0), 3, "first burst: {rel:?}\n{log}");
+    assert_eq!(burst(1.0, 3.0), 3, "second burst after 2 s: {rel:?}\n{log}");
+    assert_eq!(
+        burst(3.0, 5.5),
+        0,
+        "nothing until the refresh: {rel:?}\n{log}"
+    );
+    assert_eq!(burst(5.5, 7.0), 2, "a refresh of 2 at 6 s: {rel:?}\n{log}");
+}
+
+/// `mcast_dst_ip`: kac (150) and keepalived (100) both
+/// advertise to 224.0.0.99 instead of 224.0.0.18; keepalived hears kac and stays backup,
+/// and takes over when kac is killed.
+#[test]
+fn mcast_dst_ip_interoperates() {
+    let Some((a, b)) = hosts("mcast_dst_ip_interoperates") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let with_group = |i: Inst| {
+        conf(&[i]).replace(
+            "  virtual_ipaddress",
+            "  mcast_dst_ip 224.0.0.99\n  virtual_ipaddress",
+        )
+    };
+    let i = Inst::v3(150);
+    let mut d = start_kac(&a, work.path(), &with_group(i), &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(
+        &b,
+        &work.path().join("k"),
+        &with_group(Inst { priority: 100, ..i }),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    assert!(holds(&a, VIP) && !holds(&b, VIP));
+    d.kill9();
+    wait_holds(&b, VIP, true, Duration::from_secs(3), context(&d, &k));
+}

@@ -294,7 +294,9 @@ impl Daemon {
         };
         metrics.mode(saved.suspended, saved.observe_only);
         let full = Instant::now() + cfg.full_check;
-        let vrrp = vrrp::Engine::new(events.clone(), metrics.clone());
+        let mut vrrp = vrrp::Engine::new(events.clone(), metrics.clone());
+        vrrp.set_adopt(cfg.adopt);
+        health.set_local_addresses(Some(vrrp::net::host_addresses()));
         let alerts = Alerts::new(cfg.traps.clone());
         metrics.alert_stats(alerts.stats());
         Daemon {
@@ -457,6 +459,7 @@ impl Daemon {
                 self.vrrp_due |= self.vrrp.timers(Instant::now());
             }
             Event::KernelChanged => {
+                self.local_addresses();
                 self.vrrp_due |= self.vrrp.interfaces_changed(Instant::now());
                 if self.applied.is_some() && self.timers.drift.is_none() {
                     self.timers.drift = Some(Instant::now() + self.cfg.drift_delay);
@@ -1056,6 +1059,14 @@ impl Daemon {
                 Vec::new(),
             ),
         }
+    }
+
+    /// Tells health checking which addresses the host holds now (`ha_suspend`: a virtual
+    /// server's checks pause while its address, typically a VRRP instance's virtual address,
+    /// is not on the host, as keepalived does).
+    fn local_addresses(&self) {
+        self.health
+            .set_local_addresses(Some(vrrp::net::host_addresses()));
     }
 
     /// `base` with the virtual addresses, routes and rules of the VRRP instances that are

@@ -3,7 +3,10 @@
 //! with `now`; [`Machine::next_deadline`] says when to feed [`Input::Timer`]).
 //!
 //! keepalived's choices kept here: a master that hears a lower-priority advert answers with an
-//! advert of its own and a gratuitous ARP burst (rate-limited by the master delay), a master
+//! advert of its own (unless `lower_prio_no_advert`) and a gratuitous ARP burst of
+//! `garp_lower_prio_repeat` packets, repeated after `garp_lower_prio_delay` (no new burst
+//! before that delay has passed), a master that yields to a higher priority first sends one
+//! advert with `higher_prio_send_advert`, a master
 //! going to FAULT sends a priority-0 advert, `preempt_delay` counts from the instance's entry
 //! into BACKUP at start-up or from FAULT, and VRRPv3 backups learn the master's advert
 //! interval. An instance configured `state MASTER` below priority 255 starts as a backup
@@ -55,6 +58,11 @@ pub struct GarpTimings {
     pub master_refresh: Duration,
     /// Packets per refresh.
     pub master_refresh_repeat: u32,
+    /// Delay before the second burst answering a lower-priority advert (zero: none); also
+    /// the least time between such bursts.
+    pub lower_prio_delay: Duration,
+    /// Packets per burst answering a lower-priority advert (zero: no burst).
+    pub lower_prio_repeat: u32,
 }
 
 /// What a machine is configured with.
@@ -75,6 +83,12 @@ pub struct Config {
     pub down_timer_adverts: u32,
     /// Gratuitous ARP timings.
     pub garp: GarpTimings,
+    /// A master does not answer a lower-priority advert with an advert of its own
+    /// (`lower_prio_no_advert`, the RFCs' behaviour).
+    pub lower_prio_no_advert: bool,
+    /// A master yielding to a higher-priority advert sends one advert first
+    /// (`higher_prio_send_advert`).
+    pub higher_prio_send_advert: bool,
 }
 
 /// An input.
@@ -82,6 +96,10 @@ pub struct Config {
 pub enum Input {
     /// Start the instance (from [`State::Init`]).
     Start,
+    /// Start the instance as master (from [`State::Init`]): the host already holds its
+    /// virtual addresses, as after keepalived was master here (`kac daemon --adopt`). It
+    /// advertises at once; a higher-priority master heard afterwards makes it a backup.
+    Resume,
     /// A deadline passed ([`Machine::next_deadline`]).
     Timer,
     /// A valid advertisement for this instance arrived (VRID, authentication, version and
@@ -152,6 +170,8 @@ pub struct Machine {
     garp_timer: Option<(Instant, u32)>,
     /// Lower-priority adverts are answered by a GARP burst no sooner than this.
     lower_prio_garp_after: Option<Instant>,
+    /// The second burst answering a lower-priority advert.
+    lower_prio_garp_timer: Option<Instant>,
     /// Preemption is held off until then.
     preempt_after: Option<Instant>,
     /// The master's address as last heard (backup), or ours (master).
@@ -174,6 +194,7 @@ impl Machine {
             timer: None,
             garp_timer: None,
             lower_prio_garp_after: None,
+            lower_prio_garp_timer: None,
             preempt_after: None,
             master: None,
             wants_master: false,
@@ -249,10 +270,14 @@ impl Machine {
 
     /// When to feed [`Input::Timer`] next.
     pub fn next_deadline(&self) -> Option<Instant> {
-        match (self.timer, self.garp_timer.map(|g| g.0)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.timer,
+            self.garp_timer.map(|g| g.0),
+            self.lower_prio_garp_timer,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Skew time: v2 (256 − priority)/256 s; v3 ((256 − priority) × master interval)/256,
@@ -293,6 +318,15 @@ impl Machine {
                     self.enter_from_init(now, &mut out);
                 }
             }
+            Input::Resume => {
+                if self.state == State::Init {
+                    if self.fault() {
+                        self.go(State::Fault, &mut out);
+                    } else {
+                        self.become_master(now, &mut out);
+                    }
+                }
+            }
             Input::Timer => self.timers(now, &mut out),
             Input::Advert {
                 from,
@@ -315,6 +349,7 @@ impl Machine {
                 }
                 self.timer = None;
                 self.garp_timer = None;
+                self.lower_prio_garp_timer = None;
             }
         }
         out
@@ -342,6 +377,7 @@ impl Machine {
             }
             self.timer = None;
             self.garp_timer = None;
+            self.lower_prio_garp_timer = None;
             self.go(State::Fault, out);
         } else if self.priority == OWNER {
             self.become_master(now, out);
@@ -394,6 +430,14 @@ impl Machine {
                 }
             }
         }
+        if self.lower_prio_garp_timer.is_some_and(|t| t <= now) {
+            self.lower_prio_garp_timer = None;
+            if self.state == State::Master && self.cfg.garp.lower_prio_repeat > 0 {
+                out.push(Action::Garp {
+                    repeat: self.cfg.garp.lower_prio_repeat,
+                });
+            }
+        }
     }
 
     fn advert(
@@ -432,20 +476,33 @@ impl Machine {
                 } else if priority > self.priority
                     || (priority == self.priority && from > self.primary)
                 {
+                    if self.cfg.higher_prio_send_advert {
+                        out.push(Action::SendAdvert {
+                            priority: self.priority,
+                        });
+                    }
                     if self.cfg.version == 3 && interval > 0 {
                         self.master_adver_int = self.interval_of(interval);
                     }
                     self.become_backup(now, out);
                     self.master = Some(from);
                 } else {
-                    out.push(Action::SendAdvert {
-                        priority: self.priority,
-                    });
-                    if self.lower_prio_garp_after.is_none_or(|t| now >= t) {
-                        out.push(Action::Garp {
-                            repeat: self.cfg.garp.master_repeat.max(1),
+                    if !self.cfg.lower_prio_no_advert {
+                        out.push(Action::SendAdvert {
+                            priority: self.priority,
                         });
-                        self.lower_prio_garp_after = Some(now + self.cfg.garp.master_delay);
+                    }
+                    let g = self.cfg.garp;
+                    if g.lower_prio_repeat > 0
+                        && self.lower_prio_garp_after.is_none_or(|t| now >= t)
+                    {
+                        out.push(Action::Garp {
+                            repeat: g.lower_prio_repeat,
+                        });
+                        self.lower_prio_garp_after = Some(now + g.lower_prio_delay);
+                        if !g.lower_prio_delay.is_zero() {
+                            self.lower_prio_garp_timer = Some(now + g.lower_prio_delay);
+                        }
                     }
                 }
             }
@@ -474,12 +531,14 @@ impl Machine {
             None
         };
         self.lower_prio_garp_after = Some(now + g.master_delay);
+        self.lower_prio_garp_timer = None;
     }
 
     fn become_backup(&mut self, now: Instant, out: &mut Vec<Action>) {
         self.wants_master = false;
         self.go(State::Backup, out);
         self.garp_timer = None;
+        self.lower_prio_garp_timer = None;
         if self.master == Some(self.primary) {
             self.master = None;
         }

@@ -132,6 +132,9 @@ pub struct Engine {
     firewall: nft::Firewall,
     /// Transitions to alert on, taken by the loop ([`Engine::take_alerts`]).
     alerts: Vec<AlertEvent>,
+    /// `--adopt`: an instance whose virtual addresses are all on the host when it starts
+    /// starts as master (the host was master under keepalived).
+    adopt: bool,
 }
 
 impl std::fmt::Debug for Engine {
@@ -188,23 +191,29 @@ fn identity(p: &PlanVrrpInstance) -> impl PartialEq + '_ {
         &p.unicast_peers,
         &p.mcast_src_ip,
         (&p.use_vmac, p.vmac_xmit_base, &p.vmac_mac),
+        &p.tuning.mcast_dst_ip,
     )
 }
 
-fn machine_config(p: &PlanVrrpInstance, g: &PlanGlobal) -> Config {
+fn machine_config(p: &PlanVrrpInstance) -> Config {
+    let t = &p.tuning;
     Config {
         version: p.version,
         priority: p.priority,
         advert_int: Duration::from_micros(p.advert_int_us),
         preempt: p.preempt,
         preempt_delay: Duration::from_micros(p.preempt_delay_us),
-        down_timer_adverts: 3,
+        down_timer_adverts: t.down_timer_adverts,
         garp: GarpTimings {
-            master_delay: Duration::from_secs(u64::from(g.garp.master_delay_s)),
-            master_repeat: g.garp.master_repeat,
-            master_refresh: Duration::from_secs(u64::from(g.garp.master_refresh_s)),
-            master_refresh_repeat: g.garp.master_refresh_repeat,
+            master_delay: Duration::from_secs(u64::from(t.garp_master_delay_s)),
+            master_repeat: t.garp_master_repeat,
+            master_refresh: Duration::from_secs(u64::from(t.garp_master_refresh_s)),
+            master_refresh_repeat: t.garp_master_refresh_repeat,
+            lower_prio_delay: Duration::from_secs(u64::from(t.garp_lower_prio_delay_s)),
+            lower_prio_repeat: t.garp_lower_prio_repeat,
         },
+        lower_prio_no_advert: t.lower_prio_no_advert,
+        higher_prio_send_advert: t.higher_prio_send_advert,
     }
 }
 
@@ -227,12 +236,20 @@ impl Engine {
             sysctls: vmac::Sysctls::default(),
             firewall: nft::Firewall::default(),
             alerts: Vec::new(),
+            adopt: false,
         }
     }
 
     /// The instance and sync group transitions since the last call, oldest first.
     pub fn take_alerts(&mut self) -> Vec<AlertEvent> {
         std::mem::take(&mut self.alerts)
+    }
+
+    /// With `adopt` (`kac daemon --adopt`), an instance whose virtual addresses are all on
+    /// the host when it starts starts as master instead of waiting a master-down interval as
+    /// a backup, so a host moving from keepalived to kac keeps advertising without a gap.
+    pub fn set_adopt(&mut self, adopt: bool) {
+        self.adopt = adopt;
     }
 
     /// The notify queues (to wait for the `notify_stop` runs when the daemon stops).
@@ -326,7 +343,7 @@ impl Engine {
         self.group_notify = group_notify;
         let mut started = Vec::new();
         for (name, p) in &plan.vrrp_instances {
-            let cfg = machine_config(p, &plan.global);
+            let cfg = machine_config(p);
             let scripts = NotifyScripts::from_plan(&p.notify, script_user, security, None)
                 .unwrap_or_else(|e| {
                     problems.push(format!("vrrp_instance {name}: {e}"));
@@ -418,12 +435,20 @@ impl Engine {
         if waiting {
             return;
         }
-        if self
-            .instances
-            .get(name)
-            .is_some_and(|i| i.machine.state() == State::Init)
-        {
-            self.input(name, Input::Start, now);
+        let Some(inst) = self.instances.get(name) else {
+            return;
+        };
+        if inst.machine.state() == State::Init {
+            let held = self.adopt && !inst.plan.vips.is_empty() && {
+                let host = net::host_addresses();
+                inst.plan.vips.iter().all(|a| host.contains(&a.addr))
+            };
+            if held {
+                tracing::info!(
+                    "({name}) its virtual addresses are on the host: starting as master"
+                );
+            }
+            self.input(name, if held { Input::Resume } else { Input::Start }, now);
         }
     }
 
@@ -480,7 +505,11 @@ impl Engine {
         self.sysctls.retain(&wanted);
     }
 
+    /// The instance's multicast group: its `mcast_dst_ip`, else the global group.
     fn group(&self, p: &PlanVrrpInstance) -> IpAddr {
+        if let Some(g) = p.tuning.mcast_dst_ip {
+            return g;
+        }
         let g = self.global.as_ref();
         if p.family == "inet6" {
             g.map_or(IpAddr::V6(codec::GROUP_V6), |g| g.vrrp_mcast_group6)
@@ -540,8 +569,13 @@ impl Engine {
         let Some(inst) = self.instances.get_mut(name) else {
             return;
         };
+        // `dont_track_primary`: the interface going down is not a fault (an address to
+        // advertise from is still needed).
         let iface_ok = match &inst.plan.interface {
-            Some(i) => self.ifaces.get(i).is_some_and(|i| i.running),
+            Some(i) => self
+                .ifaces
+                .get(i)
+                .is_some_and(|i| i.running || inst.plan.tuning.dont_track_primary),
             None => true,
         };
         let fault = !iface_ok || primary.is_none();
@@ -654,7 +688,7 @@ impl Engine {
         if r.src == inst.machine.primary() {
             return false;
         }
-        let verdict = check(&inst.plan, r, group);
+        let verdict = check(&inst.plan, r, group, inst.machine.master());
         match verdict {
             Err(why) => {
                 inst.status.adverts_dropped += 1;
@@ -891,7 +925,13 @@ impl Engine {
             } else {
                 0
             };
-            match net.send(&msg, src, dst, oif) {
+            // Multicast adverts always carry 255; unicast ones `unicast_ttl`.
+            let ttl = if p.unicast_peers.is_empty() {
+                codec::TTL
+            } else {
+                p.tuning.unicast_ttl
+            };
+            match net.send(&msg, src, dst, oif, ttl) {
                 Ok(()) => sent += 1,
                 Err(e) => tracing::debug!("({name}) {e}"),
             }
@@ -909,15 +949,20 @@ impl Engine {
             return;
         };
         let p = &inst.plan;
-        let (iv4, iv6) = self
-            .global
-            .as_ref()
-            .map_or((Duration::ZERO, Duration::ZERO), |g| {
-                (
-                    Duration::from_micros(g.garp.interval_us),
-                    Duration::from_micros(g.garp.gna_interval_us),
-                )
-            });
+        // The interval of the interface's `garp_group`, else the global one.
+        let intervals = |dev: &str| {
+            self.global
+                .as_ref()
+                .map_or((Duration::ZERO, Duration::ZERO), |g| {
+                    let (v4, v6) = g
+                        .garp_intervals
+                        .get(dev)
+                        .map_or((g.garp.interval_us, g.garp.gna_interval_us), |i| {
+                            (i.interval_us, i.gna_interval_us)
+                        });
+                    (Duration::from_micros(v4), Duration::from_micros(v6))
+                })
+        };
         // Per interface: the addresses that live on it.
         let mut by_dev: BTreeMap<&str, Vec<IpAddr>> = BTreeMap::new();
         for a in p.vips.iter().chain(&p.excluded_vips) {
@@ -927,6 +972,7 @@ impl Engine {
             let Some(iface) = self.ifaces.get(dev).cloned() else {
                 continue;
             };
+            let (iv4, iv6) = intervals(dev);
             if let Some(net) = self.net.as_mut() {
                 net.garp(&iface, iface.mac, &addrs, repeat, iv4, iv6);
             }
@@ -1000,8 +1046,14 @@ fn advertised(p: &PlanVrrpInstance) -> Vec<IpAddr> {
 }
 
 /// keepalived's checks of a received advert for instance `p`: TTL / hop limit 255
-/// (multicast), checksum, version, authentication, address list, and (v2) interval.
-fn check(p: &PlanVrrpInstance, r: &Received, group: IpAddr) -> Result<Advert, String> {
+/// (multicast), checksum, version, authentication, address list (not for the master last
+/// heard, `last_master`, with `skip_check_adv_addr`), and (v2) interval.
+fn check(
+    p: &PlanVrrpInstance,
+    r: &Received,
+    group: IpAddr,
+    last_master: Option<IpAddr>,
+) -> Result<Advert, String> {
     if p.unicast_peers.is_empty() && r.ttl != codec::TTL {
         return Err(format!("TTL/hop limit {} (must be 255)", r.ttl));
     }
@@ -1024,7 +1076,8 @@ fn check(p: &PlanVrrpInstance, r: &Received, group: IpAddr) -> Result<Advert, St
             return Err("authentication mismatch".into());
         }
     }
-    if a.priority != 255 {
+    let skip_addresses = p.tuning.skip_check_adv_addr && last_master == Some(r.src);
+    if a.priority != 255 && !skip_addresses {
         let mut theirs = a.addresses.clone();
         theirs.sort();
         theirs.dedup();
@@ -1107,6 +1160,7 @@ mod tests {
             vmac_xmit_base: false,
             vmac_mac: None,
             smtp_alert: None,
+            tuning: Default::default(),
         }
     }
 
@@ -1137,7 +1191,7 @@ mod tests {
     }
 
     fn drop_reason(p: &PlanVrrpInstance, r: &Received) -> String {
-        check(p, r, IpAddr::V4(codec::GROUP_V4)).expect_err("dropped")
+        check(p, r, IpAddr::V4(codec::GROUP_V4), None).expect_err("dropped")
     }
 
     #[test]
@@ -1145,7 +1199,12 @@ mod tests {
         let p = instance(3);
         assert_eq!(advertised(&p), vec![ip("10.0.0.100")]);
         assert_eq!(
-            check(&p, &received(&advert(3), 255), IpAddr::V4(codec::GROUP_V4)),
+            check(
+                &p,
+                &received(&advert(3), 255),
+                IpAddr::V4(codec::GROUP_V4),
+                None
+            ),
             Ok(advert(3))
         );
     }
@@ -1163,7 +1222,15 @@ mod tests {
         assert!(drop_reason(&p, &received(&other, 255)).contains("10.0.0.101"));
         // The owner's list is not checked.
         other.priority = 255;
-        assert!(check(&p, &received(&other, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        assert!(
+            check(
+                &p,
+                &received(&other, 255),
+                IpAddr::V4(codec::GROUP_V4),
+                None
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -1176,7 +1243,7 @@ mod tests {
         assert!(drop_reason(&p, &received(&advert(2), 255)).contains("authentication"));
         let mut a = advert(2);
         a.auth = Auth::Pass(b"secret".to_vec());
-        assert!(check(&p, &received(&a, 255), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        assert!(check(&p, &received(&a, 255), IpAddr::V4(codec::GROUP_V4), None).is_ok());
         a.interval = 2;
         assert!(drop_reason(&p, &received(&a, 255)).contains("interval 2 s"));
         // v3 learns another interval instead of dropping.
@@ -1186,17 +1253,41 @@ mod tests {
             check(
                 &instance(3),
                 &received(&b, 255),
-                IpAddr::V4(codec::GROUP_V4)
+                IpAddr::V4(codec::GROUP_V4),
+                None
             )
             .is_ok()
         );
     }
 
     #[test]
+    fn skip_check_adv_addr_skips_the_list_of_the_master_last_heard_only() {
+        let mut p = instance(3);
+        p.tuning.skip_check_adv_addr = true;
+        let mut other = advert(3);
+        other.addresses = vec![ip("10.0.0.101")];
+        let r = received(&other, 255);
+        let g = IpAddr::V4(codec::GROUP_V4);
+        assert!(check(&p, &r, g, Some(ip("10.0.0.2"))).is_ok());
+        assert!(check(&p, &r, g, Some(ip("10.0.0.3"))).is_err());
+        assert!(check(&p, &r, g, None).is_err());
+        p.tuning.skip_check_adv_addr = false;
+        assert!(check(&p, &r, g, Some(ip("10.0.0.2"))).is_err());
+    }
+
+    #[test]
     fn unicast_adverts_need_no_ttl_255() {
         let mut p = instance(3);
         p.unicast_peers = vec![ip("10.0.0.2")];
-        assert!(check(&p, &received(&advert(3), 64), IpAddr::V4(codec::GROUP_V4)).is_ok());
+        assert!(
+            check(
+                &p,
+                &received(&advert(3), 64),
+                IpAddr::V4(codec::GROUP_V4),
+                None
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -88,6 +88,23 @@ pub fn interfaces() -> BTreeMap<String, Interface> {
     out
 }
 
+/// Every address on the host's interfaces (for `ha_suspend`: a virtual server's checks run
+/// while its address is local).
+pub fn host_addresses() -> BTreeSet<IpAddr> {
+    let Ok(list) = nix::ifaddrs::getifaddrs() else {
+        return BTreeSet::new();
+    };
+    list.filter_map(|a| {
+        let addr = a.address?;
+        if let Some(v4) = addr.as_sockaddr_in() {
+            Some(IpAddr::V4(v4.ip()))
+        } else {
+            addr.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+        }
+    })
+    .collect()
+}
+
 /// Why a socket could not be opened or used.
 #[derive(Debug, thiserror::Error)]
 #[error("{what}: {err}")]
@@ -189,11 +206,19 @@ impl Net {
         Ok(())
     }
 
-    /// Sends one VRRP message from `src` to `dst` out of `ifindex`.
-    pub fn send(&self, msg: &[u8], src: IpAddr, dst: IpAddr, ifindex: u32) -> Result<(), NetError> {
+    /// Sends one VRRP message from `src` to `dst` out of `ifindex`, with TTL / hop limit
+    /// `ttl`.
+    pub fn send(
+        &self,
+        msg: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        ifindex: u32,
+        ttl: u8,
+    ) -> Result<(), NetError> {
         match (src, dst) {
             (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let header = codec::ipv4_header(s, d, TTL, msg.len());
+                let header = codec::ipv4_header(s, d, ttl, msg.len());
                 let iov = [IoSlice::new(&header), IoSlice::new(msg)];
                 let info = libc::in_pktinfo {
                     ipi_ifindex: ifindex as i32,
@@ -221,7 +246,7 @@ impl Net {
                     what: "VRRP over IPv6".into(),
                     err: std::io::Error::other("IPv6 is unavailable"),
                 })?;
-                send_v6(sock, msg, s, d, ifindex)?;
+                send_v6(sock, msg, s, d, ifindex, ttl)?;
             }
             _ => {
                 return Err(NetError {
@@ -285,7 +310,7 @@ impl Net {
                         tokio::time::sleep(interval_v6).await;
                     }
                     for m in &v6 {
-                        if let Err(e) = send_v6(&s, m, src, garp::ALL_NODES, ifindex) {
+                        if let Err(e) = send_v6(&s, m, src, garp::ALL_NODES, ifindex, TTL) {
                             tracing::debug!("unsolicited NA not sent: {e}");
                         }
                     }
@@ -352,6 +377,7 @@ fn send_v6(
     src: Ipv6Addr,
     dst: Ipv6Addr,
     ifindex: u32,
+    hops: u8,
 ) -> Result<(), NetError> {
     let iov = [IoSlice::new(msg)];
     let info = libc::in6_pktinfo {
@@ -360,7 +386,11 @@ fn send_v6(
         },
         ipi6_ifindex: ifindex,
     };
-    let cmsg = [ControlMessage::Ipv6PacketInfo(&info)];
+    let hops = libc::c_int::from(hops);
+    let cmsg = [
+        ControlMessage::Ipv6PacketInfo(&info),
+        ControlMessage::Ipv6HopLimit(&hops),
+    ];
     let scope = if dst.is_multicast() || dst.is_unicast_link_local() {
         ifindex
     } else {

@@ -28,7 +28,11 @@ fn cfg(version: u8, priority: u8, advert_ms: u64) -> Config {
             master_repeat: 5,
             master_refresh: Duration::ZERO,
             master_refresh_repeat: 1,
+            lower_prio_delay: Duration::from_secs(5),
+            lower_prio_repeat: 5,
         },
+        lower_prio_no_advert: false,
+        higher_prio_send_advert: false,
     }
 }
 
@@ -159,7 +163,8 @@ fn equal_priority_goes_to_the_higher_address() {
 #[test]
 fn a_master_answers_a_lower_priority_with_an_advert_and_garp() {
     let mut m = started(cfg(3, 150, 1000));
-    run_until(&mut m, t(4000));
+    // Past the second burst after becoming master.
+    run_until(&mut m, t(9000));
     let a = m.handle(advert("10.0.0.9", 100, 100), t(9000));
     assert_eq!(
         a,
@@ -168,9 +173,101 @@ fn a_master_answers_a_lower_priority_with_an_advert_and_garp() {
             Action::Garp { repeat: 5 }
         ]
     );
-    // Rate-limited by the master delay.
+    // Rate-limited by the lower-priority delay, which also brings the second burst.
     let a = m.handle(advert("10.0.0.9", 100, 100), t(9500));
     assert_eq!(a, vec![Action::SendAdvert { priority: 150 }]);
+    let a = run_until(&mut m, t(14_000));
+    assert_eq!(
+        a.iter()
+            .filter(|x| matches!(x, Action::Garp { .. }))
+            .collect::<Vec<_>>(),
+        vec![&Action::Garp { repeat: 5 }]
+    );
+}
+
+fn garps(a: &[Action]) -> Vec<u32> {
+    a.iter()
+        .filter_map(|x| match x {
+            Action::Garp { repeat } => Some(*repeat),
+            _ => None,
+        })
+        .collect()
+}
+
+fn adverts(a: &[Action]) -> usize {
+    a.iter()
+        .filter(|x| matches!(x, Action::SendAdvert { .. }))
+        .count()
+}
+
+#[test]
+fn lower_priority_garp_settings_and_lower_prio_no_advert() {
+    let mut c = cfg(3, 150, 1000);
+    c.garp.lower_prio_repeat = 2;
+    c.garp.lower_prio_delay = Duration::ZERO;
+    c.lower_prio_no_advert = true;
+    let mut m = started(c);
+    run_until(&mut m, t(4000));
+    assert_eq!(m.state(), State::Master);
+    // No advert in answer, a burst of 2, no second burst (delay 0) and no rate limit.
+    let a = m.handle(advert("10.0.0.9", 100, 100), t(20_000));
+    assert_eq!(a, vec![Action::Garp { repeat: 2 }]);
+    assert_eq!(
+        garps(&m.handle(advert("10.0.0.9", 100, 100), t(20_100))),
+        vec![2]
+    );
+    // Repeat 0: no burst at all.
+    let mut c = cfg(3, 150, 1000);
+    c.garp.lower_prio_repeat = 0;
+    let mut m = started(c);
+    run_until(&mut m, t(20_000));
+    let a = m.handle(advert("10.0.0.9", 100, 100), t(20_000));
+    assert_eq!(a, vec![Action::SendAdvert { priority: 150 }]);
+    assert!(garps(&run_until(&mut m, t(40_000))).is_empty());
+}
+
+#[test]
+fn higher_prio_send_advert_answers_before_yielding() {
+    let mut c = cfg(3, 100, 1000);
+    c.higher_prio_send_advert = true;
+    let mut m = started(c.clone());
+    run_until(&mut m, t(4000));
+    let a = m.handle(advert("10.0.0.1", 200, 100), t(4100));
+    assert_eq!(
+        a.first(),
+        Some(&Action::SendAdvert { priority: 100 }),
+        "{a:?}"
+    );
+    assert_eq!(transitions(&a), vec![(State::Master, State::Backup)]);
+    c.higher_prio_send_advert = false;
+    let mut m = started(c);
+    run_until(&mut m, t(4000));
+    let a = m.handle(advert("10.0.0.1", 200, 100), t(4100));
+    assert_eq!(adverts(&a), 0);
+}
+
+#[test]
+fn down_timer_adverts_sets_the_master_down_interval() {
+    let mut c = cfg(3, 100, 1000);
+    c.down_timer_adverts = 5;
+    let mut m = started(c);
+    // 5 × 1 s + skew (156 × 100 cs / 256 = 60 cs).
+    assert_eq!(m.master_down_interval(), Duration::from_millis(5600));
+    run_until(&mut m, t(5599));
+    assert_eq!(m.state(), State::Backup);
+    run_until(&mut m, t(5600));
+    assert_eq!(m.state(), State::Master);
+}
+
+#[test]
+fn garp_master_delay_zero_and_repeat_one_send_a_single_packet() {
+    let mut c = cfg(3, 255, 1000);
+    c.garp.master_delay = Duration::ZERO;
+    c.garp.master_repeat = 1;
+    let mut m = Machine::new(c, ip("10.0.0.2"));
+    let a = m.handle(Input::Start, t(0));
+    assert_eq!(garps(&a), vec![1]);
+    assert!(garps(&run_until(&mut m, t(60_000))).is_empty());
 }
 
 #[test]
@@ -319,14 +416,6 @@ fn garp_bursts_follow_the_master_delay_and_refresh() {
     c.garp.master_refresh = Duration::from_secs(60);
     c.garp.master_refresh_repeat = 2;
     let mut m = started(c);
-    let garps = |a: &[Action]| -> Vec<u32> {
-        a.iter()
-            .filter_map(|x| match x {
-                Action::Garp { repeat } => Some(*repeat),
-                _ => None,
-            })
-            .collect()
-    };
     assert!(garps(&run_until(&mut m, t(4999))).is_empty());
     assert_eq!(garps(&run_until(&mut m, t(5000))), vec![5]);
     assert!(garps(&run_until(&mut m, t(64_999))).is_empty());
@@ -435,4 +524,25 @@ fn a_held_backup_wants_master_until_it_hears_one() {
     assert_eq!(m.next_deadline(), Some(due + m.master_down_interval()));
     m.handle(advert("10.0.0.9", 200, 100), due);
     assert!(!m.wants_master());
+}
+
+#[test]
+fn resume_starts_as_master_and_yields_to_a_higher_priority() {
+    let mut m = Machine::new(cfg(2, 150, 1000), ip("10.0.0.2"));
+    let a = m.handle(Input::Resume, t(0));
+    assert_eq!(a.first(), Some(&Action::SendAdvert { priority: 150 }));
+    assert_eq!(transitions(&a), vec![(State::Init, State::Master)]);
+    let a = m.handle(advert("10.0.0.9", 200, 1), t(500));
+    assert_eq!(transitions(&a), vec![(State::Master, State::Backup)]);
+    // In FAULT, it does not take the addresses.
+    let mut m = Machine::new(cfg(2, 150, 1000), ip("10.0.0.2"));
+    m.handle(
+        Input::Tracking {
+            fault: true,
+            priority: 150,
+        },
+        t(0),
+    );
+    let a = m.handle(Input::Resume, t(0));
+    assert_eq!(transitions(&a), vec![(State::Init, State::Fault)]);
 }
