@@ -116,7 +116,7 @@ struct Phases {
 
 impl Phases {
     fn into_ops(self) -> Vec<Op> {
-        [
+        let parts = [
             self.early_removals,
             self.edits,
             self.add_links,
@@ -131,8 +131,13 @@ impl Phases {
             self.del_routes,
             self.del_addresses,
             self.del_links,
-        ]
-        .concat()
+        ];
+        // Moved, not cloned: a large plan's first apply has hundreds of thousands of ops.
+        let mut ops = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+        for p in parts {
+            ops.extend(p);
+        }
+        ops
     }
 }
 
@@ -290,7 +295,10 @@ fn routes(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
         |cx: &Ctx<'_>, r: &Route| cx.journal.routes.contains(&r.key) || r.protocol == KAC_PROTOCOL;
     for (k, want) in &desired.routes {
         match observed.routes.get(k) {
-            None => cx.phases.add_routes.push(Op::AddRoute(want.clone())),
+            None => cx
+                .phases
+                .add_routes
+                .push(Op::AddRoute(Box::new(want.clone()))),
             Some(have) => {
                 let mine = owned(cx, have);
                 if !cx.claim(mine, Owned::Route(k.clone()), have) {
@@ -298,8 +306,8 @@ fn routes(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
                 }
                 if !have.satisfies(want) {
                     cx.phases.edits.push(Op::ReplaceRoute {
-                        from: have.clone(),
-                        to: want.clone(),
+                        from: Box::new(have.clone()),
+                        to: Box::new(want.clone()),
                     });
                 }
             }
@@ -308,7 +316,9 @@ fn routes(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
     }
     for (k, have) in &observed.routes {
         if !desired.routes.contains_key(k) && owned(cx, have) {
-            cx.phases.del_routes.push(Op::DelRoute(have.clone()));
+            cx.phases
+                .del_routes
+                .push(Op::DelRoute(Box::new(have.clone())));
         }
     }
 }
@@ -318,7 +328,10 @@ fn rules(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
         |cx: &Ctx<'_>, r: &Rule| cx.journal.rules.contains(&r.key()) || r.protocol == KAC_PROTOCOL;
     for (k, want) in &desired.rules {
         match observed.rules.get(k) {
-            None => cx.phases.add_rules.push(Op::AddRule(want.clone())),
+            None => cx
+                .phases
+                .add_rules
+                .push(Op::AddRule(Box::new(want.clone()))),
             // The rest of a rule is its key: only the protocol can differ, and that is not
             // worth breaking the rule for.
             Some(have) => {
@@ -332,7 +345,9 @@ fn rules(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
     }
     for (k, have) in &observed.rules {
         if !desired.rules.contains_key(k) && owned(cx, have) {
-            cx.phases.del_rules.push(Op::DelRule(have.clone()));
+            cx.phases
+                .del_rules
+                .push(Op::DelRule(Box::new(have.clone())));
         }
     }
 }
@@ -380,8 +395,8 @@ fn ipvs(cx: &mut Ctx<'_>, desired: &Desired, observed: &Observed) {
                 if have.attrs != want.attrs {
                     cx.phases.edits.push(Op::EditService {
                         key: *k,
-                        from: have.attrs.clone(),
-                        to: want.attrs.clone(),
+                        from: Box::new(have.attrs.clone()),
+                        to: Box::new(want.attrs.clone()),
                     });
                 }
                 for (d, a) in &want.dests {
