@@ -242,7 +242,7 @@ enum Busy {
     },
     Job {
         started: Instant,
-        compiled: Option<Compiled>,
+        compiled: Option<Box<Compiled>>,
     },
 }
 
@@ -718,7 +718,7 @@ impl Daemon {
         purpose: Purpose,
         desired: Arc<Desired>,
         dry: bool,
-        compiled: Option<Compiled>,
+        compiled: Option<Box<Compiled>>,
     ) {
         let started = match &self.busy {
             Some(Busy::Compiling { started }) => *started,
@@ -840,7 +840,7 @@ impl Daemon {
             plan,
             desired,
         };
-        self.submit(Purpose::Revision, target, observe, Some(compiled));
+        self.submit(Purpose::Revision, target, observe, Some(Box::new(compiled)));
     }
 
     /// Handles a finished kernel job; `false` when the daemon is done stopping.
@@ -888,7 +888,7 @@ impl Daemon {
                 let Some(c) = compiled else {
                     return true;
                 };
-                self.applied_revision(c, &report);
+                self.applied_revision(*c, &report);
             }
             (Purpose::Revision, Err(e)) => {
                 let id = compiled.as_ref().map(|c| c.revision.id.clone());
