@@ -25,44 +25,11 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def kac_bin():
-    if os.environ.get("KAC_BIN"):
-        return os.environ["KAC_BIN"]
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    return os.path.join(target, "release", "kac")
-
-
-def sh(*args, **kw):
-    return subprocess.run(args, check=True, **kw)
+from netns import ROOT, Namespace, kac_bin, sh
 
 
 def address(i):
     return f"10.{100 + i // 62500}.{(i // 250) % 250}.{i % 250 + 1}"
-
-
-class Namespace:
-    """A throw-away namespace with `eth0` (a veth pair), deleted on exit."""
-
-    count = 0
-
-    def __enter__(self):
-        Namespace.count += 1
-        self.name = f"kac-bench-{os.getpid()}-{Namespace.count}"
-        sh("ip", "netns", "add", self.name)
-        try:
-            sh("ip", "-n", self.name, "link", "set", "lo", "up")
-            sh("ip", "-n", self.name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p")
-            sh("ip", "-n", self.name, "link", "set", "eth0", "up")
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc):
-        subprocess.run(["ip", "netns", "del", self.name], check=False)
 
 
 def timed(args):
@@ -85,7 +52,7 @@ def bench_netns(n, runs, work):
     kac, ip, again = [], [], []
     for r in range(runs):
         state = os.path.join(work, f"state-{r}")
-        with Namespace() as a, Namespace() as b:
+        with Namespace("kac-bench") as a, Namespace("kac-bench") as b:
             # Alternate who goes first.
             order = [("kac", a), ("ip", b)] if r % 2 == 0 else [("ip", b), ("kac", a)]
             for who, ns in order:

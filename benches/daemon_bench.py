@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import random
-import shutil
 import statistics
 import subprocess
 import sys
@@ -33,20 +32,9 @@ import tempfile
 import time
 
 from addr_monitor import Monitor
+from netns import ROOT, Namespace, kac_bin, sh
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, "benches", "gen_big_conf.py")
-
-
-def kac_bin():
-    if os.environ.get("KAC_BIN"):
-        return os.environ["KAC_BIN"]
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    return os.path.join(target, "release", "kac")
-
-
-def sh(*args, **kw):
-    return subprocess.run(args, check=True, **kw)
 
 
 def conf(addr):
@@ -56,37 +44,6 @@ def conf(addr):
 def address(i):
     return f"10.77.{i // 250}.{i % 250 + 1}"
 
-
-class Namespace:
-    """A throw-away namespace with `eth0` (a veth pair); its processes are killed and it is
-    deleted on exit."""
-
-    count = 0
-
-    def __enter__(self):
-        Namespace.count += 1
-        self.name = f"kac-dbench-{os.getpid()}-{Namespace.count}"
-        sh("ip", "netns", "add", self.name)
-        try:
-            sh("ip", "-n", self.name, "link", "set", "lo", "up")
-            sh("ip", "-n", self.name, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p")
-            sh("ip", "-n", self.name, "link", "set", "eth0", "up")
-            sh("ip", "-n", self.name, "link", "set", "eth0p", "up")
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def exec(self, *args):
-        return ["ip", "netns", "exec", self.name, *args]
-
-    def __exit__(self, *exc):
-        pids = subprocess.run(["ip", "netns", "pids", self.name], capture_output=True,
-                              text=True).stdout.split()
-        for p in pids:
-            subprocess.run(["kill", "-KILL", p], check=False)
-        time.sleep(0.2)
-        subprocess.run(["ip", "netns", "del", self.name], check=False)
 
 def wait_applied(control, timeout=60):
     end = time.monotonic() + timeout
@@ -120,7 +77,7 @@ def latency(kind, changes, work):
     os.makedirs(site)
     cfile = os.path.join(site, "keepalived.conf")
     times = []
-    with Namespace() as ns:
+    with Namespace("kac-dbench", peer_up=True) as ns:
         mon = Monitor(ns.name)
         if kind == "git":
             git(site, "init", "-q", "-b", "main")

@@ -43,15 +43,7 @@ import tempfile
 import time
 
 from addr_monitor import Monitor
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def kac_bin():
-    if os.environ.get("KAC_BIN"):
-        return os.environ["KAC_BIN"]
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-    return os.path.join(target, "release", "kac")
+from netns import kac_bin, kill_all, pids
 
 
 def sh(*args):
@@ -86,25 +78,11 @@ class Pair:
 
     def __exit__(self, *exc):
         for ns in (self.a, self.b):
-            for p in pids(ns):
-                subprocess.run(["kill", "-KILL", str(p)], check=False)
+            kill_all(ns)
         time.sleep(0.1)
         for ns in (self.a, self.b):
             subprocess.run(["ip", "netns", "del", ns], check=False)
 
-
-def pids(ns, comm=None):
-    out = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
-    res = []
-    for p in out.split():
-        try:
-            with open(f"/proc/{p}/comm") as f:
-                c = f.read().strip()
-        except OSError:
-            continue
-        if comm is None or c == comm:
-            res.append(int(p))
-    return res
 
 def conf(instances):
     """instances: (name, interface, vrid, priority, version, advert, vip)."""

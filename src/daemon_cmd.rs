@@ -245,23 +245,49 @@ fn compile_in_child(rev: &Revision, selection: &HostSelection) -> CompileOutcome
     if let Some(i) = &selection.config_id {
         cmd.arg("--config-id").arg(i);
     }
-    let out = match cmd
+    let mut child = match cmd
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .output()
+        .spawn()
     {
-        Ok(o) => o,
+        Ok(c) => c,
         Err(e) => return failed(format!("cannot run the compiler process: {e}")),
     };
-    if !out.status.success() {
-        return failed(format!(
-            "the compiler process failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+    // stderr is read beside stdout, so that neither pipe fills and stalls the child.
+    let stderr = child.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut e, &mut text);
+            text
+        })
+    });
+    // The plan is read from the pipe as it comes: a large plan's JSON text is never held
+    // beside the plan it becomes (the daemon's peak memory).
+    let parsed = child.stdout.take().map(|out| {
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, out);
+        let parsed = serde_json::from_reader::<_, CompileOutcome>(&mut reader);
+        // Whatever is left (after nonsense) is drained, so that the child can end.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+        parsed
+    });
+    let status = child.wait();
+    let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+    match status {
+        Ok(s) if s.success() => {}
+        Ok(s) => {
+            return failed(format!(
+                "the compiler process failed ({s}): {}",
+                String::from_utf8_lossy(&stderr).trim()
+            ));
+        }
+        Err(e) => return failed(format!("cannot run the compiler process: {e}")),
     }
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| failed(format!("the compiler process answered nonsense: {e}")))
+    match parsed {
+        Some(Ok(outcome)) => outcome,
+        Some(Err(e)) => failed(format!("the compiler process answered nonsense: {e}")),
+        None => failed("the compiler process answered nothing".into()),
+    }
 }
 
 /// Compiles the host's plan in `rev`, or says why there is none.

@@ -31,6 +31,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kac_compiler::Options;
 use kac_schema::Diagnostic;
 
+/// mimalloc, not glibc's malloc: it gives freed memory back to the system, so the daemon's
+/// resident memory after a large apply is what it keeps, not its peak (glibc keeps freed
+/// memory below live data resident; issue 7's memory target).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// keepalived-as-code: lint, check and compile keepalived configuration.
 #[derive(Parser)]
 #[command(name = "kac", version, about, long_about = None)]

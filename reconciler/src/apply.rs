@@ -209,15 +209,18 @@ pub fn apply(
         state.store(&journal)?;
         let results = kernel.apply(&current.ops);
         let failed = results.iter().position(Result::is_err);
-        for (op, r) in current.ops.iter().zip(&results) {
+        let failed_op = failed.map(|i| current.ops[i].clone());
+        // The ops move into `done` (a large apply's ops are not held twice).
+        done.reserve(results.iter().filter(|r| r.is_ok()).count());
+        for (op, r) in std::mem::take(&mut current.ops).into_iter().zip(&results) {
             if r.is_ok() {
-                done.push(op.clone());
+                done.push(op);
                 if round > 0 {
                     report.repairs += 1;
                 }
             }
         }
-        if let Some(i) = failed {
+        if let (Some(i), Some(op)) = (failed, failed_op) {
             let error = match &results[i] {
                 Err(e) => e.clone(),
                 Ok(()) => KernelError::Io("unknown failure".into()),
@@ -225,7 +228,7 @@ pub fn apply(
             let (undone, stuck) = roll_back(kernel, &done);
             restore_journal(state, &before, &journal, &stuck)?;
             return Err(ApplyError::OpFailed {
-                op: Box::new(current.ops[i].clone()),
+                op: Box::new(op),
                 error,
                 undone,
                 stuck,

@@ -18,6 +18,10 @@ use crate::model::*;
 use crate::syncd::SyncDaemon;
 
 /// One change to the kernel.
+///
+/// Routes, rules and service attributes are boxed: they are large and rare, and every op is
+/// as large as the largest variant (a first apply of a large plan holds hundreds of thousands
+/// of destination ops).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Create a macvlan link (set up).
@@ -29,20 +33,20 @@ pub enum Op {
     /// Delete an address.
     DelAddress(Address),
     /// Add a route.
-    AddRoute(Route),
+    AddRoute(Box<Route>),
     /// Replace a route in place (same key).
     ReplaceRoute {
         /// Before.
-        from: Route,
+        from: Box<Route>,
         /// After.
-        to: Route,
+        to: Box<Route>,
     },
     /// Delete a route.
-    DelRoute(Route),
+    DelRoute(Box<Route>),
     /// Add a rule.
-    AddRule(Rule),
+    AddRule(Box<Rule>),
     /// Delete a rule.
-    DelRule(Rule),
+    DelRule(Box<Rule>),
     /// Add an IPVS service (without its destinations: each is an [`Op::AddDest`]).
     AddService(Service),
     /// Edit an IPVS service's attributes in place.
@@ -50,9 +54,9 @@ pub enum Op {
         /// The service.
         key: ServiceKey,
         /// Before.
-        from: ServiceAttrs,
+        from: Box<ServiceAttrs>,
         /// After.
-        to: ServiceAttrs,
+        to: Box<ServiceAttrs>,
     },
     /// Delete an IPVS service (the kernel deletes its destinations; they are kept here so
     /// that the op can be undone).

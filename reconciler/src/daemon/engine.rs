@@ -153,19 +153,90 @@ pub async fn run(
     Ok(())
 }
 
-/// The applied (last good) state in memory.
+/// The applied (last good) state in memory. Its plan is not kept: `last-good.json` has it
+/// (read back only when a failed revision sends health back to the applied checks), unless
+/// that file could not be written.
 struct Applied {
     revision: String,
-    plan: Arc<Plan>,
+    /// The plan, only when `last-good.json` does not hold it.
+    plan: Option<Plan>,
+    /// The plan's `lvs_flush_on_stop`.
+    flush_on_stop: String,
+    /// The plan's `lvs_sync_daemon`.
+    sync_daemon: Option<kac_schema::plan::PlanSyncDaemon>,
     desired: Arc<Desired>,
 }
 
-/// A compiled revision that is being applied, or held back by observe-only mode.
-#[derive(Clone)]
+/// A compiled revision that is being applied.
 struct Compiled {
     revision: Revision,
-    plan: Arc<Plan>,
+    plan: Plan,
     desired: Arc<Desired>,
+}
+
+/// A compiled revision held back by observe-only mode.
+struct Candidate {
+    revision: Revision,
+    desired: Arc<Desired>,
+}
+
+/// The ops of the last reconcile that changed something, as `kac status` shows them
+/// ([`OpsRecord`]), kept as one text and the ends of its lines: the first apply of a large
+/// plan has hundreds of thousands of ops, and a `String` each would cost more memory than
+/// the desired state.
+struct LastOps {
+    at: String,
+    reason: String,
+    revision: Option<String>,
+    text: String,
+    ends: Vec<usize>,
+    adopted: Vec<String>,
+}
+
+impl LastOps {
+    fn new(
+        reason: &str,
+        revision: Option<String>,
+        ops: &[Op],
+        adopted: &[crate::diff::Owned],
+    ) -> LastOps {
+        use std::fmt::Write;
+        let mut text = String::new();
+        let mut ends = Vec::with_capacity(ops.len());
+        for op in ops {
+            let _ = write!(text, "{op}");
+            ends.push(text.len());
+        }
+        text.shrink_to_fit();
+        LastOps {
+            at: now_text(),
+            reason: reason.into(),
+            revision,
+            text,
+            ends,
+            adopted: adopted.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    fn record(&self) -> OpsRecord {
+        let mut start = 0;
+        let ops = self
+            .ends
+            .iter()
+            .map(|&end| {
+                let line = self.text.get(start..end).unwrap_or_default().to_string();
+                start = end;
+                line
+            })
+            .collect();
+        OpsRecord {
+            at: self.at.clone(),
+            reason: self.reason.clone(),
+            revision: self.revision.clone(),
+            ops,
+            adopted: self.adopted.clone(),
+        }
+    }
 }
 
 /// What is in flight.
@@ -175,7 +246,7 @@ enum Busy {
     },
     Job {
         started: Instant,
-        compiled: Option<Compiled>,
+        compiled: Option<Box<Compiled>>,
     },
 }
 
@@ -214,7 +285,9 @@ struct Daemon {
     /// Delivered, not compiled yet (the newest wins).
     newest: Option<Revision>,
     /// Observe-only: the newest compiled revision, not applied.
-    candidate: Option<Compiled>,
+    candidate: Option<Candidate>,
+    /// What `kac status` shows as `last_ops`.
+    last_ops: Option<LastOps>,
     busy: Option<Busy>,
     drift_due: bool,
     full_due: bool,
@@ -311,6 +384,7 @@ impl Daemon {
             applied: None,
             newest: None,
             candidate: None,
+            last_ops: None,
             busy: None,
             drift_due: false,
             full_due: false,
@@ -406,7 +480,9 @@ impl Daemon {
                 self.configure_vrrp(&lg.plan);
                 self.applied = Some(Applied {
                     revision: lg.revision,
-                    plan: Arc::new(lg.plan),
+                    plan: None,
+                    flush_on_stop: lg.plan.global.lvs_flush_on_stop.clone(),
+                    sync_daemon: lg.plan.global.lvs_sync_daemon.clone(),
                     desired: desired.clone(),
                 });
                 if self.status.mode.reconciling {
@@ -690,7 +766,7 @@ impl Daemon {
         purpose: Purpose,
         desired: Arc<Desired>,
         dry: bool,
-        compiled: Option<Compiled>,
+        compiled: Option<Box<Compiled>>,
     ) {
         let started = match &self.busy {
             Some(Busy::Compiling { started }) => *started,
@@ -801,16 +877,19 @@ impl Daemon {
                 .plan_changed(&before, &desired, Instant::now(), period);
         }
         let target = self.effective(&desired);
-        let compiled = Compiled {
-            revision: rev,
-            plan: Arc::new(plan),
-            desired,
-        };
         let observe = self.status.mode.observe_only;
         if observe {
-            self.candidate = Some(compiled.clone());
+            self.candidate = Some(Candidate {
+                revision: rev.clone(),
+                desired: desired.clone(),
+            });
         }
-        self.submit(Purpose::Revision, target, observe, Some(compiled));
+        let compiled = Compiled {
+            revision: rev,
+            plan,
+            desired,
+        };
+        self.submit(Purpose::Revision, target, observe, Some(Box::new(compiled)));
     }
 
     /// Handles a finished kernel job; `false` when the daemon is done stopping.
@@ -865,16 +944,13 @@ impl Daemon {
                 let Some(c) = compiled else {
                     return true;
                 };
-                self.applied_revision(c, &report);
+                self.applied_revision(*c, &report);
             }
             (Purpose::Revision, Err(e)) => {
-                // Health goes back to the applied plan's checks (their state is kept).
-                if let Some(a) = &self.applied
-                    && let Err(errors) = self.health.load(&a.plan)
-                {
-                    tracing::error!("the applied plan's checks: {}", errors.join("; "));
-                }
                 let id = compiled.as_ref().map(|c| c.revision.id.clone());
+                drop(compiled);
+                // Health goes back to the applied plan's checks (their state is kept).
+                self.reload_applied_checks();
                 if let Some(id) = &id {
                     self.set_seen_outcome(id, "failed");
                 }
@@ -1003,6 +1079,7 @@ impl Daemon {
             &at,
             &c.plan,
         );
+        let saved = stored.is_ok();
         if let Err(e) = stored {
             self.error(
                 "apply",
@@ -1038,9 +1115,30 @@ impl Daemon {
         self.configure_vrrp(&c.plan);
         self.applied = Some(Applied {
             revision: id,
-            plan: c.plan,
+            flush_on_stop: c.plan.global.lvs_flush_on_stop.clone(),
+            sync_daemon: c.plan.global.lvs_sync_daemon.clone(),
+            plan: (!saved).then_some(c.plan),
             desired: c.desired,
         });
+    }
+
+    /// Health takes the applied plan's checks again (their state is kept): from memory, or
+    /// from `last-good.json`.
+    fn reload_applied_checks(&mut self) {
+        let Some(a) = &self.applied else {
+            return;
+        };
+        let loaded = match &a.plan {
+            Some(plan) => self.health.load(plan),
+            None => match persist::load_last_good(&self.cfg.state_dir) {
+                Ok(Some(lg)) => self.health.load(&lg.plan),
+                Ok(None) => Err(vec!["the last good state is missing".into()]),
+                Err(e) => Err(vec![e.to_string()]),
+            },
+        };
+        if let Err(errors) = loaded {
+            tracing::error!("the applied plan's checks: {}", errors.join("; "));
+        }
     }
 
     /// Runs the plan's VRRP instances (unchanged ones keep their state).
@@ -1143,7 +1241,7 @@ impl Daemon {
         let plan = self
             .applied
             .as_ref()
-            .and_then(|a| a.plan.global.lvs_sync_daemon.clone());
+            .and_then(|a| a.sync_daemon.clone());
         let wanted = self.vrrp.layer().sync_daemon.map(|d| d.state.name());
         let st = self.status.sync_daemon.take().unwrap_or_default();
         self.status.sync_daemon = match plan {
@@ -1165,17 +1263,21 @@ impl Daemon {
     fn record_ops(&mut self, reason: &str, ops: &[Op], adopted: &[crate::diff::Owned]) {
         self.metrics.ops(ops);
         self.status.counters.ops_applied += ops.len() as u64;
-        self.status.last_ops = Some(OpsRecord {
-            at: now_text(),
-            reason: reason.into(),
-            revision: self
-                .applied
-                .as_ref()
-                .map(|a| a.revision.clone())
-                .or_else(|| self.status.applied.as_ref().map(|a| a.revision.clone())),
-            ops: op_lines(ops),
-            adopted: adopted.iter().map(ToString::to_string).collect(),
-        });
+        let revision = self
+            .applied
+            .as_ref()
+            .map(|a| a.revision.clone())
+            .or_else(|| self.status.applied.as_ref().map(|a| a.revision.clone()));
+        // The old record goes first: two large ones are never held at once.
+        self.last_ops = None;
+        self.last_ops = Some(LastOps::new(reason, revision, ops, adopted));
+    }
+
+    /// The status as `kac status` shows it.
+    fn status_now(&self) -> Status {
+        let mut s = self.status.clone();
+        s.last_ops = self.last_ops.as_ref().map(LastOps::record);
+        s
     }
 
     fn save_mode(&mut self) {
@@ -1285,7 +1387,7 @@ impl Daemon {
             ControlReply {
                 ok: true,
                 message,
-                status: Some(self.status.clone()),
+                status: Some(self.status_now()),
             },
             reply,
         ))
@@ -1311,7 +1413,7 @@ impl Daemon {
                 ControlReply {
                     ok: true,
                     message,
-                    status: Some(self.status.clone()),
+                    status: Some(self.status_now()),
                 }
             }
         }
@@ -1327,7 +1429,7 @@ impl Daemon {
         let Some(a) = &self.applied else {
             return false;
         };
-        let flush = a.plan.global.lvs_flush_on_stop.clone();
+        let flush = a.flush_on_stop.clone();
         let flushing = !(flush == "none"
             || flush.is_empty()
             || !self.status.mode.reconciling

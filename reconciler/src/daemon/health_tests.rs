@@ -272,6 +272,23 @@ fn health_drives_ipvs_through_the_daemon_loop() {
             && a_ops.iter().filter(|l| l.starts_with("- dest")).count() == 1,
         "{a_ops:#?}"
     );
+
+    // A revision whose apply fails (d's destination is rejected): it is rolled back, and
+    // health goes back to the applied plan's checks, read back from last-good.json (the loop
+    // does not keep the plan).
+    let (_d, pd) = Listener::start(loopback(0));
+    kernel.lock().expect("kernel").reject = vec![loopback(pd).to_string()];
+    write_plan(&src, &health_plan(&[pa, pb, pd]));
+    wait_for("the failed revision", Duration::from_secs(10), || {
+        status(&control)
+            .last_error
+            .is_some_and(|e| e.stage == "apply")
+    });
+    let st = status(&control);
+    let rows: Vec<String> = st.health.iter().map(|h| h.real_server.clone()).collect();
+    assert!(!rows.contains(&loopback(pd).to_string()), "{rows:?}");
+    assert!(rows.contains(&loopback(pa).to_string()), "{rows:?}");
+    assert_eq!(dests(&kernel), BTreeMap::from([(pa, 1)]));
 }
 
 #[test]

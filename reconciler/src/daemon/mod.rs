@@ -130,11 +130,21 @@ pub enum DaemonError {
 
 /// Runs the daemon on this host (its network namespace) until SIGTERM or SIGINT.
 pub fn run(config: DaemonConfig, compile: CompileFn) -> Result<(), DaemonError> {
+    let kernel = crate::kernel::netlink::NetlinkKernel::new()?;
+    run_with_kernel(config, compile, Box::new(kernel))
+}
+
+/// [`run`] over another kernel backend (reconciler/examples/daemon_memory.rs measures the
+/// daemon's memory with an in-memory one; this machine's kernel has no IPVS).
+pub fn run_with_kernel(
+    config: DaemonConfig,
+    compile: CompileFn,
+    kernel: Box<dyn crate::kernel::Kernel + Send>,
+) -> Result<(), DaemonError> {
     match crate::check::driver::raise_fd_limit() {
         Ok(n) => tracing::info!("open-file limit: {n}"),
         Err(e) => tracing::warn!("{e}; health checks in flight are limited by it"),
     }
-    let kernel = crate::kernel::netlink::NetlinkKernel::new()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -142,5 +152,5 @@ pub fn run(config: DaemonConfig, compile: CompileFn) -> Result<(), DaemonError> 
     let health: engine::HealthSpawn = Box::new(|events, metrics| {
         crate::check::driver::spawn(crate::check::net::NetProber, events, metrics)
     });
-    rt.block_on(engine::run(config, compile, Box::new(kernel), health))
+    rt.block_on(engine::run(config, compile, kernel, health))
 }

@@ -105,7 +105,7 @@ impl FakeKernel {
                 if matches!(op, Op::AddRoute(_)) && s.routes.contains_key(&r.key) {
                     return Err(err(EEXIST));
                 }
-                s.routes.insert(r.key.clone(), r.clone());
+                s.routes.insert(r.key.clone(), (**r).clone());
             }
             Op::DelRoute(r) => {
                 s.routes.remove(&r.key).ok_or_else(|| err(ENOENT))?;
@@ -114,7 +114,7 @@ impl FakeKernel {
                 if s.rules.contains_key(&r.key()) {
                     return Err(err(EEXIST));
                 }
-                s.rules.insert(r.key(), r.clone());
+                s.rules.insert(r.key(), (**r).clone());
             }
             Op::DelRule(r) => {
                 s.rules.remove(&r.key()).ok_or_else(|| err(ENOENT))?;
@@ -138,7 +138,8 @@ impl FakeKernel {
                         );
                     }
                     Op::EditService { key, to, .. } => {
-                        ipvs.services.get_mut(key).ok_or_else(|| err(ENOENT))?.attrs = to.clone();
+                        ipvs.services.get_mut(key).ok_or_else(|| err(ENOENT))?.attrs =
+                            (**to).clone();
                     }
                     Op::DelService(svc) => {
                         ipvs.services.remove(&svc.key).ok_or_else(|| err(ENOENT))?;

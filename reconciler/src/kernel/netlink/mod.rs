@@ -78,7 +78,7 @@ fn explain_missing_modules(ops: &[Op], results: &mut [Result<(), KernelError>]) 
     for (op, r) in ops.iter().zip(results.iter_mut()) {
         let attrs = match op {
             Op::AddService(s) => &s.attrs,
-            Op::EditService { to, .. } => to,
+            Op::EditService { to, .. } => &**to,
             _ => continue,
         };
         if let Err(KernelError::Rejected {
