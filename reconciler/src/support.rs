@@ -50,7 +50,7 @@ const RELOAD: Support = NoEffect(
     "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
 );
 const SCRIPT_SETTING: Support = Daemon(
-    "the user and security rules of scripts (VRRP track and notify scripts; the health checkers' notify_up/notify_down and quorum_up/quorum_down still run as the daemon's own user)",
+    "the user and security rules of scripts (VRRP track and notify scripts, MISC_CHECK, notify_up/notify_down, quorum_up/quorum_down)",
 );
 const SNMP: Support = Refused("SNMP is not served by kac");
 const DBUS: Support = Refused("kac has no DBus interface");

@@ -611,6 +611,10 @@ pub struct PlanVirtualServer {
     pub sorry_server_inhibit: bool,
     /// Real servers, sorted by (address, port).
     pub real_servers: Vec<PlanRealServer>,
+    /// The user each configured `quorum_up`/`quorum_down` runs as, by keyword: the script's
+    /// own `USER [GROUP]`, else `script_user` (keepalived's default script user without it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub script_users: BTreeMap<String, MachineValue>,
 }
 
 /// A real server.
@@ -640,6 +644,10 @@ pub struct PlanRealServer {
     pub notify_down: Option<Vec<String>>,
     /// Health checkers.
     pub checkers: Vec<PlanChecker>,
+    /// The user each configured `notify_up`/`notify_down` runs as, by keyword: the script's
+    /// own `USER [GROUP]`, else `script_user` (keepalived's default script user without it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub script_users: BTreeMap<String, MachineValue>,
 }
 
 /// The tunnel a `TUN` real server is reached through (`lvs_method TUN [type ipip|gue|gre]

@@ -153,6 +153,7 @@ mod tests {
             quorum_down: None,
             sorry_server_inhibit: false,
             real_servers: Vec::new(),
+            script_users: Default::default(),
         }
     }
 

@@ -16,9 +16,10 @@
 //! [`Pool::overlay`] writes that into a [`Desired`], so health goes through the one
 //! diff/apply path like everything else.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
-use kac_schema::plan::{PlanRealServer, PlanVirtualServer, PlanVsKey};
+use kac_schema::plan::{MachineValue, PlanRealServer, PlanVirtualServer, PlanVsKey};
 
 use crate::desired::Desired;
 use crate::model::{DestAttrs, ServiceKey};
@@ -31,6 +32,8 @@ pub struct Notice {
     pub what: String,
     /// The command (argv).
     pub argv: Vec<String>,
+    /// Who it runs as (the plan's symbolic user, resolved when it runs).
+    pub user: MachineValue,
 }
 
 /// A real server's change of health.
@@ -96,6 +99,8 @@ pub struct Member {
     pub notify_up: Option<Vec<String>>,
     /// `notify_down`.
     pub notify_down: Option<Vec<String>>,
+    /// Who `notify_up` and `notify_down` run as, by keyword.
+    pub script_users: BTreeMap<String, MachineValue>,
 }
 
 impl Member {
@@ -111,6 +116,7 @@ impl Member {
             weight_now: rs.weight,
             notify_up: rs.notify_up.clone(),
             notify_down: rs.notify_down.clone(),
+            script_users: rs.script_users.clone(),
         }
     }
 
@@ -156,6 +162,17 @@ pub struct Pool {
     pub members: Vec<Member>,
     /// Whether it has the quorum.
     pub quorum_state: bool,
+    /// Who `quorum_up` and `quorum_down` run as, by keyword.
+    pub script_users: BTreeMap<String, MachineValue>,
+}
+
+/// The user of script `keyword` in `users` (a plan's `script_users`): keepalived's default
+/// script user when the plan does not say (a plan from before the field existed).
+pub fn script_user(users: &BTreeMap<String, MachineValue>, keyword: &str) -> MachineValue {
+    users
+        .get(keyword)
+        .cloned()
+        .unwrap_or(MachineValue::DefaultScriptUser)
 }
 
 /// The label status and logs use for a virtual server.
@@ -223,6 +240,7 @@ impl Pool {
                 notify_up: None,
                 notify_down: None,
                 checkers: Vec::new(),
+                script_users: Default::default(),
             };
             let (addr, attrs) = crate::desired::dest(&rs).ok()?;
             Some(Sorry {
@@ -244,6 +262,7 @@ impl Pool {
             ha_suspend: vs.ha_suspend,
             members: vs.real_servers.iter().map(Member::of).collect(),
             quorum_state: true,
+            script_users: vs.script_users.clone(),
         })
     }
 
@@ -301,10 +320,10 @@ impl Pool {
                     real_server: m.label(),
                     up: alive,
                 });
-                let (word, cmd) = if alive {
-                    ("up", &m.notify_up)
+                let (word, cmd, keyword) = if alive {
+                    ("up", &m.notify_up, "notify_up")
                 } else {
-                    ("down", &m.notify_down)
+                    ("down", &m.notify_down, "notify_down")
                 };
                 tracing::info!(
                     virtual_server = %self.label,
@@ -316,6 +335,7 @@ impl Pool {
                     fx.notices.push(Notice {
                         what: format!("real server {} of {} is {word}", m.label(), self.label),
                         argv: argv.clone(),
+                        user: script_user(&m.script_users, keyword),
                     });
                 }
             }
@@ -334,6 +354,7 @@ impl Pool {
                 fx.notices.push(Notice {
                     what: format!("{} gained its quorum", self.label),
                     argv: argv.clone(),
+                    user: script_user(&self.script_users, "quorum_up"),
                 });
             }
         } else if self.quorum_state && (sum == 0 || sum < down_below) {
@@ -343,6 +364,7 @@ impl Pool {
                 fx.notices.push(Notice {
                     what: format!("{} lost its quorum", self.label),
                     argv: argv.clone(),
+                    user: script_user(&self.script_users, "quorum_down"),
                 });
             }
         }
@@ -375,6 +397,7 @@ impl Pool {
                 v.push(Notice {
                     what: format!("real server {} of {} is removed", m.label(), self.label),
                     argv: argv.clone(),
+                    user: script_user(&m.script_users, "notify_down"),
                 });
             }
         }
@@ -385,6 +408,7 @@ impl Pool {
             v.push(Notice {
                 what: format!("{} is removed", self.label),
                 argv: argv.clone(),
+                user: script_user(&self.script_users, "quorum_down"),
             });
         }
         v

@@ -101,6 +101,7 @@ pub(crate) fn rs(addr: &str, weight: u32, checkers: Vec<PlanChecker>) -> PlanRea
         notify_up: None,
         notify_down: None,
         checkers,
+        script_users: BTreeMap::new(),
     }
 }
 
@@ -133,6 +134,7 @@ pub(crate) fn vs(vip: &str, real_servers: Vec<PlanRealServer>) -> PlanVirtualSer
         quorum_down: None,
         sorry_server_inhibit: false,
         real_servers,
+        script_users: BTreeMap::new(),
     }
 }
 

@@ -27,7 +27,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kac_schema::plan::{PlanChecker, PlanRealServer, PlanVirtualServer};
+use kac_schema::plan::{MachineValue, PlanChecker, PlanRealServer, PlanVirtualServer};
+
+use crate::script::RunAs;
 
 /// The result of one check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -360,14 +362,18 @@ impl Params<'_> {
             .clone()
             .filter(|a| !a.is_empty())
             .ok_or_else(|| self.bad("misc_path", "no script"))?;
-        let run_as = match self.get("user") {
+        let script_security = self.parse("script_security")?.unwrap_or(false);
+        let user = match self.get("user") {
             // keepalived's default script user: `keepalived_script` when it exists, else
-            // the daemon's own user (root).
-            None => misc::resolve_user(misc::DEFAULT_SCRIPT_USER, None).ok(),
-            Some(u) => {
-                Some(misc::resolve_user(u, self.get("group")).map_err(|r| self.bad("user", r))?)
-            }
+            // the daemon's own user (root) unless `enable_script_security` forbids it.
+            None => MachineValue::DefaultScriptUser,
+            Some(u) => MachineValue::Set(match self.get("group") {
+                Some(g) => format!("{u}:{g}"),
+                None => u.to_string(),
+            }),
         };
+        let run_as =
+            RunAs::resolve(&user, script_security).map_err(|e| self.bad("user", e.to_string()))?;
         let secs: u64 = self.parse("misc_timeout_s")?.unwrap_or(0);
         let timeout = if secs == 0 {
             Duration::from_micros(self.0.delay_loop_us)
@@ -379,6 +385,7 @@ impl Params<'_> {
                 argv,
                 dynamic: self.parse("misc_dynamic")?.unwrap_or(false),
                 run_as,
+                script_security,
             },
             timeout,
         ))
