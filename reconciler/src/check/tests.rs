@@ -609,6 +609,65 @@ fn a_removed_real_server_is_drained_then_removed() {
 }
 
 #[test]
+fn a_removed_virtual_server_keeps_its_real_servers_at_weight_0_then_goes() {
+    let p1 = plan(vec![
+        vs(
+            "10.0.0.1",
+            vec![checked("10.1.0.1", 1), checked("10.1.0.2", 3)],
+        ),
+        vs("10.0.0.2", vec![checked("10.1.0.3", 1)]),
+    ]);
+    let p2 = plan(vec![vs("10.0.0.2", vec![checked("10.1.0.3", 1)])]);
+    let names = Names::default();
+    let before = Desired::from_plan(&p1, &names).expect("d1");
+    let after = Desired::from_plan(&p2, &names).expect("d2");
+    let t0 = Instant::now();
+    let period = Duration::from_secs(5);
+    let mut drains = Drains::new();
+    drains.plan_changed(&before, &after, t0, period);
+    let mut d = after.clone();
+    drains.overlay(&mut d);
+    let kept = &d.services[&svc("10.0.0.1")];
+    assert_eq!(kept.attrs, before.services[&svc("10.0.0.1")].attrs);
+    let weights: Vec<(String, i32)> = kept
+        .dests
+        .iter()
+        .map(|(a, x)| (a.ip().to_string(), x.weight))
+        .collect();
+    assert_eq!(weights, [("10.1.0.1".into(), 0), ("10.1.0.2".into(), 0)]);
+    assert_eq!(
+        d.services[&svc("10.0.0.2")],
+        after.services[&svc("10.0.0.2")]
+    );
+    assert_eq!(drains.status().len(), 2);
+    // A further revision during the drain (the state applied now includes it) changes nothing.
+    let mut again = drains.clone();
+    again.plan_changed(&d, &after, t0 + Duration::from_secs(1), period);
+    assert_eq!(again, drains);
+    assert_eq!(drains.next_deadline(), Some(t0 + period));
+    assert!(!drains.expire(t0 + Duration::from_secs(4)));
+    assert!(drains.expire(t0 + period));
+    assert!(drains.is_empty());
+    let mut d = after.clone();
+    drains.overlay(&mut d);
+    assert_eq!(d, after);
+
+    // Back in the next plan: the drain ends, the plan's service (and weights) rule.
+    drains.plan_changed(&before, &after, t0, period);
+    drains.plan_changed(&after, &before, t0, period);
+    assert!(drains.is_empty());
+    // Period 0: removed at once; a service without traffic (every real server failed) too.
+    drains.plan_changed(&before, &after, t0, Duration::ZERO);
+    assert!(drains.is_empty());
+    let mut failed = before.clone();
+    if let Some(s) = failed.services.get_mut(&svc("10.0.0.1")) {
+        s.dests.clear();
+    }
+    drains.plan_changed(&failed, &after, t0, period);
+    assert!(drains.is_empty());
+}
+
+#[test]
 fn a_failed_real_server_stays_out_when_only_its_checks_timing_changes() {
     let mut sim = Sim::new(plan(vec![vs("10.0.0.1", vec![checked("10.1.0.1", 1)])]));
     sim.set("10.1.0.1", false);

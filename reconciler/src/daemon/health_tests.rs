@@ -260,4 +260,28 @@ fn health_drives_ipvs_through_the_daemon_loop() {
             && a_ops.iter().filter(|l| l.starts_with("- dest")).count() == 1,
         "{a_ops:#?}"
     );
+
+    // The next revision removes the whole virtual server: its service stays with a (the one
+    // real server it has in IPVS) at weight 0 for the drain period, then goes.
+    write_plan(&src, &plan(Vec::new()));
+    wait_for(
+        "the virtual server drained",
+        Duration::from_secs(10),
+        || dests(&kernel) == BTreeMap::from([(pa, 0)]),
+    );
+    let st = status(&control);
+    assert_eq!(st.draining.len(), 1, "{:?}", st.draining);
+    assert_eq!(st.draining[0].service, "tcp 10.0.0.1:80");
+    wait_for(
+        "the virtual server removed after its drain",
+        Duration::from_secs(5),
+        || service_count(&kernel) == 0,
+    );
+    assert!(status(&control).draining.is_empty());
+}
+
+/// How many IPVS services the kernel has.
+fn service_count(k: &Arc<Mutex<FakeKernel>>) -> usize {
+    let k = k.lock().expect("kernel");
+    k.state.ipvs.as_ref().map_or(0, |i| i.services.len())
 }
