@@ -404,6 +404,9 @@ pub fn lower_with(
         },
         dynamic_interfaces: g.dynamic_interfaces,
         real_server_drain: kac_schema::plan::PlanDrain::default(),
+        rs_init_notifies: g.other.iter().any(|s| {
+            s.keyword == "rs_init_notifies" && !s.values.contains(&SettingValue::Bool(false))
+        }),
     };
 
     let mut static_addresses: Vec<PlanAddress> = cfg
@@ -1165,5 +1168,10 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
             ("quorum_up", vs.quorum_up.as_ref()),
             ("quorum_down", vs.quorum_down.as_ref()),
         ]),
+        sorry_server_lvs_method: vs
+            .sorry_server_lvs_method
+            .as_ref()
+            .map(|k| forwarding_method(&k.method).into_owned()),
+        sorry_server_tunnel: vs.sorry_server_lvs_method.as_ref().and_then(tunnel),
     }
 }

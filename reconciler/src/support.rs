@@ -121,7 +121,7 @@ fn global(k: &str) -> Option<Support> {
         "checker_log_all_failures" => NoEffect(
             "kac logs every failed attempt of a checker with the checker's own `log_all_failures`; the global switch is not read",
         ),
-        "rs_init_notifies" => Checker("notify scripts run at start-up (rs_init_notifies)"),
+        "rs_init_notifies" => Daemon("notify_up/notify_down for each real server's initial state"),
         "process_names"
         | "process_name"
         | "vrrp_process_name"
@@ -355,9 +355,7 @@ fn virtual_server(k: &str) -> Option<Support> {
         "sorry_server" | "sorry_server_inhibit" => {
             Daemon("the sorry server (used while the quorum is lost)")
         }
-        "sorry_server_lvs_method" => Checker(
-            "the sorry server's own forwarding method (the sorry server uses the virtual server's)",
-        ),
+        "sorry_server_lvs_method" => Daemon("the sorry server's own forwarding method"),
         "ha_suspend" => Checker(
             "ha_suspend (it follows the VRRP instance that holds the virtual address; the VRRP engine is not implemented)",
         ),

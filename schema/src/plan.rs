@@ -91,6 +91,10 @@ pub struct PlanGlobal {
     /// keepalived removes it at once).
     #[serde(default)]
     pub real_server_drain: PlanDrain,
+    /// `rs_init_notifies`: run `notify_up`/`notify_down` for the state each real server starts
+    /// in (by default only changes are notified).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rs_init_notifies: bool,
 }
 
 /// How long a real server removed from the configuration keeps its connections: kac's runtime
@@ -615,6 +619,13 @@ pub struct PlanVirtualServer {
     /// own `USER [GROUP]`, else `script_user` (keepalived's default script user without it).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub script_users: BTreeMap<String, MachineValue>,
+    /// `sorry_server_lvs_method`: the sorry server's own forwarding method (`NAT`, `DR`,
+    /// `TUN`); `None`: the virtual server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sorry_server_lvs_method: Option<String>,
+    /// The sorry server's tunnel when its method is `TUN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sorry_server_tunnel: Option<PlanTunnel>,
 }
 
 /// A real server.

@@ -15,6 +15,50 @@ use kac_tests::privileges;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
 
+/// The plan of `conf` (keepalived.conf text).
+fn plan_of(conf: &str) -> kac_schema::plan::Plan {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keepalived.conf");
+    std::fs::write(&path, conf).expect("write conf");
+    let compiled = kac_compiler::compile_conf(
+        &path,
+        "keepalived.conf",
+        "h",
+        &kac_compiler::Options::default(),
+    );
+    match compiled.plan {
+        Some(p) => p,
+        None => panic!("does not compile: {:#?}", compiled.parsed.diagnostics),
+    }
+}
+
+#[test]
+fn sorry_server_lvs_method_and_rs_init_notifies_reach_the_plan() {
+    let conf = |extra: &str| {
+        format!(
+            "global_defs {{\n rs_init_notifies\n}}\nvirtual_server 10.0.0.1 80 {{\n lb_kind DR\n protocol TCP\n sorry_server 10.9.9.9 80\n {extra}\n real_server 10.1.0.1 80 {{\n }}\n}}\n"
+        )
+    };
+    let p = plan_of(&conf("sorry_server_lvs_method TUN type gue port 6080 csum"));
+    assert!(p.global.rs_init_notifies);
+    let vs = &p.virtual_servers[0];
+    assert_eq!(vs.sorry_server_lvs_method.as_deref(), Some("TUN"));
+    let t = vs.sorry_server_tunnel.as_ref().expect("tunnel");
+    assert_eq!(
+        (t.kind.as_str(), t.port, t.checksum.as_str()),
+        ("gue", Some(6080), "csum")
+    );
+    let p = plan_of(&conf("sorry_server_lvs_method NAT"));
+    assert_eq!(
+        p.virtual_servers[0].sorry_server_lvs_method.as_deref(),
+        Some("NAT")
+    );
+    assert_eq!(p.virtual_servers[0].sorry_server_tunnel, None);
+    let p = plan_of(&conf("").replace(" rs_init_notifies\n", ""));
+    assert!(!p.global.rs_init_notifies);
+    assert_eq!(p.virtual_servers[0].sorry_server_lvs_method, None);
+}
+
 /// `ProbeSpec::from_plan` of every checker of `conf` (keepalived.conf text), in plan order.
 fn spec_results(conf: &str) -> Vec<Result<ProbeSpec, ProbeConfigError>> {
     let dir = tempfile::tempdir().expect("tempdir");

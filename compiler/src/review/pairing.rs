@@ -154,6 +154,8 @@ mod tests {
             sorry_server_inhibit: false,
             real_servers: Vec::new(),
             script_users: Default::default(),
+            sorry_server_lvs_method: None,
+            sorry_server_tunnel: None,
         }
     }
 

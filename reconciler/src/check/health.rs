@@ -232,8 +232,12 @@ impl Pool {
                 addr: addr.ip(),
                 port: addr.port(),
                 weight: 1,
-                lb_kind: vs.lb_kind.clone().into(),
-                tunnel: None,
+                lb_kind: vs
+                    .sorry_server_lvs_method
+                    .clone()
+                    .unwrap_or_else(|| vs.lb_kind.clone())
+                    .into(),
+                tunnel: vs.sorry_server_tunnel.clone(),
                 inhibit_on_failure: false,
                 uthreshold: 0,
                 lthreshold: 0,
@@ -380,6 +384,34 @@ impl Pool {
             }
         }
         fx
+    }
+
+    /// What `rs_init_notifies` runs for the members marked in `fresh` (all when it is empty):
+    /// `notify_up` of each that starts alive, `notify_down` of each that starts failed.
+    pub fn initial_notices(&self, fresh: &[bool]) -> Vec<Notice> {
+        let mut v = Vec::new();
+        for (i, m) in self.members.iter().enumerate() {
+            if !fresh.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let (word, cmd, keyword) = if m.alive {
+                ("up", &m.notify_up, "notify_up")
+            } else {
+                ("down", &m.notify_down, "notify_down")
+            };
+            if let Some(argv) = cmd {
+                v.push(Notice {
+                    what: format!(
+                        "real server {} of {} starts {word} (rs_init_notifies)",
+                        m.label(),
+                        self.label
+                    ),
+                    argv: argv.clone(),
+                    user: script_user(&m.script_users, keyword),
+                });
+            }
+        }
+        v
     }
 
     /// What removing this virtual server (or, with `only`, these members) runs under

@@ -135,6 +135,8 @@ pub(crate) fn vs(vip: &str, real_servers: Vec<PlanRealServer>) -> PlanVirtualSer
         sorry_server_inhibit: false,
         real_servers,
         script_users: BTreeMap::new(),
+        sorry_server_lvs_method: None,
+        sorry_server_tunnel: None,
     }
 }
 
@@ -412,6 +414,60 @@ fn the_sorry_server_replaces_the_real_servers_while_the_quorum_is_lost() {
     sim.set("10.1.0.2", false);
     sim.run_until(6.0);
     assert_eq!(sim.dests("10.0.0.1"), ["10.9.9.9 1"]);
+}
+
+#[test]
+fn the_sorry_server_uses_its_own_forwarding_method_when_configured() {
+    use crate::model::{fwd, tun};
+    let mut v = vs("10.0.0.1", vec![checked("10.1.0.1", 1)]);
+    v.sorry_server = Some("10.9.9.9:80".into());
+    v.sorry_server_inhibit = true;
+    let sorry_attrs = |v: &PlanVirtualServer| {
+        let sim = Sim::new(plan(vec![v.clone()]));
+        let d = sim.desired();
+        let addr: SocketAddr = "10.9.9.9:80".parse().expect("addr");
+        d.services[&svc("10.0.0.1")].dests[&addr].clone()
+    };
+    // Unset: the virtual server's method (NAT).
+    assert_eq!(sorry_attrs(&v).fwd, fwd::MASQ);
+    v.sorry_server_lvs_method = Some("DR".into());
+    assert_eq!(sorry_attrs(&v).fwd, fwd::DROUTE);
+    v.sorry_server_lvs_method = Some("TUN".into());
+    v.sorry_server_tunnel = Some(kac_schema::plan::PlanTunnel {
+        kind: "gue".into(),
+        port: Some(6080),
+        checksum: "csum".into(),
+    });
+    let a = sorry_attrs(&v);
+    assert_eq!(
+        (a.fwd, a.tun_type, a.tun_port, a.tun_flags),
+        (fwd::TUNNEL, tun::GUE, 6080, tun::CSUM)
+    );
+}
+
+#[test]
+fn rs_init_notifies_runs_the_notify_of_each_real_servers_initial_state() {
+    let mut up = checked("10.1.0.1", 1);
+    up.notify_up = Some(vec!["/bin/up".into(), "a".into()]);
+    up.notify_down = Some(vec!["/bin/down".into(), "a".into()]);
+    let mut alpha = checked("10.1.0.2", 1);
+    alpha.checkers[0].alpha = true;
+    alpha.notify_up = Some(vec!["/bin/up".into(), "b".into()]);
+    alpha.notify_down = Some(vec!["/bin/down".into(), "b".into()]);
+    let mut p = plan(vec![vs("10.0.0.1", vec![up.clone(), alpha.clone()])]);
+    // Off (keepalived's default): nothing at start.
+    let mut sim = Sim::new(p.clone());
+    assert_eq!(sim.notices(), Vec::<String>::new());
+    // On: the state each starts in; a reload notifies only real servers it adds.
+    p.global.rs_init_notifies = true;
+    let mut sim = Sim::new(p.clone());
+    assert_eq!(sim.notices(), ["/bin/up a", "/bin/down b"]);
+    let mut third = checked("10.1.0.3", 1);
+    third.notify_up = Some(vec!["/bin/up".into(), "c".into()]);
+    let mut p2 = plan(vec![vs("10.0.0.1", vec![up, alpha, third])]);
+    p2.global.rs_init_notifies = true;
+    sim.reload(p2);
+    assert_eq!(sim.notices(), ["/bin/up c"]);
 }
 
 #[test]
