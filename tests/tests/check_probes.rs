@@ -1110,7 +1110,7 @@ fn settings_no_probe_carries_out_are_refused_not_ignored() {
     let conf = vs_with(80, "HTTP_GET {\n url {\n path /\n regex \"ok\"\n }\n }");
     let got = spec_results(&conf);
     assert!(
-        matches!(&got[..], [Err(e)] if e.to_string() == "HTTP_GET: bad `regex`: url regex matching is not supported yet"),
+        matches!(&got[..], [Err(e)] if e.to_string() == "HTTP_GET: bad `regex`: matching the body against a PCRE pattern (`regex`, `regex_no_match`) is not implemented by kac's checker; check the body with `digest`, or remove the regex"),
         "{got:?}"
     );
 }

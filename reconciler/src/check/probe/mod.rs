@@ -291,7 +291,14 @@ impl Params<'_> {
                 break;
             };
             if self.get(&key("regex")).is_some() {
-                return Err(self.bad("regex", "url regex matching is not supported yet"));
+                // keepalived matches the body against a PCRE2 pattern (with `regex_options`,
+                // offsets and a match stack); kac has no PCRE engine and does not guess.
+                return Err(self.bad(
+                    "regex",
+                    "matching the body against a PCRE pattern (`regex`, `regex_no_match`) is \
+                     not implemented by kac's checker; check the body with `digest`, or remove \
+                     the regex",
+                ));
             }
             let status = match self.get(&key("status_code")) {
                 None => vec![(200, 299)],
