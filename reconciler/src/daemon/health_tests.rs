@@ -227,7 +227,13 @@ fn health_drives_ipvs_through_the_daemon_loop() {
     let st = status(&control);
     let last = st.last_ops.expect("ops");
     assert_eq!(last.reason, "health");
-    assert_eq!(last.ops.len(), 2, "{:?}", last.ops);
+    // Results ending within the batch window (50 ms) are one apply; the two checks' phases
+    // differ by their jitter, so on a loaded machine the two removals may be two applies.
+    assert!(
+        (1..=2).contains(&last.ops.len()) && last.ops.iter().all(|o| o.starts_with("- dest")),
+        "{:?}",
+        last.ops
+    );
 
     // a comes back, b stays down. A revision adds c; the next removes it: c had traffic, so
     // it drains at weight 0 for 1s, then goes.
