@@ -11,8 +11,9 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   # openssh-client (ssh-keygen): signed revisions of the daemon suite;
   # qemu/busybox/ipvsadm/kmod/cpio/binutils: the IPVS guest of the VM suite (tests/vm/run-vm.sh);
   # dnsmasq-base: the DNS server DNS_CHECK is tested against (tests/check_probes.rs);
-  # python3-aiosmtpd, snmptrapd: the SMTP server and trap sink alerts are sent to (tests/alerts.rs).
-  for p in keepalived iproute2 time python3 python3-jsonschema git openssh-client qemu-system-x86 busybox-static ipvsadm kmod cpio binutils dnsmasq-base python3-aiosmtpd snmptrapd; do
+  # python3-aiosmtpd, snmptrapd: the SMTP server and trap sink alerts are sent to (tests/alerts.rs);
+  # nftables (`nft`): reading back the rules of `no_accept` (tests/vrrp_netns.rs).
+  for p in nftables keepalived iproute2 time python3 python3-jsonschema git openssh-client qemu-system-x86 busybox-static ipvsadm kmod cpio binutils dnsmasq-base python3-aiosmtpd snmptrapd; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then

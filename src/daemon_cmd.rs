@@ -397,7 +397,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("keepalived.conf"),
-            "global_defs {\n  router_id lb1\n  enable_dbus\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  use_vmac\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n",
+            "global_defs {\n  router_id lb1\n  enable_dbus\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  use_ipvlan\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n",
         )
         .expect("write");
         let out = compile_revision(&rev(dir.path()), &HostSelection::default());
@@ -415,7 +415,7 @@ mod tests {
         assert!(
             out.diagnostics.iter().any(|d| d
                 .message
-                .contains("`use_vmac` is not carried out by `kac daemon` yet")
+                .contains("`use_ipvlan` is not carried out by `kac daemon` yet")
                 && d.line == Some(9)),
             "{:#?}",
             out.diagnostics

@@ -4,7 +4,6 @@
 //! being written, and the output format's writer. The findings themselves are not kept
 //! (only the ones with a fix, when `--fix` asks for them).
 
-use std::collections::HashMap;
 use std::io::{BufWriter, Stderr, Stdout, Write};
 use std::path::Path;
 
@@ -18,12 +17,17 @@ use crate::render::{self, Human, Sarif, Texts};
 /// each (`kac lint --all-snippets` shows every snippet).
 pub const FULL_PER_RULE: usize = 10;
 
+/// In the text output of `kac lint`, past this many findings of one rule (in full or on one
+/// line) the rest are counted, not listed, and summed up per rule at the end
+/// (`kac lint --all-findings` lists every finding; JSON, SARIF and GitHub carry every one).
+pub const LISTED_PER_RULE: usize = 100;
+
 /// The output format's writer.
 enum Out {
     /// No output (the rounds of `--fix`, writing a baseline).
     Quiet,
     /// Human text on stderr: full snippets, then one line per finding past `full_per_rule`
-    /// findings of a rule.
+    /// findings of a rule, then (past `listed_per_rule`) a count per rule.
     Text(Box<TextOut>),
     /// `{"version": 1, "diagnostics": [...]}` on stdout, one diagnostic per line.
     Json { w: BufWriter<Stdout>, first: bool },
@@ -42,8 +46,57 @@ enum Out {
 struct TextOut {
     w: BufWriter<Stderr>,
     human: Human,
-    per_rule: HashMap<String, usize>,
+    /// What was shown of each rule, in the order rules were first seen (a few rules: a
+    /// linear search is cheaper than hashing the code of every finding).
+    per_rule: Vec<RuleShown>,
     full_per_rule: Option<usize>,
+    listed_per_rule: Option<usize>,
+}
+
+/// How many findings of one rule the text output saw, and the ones it did not list.
+struct RuleShown {
+    code: String,
+    seen: usize,
+    unlisted: usize,
+    /// The level and place (`[host] file:line:col`) of the first finding not listed.
+    first_unlisted: Option<(Severity, String)>,
+}
+
+impl TextOut {
+    /// The counts of rule `code`.
+    fn rule(&mut self, code: &str) -> &mut RuleShown {
+        let i = match self.per_rule.iter().position(|r| r.code == code) {
+            Some(i) => i,
+            None => {
+                self.per_rule.push(RuleShown {
+                    code: code.to_string(),
+                    seen: 0,
+                    unlisted: 0,
+                    first_unlisted: None,
+                });
+                self.per_rule.len() - 1
+            }
+        };
+        &mut self.per_rule[i]
+    }
+
+    /// One line per rule with findings not listed: how many, and where the first one is.
+    fn summary(&mut self) -> std::io::Result<()> {
+        for r in &self.per_rule {
+            if let Some((level, at)) = &r.first_unlisted {
+                writeln!(
+                    self.w,
+                    "{}[{}]: {} more finding(s) not listed, the first at {at} \
+                     (`kac lint --all-findings` lists every finding; `--format json`, `sarif` \
+                     and `github` carry them all)",
+                    level.as_str(),
+                    r.code,
+                    r.unlisted
+                )?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Receives findings (see the module documentation).
@@ -71,6 +124,8 @@ pub struct Done {
     pub failed: bool,
     /// Findings shown on one line each (text output, past [`FULL_PER_RULE`] of a rule).
     pub one_line: usize,
+    /// Findings counted but not listed (text output, past [`LISTED_PER_RULE`] of a rule).
+    pub unlisted: usize,
     /// The findings with a fix, when they were asked for.
     pub fixable: Vec<(Option<String>, Diagnostic)>,
     /// The baseline being written, when one is.
@@ -85,8 +140,9 @@ impl Reporter {
             DiagFormat::Text => Out::Text(Box::new(TextOut {
                 w: BufWriter::with_capacity(1 << 16, std::io::stderr()),
                 human: Human::new(crate::color_on_stderr()),
-                per_rule: HashMap::new(),
+                per_rule: Vec::new(),
                 full_per_rule,
+                listed_per_rule: None,
             })),
             DiagFormat::Json => {
                 let mut w = BufWriter::with_capacity(1 << 16, std::io::stdout());
@@ -126,6 +182,15 @@ impl Reporter {
             out: Out::Quiet,
             ..Reporter::new(DiagFormat::Github, None, texts)
         }
+    }
+
+    /// Text output: past `max` findings of one rule, the rest are counted and summed up per
+    /// rule at the end instead of listed (`None`, the default: every finding is listed).
+    pub fn listing_at_most(mut self, max: Option<usize>) -> Self {
+        if let Out::Text(t) = &mut self.out {
+            t.listed_per_rule = max;
+        }
+        self
     }
 
     /// Findings `baseline` accepts are counted, not reported.
@@ -176,25 +241,25 @@ impl Reporter {
         let _ = match &mut self.out {
             Out::Quiet => Ok(()),
             Out::Text(t) => {
-                let TextOut {
-                    w,
-                    human,
-                    per_rule,
-                    full_per_rule,
-                } = &mut **t;
-                let seen = match per_rule.get_mut(d.code.as_str()) {
-                    Some(n) => n,
-                    None => per_rule.entry(d.code.clone()).or_default(),
-                };
-                *seen += 1;
-                if full_per_rule.is_some_and(|max| *seen > max) {
+                let (full, listed) = (t.full_per_rule, t.listed_per_rule);
+                let rule = t.rule(&d.code);
+                rule.seen += 1;
+                let seen = rule.seen;
+                if listed.is_some_and(|max| seen > max) {
+                    rule.unlisted += 1;
+                    self.done.unlisted += 1;
+                    if rule.first_unlisted.is_none() {
+                        rule.first_unlisted = Some((d.severity, render::place(d, host, texts)));
+                    }
+                    Ok(())
+                } else if full.is_some_and(|max| seen > max) {
                     self.done.one_line += 1;
-                    render::one_line(w, d, host, texts)
+                    render::one_line(&mut t.w, d, host, texts)
                 } else {
-                    let s = human.render(d, texts);
+                    let s = t.human.render(d, texts);
                     match host {
-                        Some(h) => writeln!(w, "[{h}] {s}"),
-                        None => writeln!(w, "{s}"),
+                        Some(h) => writeln!(t.w, "[{h}] {s}"),
+                        None => writeln!(t.w, "{s}"),
                     }
                 }
             }
@@ -227,7 +292,7 @@ impl Reporter {
     pub fn finish(mut self) -> Done {
         let _ = match self.out {
             Out::Quiet => Ok(()),
-            Out::Text(mut t) => t.w.flush(),
+            Out::Text(mut t) => t.summary().and_then(|()| t.w.flush()),
             Out::Json { mut w, first } => {
                 let end = if first { "]}\n" } else { "\n]}\n" };
                 w.write_all(end.as_bytes()).and_then(|()| w.flush())

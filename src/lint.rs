@@ -18,7 +18,7 @@ use kac_schema::config::Config;
 use kac_schema::site::{LintSettings, Manifest};
 use kac_schema::{Diagnostic, SourceMap, Span};
 
-use crate::findings::{FULL_PER_RULE, Reporter};
+use crate::findings::{FULL_PER_RULE, LISTED_PER_RULE, Reporter};
 use crate::render::Texts;
 use crate::{DiagFormat, baseline, fix, site};
 
@@ -48,6 +48,8 @@ pub struct Args {
     pub write_baseline: Option<PathBuf>,
     /// Text output: every finding with its snippet.
     pub all_snippets: bool,
+    /// Text output: every finding listed (past the first of a rule on one line each).
+    pub all_findings: bool,
 }
 
 /// What one lint run read (its findings went to the reporter).
@@ -138,7 +140,9 @@ pub fn run(a: &Args) -> ExitCode {
         None => None,
     };
     let full = (!a.all_snippets).then_some(FULL_PER_RULE);
+    let listed = (!a.all_snippets && !a.all_findings).then_some(LISTED_PER_RULE);
     let mut rep = Reporter::new(a.format, full, Texts::default())
+        .listing_at_most(listed)
         .with_baseline(base)
         .deny_warnings(a.deny_warnings);
     let Outcome {
@@ -167,7 +171,18 @@ pub fn run(a: &Args) -> ExitCode {
         } else {
             String::new()
         };
-        eprintln!("kac lint: {what}, {} finding(s){base}{short}", done.total);
+        let unlisted = if done.unlisted > 0 {
+            format!(
+                "; {} not listed, past {LISTED_PER_RULE} of a rule (`--all-findings` lists every finding)",
+                done.unlisted
+            )
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "kac lint: {what}, {} finding(s){base}{short}{unlisted}",
+            done.total
+        );
     }
     if done.failed {
         ExitCode::from(1)

@@ -5,6 +5,7 @@ mod apply_cmd;
 mod baseline;
 mod convert_cmd;
 mod daemon_cmd;
+mod file_window;
 mod findings;
 mod fix;
 mod fmt_cmd;
@@ -150,6 +151,10 @@ enum Cmd {
         /// findings of one rule the rest are shown on one line each).
         #[arg(long)]
         all_snippets: bool,
+        /// Text output: list every finding (by default, past 100 findings of one rule the
+        /// rest are counted and summed up per rule at the end).
+        #[arg(long)]
+        all_findings: bool,
     },
     /// Show what a change does to each host: the semantic diff of the plans between two
     /// revisions, with hazards (docs/plan.md).
@@ -362,6 +367,7 @@ fn main() -> ExitCode {
             baseline,
             write_baseline,
             all_snippets,
+            all_findings,
         } => lint::run(&lint::Args {
             paths,
             format,
@@ -375,6 +381,7 @@ fn main() -> ExitCode {
             baseline,
             write_baseline,
             all_snippets,
+            all_findings,
         }),
         Cmd::Convert {
             file,

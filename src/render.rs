@@ -1,9 +1,9 @@
 //! Rendering diagnostics: miette (human, full or one line), JSON, SARIF 2.1.0, GitHub
 //! annotations, each written one finding at a time ([`crate::findings`] streams them).
 //!
-//! Source texts are read once per file, when a finding first points into them ([`Texts`]);
-//! positions are found by scanning around the span (spans carry their line), and the index of
-//! every line start, which miette's snippets need, is built only for full renderings.
+//! Source texts are opened when a finding first points into them ([`Texts`]) and read a
+//! window at a time ([`FileText`]): positions are found by scanning around the span (spans
+//! carry their line); the line numbers of snippets are counted from the last one counted.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -16,110 +16,47 @@ use miette::{
 };
 use serde::Serialize;
 
-/// The text of one file. Lines are found by scanning around a span (spans carry their line),
-/// so no index of the whole file is built; snippets find the number of a line by counting
-/// from the last one asked for (findings come mostly in file order).
-struct Indexed {
-    name: Arc<str>,
-    text: String,
-    /// A line start and its 0-based number, where the last count ended.
-    cursor: std::sync::Mutex<(usize, usize)>,
-}
+use crate::file_window::FileText;
 
-impl Indexed {
-    fn new(name: Arc<str>, text: String) -> Self {
-        Indexed {
-            name,
-            text,
-            cursor: std::sync::Mutex::new((0, 0)),
-        }
-    }
-
-    /// 0-based line of a byte offset.
-    fn line_of(&self, offset: usize) -> usize {
-        let start = self.line_start(offset);
-        let Ok(mut cursor) = self.cursor.lock() else {
-            return count_lines(&self.text[..start]);
-        };
-        let (at, line) = *cursor;
-        let line = if start >= at {
-            line + count_lines(&self.text[at..start])
-        } else {
-            line - count_lines(&self.text[start..at])
-        };
-        *cursor = (start, line);
-        line
-    }
-
-    /// Where the line holding byte `offset` starts.
-    fn line_start(&self, offset: usize) -> usize {
-        let offset = floor_char(&self.text, offset.min(self.text.len()));
-        self.text[..offset].rfind('\n').map_or(0, |i| i + 1)
-    }
-
-    /// The start of the line `n` lines before the one starting at `start` (fewer at the top
-    /// of the file), and how many lines that is.
-    fn lines_back(&self, mut start: usize, n: usize) -> (usize, usize) {
-        let mut moved = 0;
-        while moved < n && start > 0 {
-            start = self.line_start(start - 1);
-            moved += 1;
-        }
-        (start, moved)
-    }
-
-    /// The start of the line `n` lines after the one starting at `start` (the end of the text
-    /// when there are fewer).
-    fn lines_forward(&self, mut start: usize, n: usize) -> usize {
-        for _ in 0..n {
-            match self.text[start..].find('\n') {
-                Some(i) => start += i + 1,
-                None => return self.text.len(),
-            }
-        }
-        start
-    }
-
-    /// 1-based column (in characters) of a byte offset.
-    fn column(&self, offset: usize) -> u32 {
-        let offset = floor_char(&self.text, offset.min(self.text.len()));
-        let start = self.line_start(offset);
-        self.text[start..offset].chars().count() as u32 + 1
-    }
-
-    /// The line holding byte `offset`, without its line break.
-    fn line_text(&self, offset: usize) -> &str {
-        let start = self.line_start(offset);
-        let end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
-        self.text[start..end].trim_end_matches('\r')
-    }
-}
-
-/// The number of line breaks in `s`.
-fn count_lines(s: &str) -> usize {
-    s.bytes().filter(|b| *b == b'\n').count()
-}
-
-/// The largest char boundary at or before `i`.
-fn floor_char(s: &str, mut i: usize) -> usize {
-    while i > 0 && !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// A window of the file around a span, handed to miette with the line numbers of the whole
-/// file (miette's own `str` source scans from the start of the text for every report).
+/// A window of a file around the labels of one report, handed to miette with the line
+/// numbers of the whole file (miette's own `str` source scans from the start of the text for
+/// every report, and a large file is never read whole: [`FileText`]).
 #[derive(Clone)]
-struct Source(Arc<Indexed>);
+struct Source {
+    name: Arc<str>,
+    /// Offset of `text` in the file.
+    start: usize,
+    /// 0-based line of `start`.
+    first_line: usize,
+    text: String,
+}
 
 impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.name)
+        f.write_str(&self.name)
     }
 }
+
+impl Source {
+    /// The lines of `ft` around bytes `lo..hi`, with room for miette's context lines.
+    fn around(name: Arc<str>, ft: &mut FileText, lo: usize, hi: usize) -> Source {
+        let (start, back) = {
+            let first = ft.line_start(lo);
+            ft.lines_back(first, CONTEXT_LINES + 1)
+        };
+        let first_line = ft.line_of(lo) - back;
+        let end = ft.lines_forward(hi, CONTEXT_LINES + 2);
+        Source {
+            name,
+            start,
+            first_line,
+            text: ft.text(start, end),
+        }
+    }
+}
+
+/// Lines of context miette shows around a label (its default).
+const CONTEXT_LINES: usize = 1;
 
 impl SourceCode for Source {
     fn read_span<'a>(
@@ -128,24 +65,19 @@ impl SourceCode for Source {
         before: usize,
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let ix = &self.0;
-        let (lo, hi) = (span.offset(), span.offset() + span.len());
-        if lo > ix.text.len() {
+        let lo = span.offset();
+        if lo < self.start || lo + span.len() > self.start + self.text.len() {
             return Err(MietteError::OutOfBounds);
         }
-        let (ws, back) = ix.lines_back(ix.line_start(lo), before + 1);
-        let first = ix.line_of(lo) - back;
-        let we = ix.lines_forward(ix.line_start(hi.min(ix.text.len())), after + 2);
-        let window = ix.text.get(ws..we).ok_or(MietteError::OutOfBounds)?;
-        let inner = SourceSpan::from((lo - ws, span.len()));
-        let c = window.read_span(&inner, before, after)?;
+        let inner = SourceSpan::from((lo - self.start, span.len()));
+        let c = self.text.as_str().read_span(&inner, before, after)?;
         Ok(Box::new(MietteSpanContents::new_named(
-            ix.name.to_string(),
+            self.name.to_string(),
             c.data(),
-            SourceSpan::from((c.span().offset() + ws, c.span().len())),
-            c.line() + first,
+            SourceSpan::from((c.span().offset() + self.start, c.span().len())),
+            c.line() + self.first_line,
             c.column(),
-            c.line_count() + first,
+            c.line_count() + self.first_line,
         )))
     }
 }
@@ -162,7 +94,20 @@ struct FileInfo {
 #[derive(Default)]
 pub struct Texts {
     files: Vec<Option<FileInfo>>,
-    cache: HashMap<u32, Option<Arc<Indexed>>>,
+    /// The texts opened, by file id.
+    opened: Vec<Opened>,
+}
+
+/// Whether a file's text was opened.
+#[derive(Default)]
+enum Opened {
+    /// Not asked for yet.
+    #[default]
+    No,
+    /// Unreadable.
+    Failed,
+    /// Its text.
+    Yes(FileText),
 }
 
 /// A position of a span: its file and 1-based start and end lines and columns.
@@ -228,26 +173,28 @@ impl Texts {
         self.files.get(file.0 as usize).and_then(Option::as_ref)
     }
 
-    fn indexed(&mut self, span: Span) -> Option<Arc<Indexed>> {
+    /// The text of a span's file, opened when first asked for.
+    fn text(&mut self, span: Span) -> Option<&mut FileText> {
         // A file not known yet is not remembered as unreadable.
         let f = self
             .files
             .get(span.file.0 as usize)
             .and_then(Option::as_ref)?;
-        self.cache
-            .entry(span.file.0)
-            .or_insert_with(|| {
-                let text = match &f.text {
-                    Some(t) => t.to_string(),
-                    None => {
-                        let bytes = std::fs::read(&f.path).ok()?;
-                        String::from_utf8(bytes)
-                            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-                    }
-                };
-                Some(Arc::new(Indexed::new(f.name.clone(), text)))
-            })
-            .clone()
+        let i = span.file.0 as usize;
+        if self.opened.len() <= i {
+            self.opened.resize_with(i + 1, Opened::default);
+        }
+        if matches!(self.opened[i], Opened::No) {
+            let text = match &f.text {
+                Some(t) => Some(FileText::memory(t.clone())),
+                None => FileText::open(&f.path),
+            };
+            self.opened[i] = text.map_or(Opened::Failed, Opened::Yes);
+        }
+        match &mut self.opened[i] {
+            Opened::Yes(t) => Some(t),
+            _ => None,
+        }
     }
 
     /// File name shown for a span.
@@ -263,8 +210,8 @@ impl Texts {
 
     /// 1-based (line, column) of a span.
     pub fn line_col(&mut self, span: Span) -> (u32, u32) {
-        match self.indexed(span) {
-            Some(ix) => (span.line.max(1), ix.column(span.offset as usize)),
+        match self.text(span) {
+            Some(t) => (span.line.max(1), t.column(span.offset as usize)),
             None => (span.line.max(1), 1),
         }
     }
@@ -273,18 +220,18 @@ impl Texts {
     pub fn position(&mut self, span: Span) -> Position {
         let file = self.name(span);
         let line = span.line.max(1);
-        match self.indexed(span) {
-            Some(ix) => {
+        match self.text(span) {
+            Some(t) => {
                 let (lo, hi) = (span.offset as usize, (span.offset + span.len) as usize);
-                let hi = floor_char(&ix.text, hi.min(ix.text.len()));
-                let lo = floor_char(&ix.text, lo.min(hi));
-                let breaks = ix.text[lo..hi].bytes().filter(|b| *b == b'\n').count() as u32;
+                let hi = t.floor_char(hi);
+                let lo = t.floor_char(lo.min(hi));
+                let breaks = t.count_lines(lo, hi) as u32;
                 Position {
                     file,
                     line,
-                    column: ix.column(lo),
+                    column: t.column(lo),
                     end_line: line + breaks,
-                    end_column: ix.column(hi),
+                    end_column: t.column(hi),
                 }
             }
             None => Position {
@@ -299,8 +246,8 @@ impl Texts {
 
     /// The text of the line a span starts on (trimmed), for baseline fingerprints.
     pub fn line_text(&mut self, span: Span) -> String {
-        self.indexed(span)
-            .map(|ix| ix.line_text(span.offset as usize).trim().to_string())
+        self.text(span)
+            .map(|t| t.line_text(span.offset as usize).trim().to_string())
             .unwrap_or_default()
     }
 }
@@ -387,11 +334,16 @@ fn build(d: &Diagnostic, texts: &mut Texts) -> Report {
         // Two hosts reading one file have two file ids for it: same path, same snippet.
         let primary_path = texts.path(p).to_string();
         let same = |texts: &Texts, s: Span| s.file == p.file || texts.path(s) == primary_path;
-        if let Some(ix) = texts.indexed(p) {
-            let len = ix.text.len();
-            for l in d.labels.iter().filter(|l| same(texts, l.span)) {
+        let here: Vec<&kac_schema::Label> =
+            d.labels.iter().filter(|l| same(texts, l.span)).collect();
+        let name = texts.name(p);
+        if let Some(t) = texts.text(p) {
+            let len = t.len();
+            let (mut lo, mut hi) = (len, 0);
+            for l in &here {
                 let off = (l.span.offset as usize).min(len);
                 let ln = (l.span.len as usize).min(len - off);
+                (lo, hi) = (lo.min(off), hi.max(off + ln));
                 let msg = if l.message.is_empty() {
                     None
                 } else {
@@ -403,7 +355,7 @@ fn build(d: &Diagnostic, texts: &mut Texts) -> Report {
                     LabeledSpan::new_with_span(msg, (off, ln))
                 });
             }
-            src = Some(Source(ix));
+            src = Some(Source::around(name, t, lo.min(hi), hi));
         }
         // Labels in other files (another host's configuration, an including file) are shown
         // as related reports, one per file, each with its own source.
@@ -479,6 +431,20 @@ impl Human {
         }
         out
     }
+}
+
+/// Where a diagnostic is, as [`one_line`] shows it: `[HOST] FILE:LINE:COL` (as much as it has).
+pub fn place(d: &Diagnostic, host: Option<&str>, texts: &mut Texts) -> String {
+    let mut at = host.map(|h| format!("[{h}]")).unwrap_or_default();
+    if let Some(s) = d.primary_span() {
+        let (line, col) = texts.line_col(s);
+        let sep = if at.is_empty() { "" } else { " " };
+        at = format!("{at}{sep}{}:{line}:{col}", texts.name(s));
+    }
+    if at.is_empty() {
+        at.push_str("(no location)");
+    }
+    at
 }
 
 /// One diagnostic on one line, rustc's short form: `FILE:LINE:COL: LEVEL[CODE]: MESSAGE`.

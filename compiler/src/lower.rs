@@ -522,11 +522,20 @@ pub fn lower_with(
         if version == 2 {
             adv = adv.div_ceil(SEC).max(1) * SEC;
         }
-        let dev = i
-            .interface
-            .as_ref()
-            .map(|x| x.value.clone())
-            .unwrap_or_default();
+        let vmac = i.use_vmac.as_ref().map(|n| {
+            if n.is_empty() {
+                format!("vrrp.{vrid}")
+            } else {
+                n.clone()
+            }
+        });
+        // Virtual addresses without `dev` go on the VMAC interface when there is one.
+        let dev = vmac.clone().unwrap_or_else(|| {
+            i.interface
+                .as_ref()
+                .map(|x| x.value.clone())
+                .unwrap_or_default()
+        });
         let mut vips: Vec<PlanAddress> = i.vips.iter().map(|a| address(a, &dev)).collect();
         vips.sort();
         vips.dedup();
@@ -659,19 +668,19 @@ pub fn lower_with(
                 accept: i.accept.unwrap_or(!strict || owner),
                 strict,
                 auth,
-                use_vmac: i.use_vmac.as_ref().map(|n| {
-                    if n.is_empty() {
-                        format!("vrrp.{vrid}")
-                    } else {
-                        n.clone()
-                    }
-                }),
+                use_vmac: vmac,
                 track_interfaces,
                 track_scripts,
                 track_files,
                 track_processes,
                 notify: notify(&i.notify, &global.script_user),
                 sync_group: in_sync,
+                vmac_xmit_base: i.other.iter().any(|o| o.keyword == "vmac_xmit_base"),
+                vmac_mac: i
+                    .other
+                    .iter()
+                    .find(|o| o.keyword == "use_vmac_mac")
+                    .and_then(|o| o.args.first().cloned()),
             },
         );
     }

@@ -225,10 +225,39 @@ pub(crate) struct Secs(kac_schema::config::Micros);
 impl std::fmt::Display for Secs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.0.is_multiple_of(1_000_000) {
-            write!(f, "{}s", self.0 / 1_000_000)
+            // Whole seconds, the usual case, written without a nested `write!` (a rule may
+            // format this for each of 200,000 checkers).
+            let mut digits = [0u8; 21];
+            let mut at = digits.len() - 1;
+            digits[at] = b's';
+            let mut n = self.0 / 1_000_000;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            f.write_str(std::str::from_utf8(&digits[at..]).map_err(|_| std::fmt::Error)?)
         } else {
             write!(f, "{}s", self.0 as f64 / 1e6)
         }
+    }
+}
+
+#[cfg(test)]
+mod secs_tests {
+    #[test]
+    fn whole_and_fractional_seconds() {
+        assert_eq!(super::secs(0).to_string(), "0s");
+        assert_eq!(super::secs(6_000_000).to_string(), "6s");
+        assert_eq!(super::secs(1_234_000_000).to_string(), "1234s");
+        assert_eq!(
+            super::secs(u64::MAX / 1_000_000 * 1_000_000).to_string(),
+            "18446744073709s"
+        );
+        assert_eq!(super::secs(500_000).to_string(), "0.5s");
     }
 }
 

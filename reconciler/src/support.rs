@@ -202,11 +202,13 @@ fn global(k: &str) -> Option<Support> {
         | "process_monitor_rcv_bufs_force" => {
             NoEffect("keepalived's socket buffer sizes; kac sizes its own")
         }
-        "vrrp_strict" => {
-            Vrrp("strict mode (it implies `no_accept`, whose firewall rules kac does not build)")
-        }
+        "vrrp_strict" => Daemon(
+            "strict mode (`no_accept` below priority 255: nf_tables rules in kac's own `kac` tables)",
+        ),
         "vrrp_iptables" | "vrrp_ipsets" | "nftables" | "nftables_priority" | "nftables_ifindex"
-        | "nftables_counters" => Vrrp("firewall rules for `no_accept` (kac builds none)"),
+        | "nftables_counters" => Vrrp(
+            "keepalived's firewall table settings (kac writes its `no_accept` rules in its own `ip kac`/`ip6 kac` tables at priority filter - 1)",
+        ),
         "vrrp_skip_check_adv_addr"
         | "vrrp_garp_lower_prio_delay"
         | "vrrp_garp_lower_prio_repeat"
@@ -277,10 +279,12 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         "lvs_sync_daemon_interface" => {
             Refused("the IPVS connection synchronisation daemon is not started by kac")
         }
-        "use_vmac" | "use_vmac_addr" | "vmac_xmit_base" | "use_ipvlan" | "garp_extra_if"
-        | "vmac_garp_intvl" => Vrrp("VMAC and ipvlan interfaces"),
-        "no_accept" | "strict_mode" => Vrrp(
-            "`no_accept` and strict mode (their firewall rules dropping traffic to the virtual addresses are not built by kac)",
+        "use_vmac" | "vmac_xmit_base" => Daemon("VMAC interfaces"),
+        "use_vmac_addr" | "use_ipvlan" | "garp_extra_if" | "vmac_garp_intvl" => Vrrp(
+            "`use_vmac_addr`, ipvlan interfaces and extra gratuitous ARPs on VMAC base interfaces",
+        ),
+        "no_accept" | "strict_mode" => Daemon(
+            "`no_accept` and strict mode (nf_tables rules drop traffic to and from a master's virtual addresses)",
         ),
         "garp_master_delay"
         | "garp_master_repeat"
@@ -432,7 +436,7 @@ mod tests {
             Some(Daemon("VRRP instances"))
         );
         assert!(matches!(
-            support("vrrp_instance", "use_vmac"),
+            support("vrrp_instance", "use_ipvlan"),
             Some(Vrrp(_))
         ));
         assert_eq!(support("vrrp_instance", "no_such_keyword"), None);

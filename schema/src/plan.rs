@@ -531,6 +531,14 @@ pub struct PlanVrrpInstance {
     pub notify: PlanNotify,
     /// Sync group the instance belongs to.
     pub sync_group: Option<String>,
+    /// `vmac_xmit_base`: adverts go out of (and are received on) the base interface, not
+    /// the VMAC interface.
+    #[serde(default)]
+    pub vmac_xmit_base: bool,
+    /// The VMAC interface's MAC address as written after its name (`use_vmac NAME MAC`);
+    /// `None`: keepalived's 00:00:5e:00:01:VRID (02 for IPv6).
+    #[serde(default)]
+    pub vmac_mac: Option<String>,
 }
 
 /// VRRPv2 authentication.

@@ -536,7 +536,7 @@ fn keywords_kac_does_not_carry_out_are_refused_naming_them() {
     );
     d.wait_status("a applied", |st| applied_is(st, &a));
     let vrrp = format!(
-        "{}vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  use_vmac\n  virtual_ipaddress {{\n    10.0.0.50/24\n  }}\n}}\nbfd_instance b1 {{\n  neighbor_ip 10.0.0.9\n}}\n",
+        "{}vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  use_ipvlan\n  virtual_ipaddress {{\n    10.0.0.50/24\n  }}\n}}\nbfd_instance b1 {{\n  neighbor_ip 10.0.0.9\n}}\n",
         conf(&["10.0.0.6/24"])
     );
     let b = repo.commit(&[("keepalived.conf", &vrrp)], "vrrp", &[]);
@@ -555,8 +555,8 @@ fn keywords_kac_does_not_carry_out_are_refused_naming_them() {
             .unwrap_or_else(|| panic!("`{kw}` not refused: {st:#}"))
             .clone()
     };
-    // VRRP instances are the VRRP engine's; VMAC is not carried out yet.
-    let v = find("`use_vmac`");
+    // VRRP instances are the VRRP engine's; ipvlan is not carried out yet.
+    let v = find("`use_ipvlan`");
     assert_eq!(
         (v["file"].as_str(), v["line"].as_u64()),
         (Some("keepalived.conf"), Some(11))

@@ -595,3 +595,72 @@ fn many_findings_of_a_rule_are_one_line_each_after_ten_in_text_only() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 13);
 }
+
+#[test]
+fn past_a_hundred_findings_of_a_rule_text_counts_the_rest_and_all_findings_lists_them() {
+    // 105 virtual servers, each with a checker retrying longer than its delay loop, in a file
+    // of well over one read window (positions are read a window at a time).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut conf = String::new();
+    for i in 0..105 {
+        conf.push_str(&format!("! {}\n", "padding ".repeat(10)).repeat(200));
+        conf.push_str(&format!(
+            "virtual_server 192.0.{}.{} 80 {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 198.51.100.1 80 {{\n        TCP_CHECK {{\n            retry 3\n            delay_before_retry 3\n        }}\n    }}\n}}\n",
+            i / 200,
+            i % 200 + 1
+        ));
+    }
+    write(tmp.path(), "keepalived.conf", &conf);
+    // Where the 101st checker is, counted in the text itself.
+    let nth = conf
+        .match_indices("        TCP_CHECK {")
+        .nth(100)
+        .expect("101 checkers")
+        .0;
+    let line = conf[..nth].matches('\n').count() + 1;
+    let out = kac_in(tmp.path(), &["lint", "keepalived.conf"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    let listed = |text: &str| {
+        text.lines()
+            .filter(|l| l.contains(": warning[retries-exceed-delay-loop]: retry 3"))
+            .count()
+    };
+    assert_eq!(listed(&err), 90, "{err}");
+    assert_eq!(
+        err.matches("  ⚠ retry 3 × delay_before_retry").count(),
+        10,
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "warning[retries-exceed-delay-loop]: 5 more finding(s) not listed, the first at keepalived.conf:{line}:9 (`kac lint --all-findings` lists every finding"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("kac lint: 1 configuration(s), 105 finding(s); 90 shown on one line each, past 10 of a rule (`--all-snippets` shows every snippet); 5 not listed, past 100 of a rule (`--all-findings` lists every finding)"),
+        "{err}"
+    );
+    let all = stderr(&kac_in(
+        tmp.path(),
+        &["lint", "keepalived.conf", "--all-findings"],
+    ));
+    assert_eq!(listed(&all), 95, "{all}");
+    assert!(
+        all.contains(&format!(
+            "keepalived.conf:{line}:9: warning[retries-exceed-delay-loop]: retry 3"
+        )),
+        "{all}"
+    );
+    assert!(!all.contains("not listed"), "{all}");
+    assert!(
+        all.contains("105 finding(s); 95 shown on one line each"),
+        "{all}"
+    );
+    // The machine formats carry every finding.
+    let (_, list) = lint_json(tmp.path(), &["keepalived.conf"]);
+    assert_eq!(list.len(), 105);
+    assert_eq!(list[100]["location"]["line"], line);
+    assert_eq!(list[100]["location"]["column"], 9);
+}

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use kac_tests::daemon::Daemon;
+use kac_tests::daemon::{Daemon, wait_addresses};
 use kac_tests::vrrp::{Keepalived, holds, linked_pair, set_sysctl, wait_holds};
 use kac_tests::{OracleNamespace, privileges, run_with_timeout};
 use serde_json::Value;
@@ -550,4 +550,402 @@ fn track_script_moves_priority_and_notify_scripts_run() {
         ],
         "{log}"
     );
+}
+
+/// keepalived's virtual MAC of VRID 51 over IPv4.
+const VMAC: &str = "00:00:5e:00:01:33";
+
+/// `conf(insts)` with `use_vmac` in every instance.
+fn vmac_conf(insts: &[Inst]) -> String {
+    conf(insts).replace("  virtual_ipaddress {", "  use_vmac\n  virtual_ipaddress {")
+}
+
+/// `ip -d -o link show DEV` in `ns` (empty when there is no such link).
+fn link_details(ns: &OracleNamespace, dev: &str) -> String {
+    run_with_timeout(
+        ns.command("ip")
+            .args(["-d", "-o", "link", "show", "dev", dev]),
+        Duration::from_secs(30),
+    )
+    .expect("ip link")
+    .stdout
+}
+
+fn sysctl(ns: &OracleNamespace, key: &str) -> String {
+    run_with_timeout(
+        ns.command("cat").arg(format!("/proc/sys/{key}")),
+        Duration::from_secs(30),
+    )
+    .expect("cat")
+    .stdout
+    .trim()
+    .to_string()
+}
+
+/// The source MACs of the VRRP adverts from `src` seen on `eth0` of `ns` within `for_`,
+/// read with a packet socket in a thread that enters the namespace.
+fn advert_source_macs(ns: &OracleNamespace, src: [u8; 4], for_: Duration) -> Vec<String> {
+    use nix::sys::socket::{
+        AddressFamily, LinkAddr, SockFlag, SockProtocol, SockType, recvfrom, setsockopt, socket,
+        sockopt,
+    };
+    use std::os::fd::AsRawFd;
+    let name = ns.name().to_string();
+    std::thread::spawn(move || {
+        let f = std::fs::File::open(format!("/run/netns/{name}")).expect("netns file");
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        let fd = socket(
+            AddressFamily::Packet,
+            SockType::Raw,
+            SockFlag::SOCK_CLOEXEC,
+            SockProtocol::EthAll,
+        )
+        .expect("packet socket");
+        let index = nix::net::if_::if_nametoindex("eth0").expect("eth0") as usize;
+        setsockopt(
+            &fd,
+            sockopt::ReceiveTimeout,
+            &nix::sys::time::TimeVal::new(0, 200_000),
+        )
+        .expect("timeout");
+        let mut macs = Vec::new();
+        let mut buf = [0u8; 2048];
+        let end = std::time::Instant::now() + for_;
+        while std::time::Instant::now() < end {
+            // Unbound: every interface; only frames that came in on eth0 count.
+            let Ok((n, Some(from))) = recvfrom::<LinkAddr>(fd.as_raw_fd(), &mut buf) else {
+                continue;
+            };
+            if from.ifindex() != index {
+                continue;
+            }
+            let f = &buf[..n];
+            // IPv4, protocol 112, from `src`.
+            if n >= 34 && f[12..14] == [8, 0] && f[23] == 112 && f[26..30] == src {
+                let m = f[6..12]
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":");
+                macs.push(m);
+            }
+        }
+        macs.sort();
+        macs.dedup();
+        macs
+    })
+    .join()
+    .expect("capture thread")
+}
+
+fn neigh(ns: &OracleNamespace, addr: &str) -> String {
+    run_with_timeout(
+        ns.command("ip").args(["neigh", "show", addr]),
+        Duration::from_secs(30),
+    )
+    .expect("ip neigh")
+    .stdout
+}
+
+/// VMAC (`use_vmac`), kac master and keepalived backup: kac makes `vrrp.51` (macvlan,
+/// private, MAC 00:00:5e:00:01:33) with keepalived's interface parameters, holds the address
+/// there, advertises and answers ARP with the virtual MAC; keepalived's own VMAC stays
+/// empty. kill -9: keepalived takes the address on its VMAC; kac restarting adopts its link
+/// (same interface index), drops the stale address and preempts. SIGTERM removes the link.
+#[test]
+fn vmac_kac_master_keepalived_backup() {
+    let Some((a, b)) = hosts("vmac_kac_master_keepalived_backup") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    set_sysctl(&b, "net/ipv4/conf/eth0/arp_accept", "1").expect("arp_accept");
+    let ours = vmac_conf(&[Inst::v3(150)]);
+    let mut d = start_kac(&a, work.path(), &ours, &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &vmac_conf(&[Inst::v3(100)]));
+    wait_addresses(&a, "vrrp.51", &[VIP]);
+    assert!(!holds(&a, VIP), "the address is on the VMAC, not eth0");
+    let link = link_details(&a, "vrrp.51");
+    assert!(link.contains(&format!("link/ether {VMAC}")), "{link}");
+    assert!(link.contains("macvlan mode private"), "{link}");
+    assert!(link.contains("vrrp.51@eth0"), "{link}");
+    assert_eq!(sysctl(&a, "net/ipv4/conf/eth0/arp_ignore"), "1");
+    assert_eq!(sysctl(&a, "net/ipv4/conf/eth0/arp_filter"), "1");
+    assert_eq!(sysctl(&a, "net/ipv4/conf/vrrp.51/arp_ignore"), "1");
+    assert_eq!(sysctl(&a, "net/ipv4/conf/vrrp.51/accept_local"), "1");
+    assert_eq!(sysctl(&a, "net/ipv4/conf/vrrp.51/rp_filter"), "0");
+    assert_eq!(sysctl(&a, "net/ipv6/conf/vrrp.51/disable_ipv6"), "1");
+    // Adverts leave from the VMAC: their source MAC is the virtual MAC.
+    let macs = advert_source_macs(&b, [10, 9, 0, 1], Duration::from_secs(1));
+    assert_eq!(macs, vec![VMAC.to_string()], "{}", context(&d, &k)());
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    wait_addresses(&b, "vrrp.51", &[]);
+    // Host B learnt the address at the virtual MAC (gratuitous ARP from the VMAC).
+    let n = neigh(&b, "10.9.0.100");
+    assert!(n.contains(VMAC), "{n}");
+    let index = link.split(':').next().unwrap_or_default().to_string();
+
+    d.kill9();
+    wait_addresses(&b, "vrrp.51", &[VIP]);
+    let mut d = start_kac(&a, work.path(), &ours, &[]);
+    d.wait_status("kac master again (preempting)", |st| {
+        state_is(st, "VI_1", "MASTER")
+    });
+    wait_addresses(&a, "vrrp.51", &[VIP]);
+    wait_addresses(&b, "vrrp.51", &[]);
+    let again = link_details(&a, "vrrp.51");
+    assert_eq!(
+        again.split(':').next().unwrap_or_default(),
+        index,
+        "the VMAC was made again instead of adopted: {again}\n{}",
+        d.log_text()
+    );
+
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0, "{}", d.log_text());
+    assert_eq!(link_details(&a, "vrrp.51"), "", "the VMAC stays after stop");
+    wait_addresses(&b, "vrrp.51", &[VIP]);
+}
+
+/// VMAC, keepalived master and kac backup: kac hears keepalived's adverts on its VMAC and
+/// stays backup with an empty `vrrp.51`; kill -9 of keepalived moves the address to kac's
+/// VMAC; SIGTERM removes the link and restores the base interface's parameters.
+#[test]
+fn vmac_keepalived_master_kac_backup() {
+    let Some((a, b)) = hosts("vmac_keepalived_master_kac_backup") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let mut k = Keepalived::start(&b, &work.path().join("k"), &vmac_conf(&[Inst::v3(200)]));
+    wait_addresses(&b, "vrrp.51", &[VIP]);
+    let mut d = start_kac(&a, work.path(), &vmac_conf(&[Inst::v3(100)]), &[]);
+    d.wait_status("kac backup of 10.9.0.2", |st| {
+        state_is(st, "VI_1", "BACKUP") && instance(st, "VI_1")["master"] == "10.9.0.2"
+    });
+    let link = link_details(&a, "vrrp.51");
+    assert!(link.contains(&format!("link/ether {VMAC}")), "{link}");
+    std::thread::sleep(Duration::from_secs(1));
+    wait_addresses(&a, "vrrp.51", &[]);
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_1")["transitions"], 1, "{st:#}");
+    k.kill9();
+    let start = std::time::Instant::now();
+    wait_addresses(&a, "vrrp.51", &[VIP]);
+    // Master down interval: 3 × 0.1 s + skew.
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    assert!(!holds(&a, VIP));
+    // A stop removes the VMAC and puts back the base interface's parameters (kac changed
+    // them from 0; a killed kac could not, like keepalived).
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0, "{}", d.log_text());
+    assert_eq!(link_details(&a, "vrrp.51"), "", "the VMAC stays after stop");
+    assert_eq!(sysctl(&a, "net/ipv4/conf/eth0/arp_ignore"), "0");
+    assert_eq!(sysctl(&a, "net/ipv4/conf/eth0/arp_filter"), "0");
+}
+
+/// Whether a TCP connection from `ns` to `addr:port` is refused (a reset: the packet reached
+/// a host that holds the address) rather than dropped (no answer within 1 s).
+fn refused(ns: &OracleNamespace, addr: &str) -> bool {
+    let name = ns.name().to_string();
+    let ip: std::net::IpAddr = addr.parse().expect("address");
+    let to = std::net::SocketAddr::new(ip, 9);
+    std::thread::spawn(move || {
+        let f = std::fs::File::open(format!("/run/netns/{name}")).expect("netns file");
+        nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        match std::net::TcpStream::connect_timeout(&to, Duration::from_secs(1)) {
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionRefused,
+            Ok(_) => panic!("something listens on {to}"),
+        }
+    })
+    .join()
+    .expect("connect thread")
+}
+
+/// `nft list ruleset` in `ns`, or `None` without the `nft` program.
+fn nft_ruleset(ns: &OracleNamespace) -> Option<String> {
+    kac_tests::privileges::find_program("nft")?;
+    let out = run_with_timeout(
+        ns.command("nft").args(["list", "ruleset"]),
+        Duration::from_secs(30),
+    )
+    .expect("nft");
+    Some(out.stdout)
+}
+
+/// `no_accept` (and strict mode below priority 255): while master, kac's nf_tables rules
+/// drop traffic to the virtual addresses of the instance without accept mode, and not of the
+/// one with it (IPv4 and IPv6, where neighbour discovery still passes); the rules go at stop (the address answers again when put back by hand).
+#[test]
+fn no_accept_drops_traffic_to_a_masters_addresses() {
+    let Some((a, b)) = hosts("no_accept_drops_traffic_to_a_masters_addresses") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let strict = Inst {
+        name: "VI_2",
+        vrid: 52,
+        vip: "10.9.0.102/24",
+        ..Inst::v3(150)
+    };
+    let text = conf(&[
+        Inst::v3(150),
+        Inst {
+            name: "VI_3",
+            vrid: 53,
+            vip: "10.9.0.103/24",
+            ..Inst::v3(150)
+        },
+        strict,
+        Inst {
+            name: "VI_4",
+            vrid: 54,
+            vip: "fd09::104/64",
+            ..Inst::v3(150)
+        },
+    ])
+    .replacen(
+        "  virtual_ipaddress {\n    fd09::104/64",
+        "  no_accept\n  virtual_ipaddress {\n    fd09::104/64",
+        1,
+    )
+    .replacen(
+        "  virtual_ipaddress {\n    10.9.0.100/24",
+        "  no_accept\n  virtual_ipaddress {\n    10.9.0.100/24",
+        1,
+    )
+    .replacen(
+        "  virtual_ipaddress {\n    10.9.0.102/24",
+        "  strict_mode\n  virtual_ipaddress {\n    10.9.0.102/24",
+        1,
+    );
+    let mut d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("kac master of all three", |st| {
+        ["VI_1", "VI_2", "VI_3", "VI_4"]
+            .iter()
+            .all(|n| state_is(st, n, "MASTER"))
+    });
+    wait_addresses(
+        &a,
+        "eth0",
+        &["10.9.0.1/24", VIP, "10.9.0.102/24", "10.9.0.103/24"],
+    );
+    assert!(
+        refused(&b, "10.9.0.103"),
+        "accept mode: the address answers"
+    );
+    assert!(
+        !refused(&b, "10.9.0.100"),
+        "no_accept: dropped\n{}",
+        d.log_text()
+    );
+    assert!(!refused(&b, "10.9.0.102"), "strict mode: dropped");
+    assert!(!refused(&b, "fd09::104"), "no_accept over IPv6: dropped");
+    // Neighbour discovery still resolves the IPv6 address.
+    let n = neigh(&b, "fd09::104");
+    assert!(n.contains("lladdr"), "{n}");
+    if let Some(rules) = nft_ruleset(&a) {
+        assert!(rules.contains("table ip kac"), "{rules}");
+        assert!(rules.contains("ip daddr 10.9.0.100 drop"), "{rules}");
+        assert!(rules.contains("ip saddr 10.9.0.100 drop"), "{rules}");
+        assert!(rules.contains("ip daddr 10.9.0.102 drop"), "{rules}");
+        assert!(!rules.contains("10.9.0.103"), "{rules}");
+        assert!(rules.contains("table ip6 kac"), "{rules}");
+        assert!(rules.contains("ip6 daddr fd09::104 drop"), "{rules}");
+        assert!(
+            rules.contains("icmpv6 type nd-neighbor-solicit accept"),
+            "{rules}"
+        );
+    }
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0, "{}", d.log_text());
+    if let Some(rules) = nft_ruleset(&a) {
+        assert!(!rules.contains("kac"), "{rules}");
+    }
+    run_with_timeout(
+        a.command("ip").args(["addr", "add", VIP, "dev", "eth0"]),
+        Duration::from_secs(30),
+    )
+    .expect("ip addr add");
+    assert!(refused(&b, "10.9.0.100"), "the rules are gone after stop");
+}
+
+/// Waits until `dev` in `ns` holds `addr` (either family) or not, as `want` says.
+fn wait_on(ns: &OracleNamespace, dev: &str, addr: &str, want: bool, context: impl Fn() -> String) {
+    let start = std::time::Instant::now();
+    while kac_tests::vrrp::addresses(ns, dev)
+        .iter()
+        .any(|a| a == addr)
+        != want
+    {
+        assert!(
+            start.elapsed() < LONG,
+            "{dev} {} {addr}: {:?}\n{}",
+            if want { "lacks" } else { "still has" },
+            kac_tests::vrrp::addresses(ns, dev),
+            context()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// VMAC over IPv6 (VRRPv3): the MAC is 00:00:5e:00:02:VRID, the VMAC has no address of its
+/// own but the base interface's link-local one (as keepalived's), the address moves to
+/// keepalived's VMAC after kill -9.
+#[test]
+fn vmac_ipv6_kac_master_keepalived_backup() {
+    let Some((a, b)) = hosts("vmac_ipv6_kac_master_keepalived_backup") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let i = Inst {
+        vip: VIP6,
+        ..Inst::v3(150)
+    };
+    let mut d = start_kac(&a, work.path(), &vmac_conf(&[i]), &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(
+        &b,
+        &work.path().join("k"),
+        &vmac_conf(&[Inst { priority: 100, ..i }]),
+    );
+    wait_on(&a, "vrrp.51", VIP6, true, context(&d, &k));
+    let link = link_details(&a, "vrrp.51");
+    assert!(link.contains("link/ether 00:00:5e:00:02:33"), "{link}");
+    assert!(link.contains("addrgenmode none"), "{link}");
+    let ll = |dev: &str| {
+        kac_tests::vrrp::addresses(&a, dev)
+            .into_iter()
+            .filter(|x| x.starts_with("fe80:"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ll("vrrp.51"), ll("eth0"), "the base's link-local only");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
+    d.kill9();
+    wait_on(&b, "vrrp.51", VIP6, true, context(&d, &k));
+}
+
+/// `vmac_xmit_base`: the address is on the VMAC but adverts leave from the base interface
+/// (its own MAC); keepalived, likewise configured, stays backup.
+#[test]
+fn vmac_xmit_base_advertises_from_the_base_interface() {
+    let Some((a, b)) = hosts("vmac_xmit_base_advertises_from_the_base_interface") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let text =
+        |p| vmac_conf(&[Inst::v3(p)]).replace("  use_vmac\n", "  use_vmac\n  vmac_xmit_base\n");
+    let d = start_kac(&a, work.path(), &text(150), &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &text(100));
+    wait_addresses(&a, "vrrp.51", &[VIP]);
+    let macs = advert_source_macs(&b, [10, 9, 0, 1], Duration::from_secs(1));
+    assert_eq!(macs, vec![link_mac(&a)], "{}", context(&d, &k)());
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(k.entered("MASTER"), 0, "{}", k.log_text());
 }

@@ -1029,6 +1029,9 @@ impl Daemon {
                 Err(e) => tracing::error!("virtual rule {}: {e}", r.preference),
             }
         }
+        for l in &layer.links {
+            d.links.insert(l.name.clone(), l.clone());
+        }
         Arc::new(d)
     }
 

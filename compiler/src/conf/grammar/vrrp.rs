@@ -360,6 +360,13 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
     },
     leaf!("use_vmac", |p, i, l| {
         i.use_vmac = Some(l.word(1).unwrap_or("").to_string());
+        if let Some(mac) = l.word(2) {
+            i.other.push(kac_schema::config::Setting::words(
+                "use_vmac_mac",
+                vec![mac.to_string()],
+                l.line_span(),
+            ));
+        }
         p.extra(l, 3);
     }),
     leaf!("use_vmac_addr", |p, i, l| {

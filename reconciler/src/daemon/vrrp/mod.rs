@@ -21,6 +21,8 @@
 //! ([`crate::notify`]) are queued on each transition, never waited for.
 
 pub mod net;
+pub mod nft;
+pub mod vmac;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -32,6 +34,7 @@ use tokio::sync::mpsc;
 
 use super::event::Event;
 use super::metrics::{Metrics, VrrpMetric};
+use crate::model::MacvlanLink;
 use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
 use crate::track::{self, Change, States, Trackers};
 use crate::vrrp::codec::{self, Advert, Auth};
@@ -47,6 +50,8 @@ pub struct Layer {
     pub routes: Vec<PlanRoute>,
     /// `virtual_rules`.
     pub rules: Vec<PlanRule>,
+    /// The VMAC links of every instance with `use_vmac` (in every state).
+    pub links: Vec<MacvlanLink>,
 }
 
 /// What of a plan the engine refuses to run (kac does not carry it out), one message each.
@@ -61,15 +66,18 @@ pub fn refusals(plan: &Plan) -> Vec<String> {
                 a.auth_type
             ));
         }
-        if i.use_vmac.is_some() || i.vips.iter().any(|a| a.use_vmac) {
+        if i.vips.iter().chain(&i.excluded_vips).any(|a| a.use_vmac) {
             out.push(format!(
-                "vrrp_instance {name}: `use_vmac` (VMAC interfaces) is not carried out by kac yet"
+                "vrrp_instance {name}: `use_vmac` on a virtual address is not carried out by kac yet (use the instance's `use_vmac`)"
             ));
         }
-        if !i.accept {
+        if i.use_vmac.is_some() && i.interface.is_none() {
             out.push(format!(
-                "vrrp_instance {name}: `no_accept` (implied by `strict_mode`/`vrrp_strict` below priority 255) needs firewall rules dropping traffic to the virtual addresses, which kac does not build"
+                "vrrp_instance {name}: `use_vmac` needs the instance's `interface`"
             ));
+        }
+        if let Err(e) = vmac::link(i) {
+            out.push(format!("vrrp_instance {name}: {e}"));
         }
         if i.interface.is_none() && i.unicast_peers.is_empty() {
             out.push(format!(
@@ -111,6 +119,10 @@ pub struct Engine {
     trackers: Option<Trackers>,
     states: States,
     notifier: Notifier,
+    /// What VMAC interfaces need set (and the base interfaces' values to put back).
+    sysctls: vmac::Sysctls,
+    /// The nf_tables rules of masters without `accept`.
+    firewall: nft::Firewall,
 }
 
 impl std::fmt::Debug for Engine {
@@ -155,6 +167,7 @@ fn identity(p: &PlanVrrpInstance) -> impl PartialEq + '_ {
         &p.unicast_src_ip,
         &p.unicast_peers,
         &p.mcast_src_ip,
+        (&p.use_vmac, p.vmac_xmit_base, &p.vmac_mac),
     )
 }
 
@@ -191,6 +204,8 @@ impl Engine {
             trackers: None,
             states: States::default(),
             notifier: Notifier::new(NotifyOptions::default()),
+            sysctls: vmac::Sysctls::default(),
+            firewall: nft::Firewall::default(),
         }
     }
 
@@ -332,10 +347,12 @@ impl Engine {
         for name in &started {
             self.check_interface(name, now);
         }
+        self.prepare_vmacs();
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in &names {
             self.evaluate(name, now);
         }
+        self.sync_firewall();
         for p in &problems {
             tracing::error!("{p}");
         }
@@ -392,12 +409,7 @@ impl Engine {
         if !p.unicast_peers.is_empty() {
             return;
         }
-        let Some(ifindex) = p
-            .interface
-            .as_ref()
-            .and_then(|i| self.ifaces.get(i))
-            .map(|i| i.index)
-        else {
+        let Some(ifindex) = self.advert_ifindex(p) else {
             return;
         };
         let group = self.group(p);
@@ -406,6 +418,40 @@ impl Engine {
         {
             tracing::error!("({name}) {e}");
         }
+    }
+
+    /// The interface adverts leave from and arrive on: the VMAC interface once it exists
+    /// (unless `vmac_xmit_base`), else the instance's interface.
+    fn advert_ifindex(&self, p: &PlanVrrpInstance) -> Option<u32> {
+        let vmac = p
+            .use_vmac
+            .as_ref()
+            .filter(|_| !p.vmac_xmit_base)
+            .and_then(|v| self.ifaces.get(v));
+        vmac.or_else(|| self.ifaces.get(p.interface.as_deref()?))
+            .map(|i| i.index)
+    }
+
+    /// Sets what VMAC interfaces need once they exist ([`vmac::Sysctls`]).
+    fn prepare_vmacs(&mut self) {
+        let mut wanted = Vec::new();
+        for i in self.instances.values() {
+            let (Some(v), Some(base)) = (&i.plan.use_vmac, &i.plan.interface) else {
+                continue;
+            };
+            wanted.push(v.as_str());
+            if let Some(iface) = self.ifaces.get(v) {
+                let v6_addrs = i
+                    .plan
+                    .vips
+                    .iter()
+                    .chain(&i.plan.excluded_vips)
+                    .any(|a| a.dev == *v && a.addr.is_ipv6());
+                let inet6 = i.plan.family == "inet6";
+                self.sysctls.prepare(v, iface.index, base, inet6, v6_addrs);
+            }
+        }
+        self.sysctls.retain(&wanted);
     }
 
     fn group(&self, p: &PlanVrrpInstance) -> IpAddr {
@@ -448,6 +494,7 @@ impl Engine {
         if let Some(net) = self.net.as_mut() {
             net.forget_interfaces(&self.ifaces);
         }
+        self.prepare_vmacs();
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in names {
             self.join(&name);
@@ -545,6 +592,8 @@ impl Engine {
         for name in names {
             changed |= self.input(&name, Input::Shutdown, now);
         }
+        self.sysctls.restore();
+        self.sync_firewall();
         changed
     }
 
@@ -560,12 +609,7 @@ impl Engine {
                 return None;
             }
             let matches = if p.unicast_peers.is_empty() {
-                let ifindex = p
-                    .interface
-                    .as_ref()
-                    .and_then(|i| self.ifaces.get(i))
-                    .map(|i| i.index);
-                ifindex == Some(r.ifindex) && r.dst == self.group(p)
+                self.advert_ifindex(p) == Some(r.ifindex) && r.dst == self.group(p)
             } else {
                 p.unicast_peers.contains(&r.src)
             };
@@ -653,7 +697,38 @@ impl Engine {
                 }
             }
         }
+        if changed {
+            self.sync_firewall();
+        }
         changed
+    }
+
+    /// Drops traffic to and from the virtual addresses of masters that are not in accept
+    /// mode (`no_accept`, or strict mode below priority 255), and only theirs ([`nft`]).
+    fn sync_firewall(&mut self) {
+        let mut wanted = std::collections::BTreeSet::new();
+        let mut any = false;
+        for i in self.instances.values() {
+            if i.plan.accept || i.plan.priority == 255 {
+                continue;
+            }
+            any = true;
+            if i.machine.state() == State::Master {
+                wanted.extend(
+                    i.plan
+                        .vips
+                        .iter()
+                        .chain(&i.plan.excluded_vips)
+                        .map(|a| a.addr),
+                );
+            }
+        }
+        if !any && !self.firewall.written() {
+            return;
+        }
+        if let Err(e) = self.firewall.set(wanted) {
+            tracing::error!("the firewall rules of `no_accept` cannot be written: {e}");
+        }
     }
 
     fn transition(&mut self, name: &str, from: State, to: State) {
@@ -732,11 +807,7 @@ impl Engine {
                 _ => Auth::None,
             },
         };
-        let ifindex = p
-            .interface
-            .as_ref()
-            .and_then(|i| self.ifaces.get(i))
-            .map_or(0, |i| i.index);
+        let ifindex = self.advert_ifindex(p).unwrap_or(0);
         let dsts: Vec<IpAddr> = if p.unicast_peers.is_empty() {
             vec![self.group(p)]
         } else {
@@ -797,6 +868,20 @@ impl Engine {
     pub fn layer(&self) -> Layer {
         let mut l = Layer::default();
         for i in self.instances.values() {
+            if let Ok(Some(link)) = vmac::link(&i.plan) {
+                let base_ll = i
+                    .plan
+                    .interface
+                    .as_ref()
+                    .and_then(|b| self.ifaces.get(b))
+                    .and_then(|b| b.link_local);
+                if i.plan.family == "inet6"
+                    && let Some(ll) = base_ll
+                {
+                    l.addresses.push(vmac::link_local(&link.name, ll));
+                }
+                l.links.push(link);
+            }
             if i.machine.state() == State::Master {
                 l.addresses.extend(i.plan.vips.iter().cloned());
                 l.addresses.extend(i.plan.excluded_vips.iter().cloned());
@@ -936,6 +1021,8 @@ mod tests {
             track_processes: Vec::new(),
             notify: Default::default(),
             sync_group: None,
+            vmac_xmit_base: false,
+            vmac_mac: None,
         }
     }
 
@@ -1029,7 +1116,7 @@ mod tests {
     }
 
     #[test]
-    fn ah_vmac_and_no_accept_are_refused_by_name() {
+    fn ah_and_vmac_on_an_address_are_refused_by_name() {
         let mut plan: Plan = serde_json::from_value(serde_json::json!({
             "plan_version": 1, "host": "t", "config_id": null,
             "global": {
@@ -1055,12 +1142,19 @@ mod tests {
             pass: "x".into(),
         });
         i.use_vmac = Some("vrrp.51".into());
+        i.vmac_mac = Some("00:00:5e:00:01".into());
+        i.vips[0].use_vmac = true;
         i.accept = false;
         plan.vrrp_instances.insert("VI_1".into(), i);
         let r = refusals(&plan).join("\n");
         assert!(r.contains("`auth_type AH`"), "{r}");
-        assert!(r.contains("`use_vmac`"), "{r}");
-        assert!(r.contains("`no_accept`"), "{r}");
+        assert!(r.contains("`use_vmac` on a virtual address"), "{r}");
+        assert!(
+            r.contains("`use_vmac vrrp.51 00:00:5e:00:01`: not a MAC"),
+            "{r}"
+        );
+        // `no_accept` is carried out (nf_tables rules).
+        assert!(!r.contains("accept"), "{r}");
         plan.vrrp_instances.insert("VI_1".into(), instance(3));
         assert!(refusals(&plan).is_empty());
     }

@@ -105,6 +105,38 @@ fn restore_promote_secondaries(devs: &[String]) {
     }
 }
 
+impl NetlinkKernel {
+    /// Sets the links `run` made up, with no IPv6 address of their own from their MAC
+    /// (`addrgenmode none`, as keepalived's VMACs: an IPv6 instance's VMAC gets its base
+    /// interface's link-local address instead). They were made down so that this comes
+    /// first; where IPv6 is missing only the `up` is sent.
+    fn links_up(&mut self, run: &[Op]) -> Result<(), KernelError> {
+        let v6 = std::path::Path::new("/proc/sys/net/ipv6").exists();
+        for op in run {
+            let Op::AddLink(l) = op else { continue };
+            let Some(&index) = self.links.get(&l.name) else {
+                continue;
+            };
+            if v6
+                && let Some(Err(e)) = self
+                    .route
+                    .requests(1, |_| Ok(rtnl::link_up(index, true)))
+                    .pop()
+            {
+                tracing::warn!("{}: addrgenmode none: {e}", l.name);
+            }
+            if let Some(Err(e)) = self
+                .route
+                .requests(1, |_| Ok(rtnl::link_up(index, false)))
+                .pop()
+            {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Kernel for NetlinkKernel {
     fn observe(&mut self, ipvs: bool) -> Result<Observed, KernelError> {
         let links = self.refresh_links()?;
@@ -174,12 +206,15 @@ impl Kernel for NetlinkKernel {
             if !complete {
                 break;
             }
-            if j < ops.len()
-                && run.iter().any(is_link_op)
+            if run.iter().any(is_link_op)
                 && let Err(e) = self.refresh_links()
             {
                 out.push(Err(e));
                 break;
+            }
+            if let Err(e) = self.links_up(run) {
+                // The link exists (its op is done) but is down: verification repairs it.
+                tracing::warn!("{e}");
             }
             i = j;
         }

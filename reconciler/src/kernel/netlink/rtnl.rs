@@ -10,7 +10,8 @@ use netlink_packet_route::address::{
     AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage, CacheInfo,
 };
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoMacVlan, InfoVrf, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoMacVlan, InfoVrf,
+    LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{
     MplsLabel, RouteAddress, RouteAttribute, RouteFlags, RouteIp6Tunnel, RouteIp6TunnelFlags,
@@ -828,14 +829,30 @@ fn rule_message(r: &Rule) -> RuleMessage {
     m
 }
 
+/// Sets a link kac just made up (`addrgenmode`: only turns its IPv6 address generation
+/// off, which must come first: a link coming up gets its link-local address at once).
+pub fn link_up(index: u32, addrgenmode: bool) -> Msg {
+    let mut m = LinkMessage::default();
+    m.header.index = index;
+    if addrgenmode {
+        m.attributes
+            .push(LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+                vec![AfSpecInet6::AddrGenMode(In6AddrGenMode::None)],
+            )]));
+    } else {
+        m.header.flags = LinkFlags::Up;
+        m.header.change_mask = LinkFlags::Up;
+    }
+    with_flags(RouteNetlinkMessage::SetLink(m), 0)
+}
+
 /// The request for a route-channel op; `links` maps interface names to indexes.
 pub fn encode(op: &Op, links: &BTreeMap<String, u32>) -> Result<Msg, KernelError> {
     let add = NLM_F_CREATE | NLM_F_EXCL;
     Ok(match op {
+        // Made down; [`link_up`] follows once it has an index.
         Op::AddLink(l) => {
             let mut m = LinkMessage::default();
-            m.header.flags = LinkFlags::Up;
-            m.header.change_mask = LinkFlags::Up;
             m.attributes.push(LinkAttribute::IfName(l.name.clone()));
             m.attributes
                 .push(LinkAttribute::Link(ifindex(links, &l.parent)?));
@@ -844,6 +861,7 @@ pub fn encode(op: &Op, links: &BTreeMap<String, u32>) -> Result<Msg, KernelError
                 LinkInfo::Kind(InfoKind::MacVlan),
                 LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(l.mode.into())])),
             ]));
+
             with_flags(RouteNetlinkMessage::NewLink(m), add)
         }
         Op::DelLink(l) => {
