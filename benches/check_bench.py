@@ -9,7 +9,11 @@ IPVS). kac's own CPU (utime+stime of its process over the measured window, after
 and RSS are reported; the listener's CPU is not counted.
 
 --https: SSL_GET checks (HTTPS GET / against an ECDSA P-256 certificate, not verified, as
-keepalived) instead; target 2,000 checks per second sustained.
+keepalived) instead; target 2,000 checks per second sustained. The HTTPS server is
+tests/examples/tls_bench_server.rs (rustls, one listener per thread on one port; the Python
+server this bench used before could not keep up), by default without session resumption (every
+check a full handshake, the worst case); `--resume` lets it issue session tickets, which kac's
+client uses. Each check is still a new TCP connection (keepalived's behaviour).
 
 Targets (issue 9): 10,000 real servers checked every second, CPU under 25% of one core, RSS
 under 100 MB, no file-descriptor exhaustion (the open-file limit is raised at start; reported
@@ -17,10 +21,11 @@ when it cannot be). No peer can run at this scale here (keepalived's checker nee
 the figures are absolute.
 
   sudo python3 benches/check_bench.py                       # full size (by hand): 10,000
-  sudo python3 benches/check_bench.py --https --servers 2000 --listeners 8   # HTTPS (by hand)
+  sudo python3 benches/check_bench.py --https --servers 2000 --listeners 2   # HTTPS (by hand)
   sudo python3 benches/check_bench.py --servers 500 --seconds 5 --warmup 2   # smoke (CI)
 
-The bench binary: target/release/examples/check_bench (built by this script with cargo).
+The bench binaries: target/release/examples/check_bench and tls_bench_server (built by this
+script with cargo).
 """
 import argparse
 import json
@@ -33,36 +38,21 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 LISTENER = r"""
-import os, socket, ssl, sys
-procs, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+import os, socket, sys
+procs = int(sys.argv[1])
 # Several processes accepting on one port (SO_REUSEPORT): the listener must not be what limits.
 for _ in range(procs - 1):
     if os.fork() == 0:
         break
-ctx = None
-if cert:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-s.bind(("0.0.0.0", 443 if ctx else 80))
+s.bind(("0.0.0.0", 80))
 s.listen(65535)
 os.write(1, b"ready\n")
-reply = b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 while True:
     c, _ = s.accept()
-    if ctx is None:
-        c.close()
-        continue
-    try:
-        c.settimeout(5)
-        t = ctx.wrap_socket(c, server_side=True)
-        t.recv(4096)
-        t.sendall(reply)
-        t.close()
-    except Exception:
-        c.close()
+    c.close()
 """
 
 
@@ -118,7 +108,10 @@ def main():
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds before the window")
     ap.add_argument("--https", action="store_true",
                     help="SSL_GET checks (an ECDSA P-256 certificate) instead of TCP_CHECK")
-    ap.add_argument("--listeners", type=int, default=4, help="listener processes")
+    ap.add_argument("--listeners", type=int, default=4,
+                    help="listener processes (TCP) or threads of the HTTPS server")
+    ap.add_argument("--resume", action="store_true",
+                    help="HTTPS: the server issues session tickets (kac's client resumes)")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("check_bench: skipped: needs root (network namespaces)")
@@ -127,6 +120,10 @@ def main():
        cwd=ROOT)
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     bench = os.path.join(target, "release", "examples", "check_bench")
+    tls_server = os.path.join(target, "release", "examples", "tls_bench_server")
+    if args.https:
+        sh("cargo", "build", "--release", "-q", "-p", "kac-tests", "--example",
+           "tls_bench_server", cwd=ROOT)
     kac = os.environ.get("KAC_BIN") or os.path.join(target, "release", "kac")
     if not os.path.exists(kac):
         sh("cargo", "build", "--release", "-q", "--bin", "kac", cwd=ROOT)
@@ -140,20 +137,21 @@ def main():
         conf = os.path.join(work, "keepalived.conf")
         with open(conf, "w") as f:
             f.write(config(args.servers, args.per_vs, args.https))
-        cert = key = ""
-        if args.https:
-            cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
-            sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-               "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=bench", "-days", "1",
-               "-keyout", key, "-out", cert, stdout=subprocess.DEVNULL,
-               stderr=subprocess.DEVNULL)
         plan = os.path.join(work, "plan.json")
         with open(plan, "w") as f:
             sh(kac, "compile", "--format", "json", conf, stdout=f)
-        listener = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", LISTENER,
-                                     str(args.listeners), cert, key],
-                                    stdout=subprocess.PIPE, text=True)
-        for _ in range(args.listeners):
+        if args.https:
+            listener = subprocess.Popen(["ip", "netns", "exec", ns, tls_server, "0.0.0.0:443",
+                                         str(args.listeners)]
+                                        + (["resume"] if args.resume else []),
+                                        stdout=subprocess.PIPE, text=True)
+            readies = 1
+        else:
+            listener = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", LISTENER,
+                                         str(args.listeners)],
+                                        stdout=subprocess.PIPE, text=True)
+            readies = args.listeners
+        for _ in range(readies):
             line = listener.stdout.readline()
             if line.strip() != "ready":
                 raise SystemExit(f"the listener did not start: {line!r}")
@@ -167,6 +165,7 @@ def main():
             rss_max = max(rss_max, proc_rss_mb(proc.pid))
             time.sleep(0.5)
         c1, t1 = proc_cpu_s(proc.pid), time.monotonic()
+        load = os.getloadavg()
         hwm = proc_rss_mb(proc.pid, "VmHWM")
         out, _ = proc.communicate(timeout=60)
         if proc.returncode != 0:
@@ -174,7 +173,10 @@ def main():
         r = json.loads(out)
         cpu = 100.0 * (c1 - c0) / (t1 - t0)
         mean_ms = 1000.0 * r["latency_sum_s"] / max(r["attempts"], 1)
-        kind = "SSL_GET (ECDSA P-256)" if args.https else "TCP"
+        kind = "TCP"
+        if args.https:
+            kind = "SSL_GET (ECDSA P-256, " + ("resumed sessions" if args.resume
+                                               else "full handshakes") + ")"
         print(f"check_bench: {r['real_servers']} real servers, {kind} checks every 1s, "
               f"{r['up']} up at the end")
         print(f"  attempts: {r['attempts']:.0f} in {total:.0f}s "
@@ -183,6 +185,8 @@ def main():
         print(f"  kac CPU: {cpu:.1f}% of one core over {t1 - t0:.1f}s (target < 25%)")
         print(f"  kac RSS: {rss_max:.1f} MB (peak {hwm:.1f} MB; target < 100 MB)")
         print(f"  open-file limit: {r['fd_limit']}")
+        print(f"  load average over the run: {load[0]:.2f} (1 min), machine: "
+              f"{os.cpu_count()} CPU(s)")
         if r["up"] != r["real_servers"]:
             print("  WARNING: not every real server is up (the listener fell behind?)")
     finally:

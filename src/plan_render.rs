@@ -109,10 +109,19 @@ fn change_lines(c: &Change) -> (char, String, Vec<String>) {
             ('~', with_summary(line), fields)
         }
         Action::DrainedThenRemoved => {
-            let s = c.drain_s.unwrap_or(0);
+            // The plan knows its own default; `kac daemon --drain-period` overrides it.
+            let period = match c.drain_s {
+                Some(s) => format!("the daemon's drain period: {s}s unless --drain-period sets it"),
+                None => "the daemon's drain period".to_string(),
+            };
+            let what = if c.object == ObjectKind::VirtualServer {
+                "its real servers at weight 0"
+            } else {
+                "weight 0"
+            };
             (
                 '-',
-                format!("{me} is drained (weight 0 for {s}s), then removed"),
+                format!("{me} is drained ({what} for {period}), then removed"),
                 fields,
             )
         }

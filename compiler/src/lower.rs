@@ -442,6 +442,9 @@ pub fn lower_with(
         lvs_sync_daemon: None,
         alerts: PlanAlerts::default(),
         garp_intervals: tuning::garp_intervals(cfg, &garp),
+        rs_init_notifies: g.other.iter().any(|s| {
+            s.keyword == "rs_init_notifies" && !s.values.contains(&SettingValue::Bool(false))
+        }),
     };
     let global = PlanGlobal {
         alerts: alerts(g, &global.script_user),
@@ -738,6 +741,23 @@ pub fn lower_with(
     {
         complete_checker(cfg, c);
     }
+    let default_user = machine_user(&g.script_user);
+    for vs in &mut virtual_servers {
+        complete_script_users(
+            &mut vs.script_users,
+            [&vs.quorum_up, &vs.quorum_down],
+            &["quorum_up", "quorum_down"],
+            &default_user,
+        );
+        for rs in &mut vs.real_servers {
+            complete_script_users(
+                &mut rs.script_users,
+                [&rs.notify_up, &rs.notify_down],
+                &["notify_up", "notify_down"],
+                &default_user,
+            );
+        }
+    }
 
     let mut global = global;
     global.lvs_sync_daemon = sync_daemon(cfg, &vrrp_instances);
@@ -1003,9 +1023,42 @@ fn checker(vs: &VirtualServer, rs: &RealServer, rs_port: u16, c: &Checker) -> Pl
     }
 }
 
+/// The user of each configured script (`names[i]` for `scripts[i]`) that has none of its own:
+/// `script_user`, known only once the whole configuration is read.
+fn complete_script_users(
+    users: &mut BTreeMap<String, MachineValue>,
+    scripts: [&Option<Vec<String>>; 2],
+    names: &[&str; 2],
+    default: &MachineValue,
+) {
+    for (script, name) in scripts.into_iter().zip(names) {
+        if script.is_some() && !users.contains_key(*name) {
+            users.insert((*name).to_string(), default.clone());
+        }
+    }
+}
+
+/// The users written after the commands of `scripts` (`USER [GROUP]`), by keyword; scripts
+/// without one get `script_user` at the end of lowering ([`complete_script_users`]).
+fn own_script_users<'a>(
+    scripts: impl IntoIterator<Item = (&'a str, Option<&'a Script>)>,
+) -> BTreeMap<String, MachineValue> {
+    scripts
+        .into_iter()
+        .filter_map(|(name, s)| {
+            let s = s?;
+            let user = s.user.as_ref()?;
+            Some((
+                name.to_string(),
+                machine_user(&Some((user.clone(), s.group.clone()))),
+            ))
+        })
+        .collect()
+}
+
 /// What a checker takes from the rest of the configuration, wherever it is written (virtual
 /// servers may be lowered before the end of the file): MISC_CHECK's user (the global
-/// `script_user` when it has none), SSL_GET's client identity (the
+/// `script_user` when it has none) and `enable_script_security`, SSL_GET's client identity (the
 /// top-level `SSL` block; keepalived loads `ca` but never verifies the server, so it is
 /// carried for the record only), FILE_CHECK's file and, when the checker gives no weight, the
 /// track_file's.
@@ -1020,6 +1073,11 @@ fn complete_checker(cfg: &Config, c: &mut PlanChecker) {
                 if let Some(g) = g {
                     c.params.insert("group".into(), g.clone());
                 }
+            }
+            // The script is checked by the same rules as every other script; the checker
+            // carries the switch so that its probe needs nothing else from the plan.
+            if cfg.global.enable_script_security {
+                c.params.insert("script_security".into(), "true".into());
             }
         }
         "FILE_CHECK" => {
@@ -1197,6 +1255,10 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
                     .rev()
                     .find(|o| o.keyword == "smtp_alert")
                     .map(|o| !matches!(o.values.first(), Some(SettingValue::Bool(false)))),
+                script_users: own_script_users([
+                    ("notify_up", rs.notify_up.as_deref()),
+                    ("notify_down", rs.notify_down.as_deref()),
+                ]),
             }
         })
         .collect();
@@ -1229,6 +1291,15 @@ fn virtual_server(cfg: &Config, vs: &VirtualServer) -> PlanVirtualServer {
         quorum_down: vs.quorum_down.as_ref().map(|s| s.argv.clone()),
         sorry_server_inhibit: vs.sorry_server_inhibit,
         real_servers,
+        script_users: own_script_users([
+            ("quorum_up", vs.quorum_up.as_ref()),
+            ("quorum_down", vs.quorum_down.as_ref()),
+        ]),
+        sorry_server_lvs_method: vs
+            .sorry_server_lvs_method
+            .as_ref()
+            .map(|k| forwarding_method(&k.method).into_owned()),
+        sorry_server_tunnel: vs.sorry_server_lvs_method.as_ref().and_then(tunnel),
         smtp_alert: vs.smtp_alert,
     }
 }

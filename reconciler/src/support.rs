@@ -50,7 +50,7 @@ const RELOAD: Support = NoEffect(
     "it is about how keepalived reads and reloads its configuration; kac reads revisions from its source",
 );
 const SCRIPT_SETTING: Support = Daemon(
-    "the user and security rules of scripts (VRRP track and notify scripts; the health checkers' notify_up/notify_down and quorum_up/quorum_down still run as the daemon's own user)",
+    "the user and security rules of scripts (VRRP track and notify scripts, MISC_CHECK, notify_up/notify_down, quorum_up/quorum_down)",
 );
 const SNMP: Support = Refused(
     "kac has no SNMP agent (no MIB to walk); it sends traps only, with `enable_traps` (docs/alerts.md)",
@@ -127,7 +127,7 @@ fn global(k: &str) -> Option<Support> {
         "checker_log_all_failures" => NoEffect(
             "kac logs every failed attempt of a checker with the checker's own `log_all_failures`; the global switch is not read",
         ),
-        "rs_init_notifies" => Checker("notify scripts run at start-up (rs_init_notifies)"),
+        "rs_init_notifies" => Daemon("notify_up/notify_down for each real server's initial state"),
         "process_names"
         | "process_name"
         | "vrrp_process_name"
@@ -374,9 +374,7 @@ fn virtual_server(k: &str) -> Option<Support> {
         "sorry_server" | "sorry_server_inhibit" => {
             Daemon("the sorry server (used while the quorum is lost)")
         }
-        "sorry_server_lvs_method" => Checker(
-            "the sorry server's own forwarding method (the sorry server uses the virtual server's)",
-        ),
+        "sorry_server_lvs_method" => Daemon("the sorry server's own forwarding method"),
         "ha_suspend" => Daemon(
             "ha_suspend (the checks pause while the virtual address is not on the host, e.g. while its VRRP instance is not master)",
         ),

@@ -800,6 +800,9 @@ pub struct VirtualServer {
     pub real_servers: Vec<RealServer>,
     /// Other validated keywords.
     pub other: Vec<Setting>,
+    /// `sorry_server_lvs_method`: the sorry server's forwarding method and tunnel.
+    #[serde(default)]
+    pub sorry_server_lvs_method: Option<LbKind>,
 }
 
 /// `real_server IP [PORT] { … }`.

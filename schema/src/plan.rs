@@ -104,6 +104,10 @@ pub struct PlanGlobal {
     /// named in one (interfaces not named use `garp.interval_us` / `garp.gna_interval_us`).
     #[serde(default)]
     pub garp_intervals: BTreeMap<String, PlanGarpIntervals>,
+    /// `rs_init_notifies`: run `notify_up`/`notify_down` for the state each real server starts
+    /// in (by default only changes are notified).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rs_init_notifies: bool,
 }
 
 /// The IPVS connection synchronisation daemon's settings. Options left `None` take the
@@ -811,6 +815,17 @@ pub struct PlanVirtualServer {
     /// `smtp_alert` (`None`: the global default, [`PlanAlerts::mail_virtual_server`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp_alert: Option<bool>,
+    /// The user each configured `quorum_up`/`quorum_down` runs as, by keyword: the script's
+    /// own `USER [GROUP]`, else `script_user` (keepalived's default script user without it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub script_users: BTreeMap<String, MachineValue>,
+    /// `sorry_server_lvs_method`: the sorry server's own forwarding method (`NAT`, `DR`,
+    /// `TUN`); `None`: the virtual server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sorry_server_lvs_method: Option<String>,
+    /// The sorry server's tunnel when its method is `TUN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sorry_server_tunnel: Option<PlanTunnel>,
 }
 
 /// A real server.
@@ -843,6 +858,10 @@ pub struct PlanRealServer {
     /// `smtp_alert` (`None`: the global default, [`PlanAlerts::mail_real_server`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smtp_alert: Option<bool>,
+    /// The user each configured `notify_up`/`notify_down` runs as, by keyword: the script's
+    /// own `USER [GROUP]`, else `script_user` (keepalived's default script user without it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub script_users: BTreeMap<String, MachineValue>,
 }
 
 /// The tunnel a `TUN` real server is reached through (`lvs_method TUN [type ipip|gue|gre]

@@ -191,7 +191,9 @@ pub enum Action {
     /// Moved to another parent (a VIP from one VRRP instance to another).
     Moved,
     /// A real server removed from the configuration: kac's runtime sets its weight to 0 for
-    /// the drain period (see [`Change::drain_s`]), then removes it.
+    /// the drain period (see [`Change::drain_s`]), then removes it. A virtual server removed
+    /// from the configuration: its real servers are kept at weight 0 for the drain period,
+    /// then it is removed with them.
     DrainedThenRemoved,
 }
 

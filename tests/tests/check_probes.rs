@@ -15,6 +15,50 @@ use kac_tests::privileges;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, UdpSocket};
 
+/// The plan of `conf` (keepalived.conf text).
+fn plan_of(conf: &str) -> kac_schema::plan::Plan {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("keepalived.conf");
+    std::fs::write(&path, conf).expect("write conf");
+    let compiled = kac_compiler::compile_conf(
+        &path,
+        "keepalived.conf",
+        "h",
+        &kac_compiler::Options::default(),
+    );
+    match compiled.plan {
+        Some(p) => p,
+        None => panic!("does not compile: {:#?}", compiled.parsed.diagnostics),
+    }
+}
+
+#[test]
+fn sorry_server_lvs_method_and_rs_init_notifies_reach_the_plan() {
+    let conf = |extra: &str| {
+        format!(
+            "global_defs {{\n rs_init_notifies\n}}\nvirtual_server 10.0.0.1 80 {{\n lb_kind DR\n protocol TCP\n sorry_server 10.9.9.9 80\n {extra}\n real_server 10.1.0.1 80 {{\n }}\n}}\n"
+        )
+    };
+    let p = plan_of(&conf("sorry_server_lvs_method TUN type gue port 6080 csum"));
+    assert!(p.global.rs_init_notifies);
+    let vs = &p.virtual_servers[0];
+    assert_eq!(vs.sorry_server_lvs_method.as_deref(), Some("TUN"));
+    let t = vs.sorry_server_tunnel.as_ref().expect("tunnel");
+    assert_eq!(
+        (t.kind.as_str(), t.port, t.checksum.as_str()),
+        ("gue", Some(6080), "csum")
+    );
+    let p = plan_of(&conf("sorry_server_lvs_method NAT"));
+    assert_eq!(
+        p.virtual_servers[0].sorry_server_lvs_method.as_deref(),
+        Some("NAT")
+    );
+    assert_eq!(p.virtual_servers[0].sorry_server_tunnel, None);
+    let p = plan_of(&conf("").replace(" rs_init_notifies\n", ""));
+    assert!(!p.global.rs_init_notifies);
+    assert_eq!(p.virtual_servers[0].sorry_server_lvs_method, None);
+}
+
 /// `ProbeSpec::from_plan` of every checker of `conf` (keepalived.conf text), in plan order.
 fn spec_results(conf: &str) -> Vec<Result<ProbeSpec, ProbeConfigError>> {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -566,6 +610,184 @@ async fn misc_check_runs_scripts_with_dynamic_weights_and_timeouts() {
     }
 }
 
+/// Whether process `pid` is gone (or a zombie nobody has reaped yet).
+fn process_gone(pid: &str) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// `body` (checker lines) as a `MISC_CHECK` of a virtual server, under
+/// `enable_script_security` with scripts run as root.
+fn secured_misc(body: &str) -> String {
+    format!(
+        "global_defs {{\n enable_script_security\n script_user root\n}}\n{}",
+        vs_with(80, &format!("MISC_CHECK {{\n {body}\n }}"))
+    )
+}
+
+#[tokio::test]
+async fn misc_check_kills_the_scripts_whole_process_group_at_misc_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pidfile = dir.path().join("child.pid");
+    // A child in the background outlives its parent unless its process group is killed.
+    let hang = script(
+        dir.path(),
+        "hang.sh",
+        &format!("sleep 30 &\necho $! > {}\nexec sleep 30", pidfile.display()),
+    );
+    let spec = one(&secured_misc(&format!("misc_path {hang}\n misc_timeout 1")));
+    let started = std::time::Instant::now();
+    assert_eq!(down_reason(probe(&spec).await), "timeout after 1s, killed");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let child = std::fs::read_to_string(&pidfile).expect("the script wrote its child's pid");
+    let child = child.trim();
+    let mut gone = process_gone(child);
+    for _ in 0..50 {
+        if gone {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        gone = process_gone(child);
+    }
+    assert!(
+        gone,
+        "the script's background child {child} survived the timeout"
+    );
+}
+
+#[tokio::test]
+async fn misc_check_refuses_an_unsafe_script_under_enable_script_security() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ran = dir.path().join("ran");
+    let check = script(dir.path(), "check.sh", &format!("touch {}", ran.display()));
+    // Writable by everyone: anyone could change what root runs.
+    std::fs::set_permissions(&check, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let reason = down_reason(probe(&one(&secured_misc(&format!("misc_path {check}")))).await);
+    assert!(
+        reason.starts_with(&format!("not run: script `{check}` is ")),
+        "{reason}"
+    );
+    assert!(!ran.exists(), "the unsafe script ran");
+}
+
+#[tokio::test]
+async fn health_notify_commands_run_as_their_configured_users() {
+    use kac_reconciler::check::health::{CheckView, Pool};
+    use kac_reconciler::check::notify;
+    use kac_schema::plan::MachineValue;
+    use std::os::unix::fs::PermissionsExt;
+    let test = "health_notify_commands_run_as_their_configured_users";
+    if !privileges::is_root() {
+        privileges::skip(test, "not running as root (switching users needs root)");
+        return;
+    }
+    // Scripts in a directory only root may change (safe for root under script security),
+    // output in one everybody may write to.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let out_dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(out_dir.path(), std::fs::Permissions::from_mode(0o777))
+        .expect("chmod");
+    let out = out_dir.path().join("out");
+    let who = script(
+        dir.path(),
+        "who.sh",
+        &format!("echo \"$1 $(id -un)\" >> {}", out.display()),
+    );
+    let insecure = script(
+        dir.path(),
+        "insecure.sh",
+        &format!("echo insecure >> {}", out.display()),
+    );
+    std::fs::set_permissions(&insecure, std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    // `script_user nobody`; notify_up and quorum_up (unless given) without a user of their
+    // own, notify_down and quorum_down as root.
+    let conf = |quorum_up: &str| {
+        format!(
+            "global_defs {{\n script_user nobody\n enable_script_security\n}}\n\
+             virtual_server 127.0.0.1 80 {{\n protocol TCP\n quorum_up {quorum_up}\n\
+             quorum_down \"{who} quorum-down\" root\n\
+             real_server 127.0.0.1 80 {{\n  notify_up \"{who} up\"\n\
+             notify_down \"{who} down\" root\n  TCP_CHECK {{\n  }}\n }}\n}}\n"
+        )
+    };
+    let compile = |text: &str| {
+        let path = dir.path().join("keepalived.conf");
+        std::fs::write(&path, text).expect("write conf");
+        kac_compiler::compile_conf(&path, "keepalived.conf", "h", &Default::default())
+            .plan
+            .expect("compiles")
+    };
+    // Runs the commands of the real server going down, then up (the pool's own settle and
+    // notices, as the daemon's health driver runs them).
+    let flip = |plan: &kac_schema::plan::Plan| {
+        // Empty, and writable by every user the commands run as.
+        std::fs::write(&out, "").expect("write");
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        let mut pool = Pool::of(&plan.virtual_servers[0]).expect("pool");
+        pool.members[0].checks = vec![0];
+        for up in [false, true] {
+            let fx = pool.settle(|_| CheckView { up, weight: None });
+            for n in &fx.notices {
+                notify::run(n, plan.global.enable_script_security);
+            }
+        }
+    };
+    // The lines written once `want` arrived (or 10 s passed), and a moment more for a line
+    // that should not come; sorted (the commands run concurrently).
+    let read_lines = async |want: usize| {
+        let lines = || {
+            let text = std::fs::read_to_string(&out).unwrap_or_default();
+            let mut v: Vec<String> = text.lines().map(str::to_string).collect();
+            v.sort();
+            v
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while lines().len() < want && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        lines()
+    };
+
+    let plan = compile(&conf(&format!("\"{who} quorum-up\"")));
+    let rs = &plan.virtual_servers[0].real_servers[0];
+    assert_eq!(
+        rs.script_users["notify_up"],
+        MachineValue::Set("nobody".into())
+    );
+    assert_eq!(
+        rs.script_users["notify_down"],
+        MachineValue::Set("root".into())
+    );
+    flip(&plan);
+    assert_eq!(
+        read_lines(4).await,
+        [
+            "down root",
+            "quorum-down root",
+            "quorum-up nobody",
+            "up nobody"
+        ]
+    );
+
+    // An unsafe command run as root is refused (and logged); the others run.
+    flip(&compile(&conf(&format!("{insecure} root"))));
+    assert_eq!(
+        read_lines(3).await,
+        ["down root", "quorum-down root", "up nobody"]
+    );
+}
+
 #[tokio::test]
 async fn file_check_reads_the_tracked_file() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -888,7 +1110,7 @@ fn settings_no_probe_carries_out_are_refused_not_ignored() {
     let conf = vs_with(80, "HTTP_GET {\n url {\n path /\n regex \"ok\"\n }\n }");
     let got = spec_results(&conf);
     assert!(
-        matches!(&got[..], [Err(e)] if e.to_string() == "HTTP_GET: bad `regex`: url regex matching is not supported yet"),
+        matches!(&got[..], [Err(e)] if e.to_string() == "HTTP_GET: bad `regex`: matching the body against a PCRE pattern (`regex`, `regex_no_match`) is not implemented by kac's checker; check the body with `digest`, or remove the regex"),
         "{got:?}"
     );
 }

@@ -553,14 +553,7 @@ impl Review<'_> {
         let new = keyed_list(&to.virtual_servers, |v| v.key.clone());
         for (_, o, n) in merge(&old, &new) {
             match (o, n) {
-                (Some(o), None) => self.push(added_or_removed(
-                    ObjectKind::VirtualServer,
-                    keys::virtual_server(&o.key),
-                    &[],
-                    Action::Removed,
-                    keys::virtual_server_summary(o),
-                    *o,
-                )),
+                (Some(o), None) => self.removed_virtual_server(o),
                 (None, Some(n)) => self.push(added_or_removed(
                     ObjectKind::VirtualServer,
                     keys::virtual_server(&n.key),
@@ -620,6 +613,25 @@ impl Review<'_> {
                 ),
             );
         }
+    }
+
+    /// A removed virtual server: kept with its real servers at weight 0 for the drain period
+    /// when draining is on and one of them takes traffic (weight above 0), as the daemon does;
+    /// removed at once otherwise.
+    fn removed_virtual_server(&mut self, o: &PlanVirtualServer) {
+        let mut change = added_or_removed(
+            ObjectKind::VirtualServer,
+            keys::virtual_server(&o.key),
+            &[],
+            Action::Removed,
+            keys::virtual_server_summary(o),
+            o,
+        );
+        if self.drain.enabled && o.real_servers.iter().any(|r| r.weight > 0) {
+            change.action = Action::DrainedThenRemoved;
+            change.drain_s = Some(self.drain.period_s);
+        }
+        self.push(change);
     }
 
     fn removed_real_server(&mut self, r: &PlanRealServer, within: &[ObjectRef]) {

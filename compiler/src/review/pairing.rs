@@ -154,6 +154,9 @@ mod tests {
             sorry_server_inhibit: false,
             real_servers: Vec::new(),
             smtp_alert: None,
+            script_users: Default::default(),
+            sorry_server_lvs_method: None,
+            sorry_server_tunnel: None,
         }
     }
 

@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,8 @@ struct Shared<S: CheckSpec> {
     wake: Notify,
     metrics: Metrics,
     changes: Mutex<Vec<HealthChange>>,
+    /// The loaded plan's `enable_script_security` (notify commands obey it).
+    script_security: AtomicBool,
 }
 
 impl<S: CheckSpec> Shared<S> {
@@ -84,8 +87,9 @@ impl<S: CheckSpec> Shared<S> {
             self.metrics
                 .health_transition(&t.virtual_server, &t.real_server, t.up);
         }
+        let security = self.script_security.load(Ordering::Relaxed);
         for n in &fx.notices {
-            notify::run(n);
+            notify::run(n, security);
         }
         if fx.transitions.is_empty() && fx.quorum.is_empty() {
             return;
@@ -113,6 +117,8 @@ impl<S: CheckSpec> Shared<S> {
 impl<S: CheckSpec> HealthControl for Shared<S> {
     fn load(&self, plan: &Plan) -> Result<(), Vec<String>> {
         let fx = self.engine().load(plan, Instant::now())?;
+        self.script_security
+            .store(plan.global.enable_script_security, Ordering::Relaxed);
         self.effects(&fx);
         let status = self.engine().status();
         self.metrics.health_reset(&status);
@@ -155,6 +161,7 @@ pub fn spawn<P: Prober>(
         wake: Notify::new(),
         metrics,
         changes: Mutex::new(Vec::new()),
+        script_security: AtomicBool::new(false),
     });
     tokio::spawn(run(Arc::new(prober), shared.clone(), events));
     shared

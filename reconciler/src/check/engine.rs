@@ -275,6 +275,9 @@ impl<S: CheckSpec> CheckEngine<S> {
                         }
                     }
                     pool.initialise(view, &fresh);
+                    if plan.global.rs_init_notifies {
+                        fx.notices.extend(pool.initial_notices(&fresh));
+                    }
                     pool.quorum_state = old.quorum_state;
                     let gone: Vec<usize> = old
                         .members
@@ -294,6 +297,9 @@ impl<S: CheckSpec> CheckEngine<S> {
                 None => {
                     pool.initialise(view, &[]);
                     pool.initialise_quorum();
+                    if plan.global.rs_init_notifies {
+                        fx.notices.extend(pool.initial_notices(&[]));
+                    }
                 }
             }
             new_pools.push(pool);

@@ -16,9 +16,10 @@
 //! [`Pool::overlay`] writes that into a [`Desired`], so health goes through the one
 //! diff/apply path like everything else.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
-use kac_schema::plan::{PlanRealServer, PlanVirtualServer, PlanVsKey};
+use kac_schema::plan::{MachineValue, PlanRealServer, PlanVirtualServer, PlanVsKey};
 
 use crate::desired::Desired;
 use crate::model::{DestAttrs, ServiceKey};
@@ -31,6 +32,8 @@ pub struct Notice {
     pub what: String,
     /// The command (argv).
     pub argv: Vec<String>,
+    /// Who it runs as (the plan's symbolic user, resolved when it runs).
+    pub user: MachineValue,
 }
 
 /// A real server's change of health.
@@ -126,6 +129,8 @@ pub struct Member {
     pub notify_up: Option<Vec<String>>,
     /// `notify_down`.
     pub notify_down: Option<Vec<String>>,
+    /// Who `notify_up` and `notify_down` run as, by keyword.
+    pub script_users: BTreeMap<String, MachineValue>,
 }
 
 impl Member {
@@ -141,6 +146,7 @@ impl Member {
             weight_now: rs.weight,
             notify_up: rs.notify_up.clone(),
             notify_down: rs.notify_down.clone(),
+            script_users: rs.script_users.clone(),
         }
     }
 
@@ -186,6 +192,17 @@ pub struct Pool {
     pub members: Vec<Member>,
     /// Whether it has the quorum.
     pub quorum_state: bool,
+    /// Who `quorum_up` and `quorum_down` run as, by keyword.
+    pub script_users: BTreeMap<String, MachineValue>,
+}
+
+/// The user of script `keyword` in `users` (a plan's `script_users`): keepalived's default
+/// script user when the plan does not say (a plan from before the field existed).
+pub fn script_user(users: &BTreeMap<String, MachineValue>, keyword: &str) -> MachineValue {
+    users
+        .get(keyword)
+        .cloned()
+        .unwrap_or(MachineValue::DefaultScriptUser)
 }
 
 /// The label status and logs use for a virtual server.
@@ -245,8 +262,12 @@ impl Pool {
                 addr: addr.ip(),
                 port: addr.port(),
                 weight: 1,
-                lb_kind: vs.lb_kind.clone().into(),
-                tunnel: None,
+                lb_kind: vs
+                    .sorry_server_lvs_method
+                    .clone()
+                    .unwrap_or_else(|| vs.lb_kind.clone())
+                    .into(),
+                tunnel: vs.sorry_server_tunnel.clone(),
                 inhibit_on_failure: false,
                 uthreshold: 0,
                 lthreshold: 0,
@@ -254,6 +275,7 @@ impl Pool {
                 notify_down: None,
                 checkers: Vec::new(),
                 smtp_alert: None,
+                script_users: Default::default(),
             };
             let (addr, attrs) = crate::desired::dest(&rs).ok()?;
             Some(Sorry {
@@ -275,6 +297,7 @@ impl Pool {
             ha_suspend: vs.ha_suspend,
             members: vs.real_servers.iter().map(Member::of).collect(),
             quorum_state: true,
+            script_users: vs.script_users.clone(),
         })
     }
 
@@ -338,10 +361,10 @@ impl Pool {
                     servers_up: 0,
                     servers_total: 0,
                 });
-                let (word, cmd) = if alive {
-                    ("up", &m.notify_up)
+                let (word, cmd, keyword) = if alive {
+                    ("up", &m.notify_up, "notify_up")
                 } else {
-                    ("down", &m.notify_down)
+                    ("down", &m.notify_down, "notify_down")
                 };
                 tracing::info!(
                     virtual_server = %self.label,
@@ -353,6 +376,7 @@ impl Pool {
                     fx.notices.push(Notice {
                         what: format!("real server {} of {} is {word}", m.label(), self.label),
                         argv: argv.clone(),
+                        user: script_user(&m.script_users, keyword),
                     });
                 }
             }
@@ -377,6 +401,7 @@ impl Pool {
                 fx.notices.push(Notice {
                     what: format!("{} gained its quorum", self.label),
                     argv: argv.clone(),
+                    user: script_user(&self.script_users, "quorum_up"),
                 });
             }
         } else if self.quorum_state && (sum == 0 || sum < down_below) {
@@ -386,6 +411,7 @@ impl Pool {
                 fx.notices.push(Notice {
                     what: format!("{} lost its quorum", self.label),
                     argv: argv.clone(),
+                    user: script_user(&self.script_users, "quorum_down"),
                 });
             }
         }
@@ -412,6 +438,34 @@ impl Pool {
         fx
     }
 
+    /// What `rs_init_notifies` runs for the members marked in `fresh` (all when it is empty):
+    /// `notify_up` of each that starts alive, `notify_down` of each that starts failed.
+    pub fn initial_notices(&self, fresh: &[bool]) -> Vec<Notice> {
+        let mut v = Vec::new();
+        for (i, m) in self.members.iter().enumerate() {
+            if !fresh.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let (word, cmd, keyword) = if m.alive {
+                ("up", &m.notify_up, "notify_up")
+            } else {
+                ("down", &m.notify_down, "notify_down")
+            };
+            if let Some(argv) = cmd {
+                v.push(Notice {
+                    what: format!(
+                        "real server {} of {} starts {word} (rs_init_notifies)",
+                        m.label(),
+                        self.label
+                    ),
+                    argv: argv.clone(),
+                    user: script_user(&m.script_users, keyword),
+                });
+            }
+        }
+        v
+    }
+
     /// What removing this virtual server (or, with `only`, these members) runs under
     /// `omega`: notify_down of each alive real server, and quorum_down if it had the quorum.
     pub fn omega_notices(&self, only: Option<&[usize]>) -> Vec<Notice> {
@@ -427,6 +481,7 @@ impl Pool {
                 v.push(Notice {
                     what: format!("real server {} of {} is removed", m.label(), self.label),
                     argv: argv.clone(),
+                    user: script_user(&m.script_users, "notify_down"),
                 });
             }
         }
@@ -437,6 +492,7 @@ impl Pool {
             v.push(Notice {
                 what: format!("{} is removed", self.label),
                 argv: argv.clone(),
+                user: script_user(&self.script_users, "quorum_down"),
             });
         }
         v

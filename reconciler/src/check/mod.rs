@@ -10,14 +10,15 @@
 //! * `drain`: real servers removed from the configuration, drained before removal;
 //! * `driver`: the task that runs the checks on time with a [`driver::Prober`] and tells
 //!   the daemon loop when health changed;
-//! * `net`: the probes as the driver's prober.
+//! * `net`: the probes as the driver's prober;
+//! * `notify`: runs `notify_up`/`notify_down`/`quorum_up`/`quorum_down` as their users.
 
 pub mod drain;
 pub mod driver;
 pub mod engine;
 pub mod health;
 pub mod net;
-mod notify;
+pub mod notify;
 pub mod probe;
 pub mod schedule;
 

@@ -102,6 +102,7 @@ pub(crate) fn rs(addr: &str, weight: u32, checkers: Vec<PlanChecker>) -> PlanRea
         notify_down: None,
         checkers,
         smtp_alert: None,
+        script_users: BTreeMap::new(),
     }
 }
 
@@ -135,6 +136,9 @@ pub(crate) fn vs(vip: &str, real_servers: Vec<PlanRealServer>) -> PlanVirtualSer
         sorry_server_inhibit: false,
         real_servers,
         smtp_alert: None,
+        script_users: BTreeMap::new(),
+        sorry_server_lvs_method: None,
+        sorry_server_tunnel: None,
     }
 }
 
@@ -415,6 +419,60 @@ fn the_sorry_server_replaces_the_real_servers_while_the_quorum_is_lost() {
 }
 
 #[test]
+fn the_sorry_server_uses_its_own_forwarding_method_when_configured() {
+    use crate::model::{fwd, tun};
+    let mut v = vs("10.0.0.1", vec![checked("10.1.0.1", 1)]);
+    v.sorry_server = Some("10.9.9.9:80".into());
+    v.sorry_server_inhibit = true;
+    let sorry_attrs = |v: &PlanVirtualServer| {
+        let sim = Sim::new(plan(vec![v.clone()]));
+        let d = sim.desired();
+        let addr: SocketAddr = "10.9.9.9:80".parse().expect("addr");
+        d.services[&svc("10.0.0.1")].dests[&addr].clone()
+    };
+    // Unset: the virtual server's method (NAT).
+    assert_eq!(sorry_attrs(&v).fwd, fwd::MASQ);
+    v.sorry_server_lvs_method = Some("DR".into());
+    assert_eq!(sorry_attrs(&v).fwd, fwd::DROUTE);
+    v.sorry_server_lvs_method = Some("TUN".into());
+    v.sorry_server_tunnel = Some(kac_schema::plan::PlanTunnel {
+        kind: "gue".into(),
+        port: Some(6080),
+        checksum: "csum".into(),
+    });
+    let a = sorry_attrs(&v);
+    assert_eq!(
+        (a.fwd, a.tun_type, a.tun_port, a.tun_flags),
+        (fwd::TUNNEL, tun::GUE, 6080, tun::CSUM)
+    );
+}
+
+#[test]
+fn rs_init_notifies_runs_the_notify_of_each_real_servers_initial_state() {
+    let mut up = checked("10.1.0.1", 1);
+    up.notify_up = Some(vec!["/bin/up".into(), "a".into()]);
+    up.notify_down = Some(vec!["/bin/down".into(), "a".into()]);
+    let mut alpha = checked("10.1.0.2", 1);
+    alpha.checkers[0].alpha = true;
+    alpha.notify_up = Some(vec!["/bin/up".into(), "b".into()]);
+    alpha.notify_down = Some(vec!["/bin/down".into(), "b".into()]);
+    let mut p = plan(vec![vs("10.0.0.1", vec![up.clone(), alpha.clone()])]);
+    // Off (keepalived's default): nothing at start.
+    let mut sim = Sim::new(p.clone());
+    assert_eq!(sim.notices(), Vec::<String>::new());
+    // On: the state each starts in; a reload notifies only real servers it adds.
+    p.global.rs_init_notifies = true;
+    let mut sim = Sim::new(p.clone());
+    assert_eq!(sim.notices(), ["/bin/up a", "/bin/down b"]);
+    let mut third = checked("10.1.0.3", 1);
+    third.notify_up = Some(vec!["/bin/up".into(), "c".into()]);
+    let mut p2 = plan(vec![vs("10.0.0.1", vec![up, alpha, third])]);
+    p2.global.rs_init_notifies = true;
+    sim.reload(p2);
+    assert_eq!(sim.notices(), ["/bin/up c"]);
+}
+
+#[test]
 fn a_dynamic_weight_sets_the_real_servers_weight() {
     let mut sim = Sim::new(plan(vec![vs("10.0.0.1", vec![checked("10.1.0.1", 1)])]));
     sim.weights
@@ -605,6 +663,65 @@ fn a_removed_real_server_is_drained_then_removed() {
         s.dests.retain(|a, _| a.ip().to_string() != "10.1.0.2");
     }
     drains.plan_changed(&failed, &after, t0, Duration::from_secs(5));
+    assert!(drains.is_empty());
+}
+
+#[test]
+fn a_removed_virtual_server_keeps_its_real_servers_at_weight_0_then_goes() {
+    let p1 = plan(vec![
+        vs(
+            "10.0.0.1",
+            vec![checked("10.1.0.1", 1), checked("10.1.0.2", 3)],
+        ),
+        vs("10.0.0.2", vec![checked("10.1.0.3", 1)]),
+    ]);
+    let p2 = plan(vec![vs("10.0.0.2", vec![checked("10.1.0.3", 1)])]);
+    let names = Names::default();
+    let before = Desired::from_plan(&p1, &names).expect("d1");
+    let after = Desired::from_plan(&p2, &names).expect("d2");
+    let t0 = Instant::now();
+    let period = Duration::from_secs(5);
+    let mut drains = Drains::new();
+    drains.plan_changed(&before, &after, t0, period);
+    let mut d = after.clone();
+    drains.overlay(&mut d);
+    let kept = &d.services[&svc("10.0.0.1")];
+    assert_eq!(kept.attrs, before.services[&svc("10.0.0.1")].attrs);
+    let weights: Vec<(String, i32)> = kept
+        .dests
+        .iter()
+        .map(|(a, x)| (a.ip().to_string(), x.weight))
+        .collect();
+    assert_eq!(weights, [("10.1.0.1".into(), 0), ("10.1.0.2".into(), 0)]);
+    assert_eq!(
+        d.services[&svc("10.0.0.2")],
+        after.services[&svc("10.0.0.2")]
+    );
+    assert_eq!(drains.status().len(), 2);
+    // A further revision during the drain (the state applied now includes it) changes nothing.
+    let mut again = drains.clone();
+    again.plan_changed(&d, &after, t0 + Duration::from_secs(1), period);
+    assert_eq!(again, drains);
+    assert_eq!(drains.next_deadline(), Some(t0 + period));
+    assert!(!drains.expire(t0 + Duration::from_secs(4)));
+    assert!(drains.expire(t0 + period));
+    assert!(drains.is_empty());
+    let mut d = after.clone();
+    drains.overlay(&mut d);
+    assert_eq!(d, after);
+
+    // Back in the next plan: the drain ends, the plan's service (and weights) rule.
+    drains.plan_changed(&before, &after, t0, period);
+    drains.plan_changed(&after, &before, t0, period);
+    assert!(drains.is_empty());
+    // Period 0: removed at once; a service without traffic (every real server failed) too.
+    drains.plan_changed(&before, &after, t0, Duration::ZERO);
+    assert!(drains.is_empty());
+    let mut failed = before.clone();
+    if let Some(s) = failed.services.get_mut(&svc("10.0.0.1")) {
+        s.dests.clear();
+    }
+    drains.plan_changed(&failed, &after, t0, period);
     assert!(drains.is_empty());
 }
 

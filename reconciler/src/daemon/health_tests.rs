@@ -239,7 +239,13 @@ fn health_drives_ipvs_through_the_daemon_loop() {
     let st = status(&control);
     let last = st.last_ops.expect("ops");
     assert_eq!(last.reason, "health");
-    assert_eq!(last.ops.len(), 2, "{:?}", last.ops);
+    // Results ending within the batch window (50 ms) are one apply; the two checks' phases
+    // differ by their jitter, so on a loaded machine the two removals may be two applies.
+    assert!(
+        (1..=2).contains(&last.ops.len()) && last.ops.iter().all(|o| o.starts_with("- dest")),
+        "{:?}",
+        last.ops
+    );
 
     // a comes back, b stays down. A revision adds c; the next removes it: c had traffic, so
     // it drains at weight 0 for 1s, then goes.
@@ -289,6 +295,29 @@ fn health_drives_ipvs_through_the_daemon_loop() {
     assert!(!rows.contains(&loopback(pd).to_string()), "{rows:?}");
     assert!(rows.contains(&loopback(pa).to_string()), "{rows:?}");
     assert_eq!(dests(&kernel), BTreeMap::from([(pa, 1)]));
+    // The next revision removes the whole virtual server: its service stays with a (the one
+    // real server it has in IPVS) at weight 0 for the drain period, then goes.
+    write_plan(&src, &plan(Vec::new()));
+    wait_for(
+        "the virtual server drained",
+        Duration::from_secs(10),
+        || dests(&kernel) == BTreeMap::from([(pa, 0)]),
+    );
+    let st = status(&control);
+    assert_eq!(st.draining.len(), 1, "{:?}", st.draining);
+    assert_eq!(st.draining[0].service, "tcp 10.0.0.1:80");
+    wait_for(
+        "the virtual server removed after its drain",
+        Duration::from_secs(5),
+        || service_count(&kernel) == 0,
+    );
+    assert!(status(&control).draining.is_empty());
+}
+
+/// How many IPVS services the kernel has.
+fn service_count(k: &Arc<Mutex<FakeKernel>>) -> usize {
+    let k = k.lock().expect("kernel");
+    k.state.ipvs.as_ref().map_or(0, |i| i.services.len())
 }
 
 #[test]

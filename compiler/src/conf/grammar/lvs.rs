@@ -333,6 +333,7 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
         sorry_server_inhibit: false,
         real_servers: Vec::with_capacity(16),
         other: Vec::new(),
+        sorry_server_lvs_method: None,
     };
     p.block(VIRTUAL_SERVER, &mut vs);
     p.virtual_server_count += 1;
@@ -579,7 +580,9 @@ pub static VIRTUAL_SERVER: &[Kw<VirtualServer>] = &[
         v.sorry_server_inhibit = true;
         p.extra(l, 1);
     }),
-    generic!("sorry_server_lvs_method", Arg::Rest),
+    leaf!("sorry_server_lvs_method", |p, v, l| v
+        .sorry_server_lvs_method =
+        lb_kind(p, l)),
 ];
 
 fn sched(p: &mut Parser<'_>, v: &mut VirtualServer, l: &Line) {

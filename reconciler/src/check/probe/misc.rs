@@ -1,16 +1,21 @@
-//! `MISC_CHECK`: run `misc_path` (no shell: the argv as keepalived splits it) as its `user`,
-//! else the global `script_user`, else `keepalived_script` when that user exists, bounded by
-//! `misc_timeout`; exit 0 is up, anything else down. With `misc_dynamic`, exit 1 is down and
-//! 2..=255 is up with weight exit − 2 (keepalived's check_misc.c). A script still running at
-//! the timeout is killed and the check is down.
+//! `MISC_CHECK`: run `misc_path` through the shared script runner ([`crate::script`]: no
+//! shell, the argv as keepalived splits it, its own process group, standard input and output
+//! on `/dev/null`) as its `user`, else the global `script_user`, else `keepalived_script`
+//! when that user exists, else the daemon's user; bounded by `misc_timeout`, after which the
+//! whole process group is killed and the check is down. Exit 0 is up, anything else down.
+//! With `misc_dynamic`, exit 1 is down and 2..=255 is up with weight exit − 2 (keepalived's
+//! check_misc.c). With `enable_script_security` an unsafe script (keepalived's rules,
+//! [`crate::script::security`]) is not run and the check is down with the reason, as kac
+//! does for VRRP scripts (keepalived drops such a checker instead).
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use super::{Outcome, fmt_duration};
+use crate::script::{self, RunAs, Script};
 
-/// The user keepalived runs scripts as when none is configured and it exists.
-pub const DEFAULT_SCRIPT_USER: &str = "keepalived_script";
+/// How long a timed-out script's process group has between `SIGTERM` and `SIGKILL`: short,
+/// so that the run ends within the driver's grace over `misc_timeout`.
+const KILL_GRACE: Duration = Duration::from_millis(500);
 
 /// A `MISC_CHECK`'s settings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -19,8 +24,10 @@ pub struct MiscSpec {
     pub argv: Vec<String>,
     /// `misc_dynamic`.
     pub dynamic: bool,
-    /// `user USER [GROUP]`: numeric ids resolved when the checker was built.
-    pub run_as: Option<(u32, u32)>,
+    /// Who runs it (resolved when the checker was built).
+    pub run_as: RunAs,
+    /// `enable_script_security`: refuse an unsafe script.
+    pub script_security: bool,
 }
 
 /// The outcome of an exit code.
@@ -34,65 +41,19 @@ pub fn outcome_of_exit(code: i32, dynamic: bool) -> Outcome {
 
 /// One run of the script.
 pub async fn check(spec: &MiscSpec, timeout: Duration) -> Outcome {
-    let Some((program, args)) = spec.argv.split_first() else {
-        return Outcome::down("misc_path is empty");
-    };
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    if let Some((uid, gid)) = spec.run_as {
-        cmd.uid(uid).gid(gid);
-    }
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => return Outcome::down(super::socket::io_reason(&format!("run {program}"), &e)),
-    };
-    match tokio::time::timeout(timeout, child.wait()).await {
-        Err(_) => {
-            let _ = child.kill().await;
+    let mut run = Script::new(spec.argv.clone(), spec.run_as)
+        .with_timeout(timeout)
+        .with_security(spec.script_security);
+    run.kill_grace = KILL_GRACE;
+    match run.run().await.outcome {
+        script::Outcome::Exited(code) => outcome_of_exit(code, spec.dynamic),
+        script::Outcome::Signalled(sig) => Outcome::down(format!("killed by signal {sig}")),
+        script::Outcome::TimedOut => {
             Outcome::down(format!("timeout after {}, killed", fmt_duration(timeout)))
         }
-        Ok(Err(e)) => Outcome::down(super::socket::io_reason("wait", &e)),
-        Ok(Ok(status)) => match status.code() {
-            Some(code) => outcome_of_exit(code, spec.dynamic),
-            None => {
-                use std::os::unix::process::ExitStatusExt;
-                Outcome::down(format!(
-                    "killed by signal {}",
-                    status.signal().unwrap_or_default()
-                ))
-            }
-        },
+        script::Outcome::Refused(why) => Outcome::down(format!("not run: {why}")),
+        script::Outcome::SpawnFailed(e) => Outcome::down(format!("cannot run: {e}")),
     }
-}
-
-/// The uid and gid of `user` (and `group`, else the user's primary group), from the
-/// system's passwd and group files.
-pub fn resolve_user(user: &str, group: Option<&str>) -> Result<(u32, u32), String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").map_err(|e| format!("/etc/passwd: {e}"))?;
-    let (uid, primary) = passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() > 3 && f[0] == user)
-        .and_then(|f| Some((f[2].parse::<u32>().ok()?, f[3].parse::<u32>().ok()?)))
-        .ok_or_else(|| format!("no user `{user}`"))?;
-    let gid = match group {
-        None => primary,
-        Some(g) => {
-            let groups =
-                std::fs::read_to_string("/etc/group").map_err(|e| format!("/etc/group: {e}"))?;
-            groups
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.len() > 2 && f[0] == g)
-                .and_then(|f| f[2].parse::<u32>().ok())
-                .ok_or_else(|| format!("no group `{g}`"))?
-        }
-    };
-    Ok((uid, gid))
 }
 
 #[cfg(test)]
@@ -113,7 +74,8 @@ mod tests {
         let spec = |argv: &[&str], dynamic| MiscSpec {
             argv: argv.iter().map(|s| s.to_string()).collect(),
             dynamic,
-            run_as: None,
+            run_as: RunAs::current(),
+            script_security: false,
         };
         let t = Duration::from_secs(5);
         assert_eq!(
@@ -138,7 +100,7 @@ mod tests {
         );
         assert!(
             matches!(check(&spec(&["/nonexistent/kac-script"], false), t).await,
-                Outcome::Down { reason } if reason.starts_with("run /nonexistent/kac-script: "))
+                Outcome::Down { reason } if reason.starts_with("cannot run: /nonexistent/kac-script: "))
         );
     }
 }

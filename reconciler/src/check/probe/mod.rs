@@ -27,7 +27,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kac_schema::plan::{PlanChecker, PlanRealServer, PlanVirtualServer};
+use kac_schema::plan::{MachineValue, PlanChecker, PlanRealServer, PlanVirtualServer};
+
+use crate::script::RunAs;
 
 /// The result of one check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -289,7 +291,14 @@ impl Params<'_> {
                 break;
             };
             if self.get(&key("regex")).is_some() {
-                return Err(self.bad("regex", "url regex matching is not supported yet"));
+                // keepalived matches the body against a PCRE2 pattern (with `regex_options`,
+                // offsets and a match stack); kac has no PCRE engine and does not guess.
+                return Err(self.bad(
+                    "regex",
+                    "matching the body against a PCRE pattern (`regex`, `regex_no_match`) is \
+                     not implemented by kac's checker; check the body with `digest`, or remove \
+                     the regex",
+                ));
             }
             let status = match self.get(&key("status_code")) {
                 None => vec![(200, 299)],
@@ -360,14 +369,18 @@ impl Params<'_> {
             .clone()
             .filter(|a| !a.is_empty())
             .ok_or_else(|| self.bad("misc_path", "no script"))?;
-        let run_as = match self.get("user") {
+        let script_security = self.parse("script_security")?.unwrap_or(false);
+        let user = match self.get("user") {
             // keepalived's default script user: `keepalived_script` when it exists, else
-            // the daemon's own user (root).
-            None => misc::resolve_user(misc::DEFAULT_SCRIPT_USER, None).ok(),
-            Some(u) => {
-                Some(misc::resolve_user(u, self.get("group")).map_err(|r| self.bad("user", r))?)
-            }
+            // the daemon's own user (root) unless `enable_script_security` forbids it.
+            None => MachineValue::DefaultScriptUser,
+            Some(u) => MachineValue::Set(match self.get("group") {
+                Some(g) => format!("{u}:{g}"),
+                None => u.to_string(),
+            }),
         };
+        let run_as =
+            RunAs::resolve(&user, script_security).map_err(|e| self.bad("user", e.to_string()))?;
         let secs: u64 = self.parse("misc_timeout_s")?.unwrap_or(0);
         let timeout = if secs == 0 {
             Duration::from_micros(self.0.delay_loop_us)
@@ -379,6 +392,7 @@ impl Params<'_> {
                 argv,
                 dynamic: self.parse("misc_dynamic")?.unwrap_or(false),
                 run_as,
+                script_security,
             },
             timeout,
         ))
