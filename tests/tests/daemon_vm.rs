@@ -145,7 +145,7 @@ httpd -f -p 10.0.1.1:80 -h /www & H1=$!
 httpd -f -p 10.0.1.2:80 -h /www & H2=$!
 httpd -f -p 10.0.1.3:80 -h /www & H3=$!
 mkdir -p /tmp/site && cp vm-health-v1.conf /tmp/site/keepalived.conf
-kac daemon --source /tmp/site --state-dir /tmp/st --control /tmp/kac.sock --drain-period 3s 2>/tmp/daemon.log &
+kac daemon --source /tmp/site --state-dir /tmp/st --control /tmp/kac.sock --drain-period 12s 2>/tmp/daemon.log &
 PID=$!
 step up-wait waitfor 'ipvsadm -Ln | grep -q 10.0.1.3:80'
 step up-list ipvsadm -Ln

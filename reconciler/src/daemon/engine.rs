@@ -1238,10 +1238,7 @@ impl Daemon {
     /// VRRP layer asks for, and what was last applied (`None` when not configured and none
     /// runs).
     fn refresh_sync_status(&mut self) {
-        let plan = self
-            .applied
-            .as_ref()
-            .and_then(|a| a.sync_daemon.clone());
+        let plan = self.applied.as_ref().and_then(|a| a.sync_daemon.clone());
         let wanted = self.vrrp.layer().sync_daemon.map(|d| d.state.name());
         let st = self.status.sync_daemon.take().unwrap_or_default();
         self.status.sync_daemon = match plan {

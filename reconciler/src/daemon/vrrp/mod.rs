@@ -34,9 +34,9 @@ use tokio::sync::mpsc;
 
 use super::event::Event;
 use super::metrics::{Metrics, VrrpMetric};
-use crate::model::MacvlanLink;
 use crate::alert::AlertEvent;
 use crate::alert::event::{GroupChange, InstanceChange, VrrpState as AlertState};
+use crate::model::MacvlanLink;
 use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
 use crate::syncd::{SyncDaemon, SyncState};
 use crate::track::{self, Change, States, Trackers};
