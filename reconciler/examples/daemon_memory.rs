@@ -64,6 +64,12 @@ fn fail(errno: i32) -> KernelError {
 }
 
 impl Kernel for MemKernel {
+    /// The bench runs no connection sync daemon: IPVS is there, with none running.
+    fn sync_daemons(
+        &mut self,
+    ) -> Result<Option<Vec<kac_reconciler::syncd::SyncDaemon>>, KernelError> {
+        Ok(Some(Vec::new()))
+    }
     fn observe(&mut self, ipvs: bool) -> Result<Observed, KernelError> {
         let mut o = Observed::default();
         o.links.insert(
@@ -162,6 +168,11 @@ impl Kernel for MemKernel {
 struct Shared(Arc<Mutex<MemKernel>>);
 
 impl Kernel for Shared {
+    fn sync_daemons(
+        &mut self,
+    ) -> Result<Option<Vec<kac_reconciler::syncd::SyncDaemon>>, KernelError> {
+        self.0.lock().map_err(|_| fail(5))?.sync_daemons()
+    }
     fn observe(&mut self, ipvs: bool) -> Result<Observed, KernelError> {
         self.0.lock().map_err(|_| fail(5))?.observe(ipvs)
     }
@@ -313,6 +324,7 @@ fn main() {
         full_check: Duration::from_secs(3600),
         drift_delay: Duration::from_millis(200),
         drain_period: Some(Duration::ZERO),
+        traps: Default::default(),
     };
     let kernel = Arc::new(Mutex::new(MemKernel::with_capacity(
         text.matches("virtual_server ").count(),
