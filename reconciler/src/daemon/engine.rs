@@ -649,6 +649,25 @@ impl Daemon {
         }
     }
 
+    /// A compiled revision this host does not apply: the loop is free again, the revision is
+    /// marked invalid, and `revision … is not applied: REASON` is reported (logged, counted,
+    /// mailed); the last good state stays applied.
+    fn refuse_compiled(
+        &mut self,
+        revision: &str,
+        reason: String,
+        diagnostics: Vec<StatusDiagnostic>,
+    ) {
+        self.busy = None;
+        self.set_seen_outcome(revision, "invalid");
+        self.error(
+            "compile",
+            Some(revision.to_string()),
+            format!("revision {} is not applied: {reason}", short(revision)),
+            diagnostics,
+        );
+    }
+
     /// Records (and logs) a problem.
     fn error(
         &mut self,
@@ -801,16 +820,10 @@ impl Daemon {
         let plan = match outcome.plan {
             Some(p) if errors.is_empty() => p,
             _ => {
-                self.busy = None;
-                self.set_seen_outcome(&rev.id, "invalid");
                 let n = errors.len().max(1);
-                self.error(
-                    "compile",
-                    Some(rev.id.clone()),
-                    format!(
-                        "revision {} is not applied: {n} error(s) in its configuration; the last good state stays applied",
-                        short(&rev.id)
-                    ),
+                self.refuse_compiled(
+                    &rev.id,
+                    format!("{n} error(s) in its configuration; the last good state stays applied"),
                     outcome.diagnostics,
                 );
                 return;
@@ -825,31 +838,13 @@ impl Daemon {
         }
         let refused = vrrp::refusals(&plan);
         if !refused.is_empty() {
-            self.busy = None;
-            self.set_seen_outcome(&rev.id, "invalid");
-            self.error(
-                "compile",
-                Some(rev.id.clone()),
-                format!(
-                    "revision {} is not applied: {}",
-                    short(&rev.id),
-                    refused.join("; ")
-                ),
-                Vec::new(),
-            );
+            self.refuse_compiled(&rev.id, refused.join("; "), Vec::new());
             return;
         }
         let desired = match Desired::from_plan(&plan, &Names::from_host()) {
             Ok(d) => Arc::new(d),
             Err(e) => {
-                self.busy = None;
-                self.set_seen_outcome(&rev.id, "invalid");
-                self.error(
-                    "compile",
-                    Some(rev.id.clone()),
-                    format!("revision {} is not applied: {e}", short(&rev.id)),
-                    Vec::new(),
-                );
+                self.refuse_compiled(&rev.id, e.to_string(), Vec::new());
                 return;
             }
         };
@@ -857,18 +852,8 @@ impl Daemon {
         // plan's checks: the real servers it has are the ones a removal drains.
         let before = self.applied.as_ref().map(|a| self.effective(&a.desired));
         if let Err(errors) = self.health.load(&plan) {
-            self.busy = None;
-            self.set_seen_outcome(&rev.id, "invalid");
-            self.error(
-                "compile",
-                Some(rev.id.clone()),
-                format!(
-                    "revision {} is not applied: its checks cannot run: {}",
-                    short(&rev.id),
-                    errors.join("; ")
-                ),
-                Vec::new(),
-            );
+            let reason = format!("its checks cannot run: {}", errors.join("; "));
+            self.refuse_compiled(&rev.id, reason, Vec::new());
             return;
         }
         if let Some(before) = before {
