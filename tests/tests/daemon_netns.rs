@@ -38,6 +38,47 @@ fn conf(addrs: &[&str]) -> String {
     s
 }
 
+/// A test's work directory holding a git repository the daemon reads and its state directory.
+struct GitSite {
+    work: tempfile::TempDir,
+    repo: Repo,
+    url: String,
+    state: String,
+}
+
+impl GitSite {
+    fn new() -> GitSite {
+        let work = tempfile::tempdir().expect("tempdir");
+        let repo = Repo::init(&work.path().join("repo"));
+        let url = repo.url();
+        let state = work.path().join("state").to_string_lossy().into_owned();
+        GitSite {
+            work,
+            repo,
+            url,
+            state,
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    /// `--source URL --poll POLL --state-dir STATE`, then `extra`.
+    fn args<'a>(&'a self, poll: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec![
+            "--source",
+            self.url.as_str(),
+            "--poll",
+            poll,
+            "--state-dir",
+            self.state.as_str(),
+        ];
+        a.extend_from_slice(extra);
+        a
+    }
+}
+
 fn s<'a>(v: &'a Value, path: &[&str]) -> &'a Value {
     path.iter().fold(v, |v, k| &v[*k])
 }
@@ -172,22 +213,12 @@ fn git_source_converges_keeps_the_last_good_state_and_repairs_drift() {
     else {
         return;
     };
-    let work = tempfile::tempdir().expect("tempdir");
-    let repo = Repo::init(&work.path().join("repo"));
-    let state = work.path().join("state");
-    let url = repo.url();
-    let args = [
-        "--source",
-        url.as_str(),
-        "--poll",
-        "200ms",
-        "--state-dir",
-        state.to_str().expect("utf-8"),
-    ];
+    let site = GitSite::new();
     let mut n = 0;
-    convergence_story(&ns, work.path(), &args, &mut |text| {
+    convergence_story(&ns, site.dir(), &site.args("200ms", &[]), &mut |text| {
         n += 1;
-        repo.commit(&[("keepalived.conf", text)], &format!("change {n}"), &[])
+        site.repo
+            .commit(&[("keepalived.conf", text)], &format!("change {n}"), &[])
     });
 }
 
@@ -243,7 +274,8 @@ fn only_revisions_signed_by_an_allowed_signer_are_applied() {
         );
         return;
     }
-    let work = tempfile::tempdir().expect("tempdir");
+    let site = GitSite::new();
+    let work = &site.work;
     let trusted = work.path().join("trusted");
     let untrusted = work.path().join("untrusted");
     let trusted_pub = ssh_key(&trusted);
@@ -269,23 +301,15 @@ fn only_revisions_signed_by_an_allowed_signer_are_applied() {
         repo.git(&["rev-parse", "HEAD"])
     };
 
-    let repo = Repo::init(&work.path().join("repo"));
+    let repo = &site.repo;
     let good = commit_signed(&repo, &conf(&["10.0.0.5/24"]), "signed", &trusted_args);
-    let url = repo.url();
-    let state = work.path().join("state");
     let d = Daemon::start(
         &ns,
         work.path(),
-        &[
-            "--source",
-            &url,
-            "--poll",
+        &site.args(
             "200ms",
-            "--state-dir",
-            state.to_str().expect("utf-8"),
-            "--allowed-signers",
-            signers.to_str().expect("utf-8"),
-        ],
+            &["--allowed-signers", signers.to_str().expect("utf-8")],
+        ),
     );
     let st = d.wait_status("signed revision applied", |st| applied_is(st, &good));
     assert_eq!(st["source"]["verify_signatures"], true);
@@ -335,18 +359,9 @@ fn history_rewritten_backwards_is_refused_unless_pinned_or_allowed() {
     else {
         return;
     };
-    let work = tempfile::tempdir().expect("tempdir");
-    let repo = Repo::init(&work.path().join("repo"));
-    let state = work.path().join("state");
-    let url = repo.url();
-    let args = [
-        "--source",
-        url.as_str(),
-        "--poll",
-        "200ms",
-        "--state-dir",
-        state.to_str().expect("utf-8"),
-    ];
+    let site = GitSite::new();
+    let (repo, work) = (&site.repo, &site.work);
+    let args = site.args("200ms", &[]);
     let a = repo.commit(&[("keepalived.conf", &conf(&["10.0.0.5/24"]))], "a", &[]);
     let mut d = Daemon::start(&ns, work.path(), &args);
     d.wait_status("a applied", |st| applied_is(st, &a));
@@ -405,19 +420,10 @@ fn operator_controls_suspend_observe_and_sync() {
     let Some(ns) = namespace("operator_controls_suspend_observe_and_sync") else {
         return;
     };
-    let work = tempfile::tempdir().expect("tempdir");
-    let repo = Repo::init(&work.path().join("repo"));
-    let state = work.path().join("state");
-    let url = repo.url();
+    let site = GitSite::new();
+    let (repo, work) = (&site.repo, &site.work);
     // A long poll: only `kac ctl sync` and SIGHUP fetch.
-    let args = [
-        "--source",
-        url.as_str(),
-        "--poll",
-        "1h",
-        "--state-dir",
-        state.to_str().expect("utf-8"),
-    ];
+    let args = site.args("1h", &[]);
     let a = repo.commit(&[("keepalived.conf", &conf(&["10.0.0.5/24"]))], "a", &[]);
     let mut d = Daemon::start(&ns, work.path(), &args);
     d.wait_status("a applied", |st| applied_is(st, &a));
@@ -498,7 +504,7 @@ fn operator_controls_suspend_observe_and_sync() {
         .arg("apply")
         .arg(work.path().join("one.conf"))
         .arg("--state-dir")
-        .arg(&state);
+        .arg(&site.state);
     let out = run_with_timeout(&mut apply, Duration::from_secs(60)).expect("apply");
     assert_eq!(out.shell_code(), 1, "{}", out.stderr);
     assert!(
@@ -515,24 +521,13 @@ fn keywords_kac_does_not_carry_out_are_refused_naming_them() {
     let Some(ns) = namespace("keywords_kac_does_not_carry_out_are_refused_naming_them") else {
         return;
     };
-    let work = tempfile::tempdir().expect("tempdir");
-    let repo = Repo::init(&work.path().join("repo"));
-    let state = work.path().join("state");
-    let url = repo.url();
+    let site = GitSite::new();
+    let (repo, work) = (&site.repo, &site.work);
     let a = repo.commit(&[("keepalived.conf", &conf(&["10.0.0.5/24"]))], "a", &[]);
     let d = Daemon::start(
         &ns,
         work.path(),
-        &[
-            "--source",
-            &url,
-            "--poll",
-            "200ms",
-            "--state-dir",
-            state.to_str().expect("utf-8"),
-            "--log-format",
-            "json",
-        ],
+        &site.args("200ms", &["--log-format", "json"]),
     );
     d.wait_status("a applied", |st| applied_is(st, &a));
     let vrrp = format!(
@@ -659,8 +654,8 @@ fn git_source_follows_a_ref_in_a_site_subdirectory_for_its_host() {
     let Some(ns) = namespace("git_source_follows_a_ref_in_a_site_subdirectory_for_its_host") else {
         return;
     };
-    let work = tempfile::tempdir().expect("tempdir");
-    let repo = Repo::init(&work.path().join("repo"));
+    let site = GitSite::new();
+    let (repo, work) = (&site.repo, &site.work);
     let manifest = "site \"pair\"\nhost \"lb1\" config=\"keepalived.conf\" config-id=\"lb1\"\nhost \"lb2\" config=\"keepalived.conf\" config-id=\"lb2\"\n";
     let shared = |n: u8| {
         format!(
@@ -680,25 +675,13 @@ fn git_source_follows_a_ref_in_a_site_subdirectory_for_its_host() {
     // main moves on; the daemon follows `release`.
     repo.commit(&[("site/keepalived.conf", &shared(9))], "main 2", &[]);
     let release = repo.git(&["rev-parse", "release"]);
-    let state = work.path().join("state");
-    let url = repo.url();
     let d = Daemon::start(
         &ns,
         work.path(),
-        &[
-            "--source",
-            &url,
-            "--ref",
-            "release",
-            "--subdir",
-            "site",
-            "--host",
-            "lb2",
-            "--poll",
+        &site.args(
             "200ms",
-            "--state-dir",
-            state.to_str().expect("utf-8"),
-        ],
+            &["--ref", "release", "--subdir", "site", "--host", "lb2"],
+        ),
     );
     let st = d.wait_status("release applied", |st| applied_is(st, &release));
     assert_eq!(st["host"], "lb2");
