@@ -1292,25 +1292,7 @@ mod tests {
 
     #[test]
     fn ah_and_vmac_on_an_address_are_refused_by_name() {
-        let mut plan: Plan = serde_json::from_value(serde_json::json!({
-            "plan_version": 1, "host": "t", "config_id": null,
-            "global": {
-                "router_id": "host_name", "script_user": "default_script_user",
-                "enable_script_security": false,
-                "email": {"to": [], "from": null, "smtp_server": null, "helo_name": null,
-                          "connect_timeout_s": 30},
-                "vrrp_version": 2, "vrrp_mcast_group4": "224.0.0.18",
-                "vrrp_mcast_group6": "ff02::12", "vrrp_strict": false,
-                "garp": {"master_delay_s": 5, "master_repeat": 5, "master_refresh_s": 0,
-                         "master_refresh_repeat": 1, "interval_us": 0, "gna_interval_us": 0},
-                "lvs_timeouts": {"tcp": null, "tcpfin": null, "udp": null},
-                "lvs_flush": false, "lvs_flush_on_stop": "none", "dynamic_interfaces": false
-            },
-            "static_addresses": [], "static_routes": [], "static_rules": [],
-            "vrrp_scripts": {}, "track_files": {}, "vrrp_sync_groups": {},
-            "vrrp_instances": {}, "virtual_servers": []
-        }))
-        .expect("plan");
+        let mut plan: Plan = crate::check::tests::empty_plan();
         let mut i = instance(2);
         i.auth = Some(PlanAuth {
             auth_type: "AH".into(),
