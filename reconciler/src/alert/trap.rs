@@ -54,13 +54,21 @@ fn inet(addr: IpAddr) -> (Value, Value) {
     }
 }
 
-/// `s` cut to a DisplayString's 255 octets, at a character boundary.
+/// `s` as a DisplayString (RFC 2579: NVT ASCII, 255 octets at most): one line of printable
+/// ASCII, other characters and runs of white space turned into one space, cut to 255 octets.
 fn display_string(s: &str) -> Value {
-    let mut end = s.len().min(DISPLAY_STRING_MAX);
-    while !s.is_char_boundary(end) {
-        end -= 1;
+    let mut out = String::with_capacity(s.len().min(DISPLAY_STRING_MAX));
+    for c in s.chars() {
+        let c = if c.is_ascii_graphic() { c } else { ' ' };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        if out.len() == DISPLAY_STRING_MAX {
+            break;
+        }
+        out.push(c);
     }
-    Value::Octets(s.as_bytes()[..end].to_vec())
+    Value::Octets(out.trim_end().as_bytes().to_vec())
 }
 
 /// The virtual server's variables keepalived's checker traps carry, in its order:
@@ -305,10 +313,10 @@ mod tests {
     }
 
     /// kac's `kacOperationalEvent` under the RFC 5612 placeholder arc, with its five
-    /// variables; a long detail is cut to 255 octets without splitting a character.
+    /// variables; the detail becomes one line of printable ASCII of 255 octets at most.
     #[test]
     fn operational_trap_under_the_kac_arc() {
-        let detail = format!("{}é", "x".repeat(254));
+        let detail = format!("error:\n  \u{2502} {}é and more", "x".repeat(300));
         let e = AlertEvent::Operational(Operational {
             kind: OperationalKind::Rollback,
             revision: "0123456789ab".into(),
@@ -322,8 +330,8 @@ mod tests {
         assert_eq!(t.vars[1], (obj(2), Value::Integer(3)));
         assert_eq!(t.vars[2], (obj(3), Value::Octets(b"rollback".to_vec())));
         assert_eq!(t.vars[3], (obj(4), Value::Octets(b"0123456789ab".to_vec())));
-        // "é" is two octets: it would end at 256, so it is left out.
-        assert_eq!(t.vars[4], (obj(5), Value::Octets(vec![b'x'; 254])));
+        let want = format!("error: {}", "x".repeat(248));
+        assert_eq!(t.vars[4], (obj(5), Value::Octets(want.into_bytes())));
         for (k, n, w) in [
             (OperationalKind::RefusedRevision, 1, "refused"),
             (OperationalKind::FailedApply, 2, "failed-apply"),
