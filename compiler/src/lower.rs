@@ -288,7 +288,8 @@ fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
     }
 }
 
-/// The alert switches, `enable_traps` and the notify FIFOs of `global_defs`.
+/// The alert switches, `enable_traps`, the notify FIFOs and
+/// `fifo_write_vrrp_states_on_reload` of `global_defs`.
 fn alerts(g: &GlobalDefs, script_user: &MachineValue) -> PlanAlerts {
     let setting = |k: &str| g.other.iter().rev().find(|s| s.keyword == k);
     let fifo = |prefix: &str| {
@@ -323,6 +324,7 @@ fn alerts(g: &GlobalDefs, script_user: &MachineValue) -> PlanAlerts {
         notify_fifo: fifo(""),
         vrrp_notify_fifo: fifo("vrrp_"),
         lvs_notify_fifo: fifo("lvs_"),
+        fifo_write_vrrp_states_on_reload: setting("fifo_write_vrrp_states_on_reload").is_some(),
     }
 }
 
@@ -1322,7 +1324,7 @@ mod alert_tests {
     #[test]
     fn alert_switches_fifos_and_per_object_smtp_alert_reach_the_plan() {
         let p = compile(
-            "global_defs {\n  enable_script_security\n  smtp_alert_vrrp false\n  smtp_alert\n  no_email_faults\n  enable_traps\n  notify_fifo /run/n.fifo root root\n  notify_fifo_script \"/bin/reader -v\" nobody\n  lvs_notify_fifo /run/l.fifo\n}\n\
+            "global_defs {\n  enable_script_security\n  smtp_alert_vrrp false\n  smtp_alert\n  no_email_faults\n  enable_traps\n  notify_fifo /run/n.fifo root root\n  notify_fifo_script \"/bin/reader -v\" nobody\n  lvs_notify_fifo /run/l.fifo\n  fifo_write_vrrp_states_on_reload\n}\n\
              vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  smtp_alert\n  virtual_ipaddress {\n    10.0.0.5/24\n  }\n}\n\
              virtual_server 10.0.0.5 80 {\n  lb_kind NAT\n  protocol TCP\n  smtp_alert false\n  real_server 10.1.0.1 80 {\n    smtp_alert false\n  }\n  real_server 10.1.0.2 80 {\n  }\n}\n",
         );
@@ -1331,7 +1333,7 @@ mod alert_tests {
             (a.smtp_alert, a.smtp_alert_vrrp, a.smtp_alert_checker),
             (Some(true), Some(false), None)
         );
-        assert!(a.no_email_faults && a.enable_traps);
+        assert!(a.no_email_faults && a.enable_traps && a.fifo_write_vrrp_states_on_reload);
         assert_eq!(
             a.notify_fifo,
             Some(PlanFifo {

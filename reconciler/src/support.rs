@@ -167,9 +167,9 @@ fn global(k: &str) -> Option<Support> {
         | "vrrp_notify_fifo_script"
         | "lvs_notify_fifo"
         | "lvs_notify_fifo_script" => FIFO,
-        "fifo_write_vrrp_states_on_reload" => {
-            Refused("kac does not write the VRRP states to the notify FIFOs on reload")
-        }
+        "fifo_write_vrrp_states_on_reload" => Daemon(
+            "writing the sync groups' and instances' states to the notify FIFOs when a revision is applied",
+        ),
         "enable_traps" => TRAPS,
         "snmp_socket" => NoEffect(
             "it names keepalived's AgentX socket; kac has no SNMP agent and sends its traps to `kac daemon --trap-sink`",

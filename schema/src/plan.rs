@@ -210,6 +210,11 @@ pub struct PlanAlerts {
     /// `lvs_notify_fifo` (real and virtual servers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lvs_notify_fifo: Option<PlanFifo>,
+    /// `fifo_write_vrrp_states_on_reload`: after a reload (a revision applied while the
+    /// daemon runs) the sync groups' and instances' states are written to the FIFOs that
+    /// carry VRRP lines.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fifo_write_vrrp_states_on_reload: bool,
 }
 
 impl PlanAlerts {

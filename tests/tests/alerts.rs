@@ -8,7 +8,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use kac_reconciler::alert::event::{
-    AlertEvent, InstanceChange, Operational, OperationalKind, RealServerChange, VrrpState,
+    AlertEvent, InstanceChange, Operational, OperationalKind, QuorumChange, RealServerChange,
+    VrrpState, VsIdentity,
 };
 use kac_reconciler::alert::fifo::FifoScope;
 use kac_reconciler::alert::queue::RetryPolicy;
@@ -73,6 +74,28 @@ fn server_down() -> AlertEvent {
         protocol: Some("tcp".into()),
         up: false,
         reason: Some("connection error".into()),
+        servers_up: 1,
+        servers_total: 2,
+        identity: VsIdentity::Addr {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            port: 80,
+        },
+    })
+}
+
+fn quorum_lost() -> AlertEvent {
+    AlertEvent::Quorum(QuorumChange {
+        virtual_server: "[10.0.0.1]:tcp:80".into(),
+        up: false,
+        quorum: 2,
+        hysteresis: 0,
+        weight: 1,
+        vs_index: 1,
+        protocol: Some("tcp".into()),
+        identity: VsIdentity::Addr {
+            addr: IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            port: 80,
+        },
         servers_up: 1,
         servers_total: 2,
     })
@@ -278,12 +301,21 @@ fn traps_reach_snmptrapd() {
         let mut alerter = Alerter::start(s).expect("start");
         alerter.alert(&became_master(), false);
         alerter.alert(&server_down(), false);
+        alerter.alert(&quorum_lost(), false);
+        alerter.alert(
+            &AlertEvent::Operational(Operational {
+                kind: OperationalKind::RefusedRevision,
+                revision: "0123456789ab".into(),
+                detail: "error: unknown keyword `bogus`".into(),
+            }),
+            false,
+        );
         let end = Instant::now() + Duration::from_secs(5);
         while alerter
             .stats()
             .snapshot()
             .total(Channel::Trap, Outcome::Sent)
-            < 3
+            < 5
             && Instant::now() < end
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -293,11 +325,11 @@ fn traps_reach_snmptrapd() {
                 .stats()
                 .snapshot()
                 .total(Channel::Trap, Outcome::Sent),
-            3
+            5
         );
     });
     let ok = wait_until(Duration::from_secs(5), || {
-        std::fs::read_to_string(&log).is_ok_and(|s| s.matches("TRAP ").count() >= 3)
+        std::fs::read_to_string(&log).is_ok_and(|s| s.matches("TRAP ").count() >= 5)
     });
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(ok, "{text}");
@@ -327,11 +359,44 @@ fn traps_reach_snmptrapd() {
         format!("{ka}.3.4.1.4.1.2 = Hex-STRING: 0A 01 00 07"),
         format!("{ka}.3.4.1.5.1.2 = Gauge32: 8080"),
         format!("{ka}.3.4.1.6.1.2 = INTEGER: 2"),
+        format!("{ka}.3.3.1.2.1 = INTEGER: 2"),
+        format!("{ka}.3.3.1.5.1 = INTEGER: 1"),
+        format!("{ka}.3.3.1.6.1 = Hex-STRING: 0A 00 00 01"),
+        format!("{ka}.3.3.1.7.1 = Gauge32: 80"),
         format!("{ka}.3.3.1.8.1 = INTEGER: 1"),
         format!("{ka}.3.3.1.21.1 = Gauge32: 1"),
         format!("{ka}.3.3.1.20.1 = Gauge32: 2"),
     ] {
         assert!(rs.contains(&want), "{want} not in {rs}");
+    }
+    // virtualServerQuorumStateChange: keepalived's variables, quorum notMet(2).
+    let quorum = traps[3];
+    for want in [
+        format!(".1.3.6.1.6.3.1.1.4.1.0 = OID: {ka}.3.5.0.2"),
+        format!("{ka}.3.3.1.2.1 = INTEGER: 2"),
+        format!("{ka}.3.3.1.6.1 = Hex-STRING: 0A 00 00 01"),
+        format!("{ka}.3.3.1.7.1 = Gauge32: 80"),
+        format!("{ka}.3.3.1.8.1 = INTEGER: 1"),
+        format!("{ka}.3.3.1.23.1 = INTEGER: 2"),
+        format!("{ka}.3.3.1.22.1 = Gauge32: 2"),
+        format!("{ka}.3.3.1.21.1 = Gauge32: 1"),
+        format!("{ka}.3.3.1.20.1 = Gauge32: 2"),
+        format!("{ka}.1.2.0 = STRING: \"lb1\""),
+    ] {
+        assert!(quorum.contains(&want), "{want} not in {quorum}");
+    }
+    // kac's own kacOperationalEvent (docs/KAC-MIB.txt, placeholder arc 32473).
+    let op = traps[4];
+    let kac = ".1.3.6.1.4.1.32473";
+    for want in [
+        format!(".1.3.6.1.6.3.1.1.4.1.0 = OID: {kac}.0.1"),
+        format!("{kac}.1.1.0 = STRING: \"lb1\""),
+        format!("{kac}.1.2.0 = INTEGER: 1"),
+        format!("{kac}.1.3.0 = STRING: \"refused\""),
+        format!("{kac}.1.4.0 = STRING: \"0123456789ab\""),
+        format!("{kac}.1.5.0 = STRING: \"error: unknown keyword `bogus`\""),
+    ] {
+        assert!(op.contains(&want), "{want} not in {op}");
     }
 }
 

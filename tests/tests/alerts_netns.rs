@@ -2,9 +2,13 @@
 //! runs a VRRP instance that becomes master on the real kernel, and sends its alerts to real
 //! receivers started by the test on the namespace's loopback: a mail to aiosmtpd (Debian's
 //! python3-aiosmtpd), SNMPv2c traps to Debian's snmptrapd, and a line to a notify FIFO read
-//! by its `notify_fifo_script`. Then a revision that does not compile is mailed as refused,
-//! and a revision the kernel cannot take (a virtual server: this kernel has no IPVS) is mailed
-//! as a failed apply. `kac status` and the metrics count what was sent.
+//! by its `notify_fifo_script`, for the instance and for its sync group. Then a revision that
+//! does not compile is mailed and trapped as refused, a revision the kernel cannot take (a
+//! virtual server: this kernel has no IPVS) as a failed apply, and one whose route the kernel
+//! rejects after its address was added as a failed apply and a rollback; an applied revision
+//! writes the VRRP states to the FIFO again (`fifo_write_vrrp_states_on_reload`). `kac status`
+//! and the metrics count what was sent. At SIGTERM, the instance's last mail still goes out
+//! before the daemon exits.
 //!
 //! Root only; otherwise `skipped: <reason>` (a failure under `KAC_REQUIRE_PRIVILEGED=1`).
 
@@ -21,6 +25,8 @@ const SMTP_PORT: u16 = 2525;
 const TRAP_PORT: u16 = 1162;
 /// KEEPALIVED-MIB.
 const KA: &str = ".1.3.6.1.4.1.9586.100.5";
+/// KAC-MIB (docs/KAC-MIB.txt; placeholder arc).
+const KAC: &str = ".1.3.6.1.4.1.32473";
 
 fn conf(dir: &Path, extra: &str) -> String {
     format!(
@@ -38,6 +44,12 @@ fn conf(dir: &Path, extra: &str) -> String {
   enable_traps
   notify_fifo {fifo}
   notify_fifo_script {reader}
+  fifo_write_vrrp_states_on_reload
+}}
+vrrp_sync_group G1 {{
+  group {{
+    VI_1
+  }}
 }}
 vrrp_instance VI_1 {{
   state BACKUP
@@ -56,8 +68,14 @@ vrrp_instance VI_1 {{
     )
 }
 
+/// Replaces `path` at once; the temporary file is written outside the source directory (a
+/// file in it would be read as part of a revision).
 fn write_atomically(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
+    let outside = path
+        .parent()
+        .and_then(Path::parent)
+        .expect("a source directory");
+    let tmp = outside.join("next-revision.tmp");
     std::fs::write(&tmp, text).expect("write");
     std::fs::rename(&tmp, path).expect("rename");
 }
@@ -75,6 +93,32 @@ fn wait_mail(out: &Path, subject: &str) -> Value {
         .expect("found")
 }
 
+/// The first trap in `log` (within 10 s) carrying every one of `want`.
+fn wait_trap(log: &Path, want: &[String]) -> String {
+    let has = |t: &String| want.iter().all(|w| t.contains(w.as_str()));
+    let found = wait_until(Duration::from_secs(10), || traps(log).iter().any(has));
+    let all = traps(log);
+    assert!(found, "no trap with {want:#?}; received: {all:#?}");
+    all.into_iter().find(|t| has(t)).expect("found")
+}
+
+/// The revision a mail's subject names (`… - revision 0123456789ab`).
+fn subject_revision(mail: &Value) -> String {
+    let data = mail["data"].as_str().unwrap_or_default();
+    data.lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .and_then(|s| s.rsplit_once(" - revision "))
+        .map(|(_, r)| r.trim().to_string())
+        .unwrap_or_else(|| panic!("no revision in {data}"))
+}
+
+fn fifo_count(copy: &Path, line: &str) -> usize {
+    std::fs::read_to_string(copy)
+        .unwrap_or_default()
+        .matches(line)
+        .count()
+}
+
 fn metrics(ns: &OracleNamespace) -> String {
     let mut cmd = ns.command("/usr/bin/python3");
     cmd.args([
@@ -87,8 +131,8 @@ fn metrics(ns: &OracleNamespace) -> String {
 }
 
 #[test]
-fn vrrp_master_refused_and_failed_revisions_are_alerted() {
-    let test = "vrrp_master_refused_and_failed_revisions_are_alerted";
+fn vrrp_group_refused_failed_rolled_back_and_stopping_are_alerted() {
+    let test = "vrrp_group_refused_failed_rolled_back_and_stopping_are_alerted";
     if let Some(reason) = privileges::skip_reason() {
         privileges::skip(test, &reason);
         return;
@@ -136,7 +180,7 @@ fn vrrp_master_refused_and_failed_revisions_are_alerted() {
     let conf_path = src.join("keepalived.conf");
     write_atomically(&conf_path, &conf(dir, ""));
     let state = dir.join("state");
-    let d = Daemon::start(
+    let mut d = Daemon::start(
         &ns,
         &dir.join("kac"),
         &[
@@ -226,25 +270,123 @@ fn vrrp_master_refused_and_failed_revisions_are_alerted() {
         std::fs::read_to_string(&copy)
     );
 
-    // A revision that does not compile: refused, and mailed with its diagnostic.
+    // The sync group: keepalived's group mail, trap and FIFO line.
+    let m = wait_mail(
+        &mail_out,
+        "Subject: [lb-alerts] VRRP Group G1 - Entering MASTER state",
+    );
+    let data = m["data"].as_str().unwrap_or_default();
+    assert!(
+        data.contains("=> All VRRP group instances are now in MASTER state <="),
+        "{data}"
+    );
+    wait_trap(
+        &trap_log,
+        &[
+            format!("OID: {KA}.2.10.0.1"),
+            format!("{KA}.2.1.1.2.1 = STRING: \"G1\""),
+            format!("{KA}.2.1.1.3.1 = INTEGER: 2"),
+            format!("{KA}.1.2.0 = STRING: \"lb-alerts\""),
+        ],
+    );
+    assert!(
+        wait_until(Duration::from_secs(10), || {
+            fifo_count(&copy, "GROUP \"G1\" MASTER 0\n") == 1
+        }),
+        "FIFO copy: {:?}",
+        std::fs::read_to_string(&copy)
+    );
+
+    // A revision that does not compile: refused, mailed with its diagnostic, and trapped
+    // (kacOperationalEvent, kind refused(1)).
     write_atomically(&conf_path, &conf(dir, "bogus_keyword 1\n"));
     let m = wait_mail(&mail_out, "Revision refused - revision");
     let data = m["data"].as_str().unwrap_or_default();
     assert!(data.contains("=> Revision refused <="), "{data}");
     assert!(data.contains("bogus_keyword"), "{data}");
+    let refused_rev = subject_revision(&m);
+    let t = wait_trap(
+        &trap_log,
+        &[
+            format!("OID: {KAC}.0.1"),
+            format!("{KAC}.1.2.0 = INTEGER: 1"),
+        ],
+    );
+    for want in [
+        format!("{KAC}.1.1.0 = STRING: \"lb-alerts\""),
+        format!("{KAC}.1.3.0 = STRING: \"refused\""),
+        format!("{KAC}.1.4.0 = STRING: \"{refused_rev}\""),
+    ] {
+        assert!(t.contains(&want), "{want} not in {t}");
+    }
+    assert!(t.contains("bogus_keyword"), "{t}");
 
-    // A revision the kernel cannot take (IPVS services; this kernel has none): mailed.
+    // A revision the kernel cannot take (IPVS services; this kernel has none): mailed and
+    // trapped as a failed apply (kind failedApply(2)); nothing was changed, so no rollback.
     let vs = "virtual_server 10.9.0.100 80 {\n  lb_kind NAT\n  protocol TCP\n  real_server 10.9.0.2 80 {\n    weight 1\n  }\n}\n";
     write_atomically(&conf_path, &conf(dir, vs));
     let m = wait_mail(&mail_out, "Apply failed - revision");
     let data = m["data"].as_str().unwrap_or_default();
     assert!(data.contains("IPVS"), "{data}");
+    let t = wait_trap(
+        &trap_log,
+        &[
+            format!("OID: {KAC}.0.1"),
+            format!("{KAC}.1.2.0 = INTEGER: 2"),
+        ],
+    );
+    assert!(
+        t.contains(&format!("{KAC}.1.3.0 = STRING: \"failed-apply\"")),
+        "{t}"
+    );
 
-    // Status and metrics count what was sent, per channel.
+    // A revision whose route the kernel rejects after its address was added: the address
+    // is taken back, and the rollback is mailed and trapped (kind rollback(3)).
+    let bad_route = "static_ipaddress {\n  10.9.0.5/24 dev eth0\n}\nstatic_routes {\n  10.20.0.0/16 via 198.51.100.1 dev eth0\n}\n";
+    write_atomically(&conf_path, &conf(dir, bad_route));
+    let m = wait_mail(&mail_out, "Rolled back - revision");
+    let data = m["data"].as_str().unwrap_or_default();
+    assert!(data.contains("=> Rolled back <="), "{data}");
+    assert!(data.contains("10.20.0.0/16"), "{data}");
+    assert!(data.contains("the host is as it was"), "{data}");
+    let rolled_rev = subject_revision(&m);
+    let t = wait_trap(
+        &trap_log,
+        &[
+            format!("OID: {KAC}.0.1"),
+            format!("{KAC}.1.2.0 = INTEGER: 3"),
+        ],
+    );
+    for want in [
+        format!("{KAC}.1.3.0 = STRING: \"rollback\""),
+        format!("{KAC}.1.4.0 = STRING: \"{rolled_rev}\""),
+    ] {
+        assert!(t.contains(&want), "{want} not in {t}");
+    }
+    assert!(
+        !kac_tests::daemon::addresses(&ns, "eth0")
+            .iter()
+            .any(|a| a.starts_with("10.9.0.5/")),
+        "the rolled back address is still there"
+    );
+
+    // A revision that applies: a reload, so the VRRP states are written to the FIFO again.
+    let extra = "static_ipaddress {\n  10.9.1.1/24 dev eth1\n}\n";
+    write_atomically(&conf_path, &conf(dir, extra));
+    assert!(
+        wait_until(Duration::from_secs(15), || {
+            fifo_count(&copy, "INSTANCE \"VI_1\" MASTER 150\n") == 2
+                && fifo_count(&copy, "GROUP \"G1\" MASTER 0\n") == 2
+        }),
+        "FIFO copy: {:?}",
+        std::fs::read_to_string(&copy)
+    );
+
+    // Status and metrics count what was sent, per channel and kind.
     let st = d.wait_status("alerts counted", |st| {
         st["alerts"]["channels"].as_array().is_some_and(|c| {
             c.iter()
-                .any(|c| c["channel"] == "email" && c["sent"].as_u64() >= Some(3))
+                .any(|c| c["channel"] == "email" && c["sent"].as_u64() >= Some(8))
         })
     });
     let channels = st["alerts"]["channels"]
@@ -264,11 +406,11 @@ fn vrrp_master_refused_and_failed_revisions_are_alerted() {
     assert!(
         email["last_sent"]
             .as_str()
-            .is_some_and(|l| l.contains("Apply failed")),
+            .is_some_and(|l| l.contains("Rolled back")),
         "{email:#}"
     );
     let trap = ch("trap");
-    assert!(trap["sent"].as_u64() >= Some(3), "{trap:#}");
+    assert!(trap["sent"].as_u64() >= Some(9), "{trap:#}");
     let fifo = ch("fifo");
     assert!(
         fifo["last_sent"]
@@ -278,15 +420,53 @@ fn vrrp_master_refused_and_failed_revisions_are_alerted() {
     );
     let text = d.status_text();
     assert!(text.contains("alerts email: "), "{text}");
+    let wants = [
+        // INIT -> BACKUP and BACKUP -> MASTER, for the instance and for its group.
+        r#"kac_alerts_total{channel="email",kind="vrrp",outcome="sent"} 2"#,
+        r#"kac_alerts_total{channel="email",kind="group",outcome="sent"} 2"#,
+        // The refused revision, the two failed applies and the rollback.
+        r#"kac_alerts_total{channel="email",kind="operational",outcome="sent"} 4"#,
+        r#"kac_alerts_total{channel="trap",kind="operational",outcome="sent"} 4"#,
+        r#"kac_alerts_total{channel="trap",kind="group",outcome="sent"} 2"#,
+    ];
+    let counted = wait_until(Duration::from_secs(10), || {
+        let page = metrics(&ns);
+        wants.iter().all(|w| page.contains(w))
+    });
     let page = metrics(&ns);
+    let lines: Vec<&str> = page
+        .lines()
+        .filter(|l| l.starts_with("kac_alerts_total"))
+        .collect();
+    let subjects: Vec<String> = mails(&mail_out)
+        .iter()
+        .filter_map(|m| {
+            let d = m["data"].as_str()?;
+            d.lines()
+                .find(|l| l.starts_with("Subject: "))
+                .map(|l| l.to_string())
+        })
+        .collect();
     assert!(
-        // INIT -> BACKUP and BACKUP -> MASTER.
-        page.contains(r#"kac_alerts_total{channel="email",kind="vrrp",outcome="sent"} 2"#),
-        "{page}"
+        counted,
+        "want {wants:#?}\nin {lines:#?}\nmails: {subjects:#?}\n{}",
+        d.log_text()
+    );
+
+    // SIGTERM: the instance stops, and its mail is delivered before the daemon exits.
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0, "{}", d.log_text());
+    let stopping = "Subject: [lb-alerts] VRRP Instance VI_1 - Stopping";
+    let all = mails(&mail_out);
+    assert!(
+        all.iter()
+            .any(|m| m["data"].as_str().is_some_and(|t| t.contains(stopping))),
+        "no `{stopping}` mail when the daemon had exited: {all:#?}\n{}",
+        d.log_text()
     );
     assert!(
-        // The refused revision and the failed apply.
-        page.contains(r#"kac_alerts_total{channel="email",kind="operational",outcome="sent"} 2"#),
-        "{page}"
+        d.log_text().contains("no queued alert was left"),
+        "{}",
+        d.log_text()
     );
 }

@@ -82,6 +82,24 @@ pub struct GroupChange {
     pub index: u32,
 }
 
+/// What a virtual server is defined from (KEEPALIVED-MIB `virtualServerType` and the
+/// columns that go with it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VsIdentity {
+    /// An address and port (`virtualServerAddrType`, `virtualServerAddress`,
+    /// `virtualServerPort`).
+    Addr {
+        /// The address.
+        addr: std::net::IpAddr,
+        /// The port.
+        port: u16,
+    },
+    /// A firewall mark (`virtualServerFwMark`).
+    Fwmark(u32),
+    /// A `virtual_server_group` (`virtualServerNameOfGroup`).
+    Group(String),
+}
+
 /// A real server's health changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RealServerChange {
@@ -106,6 +124,8 @@ pub struct RealServerChange {
     pub servers_up: u32,
     /// Real servers of the virtual server.
     pub servers_total: u32,
+    /// What the virtual server is defined from.
+    pub identity: VsIdentity,
 }
 
 /// A virtual server gained or lost its quorum.
@@ -121,6 +141,17 @@ pub struct QuorumChange {
     pub hysteresis: u32,
     /// The weight of its alive real servers.
     pub weight: u64,
+    /// The virtual server's row in KEEPALIVED-MIB: 1-based position among the plan's
+    /// virtual servers.
+    pub vs_index: u32,
+    /// The virtual server's protocol (`tcp`, `udp`, `sctp`; `None` for a fwmark service).
+    pub protocol: Option<String>,
+    /// What the virtual server is defined from.
+    pub identity: VsIdentity,
+    /// Real servers of the virtual server now up.
+    pub servers_up: u32,
+    /// Real servers of the virtual server.
+    pub servers_total: u32,
 }
 
 /// What an operational alert is about.
@@ -135,6 +166,25 @@ pub enum OperationalKind {
 }
 
 impl OperationalKind {
+    /// The KAC-MIB `kacOperationalKind` number (docs/KAC-MIB.txt): refused 1,
+    /// failedApply 2, rollback 3.
+    pub fn mib_value(self) -> i64 {
+        match self {
+            OperationalKind::RefusedRevision => 1,
+            OperationalKind::FailedApply => 2,
+            OperationalKind::Rollback => 3,
+        }
+    }
+
+    /// The kind's word in the trap and the logs (`refused`, `failed-apply`, `rollback`).
+    pub fn word(self) -> &'static str {
+        match self {
+            OperationalKind::RefusedRevision => "refused",
+            OperationalKind::FailedApply => "failed-apply",
+            OperationalKind::Rollback => "rollback",
+        }
+    }
+
     /// A short title (`Revision refused`).
     pub fn title(self) -> &'static str {
         match self {

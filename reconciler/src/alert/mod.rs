@@ -24,7 +24,7 @@ pub use event::{AlertEvent, AlertKind};
 pub use stats::{AlertStats, AlertStatsSnapshot, Channel, Outcome};
 
 use fifo::{FifoError, FifoScope, FifoWriter};
-use queue::{QueueSender, Queued, RetryPolicy};
+use queue::{Queue, Queued, RetryPolicy};
 use smtp::SmtpSettings;
 
 /// Where traps go.
@@ -70,8 +70,8 @@ pub struct AlertSettings {
 #[derive(Debug)]
 pub struct Alerter {
     router_id: String,
-    email: Option<(QueueSender<String>, SmtpSettings)>,
-    traps: Option<(QueueSender<Vec<u8>>, String)>,
+    email: Option<(Queue<String>, SmtpSettings)>,
+    traps: Option<(Queue<Vec<u8>>, String)>,
     fifos: Vec<FifoWriter>,
     stats: AlertStats,
     started: Instant,
@@ -145,7 +145,7 @@ impl Alerter {
         if let (true, Some((queue, smtp))) = (email, &self.email) {
             let m = mail::compose(&self.router_id, event);
             let data = mail::message_data(&m, &smtp.from, &smtp.to, SystemTime::now());
-            queue.push(Queued {
+            queue.sender().push(Queued {
                 kind,
                 what: m.subject,
                 item: data,
@@ -155,13 +155,19 @@ impl Alerter {
             let ticks = (self.started.elapsed().as_millis() / 10).min(u128::from(u32::MAX)) as u32;
             for t in trap::traps_for(&self.router_id, event) {
                 let id = self.request_id.fetch_add(1, Ordering::Relaxed);
-                queue.push(Queued {
+                queue.sender().push(Queued {
                     kind,
                     what: t.name.to_string(),
                     item: trap::encode(community, id, ticks, &t),
                 });
             }
         }
+        self.write_fifos(event);
+    }
+
+    /// Writes `event`'s line to the FIFOs that carry it, counting each line.
+    fn write_fifos(&mut self, event: &AlertEvent) {
+        let kind = event.kind();
         for f in &mut self.fifos {
             match f.write(event) {
                 Ok(None) => {}
@@ -182,6 +188,45 @@ impl Alerter {
                 }
             }
         }
+    }
+
+    /// `fifo_write_vrrp_states_on_reload`: writes the current states (`events`: sync groups
+    /// and instances, as transitions into the state they are in) to the FIFOs that carry VRRP
+    /// lines, without mail or trap. Never waits.
+    pub fn write_states(&mut self, events: &[AlertEvent]) {
+        for e in events {
+            self.write_fifos(e);
+        }
+    }
+
+    /// How long [`Alerter::shut_down`] waits at most by default: the mail's
+    /// `smtp_connect_timeout`, between 1 and 5 s (2 s without mail).
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        let t = self
+            .email
+            .as_ref()
+            .map_or(std::time::Duration::from_secs(2), |(_, s)| s.timeout);
+        t.clamp(
+            std::time::Duration::from_secs(1),
+            std::time::Duration::from_secs(5),
+        )
+    }
+
+    /// Stops the channels: the mail and trap queues get `grace` to deliver what is queued
+    /// (both at once); what is left then is dropped, logged and counted. The FIFO scripts
+    /// are stopped when the alerter is dropped.
+    pub async fn shut_down(self, grace: std::time::Duration) {
+        let email = async {
+            if let Some((q, _)) = self.email {
+                q.shut_down(grace).await;
+            }
+        };
+        let traps = async {
+            if let Some((q, _)) = self.traps {
+                q.shut_down(grace).await;
+            }
+        };
+        tokio::join!(email, traps);
     }
 }
 

@@ -72,6 +72,10 @@ pub struct QuorumFlip {
     pub hysteresis: u32,
     /// The weight of its alive real servers.
     pub weight: u64,
+    /// Real servers of the virtual server alive after the change.
+    pub servers_up: u32,
+    /// Real servers of the virtual server.
+    pub servers_total: u32,
 }
 
 /// What settling a virtual server's health produced.
@@ -422,6 +426,8 @@ impl Pool {
                 quorum: self.quorum,
                 hysteresis: self.hysteresis,
                 weight: sum,
+                servers_up: up,
+                servers_total: total,
             });
         }
         if self.sorry_active() != sorry_before {

@@ -12,7 +12,7 @@ use kac_schema::plan::{MachineValue, Plan, PlanAlerts, PlanFifo, PlanVsKey};
 use kac_schema::status::{AlertChannelStatus, AlertsStatus};
 
 use crate::alert::event::{
-    Operational, OperationalKind, QuorumChange, RealServerChange, VrrpState,
+    Operational, OperationalKind, QuorumChange, RealServerChange, VrrpState, VsIdentity,
 };
 use crate::alert::fifo::FifoScope;
 use crate::alert::queue::RetryPolicy;
@@ -52,6 +52,8 @@ struct VsInfo {
     /// keepalived's form (`[10.0.0.1]:tcp:80`, `FWM 1`, `[web]:tcp`).
     label: String,
     protocol: Option<String>,
+    /// What it is defined from (the traps carry it).
+    identity: VsIdentity,
     smtp_alert: Option<bool>,
     /// Each real server's own `smtp_alert`, in plan order.
     rs_smtp_alert: Vec<Option<bool>>,
@@ -87,6 +89,18 @@ pub fn keepalived_vs(key: &PlanVsKey) -> (String, Option<String>) {
             let p = protocol.to_ascii_lowercase();
             (format!("[{group}]:{p}"), Some(p))
         }
+    }
+}
+
+/// What a virtual server is defined from, as KEEPALIVED-MIB's traps carry it.
+fn vs_identity(key: &PlanVsKey) -> VsIdentity {
+    match key {
+        PlanVsKey::Addr { addr, port, .. } => VsIdentity::Addr {
+            addr: *addr,
+            port: *port,
+        },
+        PlanVsKey::Fwmark { fwmark, .. } => VsIdentity::Fwmark(*fwmark),
+        PlanVsKey::Group { group, .. } => VsIdentity::Group(group.clone()),
     }
 }
 
@@ -229,6 +243,7 @@ impl Alerts {
                     index: i as u32 + 1,
                     label,
                     protocol,
+                    identity: vs_identity(&vs.key),
                     smtp_alert: vs.smtp_alert,
                     rs_smtp_alert: vs.real_servers.iter().map(|r| r.smtp_alert).collect(),
                 };
@@ -309,6 +324,7 @@ impl Alerts {
                     reason: None,
                     servers_up: t.servers_up,
                     servers_total: t.servers_total,
+                    identity: vs.identity,
                 });
                 self.send(&event, email);
             }
@@ -323,14 +339,20 @@ impl Alerts {
                     quorum: q.quorum,
                     hysteresis: q.hysteresis,
                     weight: q.weight,
+                    vs_index: vs.index,
+                    protocol: vs.protocol,
+                    identity: vs.identity,
+                    servers_up: q.servers_up,
+                    servers_total: q.servers_total,
                 });
                 self.send(&event, email);
             }
         }
     }
 
-    /// A refused revision, a failed apply or a rollback: mailed whenever mail is set up (on
-    /// the last applied plan's settings).
+    /// A refused revision, a failed apply or a rollback: mailed whenever mail is set up, and
+    /// a KAC-MIB `kacOperationalEvent` trap with `enable_traps` (on the last applied plan's
+    /// settings).
     pub fn operational(&mut self, kind: OperationalKind, revision: &str, detail: &str) {
         let event = AlertEvent::Operational(Operational {
             kind,
@@ -338,6 +360,46 @@ impl Alerts {
             detail: detail.to_string(),
         });
         self.send(&event, true);
+    }
+
+    /// `fifo_write_vrrp_states_on_reload`: after a reload (a revision applied while the
+    /// daemon runs), the plan asks for it, the current sync group and instance states
+    /// (`states`) are written to the FIFOs that carry VRRP lines. Returns whether it did.
+    pub fn reloaded(&mut self, plan: &Plan, states: &[AlertEvent]) -> bool {
+        if !plan.global.alerts.fifo_write_vrrp_states_on_reload {
+            return false;
+        }
+        let Some((_, a)) = self.running.as_mut() else {
+            return false;
+        };
+        a.write_states(states);
+        true
+    }
+
+    /// Stops the channels when the daemon stops: queued mails and traps get a bounded time
+    /// to go out ([`Alerter::shutdown_grace`]); what is left is dropped, logged and counted.
+    pub async fn shut_down(&mut self) {
+        let Some((_, a)) = self.running.take() else {
+            return;
+        };
+        let dropped = |s: &AlertStats| {
+            let snap = s.snapshot();
+            snap.total(Channel::Email, Outcome::Dropped)
+                + snap.total(Channel::Trap, Outcome::Dropped)
+        };
+        let before = dropped(&self.stats);
+        let grace = a.shutdown_grace();
+        a.shut_down(grace).await;
+        let lost = dropped(&self.stats) - before;
+        if lost > 0 {
+            tracing::warn!(
+                dropped = lost,
+                "alerts still queued after {} ms were dropped at exit",
+                grace.as_millis()
+            );
+        } else {
+            tracing::info!("alert channels stopped; no queued alert was left");
+        }
     }
 
     /// The counters (kept across rebuilds), for the metrics.

@@ -137,6 +137,8 @@ pub async fn run(
         }
     }
     let _ = std::fs::remove_file(&control_path);
+    // Mails and traps still queued (the instances' last transitions) get a bounded time.
+    d.alerts.shut_down().await;
     // The notify scripts of the last transitions (`notify_stop`) run before the daemon exits,
     // for 10 s at most.
     let notifier = d.vrrp.notifier();
@@ -1096,8 +1098,14 @@ impl Daemon {
         {
             self.candidate = None;
         }
+        let reload = self.applied.is_some();
         self.configure_alerts(&c.plan);
         self.configure_vrrp(&c.plan);
+        if reload && self.alerts.reloaded(&c.plan, &self.vrrp.current_states()) {
+            tracing::info!(
+                "fifo_write_vrrp_states_on_reload: VRRP states written to the notify FIFOs"
+            );
+        }
         self.applied = Some(Applied {
             revision: id,
             flush_on_stop: c.plan.global.lvs_flush_on_stop.clone(),

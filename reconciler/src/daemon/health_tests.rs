@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 use kac_schema::plan::Plan;
 use kac_schema::status::Status;
 
+use super::alerts::TrapTarget;
 use super::control::{ControlRequest, request};
 use super::source::{SourceOptions, SourceSpec};
 use super::{CompileOutcome, DaemonConfig, HostSelection, engine};
+use crate::alert::ber::{self, Value};
 use crate::check::tests::{plan, tcp, vs};
 use crate::kernel::fake::FakeKernel;
 use crate::kernel::{Kernel, KernelError};
@@ -138,6 +140,15 @@ fn status(control: &Path) -> Status {
 /// Runs the daemon loop on its own thread: a path source at `src`, the recording kernel, the
 /// real TCP prober. Returns the kernel and the control socket.
 fn start_daemon(dir: &Path, src: &Path) -> (Arc<Mutex<FakeKernel>>, std::path::PathBuf) {
+    start_daemon_with(dir, src, TrapTarget::default())
+}
+
+/// [`start_daemon`] with the traps sent to `traps`.
+fn start_daemon_with(
+    dir: &Path,
+    src: &Path,
+    traps: TrapTarget,
+) -> (Arc<Mutex<FakeKernel>>, std::path::PathBuf) {
     let kernel = Arc::new(Mutex::new(FakeKernel::with_links(&["lo"])));
     let control = dir.join("control.sock");
     let cfg = DaemonConfig {
@@ -161,7 +172,7 @@ fn start_daemon(dir: &Path, src: &Path) -> (Arc<Mutex<FakeKernel>>, std::path::P
         full_check: Duration::from_secs(60),
         drift_delay: Duration::from_millis(20),
         drain_period: Some(Duration::from_secs(1)),
-        traps: Default::default(),
+        traps,
     };
     let compile: super::CompileFn = Arc::new(|rev, _| {
         let text = std::fs::read(rev.tree.join("plan.json")).unwrap_or_default();
@@ -340,8 +351,17 @@ fn health_changes_are_written_to_the_lvs_notify_fifo() {
         ]),
         script_user: None,
     });
+    // And the traps, to a UDP socket of the test.
+    p.global.alerts.enable_traps = true;
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").expect("udp");
+    sink.set_read_timeout(Some(Duration::from_millis(100)))
+        .expect("timeout");
+    let traps = TrapTarget {
+        addr: sink.local_addr().expect("addr"),
+        community: "kac".into(),
+    };
     write_plan(&src, &p);
-    let (kernel, control) = start_daemon(dir.path(), &src);
+    let (kernel, control) = start_daemon_with(dir.path(), &src, traps);
     wait_for("both real servers", Duration::from_secs(10), || {
         dests(&kernel).len() == 2
     });
@@ -372,4 +392,74 @@ fn health_changes_are_written_to_the_lvs_notify_fifo() {
         email.is_some_and(|e| !e.configured && e.sent == 0),
         "{email:?}"
     );
+    // The quorum's trap: KEEPALIVED-MIB virtualServerQuorumStateChange with
+    // virtualServerQuorumStatus.1 = notMet(2) and no real server up.
+    let quorum = quorum_trap(&sink);
+    for (what, want) in [
+        (
+            "snmpTrapOID",
+            varbind(
+                &[1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0],
+                &Value::Oid(ka(&[3, 5, 0, 2])),
+            ),
+        ),
+        (
+            "virtualServerQuorumStatus",
+            varbind(&ka(&[3, 3, 1, 23, 1]), &Value::Integer(2)),
+        ),
+        (
+            "virtualServerRealServersUp",
+            varbind(&ka(&[3, 3, 1, 21, 1]), &Value::Gauge(0)),
+        ),
+        (
+            "virtualServerRealServersTotal",
+            varbind(&ka(&[3, 3, 1, 20, 1]), &Value::Gauge(2)),
+        ),
+        (
+            "virtualServerPort",
+            varbind(&ka(&[3, 3, 1, 7, 1]), &Value::Gauge(80)),
+        ),
+    ] {
+        assert!(
+            quorum.windows(want.len()).any(|w| w == want),
+            "{what} not in the trap {quorum:02x?}"
+        );
+    }
+}
+
+fn ka(arcs: &[u32]) -> Vec<u32> {
+    crate::alert::trap::KEEPALIVED_MIB
+        .iter()
+        .chain(arcs)
+        .copied()
+        .collect()
+}
+
+/// The BER of one variable binding.
+fn varbind(oid: &[u32], v: &Value) -> Vec<u8> {
+    let mut b = Vec::new();
+    ber::value(&mut b, &Value::Oid(oid.to_vec()));
+    ber::value(&mut b, v);
+    let mut out = Vec::new();
+    ber::tlv(&mut out, 0x30, &b);
+    out
+}
+
+/// The first datagram received on `sink` carrying virtualServerQuorumStateChange.
+fn quorum_trap(sink: &std::net::UdpSocket) -> Vec<u8> {
+    let want = varbind(
+        &[1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0],
+        &Value::Oid(ka(&[3, 5, 0, 2])),
+    );
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 2048];
+    while Instant::now() < end {
+        if let Ok(n) = sink.recv(&mut buf) {
+            let d = &buf[..n];
+            if d.windows(want.len()).any(|w| w == want) {
+                return d.to_vec();
+            }
+        }
+    }
+    panic!("no virtualServerQuorumStateChange trap received");
 }

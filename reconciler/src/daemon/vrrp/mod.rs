@@ -22,6 +22,7 @@
 
 pub mod net;
 pub mod nft;
+mod states;
 pub mod vmac;
 
 use std::collections::BTreeMap;
@@ -35,7 +36,7 @@ use tokio::sync::mpsc;
 use super::event::Event;
 use super::metrics::{Metrics, VrrpMetric};
 use crate::alert::AlertEvent;
-use crate::alert::event::{GroupChange, InstanceChange, VrrpState as AlertState};
+use crate::alert::event::{GroupChange, VrrpState as AlertState};
 use crate::model::MacvlanLink;
 use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
 use crate::syncd::{SyncDaemon, SyncState};
@@ -792,42 +793,14 @@ impl Engine {
     }
 
     fn transition(&mut self, name: &str, from: State, to: State) {
-        let Some(inst) = self.instances.get_mut(name) else {
+        let Some(change) = self.instance_change(name, from, to) else {
             return;
         };
         tracing::info!("({name}) {} -> {}", from.name(), to.name());
-        let ifindex = inst
-            .plan
-            .interface
-            .as_ref()
-            .and_then(|i| self.ifaces.get(i))
-            .map_or(0, |i| i.index);
-        let index = self
-            .instances
-            .keys()
-            .position(|n| n == name)
-            .map_or(0, |p| p as u32 + 1);
+        self.alerts.push(AlertEvent::Instance(change));
         let Some(inst) = self.instances.get_mut(name) else {
             return;
         };
-        self.alerts.push(AlertEvent::Instance(InstanceChange {
-            name: name.to_string(),
-            from: alert_state(from),
-            to: alert_state(to),
-            priority: inst.machine.priority(),
-            initial: if inst.plan.state == "MASTER" {
-                AlertState::Master
-            } else {
-                AlertState::Backup
-            },
-            index,
-            vrid: inst.plan.vrid,
-            ifindex,
-            master_address: match inst.machine.primary() {
-                IpAddr::V4(a) if !a.is_unspecified() => Some(a),
-                _ => None,
-            },
-        }));
         inst.status.state = to.name().into();
         inst.status.transitions += 1;
         inst.status.since = Some(now_text());
