@@ -445,6 +445,7 @@ pub fn lower_with(
         rs_init_notifies: g.other.iter().any(|s| {
             s.keyword == "rs_init_notifies" && !s.values.contains(&SettingValue::Bool(false))
         }),
+        disable_local_igmp: g.other.iter().any(|s| s.keyword == "disable_local_igmp"),
     };
     let global = PlanGlobal {
         alerts: alerts(g, &global.script_user),
@@ -725,7 +726,17 @@ pub fn lower_with(
                     .find(|o| o.keyword == "use_vmac_mac")
                     .and_then(|o| o.args.first().cloned()),
                 smtp_alert: i.smtp_alert,
-                tuning: tuning::instance_tuning(cfg, i, &global.garp, lower_garp, strict),
+                tuning: tuning::instance_tuning(
+                    cfg,
+                    i,
+                    &global.garp,
+                    lower_garp,
+                    strict,
+                    cfg.sync_groups
+                        .iter()
+                        .find(|s| s.members.iter().any(|m| m.value == i.name.value))
+                        .and_then(|s| s.notify_priority_changes),
+                ),
             },
         );
     }

@@ -120,7 +120,8 @@ pub fn traps_for(router_id: &str, event: &AlertEvent) -> Vec<Trap> {
         // them).
         // kac sends no quorum trap yet (keepalived's `virtualServerQuorumStateChange`), nor
         // operational ones (no MIB has them): mail, FIFO and logs carry these.
-        AlertEvent::Quorum(_) | AlertEvent::Operational(_) => Vec::new(),
+        // Nor for priority changes (FIFO lines only, as keepalived).
+        AlertEvent::Quorum(_) | AlertEvent::Operational(_) | AlertEvent::Priority(_) => Vec::new(),
     }
 }
 
