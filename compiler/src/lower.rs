@@ -568,7 +568,14 @@ pub fn lower_with(
         }
         let vmac = i.use_vmac.as_ref().map(|n| {
             if n.is_empty() {
-                format!("vrrp.{vrid}")
+                // `PREFIX.VRID`; keepalived keeps the first `vmac_prefix`.
+                let prefix = g
+                    .other
+                    .iter()
+                    .find(|s| s.keyword == "vmac_prefix")
+                    .and_then(|s| s.args.first())
+                    .map_or("vrrp", String::as_str);
+                format!("{prefix}.{vrid}")
             } else {
                 n.clone()
             }

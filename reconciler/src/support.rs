@@ -233,7 +233,12 @@ fn global(k: &str) -> Option<Support> {
         "disable_local_igmp" => Daemon(
             "`disable_local_igmp` (net.ipv4.igmp_link_local_mcast_reports=0 while VRRP instances run, restored at stop)",
         ),
-        "vmac_prefix" | "vmac_addr_prefix" => Vrrp("VMAC interfaces"),
+        "vmac_prefix" => {
+            Daemon("the names of VMAC interfaces (`use_vmac` without a name: PREFIX.VRID)")
+        }
+        "vmac_addr_prefix" => NoEffect(
+            "it names the VMACs of virtual addresses with `use_vmac`, which `kac daemon` refuses",
+        ),
         "vrrp_notify_priority_changes" => PRIORITY_FIFO,
         "lvs_netlink_cmd_rcv_bufs"
         | "lvs_netlink_cmd_rcv_bufs_force"

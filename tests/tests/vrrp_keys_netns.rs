@@ -448,3 +448,34 @@ fn old_unicast_checksum_is_sent_and_refused_as_keepalived_does() {
         k.log_text()
     );
 }
+
+/// Whether `dev` exists in `ns`.
+fn link_exists(ns: &OracleNamespace, dev: &str) -> bool {
+    ns.command("ip")
+        .args(["link", "show", "dev", dev])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// `vmac_prefix`: `use_vmac` without a name makes `PREFIX.VRID`, on kac's host as on
+/// keepalived's (the master's address lives on it).
+#[test]
+fn vmac_prefix_names_the_vmac_as_keepalived_does() {
+    let Some((a, b)) = hosts("vmac_prefix_names_the_vmac_as_keepalived_does") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let vip = "10.9.0.100/24";
+    let text = |prio| conf(prio, 51, vip, "  vmac_prefix vm\n", "", "  use_vmac\n");
+    let mut d = start_kac(&a, work.path(), &text(150));
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &text(100));
+    kac_tests::daemon::wait_addresses(&a, "vm.51", &["10.9.0.100/24"]);
+    assert!(!link_exists(&a, "vrrp.51"), "{}", context(&d, &k)());
+    let made = kac_tests::alert_sinks::wait_until(LONG, || link_exists(&b, "vm.51"));
+    assert!(made, "keepalived's VMAC: {}", k.log_text());
+    d.signal("-TERM");
+    assert_eq!(d.wait_exit(), 0);
+    kac_tests::daemon::wait_addresses(&b, "vm.51", &["10.9.0.100/24"]);
+    assert!(!link_exists(&a, "vm.51"), "kac removes its VMAC at stop");
+}

@@ -309,6 +309,16 @@ mod tests {
     }
 
     #[test]
+    fn vmac_prefix_names_unnamed_vmacs() {
+        let p = instance("vmac_prefix vm\nvmac_prefix other", "use_vmac");
+        assert_eq!(p.vrrp_instances["VI"].use_vmac.as_deref(), Some("vm.7"));
+        let p = instance("vmac_prefix vm", "use_vmac mine");
+        assert_eq!(p.vrrp_instances["VI"].use_vmac.as_deref(), Some("mine"));
+        let p = instance("", "use_vmac");
+        assert_eq!(p.vrrp_instances["VI"].use_vmac.as_deref(), Some("vrrp.7"));
+    }
+
+    #[test]
     fn promote_secondaries_and_disable_local_igmp_are_carried() {
         let p = instance("disable_local_igmp", "promote_secondaries");
         assert!(tuning(&p).promote_secondaries);
