@@ -447,6 +447,7 @@ pub fn lower_with(
         rs_init_notifies: g.other.iter().any(|s| {
             s.keyword == "rs_init_notifies" && !s.values.contains(&SettingValue::Bool(false))
         }),
+        disable_local_igmp: g.other.iter().any(|s| s.keyword == "disable_local_igmp"),
     };
     let global = PlanGlobal {
         alerts: alerts(g, &global.script_user),
@@ -569,7 +570,14 @@ pub fn lower_with(
         }
         let vmac = i.use_vmac.as_ref().map(|n| {
             if n.is_empty() {
-                format!("vrrp.{vrid}")
+                // `PREFIX.VRID`; keepalived keeps the first `vmac_prefix`.
+                let prefix = g
+                    .other
+                    .iter()
+                    .find(|s| s.keyword == "vmac_prefix")
+                    .and_then(|s| s.args.first())
+                    .map_or("vrrp", String::as_str);
+                format!("{prefix}.{vrid}")
             } else {
                 n.clone()
             }
@@ -727,7 +735,17 @@ pub fn lower_with(
                     .find(|o| o.keyword == "use_vmac_mac")
                     .and_then(|o| o.args.first().cloned()),
                 smtp_alert: i.smtp_alert,
-                tuning: tuning::instance_tuning(cfg, i, &global.garp, lower_garp, strict),
+                tuning: tuning::instance_tuning(
+                    cfg,
+                    i,
+                    &global.garp,
+                    lower_garp,
+                    strict,
+                    cfg.sync_groups
+                        .iter()
+                        .find(|s| s.members.iter().any(|m| m.value == i.name.value))
+                        .and_then(|s| s.notify_priority_changes),
+                ),
             },
         );
     }

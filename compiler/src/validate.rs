@@ -436,7 +436,14 @@ fn instance(
             );
         }
     }
-    if !unicast {
+    // `unicast_fault_no_peer`: no fallback to multicast (the instance stays in FAULT), and
+    // keepalived says nothing.
+    if !unicast
+        && !inst
+            .other
+            .iter()
+            .any(|o| o.keyword == "unicast_fault_no_peer")
+    {
         let uni = inst.unicast_src_ip.as_ref().map(|u| u.span).or_else(|| {
             inst.other
                 .iter()

@@ -41,8 +41,8 @@ const VRRP_GLOBAL: Support = Daemon("VRRP settings");
 const TRACKING: Support =
     Daemon("tracked objects (track_interface, track_script, track_file, track_process)");
 const NOTIFY: Support = Daemon("notify scripts");
-const PRIORITY_FIFO: Support = Vrrp(
-    "priority-change lines in notify FIFOs (kac's FIFOs carry state changes only; notify scripts are not called on priority changes, as in keepalived)",
+const PRIORITY_FIFO: Support = Daemon(
+    "priority-change lines in notify FIFOs (`INSTANCE \"VI_1\" MASTER_PRIORITY 90`; notify scripts are not called on priority changes, as in keepalived)",
 );
 const CHECK_SETTING: Support = Daemon("health checking settings");
 const HTTP_SETTING: Support = Daemon("the virtual host of HTTP_GET and SSL_GET checkers");
@@ -230,10 +230,15 @@ fn global(k: &str) -> Option<Support> {
             "periodic gratuitous ARPs on other interfaces than the instance's (`vrrp_garp_extra_if`)",
         ),
         "vrrp_startup_delay" => Vrrp("a delay before VRRP instances start (`vrrp_startup_delay`)"),
-        "disable_local_igmp" => Vrrp(
-            "`disable_local_igmp` (kac does not set the interfaces' igmp_link_local_mcast_reports)",
+        "disable_local_igmp" => Daemon(
+            "`disable_local_igmp` (net.ipv4.igmp_link_local_mcast_reports=0 while VRRP instances run, restored at stop)",
         ),
-        "vmac_prefix" | "vmac_addr_prefix" => Vrrp("VMAC interfaces"),
+        "vmac_prefix" => {
+            Daemon("the names of VMAC interfaces (`use_vmac` without a name: PREFIX.VRID)")
+        }
+        "vmac_addr_prefix" => NoEffect(
+            "it names the VMACs of virtual addresses with `use_vmac`, which `kac daemon` refuses",
+        ),
         "vrrp_notify_priority_changes" => PRIORITY_FIFO,
         "lvs_netlink_cmd_rcv_bufs"
         | "lvs_netlink_cmd_rcv_bufs_force"
@@ -315,16 +320,16 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "higher_prio_send_advert"
         | "down_timer_adverts" => Daemon("VRRP instances"),
         "vrf" => Vrrp("`vrf` (VRRP adverts sent and received inside a VRF)"),
-        "promote_secondaries" => Vrrp(
-            "`promote_secondaries` (kac does not set the interface's promote_secondaries sysctl)",
+        "promote_secondaries" => Daemon(
+            "`promote_secondaries` (the interface's promote_secondaries sysctl while the instance runs)",
         ),
         "unicast_fault_no_peer" => {
-            Vrrp("`unicast_fault_no_peer` (FAULT for a unicast instance without peers)")
+            Daemon("`unicast_fault_no_peer` (FAULT for a unicast instance without peers)")
         }
-        "old_unicast_checksum" => {
-            Vrrp("`old_unicast_checksum` (keepalived 1.3.6's VRRPv3 unicast checksum)")
-        }
-        "track_src_ip" => Vrrp("`track_src_ip` (FAULT while the source address is missing)"),
+        "old_unicast_checksum" => Daemon(
+            "`old_unicast_checksum` (keepalived 1.3.6's VRRPv3 unicast checksum; old checksums are accepted unless `never`, kac does not switch to sending them by itself)",
+        ),
+        "track_src_ip" => Daemon("`track_src_ip` (FAULT while the source address is missing)"),
         _ => return None,
     })
 }

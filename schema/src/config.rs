@@ -540,6 +540,9 @@ pub struct SyncGroup {
     pub smtp_alert: Option<bool>,
     /// `sync_group_tracking_weight`.
     pub tracking_weight: bool,
+    /// `notify_priority_changes` (`None`: not written).
+    #[serde(default)]
+    pub notify_priority_changes: Option<bool>,
 }
 
 /// `state` of a VRRP instance.

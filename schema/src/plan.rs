@@ -108,6 +108,10 @@ pub struct PlanGlobal {
     /// in (by default only changes are notified).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rs_init_notifies: bool,
+    /// `disable_local_igmp`: `net.ipv4.igmp_link_local_mcast_reports=0` while VRRP
+    /// instances run (no IGMP reports for 224.0.0.0/24 groups).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disable_local_igmp: bool,
 }
 
 /// The IPVS connection synchronisation daemon's settings. Options left `None` take the
@@ -712,6 +716,28 @@ pub struct PlanVrrpTuning {
     /// `dont_track_primary`: the instance's own interface going down does not put it in
     /// FAULT.
     pub dont_track_primary: bool,
+    /// `unicast_fault_no_peer` and no `unicast_peer`: the instance stays in FAULT instead
+    /// of falling back to multicast.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fault_no_peer: bool,
+    /// `track_src_ip` with a configured source address (`unicast_src_ip`, `mcast_src_ip`):
+    /// the instance is in FAULT while that address is not on its interface.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub track_src_ip: bool,
+    /// `promote_secondaries`: `net.ipv4.conf.IF.promote_secondaries=1` on the instance's
+    /// interface (its VMAC with `use_vmac`) while the instance runs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub promote_secondaries: bool,
+    /// `notify_priority_changes` (else its sync group's, else the global
+    /// `vrrp_notify_priority_changes`): priority changes are written to the notify FIFOs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify_priority_changes: bool,
+    /// `old_unicast_checksum` of a unicast VRRPv3 instance (keepalived 1.3.6's checksum over
+    /// the multicast group): `None` (not written) sends the RFC checksum and accepts both,
+    /// `Some(true)` sends the old one and accepts both, `Some(false)` (`never`) sends and
+    /// accepts the RFC checksum only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_unicast_checksum: Option<bool>,
 }
 
 impl Default for PlanVrrpTuning {
@@ -731,6 +757,11 @@ impl Default for PlanVrrpTuning {
             unicast_ttl: 255,
             mcast_dst_ip: None,
             dont_track_primary: false,
+            fault_no_peer: false,
+            track_src_ip: false,
+            promote_secondaries: false,
+            notify_priority_changes: false,
+            old_unicast_checksum: None,
         }
     }
 }

@@ -99,6 +99,7 @@ pub fn instance_tuning(
     garp: &PlanGarp,
     lower: (u32, u32),
     strict: bool,
+    group_priority_changes: Option<bool>,
 ) -> PlanVrrpTuning {
     let g = &cfg.global.other;
     let o = &i.other;
@@ -134,6 +135,19 @@ pub fn instance_tuning(
         unicast_ttl: number(o, "unicast_ttl").map_or(255, |t| u8::try_from(t).unwrap_or(255)),
         mcast_dst_ip: address(o, "mcast_dst_ip"),
         dont_track_primary: i.dont_track_primary,
+        fault_no_peer: i.unicast_peers.is_empty() && flag(o, "unicast_fault_no_peer").is_some(),
+        // keepalived tracks only a source address the configuration names (adverts of a
+        // multicast instance come from `mcast_src_ip`).
+        track_src_ip: flag(o, "track_src_ip").is_some()
+            && (i.mcast_src_ip.is_some()
+                || (i.unicast_src_ip.is_some() && !i.unicast_peers.is_empty())),
+        promote_secondaries: flag(o, "promote_secondaries").is_some(),
+        notify_priority_changes: flag(o, "notify_priority_changes")
+            .or(group_priority_changes)
+            .or_else(|| flag(g, "vrrp_notify_priority_changes"))
+            .unwrap_or(false),
+        old_unicast_checksum: last(o, "old_unicast_checksum")
+            .map(|s| !s.args.iter().any(|a| a == "never")),
     }
 }
 
@@ -230,6 +244,88 @@ mod tests {
             "unicast_src_ip 10.0.0.2\nunicast_peer {\n 10.0.0.3\n}\nunicast_ttl 7",
         );
         assert_eq!(tuning(&p).unicast_ttl, 7);
+    }
+
+    #[test]
+    fn fault_no_peer_needs_the_keyword_and_no_peers() {
+        let p = instance("", "unicast_src_ip 10.0.0.2\nunicast_fault_no_peer");
+        assert!(tuning(&p).fault_no_peer);
+        let p = instance(
+            "",
+            "unicast_src_ip 10.0.0.2\nunicast_fault_no_peer\nunicast_peer {\n 10.0.0.3\n}",
+        );
+        assert!(!tuning(&p).fault_no_peer);
+        assert!(!tuning(&instance("", "unicast_src_ip 10.0.0.2")).fault_no_peer);
+    }
+
+    #[test]
+    fn track_src_ip_needs_a_configured_source_address() {
+        let with_peer = "unicast_peer {\n 10.0.0.3\n}\ntrack_src_ip";
+        assert!(!tuning(&instance("", with_peer)).track_src_ip);
+        let p = instance("", &format!("unicast_src_ip 10.0.0.2\n{with_peer}"));
+        assert!(tuning(&p).track_src_ip);
+        assert!(tuning(&instance("", "mcast_src_ip 10.0.0.2\ntrack_src_ip")).track_src_ip);
+        // Without peers the adverts are multicast: `unicast_src_ip` is not their source.
+        let p = instance("", "unicast_src_ip 10.0.0.2\ntrack_src_ip");
+        assert!(!tuning(&p).track_src_ip);
+    }
+
+    #[test]
+    fn priority_changes_come_from_the_instance_the_group_or_the_global_setting() {
+        let two = |global: &str, group: &str, own: &str| {
+            let p = plan(&format!(
+                "global_defs {{\n{global}\n}}\nvrrp_sync_group G {{\n group {{\n  A\n  B\n }}\n{group}\n}}\nvrrp_instance A {{\n interface eth0\n virtual_router_id 7\n priority 100\n virtual_ipaddress {{\n  10.0.0.1/24\n }}\n{own}\n}}\nvrrp_instance B {{\n interface eth0\n virtual_router_id 8\n priority 100\n virtual_ipaddress {{\n  10.0.0.2/24\n }}\n}}\n"
+            ));
+            (
+                p.vrrp_instances["A"].tuning.notify_priority_changes,
+                p.vrrp_instances["B"].tuning.notify_priority_changes,
+            )
+        };
+        assert_eq!(two("", "", ""), (false, false));
+        assert_eq!(two("vrrp_notify_priority_changes", "", ""), (true, true));
+        assert_eq!(
+            two(
+                "vrrp_notify_priority_changes",
+                "notify_priority_changes false",
+                ""
+            ),
+            (false, false)
+        );
+        assert_eq!(
+            two("", "notify_priority_changes", "notify_priority_changes off"),
+            (false, true)
+        );
+        assert_eq!(two("", "", "notify_priority_changes"), (true, false));
+    }
+
+    #[test]
+    fn old_unicast_checksum_is_old_or_never() {
+        let peer = "unicast_peer {\n 10.0.0.3\n}\n";
+        assert_eq!(tuning(&instance("", peer)).old_unicast_checksum, None);
+        let p = instance("", &format!("{peer}old_unicast_checksum"));
+        assert_eq!(tuning(&p).old_unicast_checksum, Some(true));
+        let p = instance("", &format!("{peer}old_unicast_checksum never"));
+        assert_eq!(tuning(&p).old_unicast_checksum, Some(false));
+    }
+
+    #[test]
+    fn vmac_prefix_names_unnamed_vmacs() {
+        let p = instance("vmac_prefix vm\nvmac_prefix other", "use_vmac");
+        assert_eq!(p.vrrp_instances["VI"].use_vmac.as_deref(), Some("vm.7"));
+        let p = instance("vmac_prefix vm", "use_vmac mine");
+        assert_eq!(p.vrrp_instances["VI"].use_vmac.as_deref(), Some("mine"));
+        let p = instance("", "use_vmac");
+        assert_eq!(p.vrrp_instances["VI"].use_vmac.as_deref(), Some("vrrp.7"));
+    }
+
+    #[test]
+    fn promote_secondaries_and_disable_local_igmp_are_carried() {
+        let p = instance("disable_local_igmp", "promote_secondaries");
+        assert!(tuning(&p).promote_secondaries);
+        assert!(p.global.disable_local_igmp);
+        let p = instance("", "");
+        assert!(!tuning(&p).promote_secondaries);
+        assert!(!p.global.disable_local_igmp);
     }
 
     #[test]

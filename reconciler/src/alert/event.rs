@@ -68,6 +68,18 @@ pub struct InstanceChange {
     pub master_address: Option<std::net::Ipv4Addr>,
 }
 
+/// A VRRP instance's effective priority changed (`notify_priority_changes`; FIFOs only, as
+/// keepalived).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriorityChange {
+    /// The instance's name.
+    pub name: String,
+    /// Whether it is master (`MASTER_PRIORITY`; else `BACKUP_PRIORITY`).
+    pub master: bool,
+    /// Its effective priority now.
+    pub priority: u8,
+}
+
 /// A sync group changed state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupChange {
@@ -213,6 +225,8 @@ pub enum AlertEvent {
     Instance(InstanceChange),
     /// A sync group changed state.
     Group(GroupChange),
+    /// A VRRP instance's priority changed (written to notify FIFOs only).
+    Priority(PriorityChange),
     /// A real server went up or down.
     RealServer(RealServerChange),
     /// A virtual server gained or lost its quorum.
@@ -225,7 +239,7 @@ impl AlertEvent {
     /// The kind, for metrics and status (`vrrp`, `group`, `real_server`, `operational`).
     pub fn kind(&self) -> AlertKind {
         match self {
-            AlertEvent::Instance(_) => AlertKind::Vrrp,
+            AlertEvent::Instance(_) | AlertEvent::Priority(_) => AlertKind::Vrrp,
             AlertEvent::Group(_) => AlertKind::Group,
             AlertEvent::RealServer(_) => AlertKind::RealServer,
             AlertEvent::Quorum(_) => AlertKind::Quorum,

@@ -1,5 +1,6 @@
 //! Notify FIFOs (`notify_fifo`, `vrrp_notify_fifo`, `lvs_notify_fifo`): one line per event
 //! in keepalived's format (`INSTANCE "VI_1" MASTER 100`, `GROUP "G1" BACKUP 0`,
+//! `INSTANCE "VI_1" MASTER_PRIORITY 90` with `notify_priority_changes`,
 //! `RS [10.1.0.7]:80 [10.0.0.1]:tcp:80 DOWN`), so existing consumers keep working.
 //!
 //! The FIFO is created if missing and opened read-write and non-blocking, as keepalived
@@ -33,7 +34,10 @@ impl FifoScope {
         match (self, event) {
             (_, AlertEvent::Operational(_)) => false,
             (FifoScope::All, _) => true,
-            (FifoScope::Vrrp, e) => matches!(e, AlertEvent::Instance(_) | AlertEvent::Group(_)),
+            (FifoScope::Vrrp, e) => matches!(
+                e,
+                AlertEvent::Instance(_) | AlertEvent::Group(_) | AlertEvent::Priority(_)
+            ),
             (FifoScope::Lvs, e) => matches!(e, AlertEvent::RealServer(_) | AlertEvent::Quorum(_)),
         }
     }
@@ -50,6 +54,16 @@ pub fn line(event: &AlertEvent) -> Option<String> {
             c.priority
         )),
         AlertEvent::Group(g) => Some(format!("GROUP \"{}\" {} 0\n", g.name, g.to.name())),
+        AlertEvent::Priority(c) => Some(format!(
+            "INSTANCE \"{}\" {} {}\n",
+            c.name,
+            if c.master {
+                "MASTER_PRIORITY"
+            } else {
+                "BACKUP_PRIORITY"
+            },
+            c.priority
+        )),
         AlertEvent::RealServer(r) => Some(format!(
             "RS [{}]:{} {} {}\n",
             r.address,
@@ -200,5 +214,33 @@ impl FifoWriter {
         // A line shorter than PIPE_BUF is written whole or not at all.
         self.file.write_all(line.as_bytes())?;
         Ok(Some(line))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::event::PriorityChange;
+
+    #[test]
+    fn priority_changes_are_keepalived_s_lines_on_vrrp_fifos() {
+        let change = |master| {
+            AlertEvent::Priority(PriorityChange {
+                name: "VI_1".into(),
+                master,
+                priority: 90,
+            })
+        };
+        assert_eq!(
+            line(&change(true)).as_deref(),
+            Some("INSTANCE \"VI_1\" MASTER_PRIORITY 90\n")
+        );
+        assert_eq!(
+            line(&change(false)).as_deref(),
+            Some("INSTANCE \"VI_1\" BACKUP_PRIORITY 90\n")
+        );
+        assert!(FifoScope::All.carries(&change(true)));
+        assert!(FifoScope::Vrrp.carries(&change(true)));
+        assert!(!FifoScope::Lvs.carries(&change(true)));
     }
 }

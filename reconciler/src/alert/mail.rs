@@ -81,6 +81,14 @@ pub fn compose(router_id: &str, event: &AlertEvent) -> Mail {
                 ),
             }
         }
+        // Never mailed (the daemon sends priority changes to FIFOs only); named for logs.
+        AlertEvent::Priority(c) => Mail {
+            subject: format!(
+                "[{router_id}] VRRP Instance {} - priority {}",
+                c.name, c.priority
+            ),
+            body: format!("priority now {}", c.priority),
+        },
         AlertEvent::Operational(o) => Mail {
             subject: format!("[{router_id}] {} - revision {}", o.kind.title(), o.revision),
             body: format!("=> {} <=\n\n{}", o.kind.title(), o.detail),

@@ -202,6 +202,8 @@ pub fn traps_for(router_id: &str, event: &AlertEvent) -> Vec<Trap> {
             }]
         }
         AlertEvent::Operational(o) => vec![operational_trap(router_id, o)],
+        // keepalived sends no trap for priority changes (FIFO lines only).
+        AlertEvent::Priority(_) => Vec::new(),
     }
 }
 

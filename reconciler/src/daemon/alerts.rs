@@ -297,6 +297,8 @@ impl Alerts {
         let (own, to) = match event {
             AlertEvent::Instance(c) => (self.instance_mail.get(&c.name).copied().flatten(), c.to),
             AlertEvent::Group(g) => (self.group_mail.get(&g.name).copied().flatten(), g.to),
+            // FIFO lines only, as keepalived.
+            AlertEvent::Priority(_) => return self.send(event, false),
             _ => return,
         };
         let fault = to == VrrpState::Fault && self.switches.no_email_faults;

@@ -764,6 +764,7 @@ pub fn sync_group(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
         notify: Notify::default(),
         smtp_alert: None,
         tracking_weight: false,
+        notify_priority_changes: None,
     };
     p.block(SYNC_GROUP, &mut g);
     cfg.sync_groups.push(g);
@@ -836,8 +837,10 @@ pub static SYNC_GROUP: &[Kw<SyncGroup>] = &[
         d.fix = crate::deprecated::rename_fix("global_tracking", l.span(0));
         g.tracking_weight = true;
     }),
-    leaf!("notify_priority_changes", |p, _g, l| {
-        p.boolean(l, 1);
+    leaf!("notify_priority_changes", |p, g, l| {
+        if let Some(b) = p.boolean(l, 1) {
+            g.notify_priority_changes = Some(b);
+        }
         p.extra(l, 2);
     }),
 ];

@@ -22,6 +22,7 @@
 
 pub mod net;
 pub mod nft;
+pub mod params;
 mod states;
 pub mod vmac;
 
@@ -36,7 +37,7 @@ use tokio::sync::mpsc;
 use super::event::Event;
 use super::metrics::{Metrics, VrrpMetric};
 use crate::alert::AlertEvent;
-use crate::alert::event::{GroupChange, VrrpState as AlertState};
+use crate::alert::event::{GroupChange, PriorityChange, VrrpState as AlertState};
 use crate::model::MacvlanLink;
 use crate::notify::{self, Notifier, NotifyOptions, NotifyScripts, Subject};
 use crate::syncd::{SyncDaemon, SyncState};
@@ -96,6 +97,16 @@ pub fn refusals(plan: &Plan) -> Vec<String> {
     out
 }
 
+/// The source address of an instance's adverts that its configuration names:
+/// `unicast_src_ip` (unicast) or `mcast_src_ip`.
+fn configured_src(p: &PlanVrrpInstance) -> Option<IpAddr> {
+    if p.unicast_peers.is_empty() {
+        p.mcast_src_ip
+    } else {
+        p.unicast_src_ip.or(p.mcast_src_ip)
+    }
+}
+
 /// One running instance.
 #[derive(Debug)]
 struct Instance {
@@ -131,6 +142,8 @@ pub struct Engine {
     sysctls: vmac::Sysctls,
     /// The nf_tables rules of masters without `accept`.
     firewall: nft::Firewall,
+    /// `promote_secondaries` and `disable_local_igmp` (the values to put back).
+    params: params::Params,
     /// Transitions to alert on, taken by the loop ([`Engine::take_alerts`]).
     alerts: Vec<AlertEvent>,
     /// `--adopt`: an instance whose virtual addresses are all on the host when it starts
@@ -236,6 +249,7 @@ impl Engine {
             notifier: Notifier::new(NotifyOptions::default()),
             sysctls: vmac::Sysctls::default(),
             firewall: nft::Firewall::default(),
+            params: params::Params::default(),
             alerts: Vec::new(),
             adopt: false,
         }
@@ -392,8 +406,13 @@ impl Engine {
             self.check_interface(name, now);
         }
         self.prepare_vmacs();
+        self.params.configure(params::wanted(plan));
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in &names {
+            // A kept instance's `track_src_ip` may have changed.
+            if !started.contains(name) {
+                self.check_interface(name, now);
+            }
             self.evaluate(name, now);
         }
         self.sync_firewall();
@@ -427,6 +446,16 @@ impl Engine {
         let now_tracking = (eff.fault || inst.iface_fault, eff.priority);
         let waiting = eff.pending && inst.machine.state() == State::Init;
         if inst.tracking != Some(now_tracking) {
+            // `notify_priority_changes`: a new effective priority is a notify FIFO line.
+            if inst.plan.tuning.notify_priority_changes
+                && inst.tracking.is_some_and(|(_, p)| p != now_tracking.1)
+            {
+                self.alerts.push(AlertEvent::Priority(PriorityChange {
+                    name: name.to_string(),
+                    master: inst.machine.state() == State::Master,
+                    priority: now_tracking.1,
+                }));
+            }
             if let Some(i) = self.instances.get_mut(name) {
                 i.tracking = Some(now_tracking);
             }
@@ -458,7 +487,7 @@ impl Engine {
             return;
         };
         let p = &inst.plan;
-        if !p.unicast_peers.is_empty() {
+        if !p.unicast_peers.is_empty() || p.tuning.fault_no_peer {
             return;
         }
         let Some(ifindex) = self.advert_ifindex(p) else {
@@ -522,11 +551,7 @@ impl Engine {
     /// The address the instance's adverts come from.
     fn primary(&self, p: &PlanVrrpInstance) -> Option<IpAddr> {
         let v6 = p.family == "inet6";
-        let explicit = if p.unicast_peers.is_empty() {
-            p.mcast_src_ip
-        } else {
-            p.unicast_src_ip.or(p.mcast_src_ip)
-        };
+        let explicit = configured_src(p);
         if explicit.is_some() {
             return explicit;
         }
@@ -551,6 +576,7 @@ impl Engine {
             net.forget_interfaces(&self.ifaces);
         }
         self.prepare_vmacs();
+        self.params.apply();
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in names {
             self.join(&name);
@@ -579,17 +605,38 @@ impl Engine {
                 .is_some_and(|i| i.running || inst.plan.tuning.dont_track_primary),
             None => true,
         };
-        let fault = !iface_ok || primary.is_none();
+        // `track_src_ip`: the configured source address must be on the instance's interface
+        // (or its VMAC; on the host without an interface).
+        let src_missing = inst.plan.tuning.track_src_ip
+            && configured_src(&inst.plan).is_some_and(|a| {
+                let mut devs = inst.plan.interface.iter().chain(&inst.plan.use_vmac);
+                if inst.plan.interface.is_some() {
+                    !devs.any(|d| self.ifaces.get(d).is_some_and(|i| i.addresses.contains(&a)))
+                } else {
+                    !self.ifaces.values().any(|i| i.addresses.contains(&a))
+                }
+            });
+        let no_peer = inst.plan.tuning.fault_no_peer;
+        let fault = !iface_ok || primary.is_none() || src_missing || no_peer;
         if let Some(p) = primary
             && p != inst.machine.primary()
         {
             inst.machine.set_primary(p);
         }
         if fault && !inst.iface_fault {
-            tracing::warn!(
-                "({name}) interface {} is missing, down or has no address to advertise from",
-                inst.plan.interface.as_deref().unwrap_or("-")
-            );
+            if no_peer {
+                tracing::warn!("({name}) no unicast peers (`unicast_fault_no_peer`): FAULT");
+            } else if src_missing {
+                tracing::warn!(
+                    "({name}) source address {} is missing (`track_src_ip`): FAULT",
+                    configured_src(&inst.plan).map_or_else(String::new, |a| a.to_string())
+                );
+            } else {
+                tracing::warn!(
+                    "({name}) interface {} is missing, down or has no address to advertise from",
+                    inst.plan.interface.as_deref().unwrap_or("-")
+                );
+            }
         }
         inst.iface_fault = fault;
     }
@@ -654,6 +701,7 @@ impl Engine {
             changed |= self.input(&name, Input::Shutdown, now);
         }
         self.sysctls.restore();
+        self.params.restore();
         self.sync_firewall();
         changed
     }
@@ -889,9 +937,13 @@ impl Engine {
         } else {
             p.unicast_peers.clone()
         };
+        // `old_unicast_checksum`: keepalived 1.3.6's VRRPv3 unicast checksum, whose
+        // pseudo-header names the multicast group instead of the peer.
+        let old_sum = !p.unicast_peers.is_empty() && p.tuning.old_unicast_checksum == Some(true);
+        let group = self.group(p);
         let mut sent = 0;
         for dst in dsts {
-            let msg = advert.build(src, dst);
+            let msg = advert.build(src, if old_sum { group } else { dst });
             // Unicast goes where the routing table says.
             let oif = if p.unicast_peers.is_empty() {
                 ifindex
@@ -1030,6 +1082,12 @@ fn check(
     if p.unicast_peers.is_empty() && r.ttl != codec::TTL {
         return Err(format!("TTL/hop limit {} (must be 255)", r.ttl));
     }
+    // `old_unicast_checksum never`: the old checksum (over the group) is not accepted.
+    let group = if p.tuning.old_unicast_checksum == Some(false) {
+        r.dst
+    } else {
+        group
+    };
     let a = Advert::parse(&r.payload, r.src, r.dst, group).map_err(|e| e.to_string())?;
     if a.version != p.version {
         return Err(format!(
@@ -1102,7 +1160,7 @@ mod tests {
         }
     }
 
-    fn instance(version: u8) -> PlanVrrpInstance {
+    pub(super) fn instance(version: u8) -> PlanVrrpInstance {
         PlanVrrpInstance {
             state: "BACKUP".into(),
             interface: Some("eth0".into()),
@@ -1263,9 +1321,45 @@ mod tests {
         );
     }
 
+    /// A plan with no instances (keepalived's global defaults).
+    pub(super) fn empty_plan() -> Plan {
+        crate::check::tests::empty_plan()
+    }
+
+    /// A unicast v3 advert from 10.0.0.2 to 10.0.0.1 whose checksum is keepalived 1.3.6's
+    /// (pseudo-header over the multicast group, not the peer).
+    #[test]
+    fn old_unicast_checksums_are_accepted_unless_never() {
+        let mut p = instance(3);
+        p.unicast_peers = vec![ip("10.0.0.2")];
+        let group = IpAddr::V4(codec::GROUP_V4);
+        let (src, dst) = (ip("10.0.0.2"), ip("10.0.0.1"));
+        let old = Received {
+            ifindex: 2,
+            src,
+            dst,
+            ttl: 255,
+            payload: advert(3).build(src, group),
+        };
+        let new = Received {
+            payload: advert(3).build(src, dst),
+            ..old.clone()
+        };
+        assert_ne!(old.payload, new.payload, "the checksums differ");
+        for setting in [None, Some(true)] {
+            p.tuning.old_unicast_checksum = setting;
+            assert!(check(&p, &old, group, None).is_ok(), "{setting:?}");
+            assert!(check(&p, &new, group, None).is_ok(), "{setting:?}");
+        }
+        p.tuning.old_unicast_checksum = Some(false);
+        assert!(check(&p, &new, group, None).is_ok());
+        let why = check(&p, &old, group, None).expect_err("`never` drops it");
+        assert!(why.contains("checksum"), "{why}");
+    }
+
     #[test]
     fn ah_and_vmac_on_an_address_are_refused_by_name() {
-        let mut plan: Plan = crate::check::tests::empty_plan();
+        let mut plan = empty_plan();
         let mut i = instance(2);
         i.auth = Some(PlanAuth {
             auth_type: "AH".into(),

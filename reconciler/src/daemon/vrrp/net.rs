@@ -51,6 +51,8 @@ pub struct Interface {
     pub primary_v4: Option<Ipv4Addr>,
     /// The first IPv6 link-local address.
     pub link_local: Option<Ipv6Addr>,
+    /// Every address on it, both families (`track_src_ip`).
+    pub addresses: Vec<IpAddr>,
     /// The link (to bind a packet socket to).
     link: Option<LinkAddr>,
 }
@@ -78,11 +80,13 @@ pub fn interfaces() -> BTreeMap<String, Interface> {
             if e.primary_v4.is_none() {
                 e.primary_v4 = Some(v4.ip());
             }
+            e.addresses.push(IpAddr::V4(v4.ip()));
         } else if let Some(v6) = addr.as_sockaddr_in6() {
             let ip = v6.ip();
             if e.link_local.is_none() && ip.is_unicast_link_local() {
                 e.link_local = Some(ip);
             }
+            e.addresses.push(IpAddr::V6(ip));
         }
     }
     out
