@@ -14,6 +14,7 @@ use kac_schema::config::{
 use kac_schema::plan::*;
 
 use crate::conf::grammar::global::FIFO_SCRIPT_USER_SUFFIX;
+mod static_track;
 mod tuning;
 
 const SEC: u64 = 1_000_000;
@@ -445,6 +446,16 @@ pub fn lower_with(
         rs_init_notifies: g.other.iter().any(|s| {
             s.keyword == "rs_init_notifies" && !s.values.contains(&SettingValue::Bool(false))
         }),
+        vrrp_startup_delay_us: g
+            .other
+            .iter()
+            .rev()
+            .find(|s| s.keyword == "vrrp_startup_delay")
+            .and_then(|s| match s.values.first() {
+                Some(SettingValue::Micros(us)) => Some(*us),
+                _ => None,
+            })
+            .unwrap_or(0),
     };
     let global = PlanGlobal {
         alerts: alerts(g, &global.script_user),
@@ -467,6 +478,9 @@ pub fn lower_with(
         .map(|r| rule(r, &mut pref))
         .collect();
     static_rules.sort();
+
+    let static_track =
+        static_track::static_tracking(cfg, &static_addresses, &static_routes, &static_rules);
 
     let mut vrrp_scripts = BTreeMap::new();
     for s in &cfg.vrrp_scripts {
@@ -726,6 +740,7 @@ pub fn lower_with(
                     .and_then(|o| o.args.first().cloned()),
                 smtp_alert: i.smtp_alert,
                 tuning: tuning::instance_tuning(cfg, i, &global.garp, lower_garp, strict),
+                track_static: static_track.get(&i.name.value).cloned().unwrap_or_default(),
             },
         );
     }

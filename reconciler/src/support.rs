@@ -97,7 +97,9 @@ fn top(k: &str) -> Option<Support> {
         "vrrp_script" => Daemon("VRRP track scripts"),
         "vrrp_track_process" => Daemon("process tracking"),
         "track_file" | "vrrp_track_file" => Daemon("track files"),
-        "track_group" => Vrrp("track groups"),
+        "track_group" => Daemon(
+            "track groups (the instances of a static address's, route's or rule's `track_group` are in FAULT while its interface is down)",
+        ),
         "garp_group" => Daemon(
             "gratuitous ARP groups (each interface named gets the intervals; with `interfaces`, kac paces each interface on its own instead of across the group)",
         ),
@@ -229,7 +231,9 @@ fn global(k: &str) -> Option<Support> {
         "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => Vrrp(
             "periodic gratuitous ARPs on other interfaces than the instance's (`vrrp_garp_extra_if`)",
         ),
-        "vrrp_startup_delay" => Vrrp("a delay before VRRP instances start (`vrrp_startup_delay`)"),
+        "vrrp_startup_delay" => Daemon(
+            "a delay after the daemon starts before VRRP instances may become master (`vrrp_startup_delay`)",
+        ),
         "disable_local_igmp" => Vrrp(
             "`disable_local_igmp` (kac does not set the interfaces' igmp_link_local_mcast_reports)",
         ),

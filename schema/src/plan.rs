@@ -108,6 +108,16 @@ pub struct PlanGlobal {
     /// in (by default only changes are notified).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rs_init_notifies: bool,
+    /// `vrrp_startup_delay` (µs, 0 = none): after the daemon starts (not after a reload), no
+    /// instance becomes master before this delay has passed (an address owner) or this delay
+    /// plus its master-down interval (the others); instances are backups meanwhile.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vrrp_startup_delay_us: u64,
+}
+
+/// Whether a number is 0 (fields omitted from the JSON when they are).
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// The IPVS connection synchronisation daemon's settings. Options left `None` take the
@@ -671,6 +681,24 @@ pub struct PlanVrrpInstance {
     /// Gratuitous ARP timings and advert handling, keepalived's defaults filled in.
     #[serde(default)]
     pub tuning: PlanVrrpTuning,
+    /// The static addresses, routes and rules whose `track_group` lists this instance
+    /// (`no_track` ones excluded), sorted: keepalived tracks each one's interface (an address's
+    /// `dev`, a route's `dev`, a rule's `iif`/`dev`) with weight 0, so the instance is in FAULT
+    /// while it is down (the object is gone and cannot be restored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_static: Vec<PlanStaticTrack>,
+}
+
+/// A static address, route or rule a VRRP instance tracks through a `track_group`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanStaticTrack {
+    /// The interface whose state decides (the object cannot be restored while it is down).
+    pub interface: String,
+    /// The object as keepalived words: `address 10.0.0.5/24`, `route 10.1.0.0/16`,
+    /// `rule from 10.2.0.0/16 table 100`.
+    pub object: String,
+    /// The `track_group` that names the instance.
+    pub group: String,
 }
 
 /// An instance's gratuitous ARP timings and advert handling (instance settings, else the

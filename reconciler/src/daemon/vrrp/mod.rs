@@ -135,6 +135,11 @@ pub struct Engine {
     /// `--adopt`: an instance whose virtual addresses are all on the host when it starts
     /// starts as master (the host was master under keepalived).
     adopt: bool,
+    /// Whether a plan was configured yet (the first one is the daemon's start; later ones are
+    /// reloads).
+    started: bool,
+    /// `vrrp_startup_delay`: its end, set when the daemon starts ([`Machine::delay_start`]).
+    start_hold: Option<Instant>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -237,6 +242,8 @@ impl Engine {
             firewall: nft::Firewall::default(),
             alerts: Vec::new(),
             adopt: false,
+            started: false,
+            start_hold: None,
         }
     }
 
@@ -276,6 +283,15 @@ impl Engine {
         }
         self.ifaces = net::interfaces();
         self.global = Some(plan.global.clone());
+        if !self.started {
+            // keepalived applies `vrrp_startup_delay` when it starts, not on reloads.
+            self.started = true;
+            let delay = Duration::from_micros(plan.global.vrrp_startup_delay_us);
+            if !delay.is_zero() {
+                tracing::info!("delaying the VRRP instances' start-up by {delay:?}");
+                self.start_hold = Some(now + delay);
+            }
+        }
         if self.trackers.is_none() && !plan.vrrp_instances.is_empty() {
             let (tx, mut rx) = mpsc::channel::<Change>(256);
             let events = self.events.clone();
@@ -294,12 +310,13 @@ impl Engine {
         // Tracked interfaces start from what the host has now (the link watcher's first
         // report follows), so an instance does not pass through FAULT at start-up.
         for inst in plan.vrrp_instances.values() {
-            for t in &inst.track_interfaces {
-                let up = self.ifaces.get(&t.name).is_some_and(|i| i.running);
-                if self.states.get(track::Kind::Interface, &t.name) != track::TrackValue::Up(up) {
+            let tracked = inst.track_interfaces.iter().map(|t| &t.name);
+            for name in tracked.chain(inst.track_static.iter().map(|t| &t.interface)) {
+                let up = self.ifaces.get(name).is_some_and(|i| i.running);
+                if self.states.get(track::Kind::Interface, name) != track::TrackValue::Up(up) {
                     self.states.apply(Change {
                         kind: track::Kind::Interface,
-                        name: t.name.clone(),
+                        name: name.clone(),
                         value: track::TrackValue::Up(up),
                     });
                 }
@@ -365,9 +382,13 @@ impl Engine {
                     } else {
                         IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
                     });
+                    let mut machine = Machine::new(cfg, primary);
+                    if let Some(hold) = self.start_hold.filter(|h| now < *h) {
+                        machine.delay_start(hold);
+                    }
                     let inst = Instance {
                         plan: p.clone(),
-                        machine: Machine::new(cfg, primary),
+                        machine,
                         iface_fault: false,
                         tracking: None,
                         notify: scripts,
@@ -425,7 +446,27 @@ impl Engine {
         let eff = track::effective_priority(inst.plan.priority, &refs);
         let now_tracking = (eff.fault || inst.iface_fault, eff.priority);
         let waiting = eff.pending && inst.machine.state() == State::Init;
-        if inst.tracking != Some(now_tracking) {
+        let last = inst.tracking;
+        let mut reasons = Vec::new();
+        if inst.iface_fault {
+            reasons.push(format!(
+                "interface {}: missing, down or without an address to advertise from",
+                inst.plan.interface.as_deref().unwrap_or("-")
+            ));
+        }
+        reasons.extend(track::fault_reasons(&inst.plan, &self.states));
+        if inst.status.fault_reasons != reasons {
+            for r in reasons
+                .iter()
+                .filter(|r| !inst.status.fault_reasons.contains(r))
+            {
+                tracing::warn!("({name}) fault: {r}");
+            }
+            if let Some(i) = self.instances.get_mut(name) {
+                i.status.fault_reasons = reasons;
+            }
+        }
+        if last != Some(now_tracking) {
             if let Some(i) = self.instances.get_mut(name) {
                 i.tracking = Some(now_tracking);
             }
@@ -1161,11 +1202,92 @@ mod tests {
             vmac_mac: None,
             smtp_alert: None,
             tuning: Default::default(),
+            track_static: Vec::new(),
         }
     }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("address")
+    }
+
+    /// `track_group`: a master whose static address's interface goes down is in FAULT (priority
+    /// 0 advert, no mastership), says why, and is master again a master-down interval after the
+    /// interface is back (fake clock).
+    #[test]
+    fn a_track_group_entry_whose_interface_goes_down_faults_its_instances() {
+        let mut p = instance(3);
+        p.track_static = vec![kac_schema::plan::PlanStaticTrack {
+            interface: "dum0".into(),
+            object: "address 10.8.0.1/24".into(),
+            group: "G".into(),
+        }];
+        let base = Instant::now();
+        let at = |ms: u64| base + Duration::from_millis(ms);
+        let mut states = States::default();
+        let link = |up: bool| Change {
+            kind: track::Kind::Interface,
+            name: "dum0".into(),
+            value: track::TrackValue::Up(up),
+        };
+        states.apply(link(true));
+        let tracking = |states: &States| {
+            let e = track::effective_priority(p.priority, &track::instance_refs(&p, states, false));
+            (e.fault, e.priority, track::fault_reasons(&p, states))
+        };
+        assert_eq!(tracking(&states), (false, 100, vec![]));
+
+        let mut m = Machine::new(machine_config(&p), ip("10.0.0.1"));
+        m.handle(Input::Start, at(0));
+        let mut now = 0;
+        while m.state() != State::Master {
+            now = m
+                .next_deadline()
+                .expect("a backup has a deadline")
+                .duration_since(base)
+                .as_millis() as u64;
+            m.handle(Input::Timer, at(now));
+        }
+        assert!(
+            now <= 3_700,
+            "master after the master-down interval, not {now} ms"
+        );
+
+        // Someone deletes the address: the daemon puts it back (drift); nothing changes here.
+        // The interface goes down: the address cannot be restored.
+        states.apply(link(false));
+        let (fault, priority, reasons) = tracking(&states);
+        assert_eq!(
+            reasons,
+            vec![
+                "track_group G: address 10.8.0.1/24 on dum0: interface down, the entry cannot be restored"
+                    .to_string()
+            ]
+        );
+        let a = m.handle(Input::Tracking { fault, priority }, at(now + 10));
+        assert!(a.contains(&Action::SendAdvert { priority: 0 }), "{a:?}");
+        assert_eq!(m.state(), State::Fault);
+        assert_eq!(m.next_deadline(), None, "no adverts while in FAULT");
+
+        // Back up: BACKUP, then master once no master is heard.
+        states.apply(link(true));
+        let (fault, priority, reasons) = tracking(&states);
+        assert!(reasons.is_empty());
+        m.handle(Input::Tracking { fault, priority }, at(now + 5_000));
+        assert_eq!(m.state(), State::Backup);
+        let due = m.next_deadline().expect("master-down timer");
+        m.handle(Input::Timer, due);
+        assert_eq!(m.state(), State::Master);
+
+        // A `track_interface` of its own with weight 0 reads the same way.
+        p.track_interfaces = vec![kac_schema::plan::PlanTracked {
+            name: "eth9".into(),
+            weight: 0,
+            reverse: false,
+        }];
+        assert_eq!(
+            track::fault_reasons(&p, &states),
+            vec!["track_interface eth9: down".to_string()]
+        );
     }
 
     fn received(a: &Advert, ttl: u8) -> Received {
