@@ -265,13 +265,14 @@ fn tracked(list: &[Tracked], defaults: impl Fn(&str) -> (i32, bool)) -> Vec<Plan
 /// `script_user`.
 fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
     let mut users = BTreeMap::new();
-    let scripts: [(&str, &Option<Script>); 6] = [
+    let scripts: [(&str, &Option<Script>); 7] = [
         ("master", &n.master),
         ("backup", &n.backup),
         ("fault", &n.fault),
         ("stop", &n.stop),
         ("any", &n.any),
         ("master_rx_lower_pri", &n.master_rx_lower_pri),
+        ("deleted", &n.deleted),
     ];
     for (which, s) in scripts {
         if let Some(s) = s {
@@ -286,6 +287,8 @@ fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
         any: argv(&n.any),
         master_rx_lower_pri: argv(&n.master_rx_lower_pri),
         users,
+        notify_deleted: n.notify_deleted,
+        deleted: argv(&n.deleted),
     }
 }
 

@@ -289,9 +289,7 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "notify_stop"
         | "notify_master_rx_lower_pri"
         | "notify" => NOTIFY,
-        "notify_deleted" => Vrrp(
-            "`notify_deleted` (an instance removed by a reload is notified as stopped, not as DELETED)",
-        ),
+        "notify_deleted" => NOTIFY,
         "notify_priority_changes" => PRIORITY_FIFO,
         "smtp_alert" => SMTP,
         "linkbeat_use_polling" => Refused("link beat (MII/ethtool polling) is not implemented"),

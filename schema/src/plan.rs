@@ -595,9 +595,17 @@ pub struct PlanNotify {
     #[serde(default)]
     pub master_rx_lower_pri: Option<Vec<String>>,
     /// The user each configured script runs as, by field name (`master`, `backup`, `fault`,
-    /// `stop`, `any`, `master_rx_lower_pri`): its own `USER [GROUP]`, else `script_user`.
+    /// `stop`, `any`, `master_rx_lower_pri`, `deleted`): its own `USER [GROUP]`, else
+    /// `script_user`.
     #[serde(default)]
     pub users: BTreeMap<String, MachineValue>,
+    /// `notify_deleted` (instances): removed by a reload, the instance is notified as
+    /// `DELETED` (keepalived's default is `FAULT`, to the generic `notify` script only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify_deleted: bool,
+    /// `notify_deleted CMD`: the script run when the instance is removed by a reload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Vec<String>>,
 }
 
 /// A tracked object with its effective weight.

@@ -1223,3 +1223,110 @@ fn vrrp_startup_delay_holds_instances_as_backups_after_start() {
         std::fs::read_to_string(&d.log).unwrap_or_default()
     });
 }
+
+/// Instances a reload removes are notified as keepalived 2.2.7 notifies them (seen with
+/// Debian's keepalived in a namespace): VI_1 (`notify_deleted "SCRIPT deleted"`) runs that
+/// script and `notify … INSTANCE VI_1 DELETED 150`; VI_2 (no `notify_deleted`) gets
+/// `notify … INSTANCE VI_2 FAULT 150` only (no `notify_stop`); VI_3 stays and is not
+/// notified; their addresses go.
+#[test]
+fn notify_deleted_tells_notify_scripts_of_instances_a_reload_removes() {
+    let Some((a, _b)) = hosts("notify_deleted_tells_notify_scripts_of_instances_a_reload_removes")
+    else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let log = work.path().join("notify.log");
+    let script = work.path().join("notify.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display()),
+    )
+    .expect("notify script");
+    let chmod = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&script)
+        .status();
+    assert!(chmod.is_ok_and(|s| s.success()));
+    let one = Inst::v3(150);
+    let two = Inst {
+        name: "VI_2",
+        vrid: 52,
+        vip: "10.9.0.101/24",
+        ..one
+    };
+    let three = Inst {
+        name: "VI_3",
+        vrid: 53,
+        vip: "10.9.0.102/24",
+        ..one
+    };
+    let s = script.display();
+    let with_notify = |insts: &[Inst]| {
+        conf(insts)
+            .replace(
+                "  router_id test\n",
+                "  router_id test\n  script_user root\n  enable_script_security\n",
+            )
+            .replace(
+                "  virtual_ipaddress {",
+                &format!("  notify {s}\n  notify_stop \"{s} stop\"\n  virtual_ipaddress {{"),
+            )
+            .replacen(
+                &format!("  notify {s}\n"),
+                &format!("  notify {s}\n  notify_deleted \"{s} deleted\"\n"),
+                1,
+            )
+    };
+    let d = start_kac(&a, work.path(), &with_notify(&[one, two, three]), &[]);
+    d.wait_status("all master", |st| {
+        ["VI_1", "VI_2", "VI_3"]
+            .iter()
+            .all(|n| state_is(st, n, "MASTER"))
+    });
+    let rev = d.status().expect("status")["applied"]["revision"].clone();
+    // The start-up's BACKUP and MASTER runs (three each) are done before the reload.
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 6
+    {
+        assert!(start.elapsed() < LONG, "start-up notify runs missing");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::remove_file(&log).expect("notify log");
+    write_atomically(
+        &work.path().join("src/keepalived.conf"),
+        &with_notify(&[three]),
+    );
+    d.wait_status("VI_1 and VI_2 gone", |st| {
+        st["applied"]["revision"] != rev && instance(st, "VI_1").is_null()
+    });
+    let context = || std::fs::read_to_string(&d.log).unwrap_or_default();
+    wait_holds(&a, VIP, false, LONG, context);
+    wait_holds(&a, "10.9.0.101/24", false, LONG, context);
+    assert!(holds(&a, "10.9.0.102/24"));
+    // Sorted (the two instances' runs are in two queues).
+    let want = [
+        "INSTANCE VI_1 DELETED 150",
+        "INSTANCE VI_2 FAULT 150",
+        "deleted",
+    ];
+    let start = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        if lines == want {
+            break;
+        }
+        assert!(
+            start.elapsed() < LONG,
+            "notify runs {lines:?}, want {want:?}\n{}",
+            context()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -107,6 +107,9 @@ struct Instance {
     /// Its notify scripts.
     notify: NotifyScripts,
     status: VrrpInstanceStatus,
+    /// A reload removed it from the configuration (its stop is notified as keepalived
+    /// notifies a deleted instance: `notify_deleted`).
+    deleted: bool,
 }
 
 /// The VRRP engine.
@@ -335,6 +338,11 @@ impl Engine {
             .cloned()
             .collect();
         for name in removed {
+            if !plan.vrrp_instances.contains_key(&name)
+                && let Some(inst) = self.instances.get_mut(&name)
+            {
+                inst.deleted = true;
+            }
             self.input(&name, Input::Shutdown, now);
             self.instances.remove(&name);
             self.metrics.vrrp_removed(&name);
@@ -392,6 +400,7 @@ impl Engine {
                         iface_fault: false,
                         tracking: None,
                         notify: scripts,
+                        deleted: false,
                         status: VrrpInstanceStatus {
                             name: name.clone(),
                             state: State::Init.name().into(),
@@ -884,8 +893,14 @@ impl Engine {
             name: name.to_string(),
             priority: inst.machine.priority(),
         };
-        self.notifier
-            .notify(&inst.notify, &subject, notify::Event::Entered(ns));
+        let event = if to == State::Stopped && inst.deleted {
+            notify::Event::Removed {
+                notify_deleted: inst.plan.notify.notify_deleted,
+            }
+        } else {
+            notify::Event::Entered(ns)
+        };
+        self.notifier.notify(&inst.notify, &subject, event);
         // A sync group is notified once all its members are in the state.
         let Some(g) = self.group_of.get(name) else {
             return;
