@@ -459,6 +459,19 @@ pub fn lower_with(
                 _ => None,
             })
             .unwrap_or(0),
+        interface_delays: cfg
+            .interface_delays
+            .iter()
+            .map(|(name, down, up)| {
+                (
+                    name.value.clone(),
+                    PlanInterfaceDelays {
+                        down_us: *down,
+                        up_us: up.unwrap_or(*down),
+                    },
+                )
+            })
+            .collect(),
     };
     let global = PlanGlobal {
         alerts: alerts(g, &global.script_user),

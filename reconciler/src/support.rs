@@ -103,7 +103,9 @@ fn top(k: &str) -> Option<Support> {
         "garp_group" => Daemon(
             "gratuitous ARP groups (each interface named gets the intervals; with `interfaces`, kac paces each interface on its own instead of across the group)",
         ),
-        "interface_up_down_delays" => Vrrp("interface up/down delays"),
+        "interface_up_down_delays" => Daemon(
+            "interface up/down delays (a tracked or instance interface's change is acted upon after its delay)",
+        ),
         "bfd_instance" => Refused("BFD is not implemented"),
         "SSL" => Daemon("the client identity of SSL_GET checkers"),
         _ => return None,

@@ -113,6 +113,20 @@ pub struct PlanGlobal {
     /// plus its master-down interval (the others); instances are backups meanwhile.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub vrrp_startup_delay_us: u64,
+    /// `interface_up_down_delays`: interface → its down and up delays (µs; the up delay is
+    /// the down delay unless written). A change of the interface is acted upon after its
+    /// delay, and not at all if it changes back before then.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub interface_delays: BTreeMap<String, PlanInterfaceDelays>,
+}
+
+/// The delays of one interface of `interface_up_down_delays`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanInterfaceDelays {
+    /// Before going down is acted upon (µs).
+    pub down_us: u64,
+    /// Before coming up is acted upon (µs).
+    pub up_us: u64,
 }
 
 /// Whether a number is 0 (fields omitted from the JSON when they are).

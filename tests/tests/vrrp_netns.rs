@@ -1330,3 +1330,63 @@ fn notify_deleted_tells_notify_scripts_of_instances_a_reload_removes() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `interface_up_down_delays { eth1 2 1 }` with `track_interface eth1`: eth1 down and up
+/// again within the down delay changes nothing; eth1 down for good keeps the instance master
+/// (and the address) for 2 s, then FAULT; eth1 up again is acted upon a second later.
+#[test]
+fn interface_up_down_delays_hold_fault_until_the_delay_passes() {
+    let Some((a, _b)) = hosts("interface_up_down_delays_hold_fault_until_the_delay_passes") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let text = conf(&[Inst::v3(150)])
+        .replace(
+            "vrrp_instance",
+            "interface_up_down_delays {\n  eth1 2 1\n}\nvrrp_instance",
+        )
+        .replace(
+            "  virtual_ipaddress {",
+            "  track_interface {\n    eth1\n  }\n  virtual_ipaddress {",
+        );
+    let d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let context = || std::fs::read_to_string(&d.log).unwrap_or_default();
+    wait_holds(&a, VIP, true, LONG, context);
+
+    // A bounce shorter than the delay.
+    ip_in(&a, &["link", "set", "eth1", "down"]);
+    std::thread::sleep(Duration::from_millis(800));
+    ip_in(&a, &["link", "set", "eth1", "up"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_1")["state"], "MASTER", "{st:#}");
+    assert_eq!(instance(&st, "VI_1")["transitions"], 2, "{st:#}");
+
+    // Down for good: still master within the delay, FAULT after it.
+    ip_in(&a, &["link", "set", "eth1", "down"]);
+    let down = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(state_is(&d.status().expect("status"), "VI_1", "MASTER"));
+    assert!(holds(&a, VIP));
+    d.wait_status("VI_1 in FAULT", |st| state_is(st, "VI_1", "FAULT"));
+    assert!(
+        down.elapsed() >= Duration::from_millis(1900),
+        "FAULT after {:?}",
+        down.elapsed()
+    );
+    wait_holds(&a, VIP, false, LONG, context);
+
+    // Up: acted upon after the up delay (1 s), then master again.
+    ip_in(&a, &["link", "set", "eth1", "up"]);
+    let up = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(state_is(&d.status().expect("status"), "VI_1", "FAULT"));
+    d.wait_status("kac master again", |st| state_is(st, "VI_1", "MASTER"));
+    assert!(
+        up.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        up.elapsed()
+    );
+    wait_holds(&a, VIP, true, LONG, context);
+}

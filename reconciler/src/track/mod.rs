@@ -9,8 +9,10 @@
 //!   interval, timeout, rise/fall, `init_fail`), [`file`] (`track_file`: inotify plus
 //!   re-reads), [`process`] (`vrrp_track_process`: /proc scans, quorum, delays);
 //!   [`interface`] (`track_interface`: link up/down fed by the daemon's rtnetlink events);
-//! * [`Trackers`]: the trackers a plan needs, running, kept across reloads.
+//! * [`Trackers`]: the trackers a plan needs, running, kept across reloads;
+//! * [`debounce`]: `interface_up_down_delays` (pure).
 
+pub mod debounce;
 pub mod file;
 pub mod interface;
 pub mod priority;

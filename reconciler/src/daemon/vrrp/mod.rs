@@ -143,6 +143,8 @@ pub struct Engine {
     started: bool,
     /// `vrrp_startup_delay`: its end, set when the daemon starts ([`Machine::delay_start`]).
     start_hold: Option<Instant>,
+    /// `interface_up_down_delays`: the interface states acted upon.
+    debounce: track::debounce::Debounce,
 }
 
 impl std::fmt::Debug for Engine {
@@ -247,6 +249,7 @@ impl Engine {
             adopt: false,
             started: false,
             start_hold: None,
+            debounce: track::debounce::Debounce::default(),
         }
     }
 
@@ -286,6 +289,16 @@ impl Engine {
         }
         self.ifaces = net::interfaces();
         self.global = Some(plan.global.clone());
+        self.debounce.set_delays(
+            plan.global
+                .interface_delays
+                .iter()
+                .map(|(n, d)| {
+                    let us = Duration::from_micros;
+                    (n.clone(), (us(d.down_us), us(d.up_us)))
+                })
+                .collect(),
+        );
         if !self.started {
             // keepalived applies `vrrp_startup_delay` when it starts, not on reloads.
             self.started = true;
@@ -315,7 +328,10 @@ impl Engine {
         for inst in plan.vrrp_instances.values() {
             let tracked = inst.track_interfaces.iter().map(|t| &t.name);
             for name in tracked.chain(inst.track_static.iter().map(|t| &t.interface)) {
-                let up = self.ifaces.get(name).is_some_and(|i| i.running);
+                let seen = self.ifaces.get(name).is_some_and(|i| i.running);
+                let Some(up) = self.debounce.observe(name, seen, now) else {
+                    continue;
+                };
                 if self.states.get(track::Kind::Interface, name) != track::TrackValue::Up(up) {
                     self.states.apply(Change {
                         kind: track::Kind::Interface,
@@ -433,7 +449,16 @@ impl Engine {
     }
 
     /// A tracker reported. Returns whether the [`Layer`] changed.
-    pub fn tracked(&mut self, change: Change, now: Instant) -> bool {
+    pub fn tracked(&mut self, mut change: Change, now: Instant) -> bool {
+        if change.kind == track::Kind::Interface
+            && let track::TrackValue::Up(seen) = change.value
+        {
+            // `interface_up_down_delays`: acted upon after the delay (see `timers`).
+            match self.debounce.observe(&change.name, seen, now) {
+                Some(up) => change.value = track::TrackValue::Up(up),
+                None => return false,
+            }
+        }
         if !self.states.apply(change) {
             return false;
         }
@@ -599,6 +624,15 @@ impl Engine {
         if let Some(net) = self.net.as_mut() {
             net.forget_interfaces(&self.ifaces);
         }
+        let own: Vec<String> = self
+            .instances
+            .values()
+            .filter_map(|i| i.plan.interface.clone())
+            .collect();
+        for name in own {
+            let seen = self.ifaces.get(&name).is_some_and(|i| i.running);
+            self.debounce.observe(&name, seen, now);
+        }
         self.prepare_vmacs();
         let names: Vec<String> = self.instances.keys().cloned().collect();
         for name in names {
@@ -621,11 +655,11 @@ impl Engine {
         };
         // `dont_track_primary`: the interface going down is not a fault (an address to
         // advertise from is still needed).
+        // Up or down as `interface_up_down_delays` lets it be acted upon.
         let iface_ok = match &inst.plan.interface {
-            Some(i) => self
-                .ifaces
-                .get(i)
-                .is_some_and(|i| i.running || inst.plan.tuning.dont_track_primary),
+            Some(i) => self.ifaces.get(i).is_some_and(|x| {
+                self.debounce.acted(i).unwrap_or(x.running) || inst.plan.tuning.dont_track_primary
+            }),
             None => true,
         };
         let fault = !iface_ok || primary.is_none();
@@ -648,18 +682,40 @@ impl Engine {
         self.instances
             .values()
             .filter_map(|i| i.machine.next_deadline())
+            .chain(self.debounce.next_deadline())
             .min()
     }
 
     /// Runs the timers due at `now`. Returns whether the [`Layer`] changed.
     pub fn timers(&mut self, now: Instant) -> bool {
+        let mut changed = false;
+        let acted = self.debounce.due(now);
+        if !acted.is_empty() {
+            let before = self.layer();
+            for (name, up) in acted {
+                tracing::info!(
+                    "interface {name} {} (after its interface_up_down_delays)",
+                    if up { "up" } else { "down" }
+                );
+                self.states.apply(Change {
+                    kind: track::Kind::Interface,
+                    name,
+                    value: track::TrackValue::Up(up),
+                });
+            }
+            let names: Vec<String> = self.instances.keys().cloned().collect();
+            for name in &names {
+                self.check_interface(name, now);
+                self.evaluate(name, now);
+            }
+            changed |= self.layer() != before;
+        }
         let due: Vec<String> = self
             .instances
             .iter()
             .filter(|(_, i)| i.machine.next_deadline().is_some_and(|d| d <= now))
             .map(|(n, _)| n.clone())
             .collect();
-        let mut changed = false;
         for name in due {
             if !self.group_ready(&name, now) {
                 if let Some(i) = self.instances.get_mut(&name) {
