@@ -237,6 +237,9 @@ pub fn text(s: &Status) -> String {
             if let Some(d) = &i.last_drop {
                 let _ = writeln!(o, "    last dropped advert: {d}");
             }
+            for r in &i.fault_reasons {
+                let _ = writeln!(o, "    fault: {r}");
+            }
         }
     }
     for c in s

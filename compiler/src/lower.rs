@@ -14,6 +14,7 @@ use kac_schema::config::{
 use kac_schema::plan::*;
 
 use crate::conf::grammar::global::FIFO_SCRIPT_USER_SUFFIX;
+mod static_track;
 mod tuning;
 
 const SEC: u64 = 1_000_000;
@@ -264,13 +265,14 @@ fn tracked(list: &[Tracked], defaults: impl Fn(&str) -> (i32, bool)) -> Vec<Plan
 /// `script_user`.
 fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
     let mut users = BTreeMap::new();
-    let scripts: [(&str, &Option<Script>); 6] = [
+    let scripts: [(&str, &Option<Script>); 7] = [
         ("master", &n.master),
         ("backup", &n.backup),
         ("fault", &n.fault),
         ("stop", &n.stop),
         ("any", &n.any),
         ("master_rx_lower_pri", &n.master_rx_lower_pri),
+        ("deleted", &n.deleted),
     ];
     for (which, s) in scripts {
         if let Some(s) = s {
@@ -285,6 +287,8 @@ fn notify(n: &Notify, script_user: &MachineValue) -> PlanNotify {
         any: argv(&n.any),
         master_rx_lower_pri: argv(&n.master_rx_lower_pri),
         users,
+        notify_deleted: n.notify_deleted,
+        deleted: argv(&n.deleted),
     }
 }
 
@@ -448,6 +452,29 @@ pub fn lower_with(
             s.keyword == "rs_init_notifies" && !s.values.contains(&SettingValue::Bool(false))
         }),
         disable_local_igmp: g.other.iter().any(|s| s.keyword == "disable_local_igmp"),
+        vrrp_startup_delay_us: g
+            .other
+            .iter()
+            .rev()
+            .find(|s| s.keyword == "vrrp_startup_delay")
+            .and_then(|s| match s.values.first() {
+                Some(SettingValue::Micros(us)) => Some(*us),
+                _ => None,
+            })
+            .unwrap_or(0),
+        interface_delays: cfg
+            .interface_delays
+            .iter()
+            .map(|(name, down, up)| {
+                (
+                    name.value.clone(),
+                    PlanInterfaceDelays {
+                        down_us: *down,
+                        up_us: up.unwrap_or(*down),
+                    },
+                )
+            })
+            .collect(),
     };
     let global = PlanGlobal {
         alerts: alerts(g, &global.script_user),
@@ -470,6 +497,9 @@ pub fn lower_with(
         .map(|r| rule(r, &mut pref))
         .collect();
     static_rules.sort();
+
+    let static_track =
+        static_track::static_tracking(cfg, &static_addresses, &static_routes, &static_rules);
 
     let mut vrrp_scripts = BTreeMap::new();
     for s in &cfg.vrrp_scripts {
@@ -746,6 +776,7 @@ pub fn lower_with(
                         .find(|s| s.members.iter().any(|m| m.value == i.name.value))
                         .and_then(|s| s.notify_priority_changes),
                 ),
+                track_static: static_track.get(&i.name.value).cloned().unwrap_or_default(),
             },
         );
     }

@@ -287,6 +287,7 @@ pub fn config(p: &mut Parser<'_>, cfg: &mut Config) {
     vrid_conflicts(p, cfg);
     group_protocols(p, cfg);
     sync_groups(p, cfg);
+    track_groups(p, cfg);
     sync_daemon(p, cfg);
     scripts(p, cfg);
     if !cfg.static_addresses.is_empty() {
@@ -674,6 +675,36 @@ fn vrid_conflicts(p: &mut Parser<'_>, cfg: &Config) {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// `track_group` members that are not VRRP instances: keepalived ignores them and only logs
+/// it (`vrrp instance X specified in track group G doesn't exist - ignoring`): advice.
+fn track_groups(p: &mut Parser<'_>, cfg: &Config) {
+    let names: HashSet<&str> = cfg
+        .vrrp_instances
+        .iter()
+        .map(|i| i.name.value.as_str())
+        .collect();
+    for g in &cfg.track_groups {
+        for m in g
+            .members
+            .iter()
+            .filter(|m| !names.contains(m.value.as_str()))
+        {
+            p.report(
+                Diagnostic::new(
+                    codes::UNDEFINED_REFERENCE,
+                    kac_schema::Severity::Advice,
+                    format!(
+                        "vrrp instance {} specified in track group {} doesn't exist",
+                        m.value, g.name.value
+                    ),
+                )
+                .with_primary(m.span, "no such vrrp_instance")
+                .with_help("keepalived ignores the name; fix it or remove it"),
+            );
         }
     }
 }

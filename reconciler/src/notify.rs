@@ -39,6 +39,8 @@ pub enum State {
     Fault,
     /// STOP (the daemon stops the instance).
     Stop,
+    /// DELETED (a reload removed the instance; `notify_deleted`).
+    Deleted,
 }
 
 impl State {
@@ -49,6 +51,7 @@ impl State {
             State::Backup => "BACKUP",
             State::Fault => "FAULT",
             State::Stop => "STOP",
+            State::Deleted => "DELETED",
         }
     }
 }
@@ -78,6 +81,13 @@ pub enum Event {
     /// A master received an advert of lower priority (`notify_master_rx_lower_pri`;
     /// instances only).
     MasterRxLowerPri,
+    /// A reload removed the instance (keepalived 2.2): with `notify_deleted`, its
+    /// `notify_deleted` script and the generic script with `DELETED`; without, the generic
+    /// script with `FAULT` only (neither `notify_fault` nor `notify_stop` runs).
+    Removed {
+        /// `notify_deleted` is configured.
+        notify_deleted: bool,
+    },
 }
 
 /// The notify scripts of one instance or group, resolved for this machine.
@@ -95,6 +105,8 @@ pub struct NotifyScripts {
     pub master_rx_lower_pri: Option<Script>,
     /// `notify` (gets the four extra arguments).
     pub any: Option<Script>,
+    /// `notify_deleted CMD`.
+    pub deleted: Option<Script>,
 }
 
 /// A notify script whose user cannot be resolved.
@@ -140,6 +152,7 @@ impl NotifyScripts {
             stop: one("stop", &notify.stop)?,
             master_rx_lower_pri: one("master_rx_lower_pri", &notify.master_rx_lower_pri)?,
             any: one("any", &notify.any)?,
+            deleted: one("deleted", &notify.deleted)?,
         })
     }
 
@@ -156,32 +169,47 @@ impl NotifyScripts {
                     out.extend(self.master_rx_lower_pri.as_ref().map(plain));
                 }
             }
+            Event::Removed { notify_deleted } => {
+                let state = if notify_deleted {
+                    out.extend(self.deleted.as_ref().map(plain));
+                    State::Deleted
+                } else {
+                    State::Fault
+                };
+                out.extend(self.generic(subject, state));
+            }
             Event::Entered(state) => {
                 let specific = match state {
                     State::Master => &self.master,
                     State::Backup => &self.backup,
                     State::Fault => &self.fault,
                     State::Stop => &self.stop,
+                    State::Deleted => &self.deleted,
                 };
                 out.extend(specific.as_ref().map(plain));
-                if let Some(any) = &self.any {
-                    let (kind, name, prio) = match subject {
-                        Subject::Instance { name, priority } => ("INSTANCE", name, *priority),
-                        Subject::Group { name } => ("GROUP", name, 0),
-                    };
-                    out.push(NotifyRun {
-                        queue: (any.argv.clone(), any.run_as),
-                        script: any.clone().with_args([
-                            kind.to_string(),
-                            name.clone(),
-                            state.word().to_string(),
-                            prio.to_string(),
-                        ]),
-                    });
-                }
+                out.extend(self.generic(subject, state));
             }
         }
         out
+    }
+
+    /// The generic `notify` script's run for `subject` entering `state`, with keepalived's
+    /// four arguments.
+    fn generic(&self, subject: &Subject, state: State) -> Option<NotifyRun> {
+        let any = self.any.as_ref()?;
+        let (kind, name, prio) = match subject {
+            Subject::Instance { name, priority } => ("INSTANCE", name, *priority),
+            Subject::Group { name } => ("GROUP", name, 0),
+        };
+        Some(NotifyRun {
+            queue: (any.argv.clone(), any.run_as),
+            script: any.clone().with_args([
+                kind.to_string(),
+                name.clone(),
+                state.word().to_string(),
+                prio.to_string(),
+            ]),
+        })
     }
 }
 
@@ -350,7 +378,52 @@ mod tests {
             stop: Some(script(&["/s"])),
             master_rx_lower_pri: Some(script(&["/rx"])),
             any: Some(script(&["/any", "first"])),
+            deleted: None,
         }
+    }
+
+    /// What keepalived 2.2.7 runs for an instance a reload removes (seen in a namespace):
+    /// without `notify_deleted`, `notify … INSTANCE VI_1 FAULT 150` only (no `notify_fault`,
+    /// no `notify_stop`); with it, `notify … DELETED`, after the `notify_deleted` script.
+    #[test]
+    fn a_removed_instance_is_notified_as_faulted_or_deleted() {
+        let i = Subject::Instance {
+            name: "VI_1".into(),
+            priority: 150,
+        };
+        let mut s = scripts();
+        s.fault = Some(script(&["/f"]));
+        assert_eq!(
+            argvs(s.runs(
+                &i,
+                Event::Removed {
+                    notify_deleted: false
+                }
+            )),
+            vec![v(&["/any", "first", "INSTANCE", "VI_1", "FAULT", "150"])]
+        );
+        assert_eq!(
+            argvs(s.runs(
+                &i,
+                Event::Removed {
+                    notify_deleted: true
+                }
+            )),
+            vec![v(&["/any", "first", "INSTANCE", "VI_1", "DELETED", "150"])]
+        );
+        s.deleted = Some(script(&["/d", "x"]));
+        assert_eq!(
+            argvs(s.runs(
+                &i,
+                Event::Removed {
+                    notify_deleted: true
+                }
+            )),
+            vec![
+                v(&["/d", "x"]),
+                v(&["/any", "first", "INSTANCE", "VI_1", "DELETED", "150"])
+            ]
+        );
     }
 
     fn argvs(runs: Vec<NotifyRun>) -> Vec<Vec<String>> {

@@ -97,11 +97,15 @@ fn top(k: &str) -> Option<Support> {
         "vrrp_script" => Daemon("VRRP track scripts"),
         "vrrp_track_process" => Daemon("process tracking"),
         "track_file" | "vrrp_track_file" => Daemon("track files"),
-        "track_group" => Vrrp("track groups"),
+        "track_group" => Daemon(
+            "track groups (the instances of a static address's, route's or rule's `track_group` are in FAULT while its interface is down)",
+        ),
         "garp_group" => Daemon(
             "gratuitous ARP groups (each interface named gets the intervals; with `interfaces`, kac paces each interface on its own instead of across the group)",
         ),
-        "interface_up_down_delays" => Vrrp("interface up/down delays"),
+        "interface_up_down_delays" => Daemon(
+            "interface up/down delays (a tracked or instance interface's change is acted upon after its delay)",
+        ),
         "bfd_instance" => Refused("BFD is not implemented"),
         "SSL" => Daemon("the client identity of SSL_GET checkers"),
         _ => return None,
@@ -229,7 +233,9 @@ fn global(k: &str) -> Option<Support> {
         "vrrp_garp_extra_if" | "vrrp_vmac_garp_intvl" => Vrrp(
             "periodic gratuitous ARPs on other interfaces than the instance's (`vrrp_garp_extra_if`)",
         ),
-        "vrrp_startup_delay" => Vrrp("a delay before VRRP instances start (`vrrp_startup_delay`)"),
+        "vrrp_startup_delay" => Daemon(
+            "a delay after the daemon starts before VRRP instances may become master (`vrrp_startup_delay`)",
+        ),
         "disable_local_igmp" => Daemon(
             "`disable_local_igmp` (net.ipv4.igmp_link_local_mcast_reports=0 while VRRP instances run, restored at stop)",
         ),
@@ -290,9 +296,7 @@ fn vrrp_instance(k: &str) -> Option<Support> {
         | "notify_stop"
         | "notify_master_rx_lower_pri"
         | "notify" => NOTIFY,
-        "notify_deleted" => Vrrp(
-            "`notify_deleted` (an instance removed by a reload is notified as stopped, not as DELETED)",
-        ),
+        "notify_deleted" => NOTIFY,
         "notify_priority_changes" => PRIORITY_FIFO,
         "smtp_alert" => SMTP,
         "linkbeat_use_polling" => Refused("link beat (MII/ethtool polling) is not implemented"),

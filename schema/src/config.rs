@@ -508,6 +508,9 @@ pub struct Notify {
     pub deleted: Option<Script>,
     /// `notify`.
     pub any: Option<Script>,
+    /// `notify_deleted` is written (with or without a script).
+    #[serde(default)]
+    pub notify_deleted: bool,
 }
 
 /// Tracking lists shared by instances and sync groups.

@@ -112,6 +112,30 @@ pub struct PlanGlobal {
     /// instances run (no IGMP reports for 224.0.0.0/24 groups).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disable_local_igmp: bool,
+    /// `vrrp_startup_delay` (µs, 0 = none): after the daemon starts (not after a reload), no
+    /// instance becomes master before this delay has passed (an address owner) or this delay
+    /// plus its master-down interval (the others); instances are backups meanwhile.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub vrrp_startup_delay_us: u64,
+    /// `interface_up_down_delays`: interface → its down and up delays (µs; the up delay is
+    /// the down delay unless written). A change of the interface is acted upon after its
+    /// delay, and not at all if it changes back before then.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub interface_delays: BTreeMap<String, PlanInterfaceDelays>,
+}
+
+/// The delays of one interface of `interface_up_down_delays`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PlanInterfaceDelays {
+    /// Before going down is acted upon (µs).
+    pub down_us: u64,
+    /// Before coming up is acted upon (µs).
+    pub up_us: u64,
+}
+
+/// Whether a number is 0 (fields omitted from the JSON when they are).
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// The IPVS connection synchronisation daemon's settings. Options left `None` take the
@@ -594,9 +618,17 @@ pub struct PlanNotify {
     #[serde(default)]
     pub master_rx_lower_pri: Option<Vec<String>>,
     /// The user each configured script runs as, by field name (`master`, `backup`, `fault`,
-    /// `stop`, `any`, `master_rx_lower_pri`): its own `USER [GROUP]`, else `script_user`.
+    /// `stop`, `any`, `master_rx_lower_pri`, `deleted`): its own `USER [GROUP]`, else
+    /// `script_user`.
     #[serde(default)]
     pub users: BTreeMap<String, MachineValue>,
+    /// `notify_deleted` (instances): removed by a reload, the instance is notified as
+    /// `DELETED` (keepalived's default is `FAULT`, to the generic `notify` script only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify_deleted: bool,
+    /// `notify_deleted CMD`: the script run when the instance is removed by a reload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<Vec<String>>,
 }
 
 /// A tracked object with its effective weight.
@@ -680,6 +712,24 @@ pub struct PlanVrrpInstance {
     /// Gratuitous ARP timings and advert handling, keepalived's defaults filled in.
     #[serde(default)]
     pub tuning: PlanVrrpTuning,
+    /// The static addresses, routes and rules whose `track_group` lists this instance
+    /// (`no_track` ones excluded), sorted: keepalived tracks each one's interface (an address's
+    /// `dev`, a route's `dev`, a rule's `iif`/`dev`) with weight 0, so the instance is in FAULT
+    /// while it is down (the object is gone and cannot be restored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub track_static: Vec<PlanStaticTrack>,
+}
+
+/// A static address, route or rule a VRRP instance tracks through a `track_group`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct PlanStaticTrack {
+    /// The interface whose state decides (the object cannot be restored while it is down).
+    pub interface: String,
+    /// The object as keepalived words: `address 10.0.0.5/24`, `route 10.1.0.0/16`,
+    /// `rule from 10.2.0.0/16 table 100`.
+    pub object: String,
+    /// The `track_group` that names the instance.
+    pub group: String,
 }
 
 /// An instance's gratuitous ARP timings and advert handling (instance settings, else the

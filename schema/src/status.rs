@@ -181,6 +181,10 @@ pub struct VrrpInstanceStatus {
     pub adverts_dropped: u64,
     /// Why the last advert was dropped.
     pub last_drop: Option<String>,
+    /// Why the instance is in FAULT (or held there): its interface, the tracked objects that
+    /// fault it, the `track_group` objects whose interface is down. Empty when nothing does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fault_reasons: Vec<String>,
 }
 
 /// Where revisions come from.

@@ -791,3 +791,82 @@ fn trackers_follow_a_plan_and_survive_reloads_that_do_not_change_them() {
         );
     });
 }
+
+/// `track_group` as keepalived resolves it: each instance of a group tracks the interfaces of
+/// the static entries naming the group (address `dev`, route `dev`, rule `iif`), not the
+/// `no_track` ones and not groups' unknown members; an undefined group is an error, as
+/// `keepalived -t` says (`track_group NOPE not found`).
+#[test]
+fn track_groups_resolve_to_the_static_entries_interfaces() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "track_group G {\n  group {\n    VI_1\n    VI_X\n  }\n}\n\
+        track_group H {\n  group {\n    VI_2\n  }\n}\n\
+        static_ipaddress {\n  10.8.0.1/24 dev eth1 track_group G\n  10.8.0.3/24 dev eth1 track_group G no_track\n  10.8.1.1/24 dev eth3 track_group H\n}\n\
+        static_routes {\n  10.7.0.0/16 via 10.8.0.254 dev eth1 table 7 track_group G\n}\n\
+        static_rules {\n  from 10.6.0.0/16 table 100 iif eth2 preference 100 track_group G\n}\n\
+        global_defs {\n  vrrp_startup_delay 5.5\n}\n\
+        vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 5\n  priority 100\n  virtual_ipaddress {\n    10.9.9.1\n  }\n}\n\
+        vrrp_instance VI_2 {\n  interface eth0\n  virtual_router_id 6\n  priority 100\n  virtual_ipaddress {\n    10.9.9.2\n  }\n}\n\
+        vrrp_instance VI_3 {\n  interface eth0\n  virtual_router_id 7\n  priority 100\n  virtual_ipaddress {\n    10.9.9.3\n  }\n}\n";
+    let plan = compile(dir.path(), text);
+    use kac_schema::plan::PlanStaticTrack;
+    let s = |interface: &str, object: &str, group: &str| PlanStaticTrack {
+        interface: interface.into(),
+        object: object.into(),
+        group: group.into(),
+    };
+    assert_eq!(
+        plan.vrrp_instances["VI_1"].track_static,
+        [
+            s("eth1", "address 10.8.0.1/24", "G"),
+            s("eth1", "route 10.7.0.0/16 table 7", "G"),
+            s("eth2", "rule preference 100", "G"),
+        ]
+    );
+    assert_eq!(
+        plan.vrrp_instances["VI_2"].track_static,
+        [s("eth3", "address 10.8.1.1/24", "H")]
+    );
+    assert!(plan.vrrp_instances["VI_3"].track_static.is_empty());
+    assert_eq!(plan.global.vrrp_startup_delay_us, 5_500_000);
+    // Omitted from the JSON when empty, as older plans are.
+    let json = serde_json::to_value(&plan).expect("json");
+    assert!(json["vrrp_instances"]["VI_3"].get("track_static").is_none());
+
+    let conf = dir.path().join("keepalived.conf");
+    std::fs::write(
+        &conf,
+        text.replace("dev eth3 track_group H", "dev eth3 track_group NOPE"),
+    )
+    .expect("conf");
+    let compiled = kac_compiler::compile_conf(
+        &conf,
+        "keepalived.conf",
+        "h",
+        &kac_compiler::Options::default(),
+    );
+    let messages: Vec<(String, String)> = compiled
+        .parsed
+        .diagnostics
+        .iter()
+        .map(|d| (format!("{:?}", d.severity), d.message.clone()))
+        .collect();
+    assert!(
+        messages.contains(&("Error".into(), "track_group NOPE not found".into())),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&(
+            "Advice".into(),
+            "static address has both track_group and no_track set - not tracking".into()
+        )),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&(
+            "Advice".into(),
+            "vrrp instance VI_X specified in track group G doesn't exist".into()
+        )),
+        "{messages:?}"
+    );
+}

@@ -1103,3 +1103,290 @@ fn mcast_dst_ip_interoperates() {
     d.kill9();
     wait_holds(&b, VIP, true, Duration::from_secs(3), context(&d, &k));
 }
+
+/// Runs `ip ARGS…` inside `ns`; panics if it fails.
+fn ip_in(ns: &OracleNamespace, args: &[&str]) {
+    let out = ns.command("ip").args(args).output().expect("ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `track_group` as keepalived does it (checked by hand against keepalived 2.2.7): kac (150)
+/// is master with keepalived (100) as its peer; kac has a static address on eth1 whose
+/// `track_group` lists VI_1. Deleting the address by hand changes nothing but the address
+/// coming back; eth1 going down (the address cannot be restored) puts VI_1 in FAULT, says why
+/// in `kac status`, and keepalived takes the virtual address; eth1 up again and kac is master
+/// again.
+#[test]
+fn track_group_faults_instances_while_a_static_address_cannot_be_restored() {
+    let Some((a, b)) =
+        hosts("track_group_faults_instances_while_a_static_address_cannot_be_restored")
+    else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let kac_conf = conf(&[Inst::v3(150)]).replace(
+        "vrrp_instance",
+        "track_group G {\n  group {\n    VI_1\n  }\n}\nstatic_ipaddress {\n  10.8.0.1/24 dev eth1 track_group G\n}\nvrrp_instance",
+    );
+    let d = start_kac(&a, work.path(), &kac_conf, &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let k = Keepalived::start(&b, &work.path().join("k"), &conf(&[Inst::v3(100)]));
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+    let static_addr = || {
+        kac_tests::vrrp::addresses(&a, "eth1")
+            .iter()
+            .any(|x| x == "10.8.0.1/24")
+    };
+    assert!(static_addr());
+
+    // Deleted by hand: put back, and the instance stays master.
+    ip_in(&a, &["addr", "del", "10.8.0.1/24", "dev", "eth1"]);
+    let start = std::time::Instant::now();
+    while !static_addr() {
+        assert!(
+            start.elapsed() < LONG,
+            "not restored\n{}",
+            context(&d, &k)()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_1")["state"], "MASTER", "{st:#}");
+    assert_eq!(instance(&st, "VI_1")["transitions"], 2, "{st:#}");
+    assert!(holds(&a, VIP) && !holds(&b, VIP));
+
+    // Its interface down: FAULT, and the peer takes over.
+    ip_in(&a, &["link", "set", "eth1", "down"]);
+    let st = d.wait_status("VI_1 in FAULT", |st| state_is(st, "VI_1", "FAULT"));
+    assert_eq!(
+        instance(&st, "VI_1")["fault_reasons"],
+        serde_json::json!([
+            "track_group G: address 10.8.0.1/24 on eth1: interface down, the entry cannot be restored"
+        ]),
+        "{st:#}"
+    );
+    assert!(
+        d.status_text()
+            .contains("fault: track_group G: address 10.8.0.1/24 on eth1"),
+        "{}",
+        d.status_text()
+    );
+    wait_holds(&a, VIP, false, LONG, context(&d, &k));
+    wait_holds(&b, VIP, true, LONG, context(&d, &k));
+
+    // Back up: kac preempts keepalived again.
+    ip_in(&a, &["link", "set", "eth1", "up"]);
+    let st = d.wait_status("kac master again", |st| state_is(st, "VI_1", "MASTER"));
+    assert!(
+        instance(&st, "VI_1").get("fault_reasons").is_none(),
+        "{st:#}"
+    );
+    wait_holds(&a, VIP, true, LONG, context(&d, &k));
+    wait_holds(&b, VIP, false, LONG, context(&d, &k));
+    assert!(static_addr());
+    assert_eq!(k.entered("MASTER"), 1, "{}", k.log_text());
+}
+
+/// `vrrp_startup_delay 2` (v3, advert 0.1 s, no peer): kac alone would be master 0.36 s after
+/// it starts; with the delay it is still a backup after a second, and master only after the
+/// delay plus a master-down interval.
+#[test]
+fn vrrp_startup_delay_holds_instances_as_backups_after_start() {
+    let Some((a, _b)) = hosts("vrrp_startup_delay_holds_instances_as_backups_after_start") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let text = conf(&[Inst::v3(150)]).replace(
+        "  router_id test\n",
+        "  router_id test\n  vrrp_startup_delay 2\n",
+    );
+    let d = start_kac(&a, work.path(), &text, &[]);
+    let up = std::time::Instant::now();
+    d.wait_status("VI_1 backup", |st| state_is(st, "VI_1", "BACKUP"));
+    std::thread::sleep(Duration::from_millis(1200).saturating_sub(up.elapsed()));
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_1")["state"], "BACKUP", "{st:#}");
+    assert!(!holds(&a, VIP));
+    d.wait_status("VI_1 master", |st| state_is(st, "VI_1", "MASTER"));
+    let took = up.elapsed();
+    assert!(
+        took >= Duration::from_millis(1800),
+        "master after {took:?}, before the delay and a master-down interval"
+    );
+    wait_holds(&a, VIP, true, LONG, || {
+        std::fs::read_to_string(&d.log).unwrap_or_default()
+    });
+}
+
+/// Instances a reload removes are notified as keepalived 2.2.7 notifies them (seen with
+/// Debian's keepalived in a namespace): VI_1 (`notify_deleted "SCRIPT deleted"`) runs that
+/// script and `notify … INSTANCE VI_1 DELETED 150`; VI_2 (no `notify_deleted`) gets
+/// `notify … INSTANCE VI_2 FAULT 150` only (no `notify_stop`); VI_3 stays and is not
+/// notified; their addresses go.
+#[test]
+fn notify_deleted_tells_notify_scripts_of_instances_a_reload_removes() {
+    let Some((a, _b)) = hosts("notify_deleted_tells_notify_scripts_of_instances_a_reload_removes")
+    else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let log = work.path().join("notify.log");
+    let script = work.path().join("notify.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", log.display()),
+    )
+    .expect("notify script");
+    let chmod = std::process::Command::new("chmod")
+        .arg("755")
+        .arg(&script)
+        .status();
+    assert!(chmod.is_ok_and(|s| s.success()));
+    let one = Inst::v3(150);
+    let two = Inst {
+        name: "VI_2",
+        vrid: 52,
+        vip: "10.9.0.101/24",
+        ..one
+    };
+    let three = Inst {
+        name: "VI_3",
+        vrid: 53,
+        vip: "10.9.0.102/24",
+        ..one
+    };
+    let s = script.display();
+    let with_notify = |insts: &[Inst]| {
+        conf(insts)
+            .replace(
+                "  router_id test\n",
+                "  router_id test\n  script_user root\n  enable_script_security\n",
+            )
+            .replace(
+                "  virtual_ipaddress {",
+                &format!("  notify {s}\n  notify_stop \"{s} stop\"\n  virtual_ipaddress {{"),
+            )
+            .replacen(
+                &format!("  notify {s}\n"),
+                &format!("  notify {s}\n  notify_deleted \"{s} deleted\"\n"),
+                1,
+            )
+    };
+    let d = start_kac(&a, work.path(), &with_notify(&[one, two, three]), &[]);
+    d.wait_status("all master", |st| {
+        ["VI_1", "VI_2", "VI_3"]
+            .iter()
+            .all(|n| state_is(st, n, "MASTER"))
+    });
+    let rev = d.status().expect("status")["applied"]["revision"].clone();
+    // The start-up's BACKUP and MASTER runs (three each) are done before the reload.
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .count()
+        < 6
+    {
+        assert!(start.elapsed() < LONG, "start-up notify runs missing");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::remove_file(&log).expect("notify log");
+    write_atomically(
+        &work.path().join("src/keepalived.conf"),
+        &with_notify(&[three]),
+    );
+    d.wait_status("VI_1 and VI_2 gone", |st| {
+        st["applied"]["revision"] != rev && instance(st, "VI_1").is_null()
+    });
+    let context = || std::fs::read_to_string(&d.log).unwrap_or_default();
+    wait_holds(&a, VIP, false, LONG, context);
+    wait_holds(&a, "10.9.0.101/24", false, LONG, context);
+    assert!(holds(&a, "10.9.0.102/24"));
+    // Sorted (the two instances' runs are in two queues).
+    let want = [
+        "INSTANCE VI_1 DELETED 150",
+        "INSTANCE VI_2 FAULT 150",
+        "deleted",
+    ];
+    let start = std::time::Instant::now();
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        if lines == want {
+            break;
+        }
+        assert!(
+            start.elapsed() < LONG,
+            "notify runs {lines:?}, want {want:?}\n{}",
+            context()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `interface_up_down_delays { eth1 2 1 }` with `track_interface eth1`: eth1 down and up
+/// again within the down delay changes nothing; eth1 down for good keeps the instance master
+/// (and the address) for 2 s, then FAULT; eth1 up again is acted upon a second later.
+#[test]
+fn interface_up_down_delays_hold_fault_until_the_delay_passes() {
+    let Some((a, _b)) = hosts("interface_up_down_delays_hold_fault_until_the_delay_passes") else {
+        return;
+    };
+    let work = tempfile::tempdir().expect("tempdir");
+    let text = conf(&[Inst::v3(150)])
+        .replace(
+            "vrrp_instance",
+            "interface_up_down_delays {\n  eth1 2 1\n}\nvrrp_instance",
+        )
+        .replace(
+            "  virtual_ipaddress {",
+            "  track_interface {\n    eth1\n  }\n  virtual_ipaddress {",
+        );
+    let d = start_kac(&a, work.path(), &text, &[]);
+    d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
+    let context = || std::fs::read_to_string(&d.log).unwrap_or_default();
+    wait_holds(&a, VIP, true, LONG, context);
+
+    // A bounce shorter than the delay.
+    ip_in(&a, &["link", "set", "eth1", "down"]);
+    std::thread::sleep(Duration::from_millis(800));
+    ip_in(&a, &["link", "set", "eth1", "up"]);
+    std::thread::sleep(Duration::from_millis(2500));
+    let st = d.status().expect("status");
+    assert_eq!(instance(&st, "VI_1")["state"], "MASTER", "{st:#}");
+    assert_eq!(instance(&st, "VI_1")["transitions"], 2, "{st:#}");
+
+    // Down for good: still master within the delay, FAULT after it.
+    ip_in(&a, &["link", "set", "eth1", "down"]);
+    let down = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(1200));
+    assert!(state_is(&d.status().expect("status"), "VI_1", "MASTER"));
+    assert!(holds(&a, VIP));
+    d.wait_status("VI_1 in FAULT", |st| state_is(st, "VI_1", "FAULT"));
+    assert!(
+        down.elapsed() >= Duration::from_millis(1900),
+        "FAULT after {:?}",
+        down.elapsed()
+    );
+    wait_holds(&a, VIP, false, LONG, context);
+
+    // Up: acted upon after the up delay (1 s), then master again.
+    ip_in(&a, &["link", "set", "eth1", "up"]);
+    let up = std::time::Instant::now();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(state_is(&d.status().expect("status"), "VI_1", "FAULT"));
+    d.wait_status("kac master again", |st| state_is(st, "VI_1", "MASTER"));
+    assert!(
+        up.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        up.elapsed()
+    );
+    wait_holds(&a, VIP, true, LONG, context);
+}

@@ -9,8 +9,10 @@
 //!   interval, timeout, rise/fall, `init_fail`), [`file`] (`track_file`: inotify plus
 //!   re-reads), [`process`] (`vrrp_track_process`: /proc scans, quorum, delays);
 //!   [`interface`] (`track_interface`: link up/down fed by the daemon's rtnetlink events);
-//! * [`Trackers`]: the trackers a plan needs, running, kept across reloads.
+//! * [`Trackers`]: the trackers a plan needs, running, kept across reloads;
+//! * [`debounce`]: `interface_up_down_delays` (pure).
 
+pub mod debounce;
 pub mod file;
 pub mod interface;
 pub mod priority;
@@ -84,30 +86,80 @@ pub fn instance_refs(
     states: &States,
     track_primary: bool,
 ) -> Vec<TrackRef> {
+    labelled_refs(inst, states, track_primary)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// [`instance_refs`], each with what it tracks in keepalived's words (`track_interface eth1`,
+/// `track_script chk`, `track_group G: address 10.0.0.5/24 on eth1`).
+pub fn labelled_refs(
+    inst: &PlanVrrpInstance,
+    states: &States,
+    track_primary: bool,
+) -> Vec<(String, TrackRef)> {
     let mut refs = Vec::new();
     if track_primary && let Some(dev) = &inst.interface {
-        refs.push(TrackRef {
-            weight: 0,
-            reverse: false,
-            value: states.get(Kind::Interface, dev),
-        });
+        refs.push((
+            format!("interface {dev}"),
+            TrackRef {
+                weight: 0,
+                reverse: false,
+                value: states.get(Kind::Interface, dev),
+            },
+        ));
     }
-    let lists: [(Kind, &[PlanTracked]); 4] = [
-        (Kind::Interface, &inst.track_interfaces),
-        (Kind::Script, &inst.track_scripts),
-        (Kind::File, &inst.track_files),
-        (Kind::Process, &inst.track_processes),
+    let lists: [(Kind, &str, &[PlanTracked]); 4] = [
+        (Kind::Interface, "track_interface", &inst.track_interfaces),
+        (Kind::Script, "track_script", &inst.track_scripts),
+        (Kind::File, "track_file", &inst.track_files),
+        (Kind::Process, "track_process", &inst.track_processes),
     ];
-    for (kind, list) in lists {
+    for (kind, word, list) in lists {
         for t in list {
-            refs.push(TrackRef {
-                weight: t.weight,
-                reverse: t.reverse,
-                value: states.get(kind, &t.name),
-            });
+            refs.push((
+                format!("{word} {}", t.name),
+                TrackRef {
+                    weight: t.weight,
+                    reverse: t.reverse,
+                    value: states.get(kind, &t.name),
+                },
+            ));
         }
     }
+    // `track_group`: the static entry's interface, weight 0.
+    for s in &inst.track_static {
+        refs.push((
+            format!("track_group {}: {} on {}", s.group, s.object, s.interface),
+            TrackRef {
+                weight: 0,
+                reverse: false,
+                value: states.get(Kind::Interface, &s.interface),
+            },
+        ));
+    }
     refs
+}
+
+/// Why tracking puts `inst` in FAULT, one line per reference that does (empty: none does).
+pub fn fault_reasons(inst: &PlanVrrpInstance, states: &States) -> Vec<String> {
+    labelled_refs(inst, states, false)
+        .into_iter()
+        .filter(|(_, r)| priority::contribution(r) == priority::Contribution::Fault)
+        .map(|(label, r)| {
+            let what = match r.value {
+                TrackValue::Up(true) => "up (reverse)".to_string(),
+                TrackValue::Up(false) if label.starts_with("track_group") => {
+                    "interface down, the entry cannot be restored".to_string()
+                }
+                TrackValue::Up(false) => "down".to_string(),
+                TrackValue::File(v) => format!("value {v}"),
+                TrackValue::Pending => "no result yet".to_string(),
+            };
+            format!("{label}: {what}")
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 //!
 //! [`Trackers::update`] starts a tracker for every tracked object the plan's VRRP instances
 //! reference (their tracking lists include their sync groups'): `vrrp_script`s, `track_file`s,
-//! `vrrp_track_process`es, and one link watcher for the tracked interfaces and the instances'
-//! own interfaces. keepalived runs nothing for objects no instance tracks, and neither does
+//! `vrrp_track_process`es, and one link watcher for the tracked interfaces, the interfaces of
+//! the static entries of their `track_group`s and the instances' own interfaces. keepalived runs nothing for objects no instance tracks, and neither does
 //! this. Called again with a new plan, it keeps every tracker whose definition did not change
 //! (no re-run storm, no state lost: a `vrrp_script` keeps its rise/fall count), stops the
 //! ones no longer needed or changed, and starts the new ones, which report their initial
@@ -94,6 +94,7 @@ impl Trackers {
         for inst in plan.vrrp_instances.values() {
             interfaces.extend(inst.interface.iter().cloned());
             interfaces.extend(inst.track_interfaces.iter().map(|t| t.name.clone()));
+            interfaces.extend(inst.track_static.iter().map(|t| t.interface.clone()));
             for t in &inst.track_scripts {
                 let key = (Kind::Script, t.name.clone());
                 if wanted.contains_key(&key) {

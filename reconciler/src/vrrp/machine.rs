@@ -178,6 +178,8 @@ pub struct Machine {
     master: Option<IpAddr>,
     /// A backup whose master-down timer ran out but whose sync group holds it back.
     wants_master: bool,
+    /// `vrrp_startup_delay`: the end of the start-up delay ([`Machine::delay_start`]).
+    start_hold: Option<Instant>,
 }
 
 impl Machine {
@@ -198,7 +200,28 @@ impl Machine {
             preempt_after: None,
             master: None,
             wants_master: false,
+            start_hold: None,
         }
+    }
+
+    /// keepalived's `vrrp_startup_delay`: until `until` the instance is a backup whatever its
+    /// priority; an address owner may become master at `until`, any other instance no sooner
+    /// than `until` plus its master-down interval (keepalived 2.2 starts every instance as a
+    /// backup and starts its master-down timer at the end of the delay). Adverts are heard
+    /// meanwhile as usual. Call it before [`Input::Start`].
+    pub fn delay_start(&mut self, until: Instant) {
+        self.start_hold = Some(until);
+    }
+
+    /// While the start-up delay holds this backup, the earliest it may become master.
+    fn held_until(&self, now: Instant) -> Option<Instant> {
+        let hold = self.start_hold?;
+        let until = if self.priority == OWNER {
+            hold
+        } else {
+            hold + self.master_down_interval()
+        };
+        (now < until).then_some(until)
     }
 
     /// Whether this backup's master-down timer ran out (it would be master, were it not for
@@ -209,7 +232,9 @@ impl Machine {
 
     /// Whether the next [`Input::Timer`] at `now` makes this backup master.
     pub fn master_due(&self, now: Instant) -> bool {
-        self.state == State::Backup && self.timer.is_some_and(|t| t <= now)
+        self.state == State::Backup
+            && self.timer.is_some_and(|t| t <= now)
+            && self.held_until(now).is_none()
     }
 
     /// Holds a backup whose master-down timer ran out (its sync group is not ready: another
@@ -358,10 +383,13 @@ impl Machine {
     fn enter_from_init(&mut self, now: Instant, out: &mut Vec<Action>) {
         if self.fault() {
             self.go(State::Fault, out);
-        } else if self.priority == OWNER {
+        } else if self.priority == OWNER && self.held_until(now).is_none() {
             self.become_master(now, out);
         } else {
             self.become_backup(now, out);
+            if let Some(until) = self.held_until(now) {
+                self.timer = self.timer.max(Some(until));
+            }
             self.preempt_after = Some(now + self.cfg.preempt_delay);
         }
     }
@@ -408,7 +436,10 @@ impl Machine {
     fn timers(&mut self, now: Instant, out: &mut Vec<Action>) {
         if self.timer.is_some_and(|t| t <= now) {
             match self.state {
-                State::Backup => self.become_master(now, out),
+                State::Backup => match self.held_until(now) {
+                    Some(until) => self.timer = Some(until),
+                    None => self.become_master(now, out),
+                },
                 State::Master => {
                     out.push(Action::SendAdvert {
                         priority: self.priority,

@@ -28,6 +28,44 @@ fn unknown_option(p: &mut Parser<'_>, line: &Line, i: usize, what: &str) {
     );
 }
 
+/// `track_group NAME` at word `i` of a static entry that has `current` already: the group
+/// must be defined earlier in the file (keepalived: `track_group NAME not found`, a
+/// configuration error; the entry is then not tracked) and named once (`… is a duplicate`; the
+/// first one stays). Returns the name to keep.
+fn track_group_ref(
+    p: &mut Parser<'_>,
+    line: &Line,
+    i: usize,
+    current: Option<&str>,
+) -> Option<String> {
+    let name = p.req(line, i)?.to_string();
+    if let Some(first) = current {
+        p.report(
+            Diagnostic::error(
+                codes::DUPLICATE,
+                format!("track_group {name} is a duplicate"),
+            )
+            .with_primary(line.span(i), format!("already tracked by `{first}`"))
+            .with_help("name one `track_group` per entry; keepalived keeps the first"),
+        );
+        return None;
+    }
+    if !p.names.track_groups.contains(&name) {
+        p.report(
+            Diagnostic::error(
+                codes::UNDEFINED_REFERENCE,
+                format!("track_group {name} not found"),
+            )
+            .with_primary(line.span(i), format!("no `track_group {name}` is defined before this line"))
+            .with_help(format!(
+                "keepalived resolves names in file order: define `track_group {name} {{ group {{ VI… }} }}` earlier, or fix the name"
+            )),
+        );
+        return None;
+    }
+    Some(name)
+}
+
 /// Parses one address entry. `None` when keepalived would skip it.
 pub fn parse_address(p: &mut Parser<'_>, line: &Line, ctx: AddrContext) -> Option<IpAddress> {
     let w0 = line.w(0).to_string();
@@ -182,7 +220,9 @@ pub fn parse_address(p: &mut Parser<'_>, line: &Line, ctx: AddrContext) -> Optio
                 i += 2;
             }
             "track_group" if ctx == AddrContext::Static => {
-                a.track_group = p.req(line, i + 1).map(str::to_string);
+                if let Some(g) = track_group_ref(p, line, i + 1, a.track_group.as_deref()) {
+                    a.track_group = Some(g);
+                }
                 i += 2;
             }
             _ => {
@@ -191,7 +231,27 @@ pub fn parse_address(p: &mut Parser<'_>, line: &Line, ctx: AddrContext) -> Optio
             }
         }
     }
+    if a.track_group.is_some() && a.flags.iter().any(|f| f == "no_track") {
+        untracked_group(p, line, "address");
+    }
     Some(a)
+}
+
+/// keepalived does not track a static entry with both `track_group` and `no_track` (it only
+/// logs `Static … has both track_group and no_track set - not tracking`: advice).
+fn untracked_group(p: &mut Parser<'_>, line: &Line, what: &str) {
+    p.report(
+        Diagnostic::new(
+            codes::CONFLICT,
+            kac_schema::Severity::Advice,
+            format!("static {what} has both track_group and no_track set - not tracking"),
+        )
+        .with_primary(
+            line.line_span(),
+            "the track group's instances ignore this entry",
+        )
+        .with_help("remove `no_track` for the group to follow the entry, or remove `track_group`"),
+    );
 }
 
 /// Checks an interface name against the machine's list when `check` knows it.
@@ -792,7 +852,9 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                 i += 2;
             }
             "track_group" if is_static => {
-                r.track_group = p.req(line, i + 1).map(str::to_string);
+                if let Some(g) = track_group_ref(p, line, i + 1, r.track_group.as_deref()) {
+                    r.track_group = Some(g);
+                }
                 i += 2;
             }
             "as" => {
@@ -925,6 +987,9 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
             .with_help("add `dev IF`, or `no_track` if the route must not follow an interface"),
         );
     }
+    if r.no_track && r.track_group.is_some() {
+        untracked_group(p, line, "route");
+    }
     Some(r)
 }
 
@@ -1009,6 +1074,21 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Ru
                 r.action = Some(kw.to_string());
                 i += 1;
             }
+            "track_group" if !is_static => {
+                unknown_option(p, line, i, "rule");
+                i += 1;
+            }
+            "track_group" => {
+                let current = r
+                    .options
+                    .iter()
+                    .find_map(|o| o.strip_prefix("track_group "))
+                    .map(str::to_string);
+                if let Some(g) = track_group_ref(p, line, i + 1, current.as_deref()) {
+                    r.options.push(format!("track_group {g}"));
+                }
+                i += 2;
+            }
             "tos"
             | "dsfield"
             | "fwmark"
@@ -1025,8 +1105,7 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Ru
             | "protocol"
             | "ipproto"
             | "sport"
-            | "dport"
-            | "track_group" => {
+            | "dport" => {
                 if let Some(v) = p.req(line, i + 1) {
                     if matches!(kw, "sport" | "dport")
                         && !v.split_once('-').is_some_and(|(a, b)| {
@@ -1076,6 +1155,9 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Ru
             "`protocol` on a tracked rule",
         )
         .help = Some("add `no_track`, or remove `protocol`".into());
+    }
+    if has("track_group") && has("no_track") {
+        untracked_group(p, line, "rule");
     }
     if is_static && has("track_group") && !has("dev") && !has("iif") {
         p.warn(

@@ -469,6 +469,7 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
     )),
     leaf!("notify", |p, i, l| set_once(p, &mut i.notify.any, l)),
     leaf!("notify_deleted", |p, i, l| {
+        i.notify.notify_deleted = true;
         if l.len() > 1 {
             set_once(p, &mut i.notify.deleted, l);
         }

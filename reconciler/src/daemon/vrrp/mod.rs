@@ -119,6 +119,9 @@ struct Instance {
     /// Its notify scripts.
     notify: NotifyScripts,
     status: VrrpInstanceStatus,
+    /// A reload removed it from the configuration (its stop is notified as keepalived
+    /// notifies a deleted instance: `notify_deleted`).
+    deleted: bool,
 }
 
 /// The VRRP engine.
@@ -149,6 +152,13 @@ pub struct Engine {
     /// `--adopt`: an instance whose virtual addresses are all on the host when it starts
     /// starts as master (the host was master under keepalived).
     adopt: bool,
+    /// Whether a plan was configured yet (the first one is the daemon's start; later ones are
+    /// reloads).
+    started: bool,
+    /// `vrrp_startup_delay`: its end, set when the daemon starts ([`Machine::delay_start`]).
+    start_hold: Option<Instant>,
+    /// `interface_up_down_delays`: the interface states acted upon.
+    debounce: track::debounce::Debounce,
 }
 
 impl std::fmt::Debug for Engine {
@@ -252,6 +262,9 @@ impl Engine {
             params: params::Params::default(),
             alerts: Vec::new(),
             adopt: false,
+            started: false,
+            start_hold: None,
+            debounce: track::debounce::Debounce::default(),
         }
     }
 
@@ -291,6 +304,25 @@ impl Engine {
         }
         self.ifaces = net::interfaces();
         self.global = Some(plan.global.clone());
+        self.debounce.set_delays(
+            plan.global
+                .interface_delays
+                .iter()
+                .map(|(n, d)| {
+                    let us = Duration::from_micros;
+                    (n.clone(), (us(d.down_us), us(d.up_us)))
+                })
+                .collect(),
+        );
+        if !self.started {
+            // keepalived applies `vrrp_startup_delay` when it starts, not on reloads.
+            self.started = true;
+            let delay = Duration::from_micros(plan.global.vrrp_startup_delay_us);
+            if !delay.is_zero() {
+                tracing::info!("delaying the VRRP instances' start-up by {delay:?}");
+                self.start_hold = Some(now + delay);
+            }
+        }
         if self.trackers.is_none() && !plan.vrrp_instances.is_empty() {
             let (tx, mut rx) = mpsc::channel::<Change>(256);
             let events = self.events.clone();
@@ -309,12 +341,16 @@ impl Engine {
         // Tracked interfaces start from what the host has now (the link watcher's first
         // report follows), so an instance does not pass through FAULT at start-up.
         for inst in plan.vrrp_instances.values() {
-            for t in &inst.track_interfaces {
-                let up = self.ifaces.get(&t.name).is_some_and(|i| i.running);
-                if self.states.get(track::Kind::Interface, &t.name) != track::TrackValue::Up(up) {
+            let tracked = inst.track_interfaces.iter().map(|t| &t.name);
+            for name in tracked.chain(inst.track_static.iter().map(|t| &t.interface)) {
+                let seen = self.ifaces.get(name).is_some_and(|i| i.running);
+                let Some(up) = self.debounce.observe(name, seen, now) else {
+                    continue;
+                };
+                if self.states.get(track::Kind::Interface, name) != track::TrackValue::Up(up) {
                     self.states.apply(Change {
                         kind: track::Kind::Interface,
-                        name: t.name.clone(),
+                        name: name.clone(),
                         value: track::TrackValue::Up(up),
                     });
                 }
@@ -333,6 +369,11 @@ impl Engine {
             .cloned()
             .collect();
         for name in removed {
+            if !plan.vrrp_instances.contains_key(&name)
+                && let Some(inst) = self.instances.get_mut(&name)
+            {
+                inst.deleted = true;
+            }
             self.input(&name, Input::Shutdown, now);
             self.instances.remove(&name);
             self.metrics.vrrp_removed(&name);
@@ -380,12 +421,17 @@ impl Engine {
                     } else {
                         IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
                     });
+                    let mut machine = Machine::new(cfg, primary);
+                    if let Some(hold) = self.start_hold.filter(|h| now < *h) {
+                        machine.delay_start(hold);
+                    }
                     let inst = Instance {
                         plan: p.clone(),
-                        machine: Machine::new(cfg, primary),
+                        machine,
                         iface_fault: false,
                         tracking: None,
                         notify: scripts,
+                        deleted: false,
                         status: VrrpInstanceStatus {
                             name: name.clone(),
                             state: State::Init.name().into(),
@@ -423,7 +469,16 @@ impl Engine {
     }
 
     /// A tracker reported. Returns whether the [`Layer`] changed.
-    pub fn tracked(&mut self, change: Change, now: Instant) -> bool {
+    pub fn tracked(&mut self, mut change: Change, now: Instant) -> bool {
+        if change.kind == track::Kind::Interface
+            && let track::TrackValue::Up(seen) = change.value
+        {
+            // `interface_up_down_delays`: acted upon after the delay (see `timers`).
+            match self.debounce.observe(&change.name, seen, now) {
+                Some(up) => change.value = track::TrackValue::Up(up),
+                None => return false,
+            }
+        }
         if !self.states.apply(change) {
             return false;
         }
@@ -445,16 +500,37 @@ impl Engine {
         let eff = track::effective_priority(inst.plan.priority, &refs);
         let now_tracking = (eff.fault || inst.iface_fault, eff.priority);
         let waiting = eff.pending && inst.machine.state() == State::Init;
-        if inst.tracking != Some(now_tracking) {
-            // `notify_priority_changes`: a new effective priority is a notify FIFO line.
-            if inst.plan.tuning.notify_priority_changes
-                && inst.tracking.is_some_and(|(_, p)| p != now_tracking.1)
+        let last = inst.tracking;
+        // `notify_priority_changes`: a new effective priority is a notify FIFO line.
+        let priority_line = (inst.plan.tuning.notify_priority_changes
+            && last.is_some_and(|(_, p)| p != now_tracking.1))
+        .then(|| PriorityChange {
+            name: name.to_string(),
+            master: inst.machine.state() == State::Master,
+            priority: now_tracking.1,
+        });
+        let mut reasons = Vec::new();
+        if inst.iface_fault {
+            reasons.push(format!(
+                "interface {}: missing, down or without an address to advertise from",
+                inst.plan.interface.as_deref().unwrap_or("-")
+            ));
+        }
+        reasons.extend(track::fault_reasons(&inst.plan, &self.states));
+        if inst.status.fault_reasons != reasons {
+            for r in reasons
+                .iter()
+                .filter(|r| !inst.status.fault_reasons.contains(r))
             {
-                self.alerts.push(AlertEvent::Priority(PriorityChange {
-                    name: name.to_string(),
-                    master: inst.machine.state() == State::Master,
-                    priority: now_tracking.1,
-                }));
+                tracing::warn!("({name}) fault: {r}");
+            }
+            if let Some(i) = self.instances.get_mut(name) {
+                i.status.fault_reasons = reasons;
+            }
+        }
+        if last != Some(now_tracking) {
+            if let Some(line) = priority_line {
+                self.alerts.push(AlertEvent::Priority(line));
             }
             if let Some(i) = self.instances.get_mut(name) {
                 i.tracking = Some(now_tracking);
@@ -575,6 +651,15 @@ impl Engine {
         if let Some(net) = self.net.as_mut() {
             net.forget_interfaces(&self.ifaces);
         }
+        let own: Vec<String> = self
+            .instances
+            .values()
+            .filter_map(|i| i.plan.interface.clone())
+            .collect();
+        for name in own {
+            let seen = self.ifaces.get(&name).is_some_and(|i| i.running);
+            self.debounce.observe(&name, seen, now);
+        }
         self.prepare_vmacs();
         self.params.apply();
         let names: Vec<String> = self.instances.keys().cloned().collect();
@@ -598,11 +683,11 @@ impl Engine {
         };
         // `dont_track_primary`: the interface going down is not a fault (an address to
         // advertise from is still needed).
+        // Up or down as `interface_up_down_delays` lets it be acted upon.
         let iface_ok = match &inst.plan.interface {
-            Some(i) => self
-                .ifaces
-                .get(i)
-                .is_some_and(|i| i.running || inst.plan.tuning.dont_track_primary),
+            Some(i) => self.ifaces.get(i).is_some_and(|x| {
+                self.debounce.acted(i).unwrap_or(x.running) || inst.plan.tuning.dont_track_primary
+            }),
             None => true,
         };
         // `track_src_ip`: the configured source address must be on the instance's interface
@@ -646,18 +731,40 @@ impl Engine {
         self.instances
             .values()
             .filter_map(|i| i.machine.next_deadline())
+            .chain(self.debounce.next_deadline())
             .min()
     }
 
     /// Runs the timers due at `now`. Returns whether the [`Layer`] changed.
     pub fn timers(&mut self, now: Instant) -> bool {
+        let mut changed = false;
+        let acted = self.debounce.due(now);
+        if !acted.is_empty() {
+            let before = self.layer();
+            for (name, up) in acted {
+                tracing::info!(
+                    "interface {name} {} (after its interface_up_down_delays)",
+                    if up { "up" } else { "down" }
+                );
+                self.states.apply(Change {
+                    kind: track::Kind::Interface,
+                    name,
+                    value: track::TrackValue::Up(up),
+                });
+            }
+            let names: Vec<String> = self.instances.keys().cloned().collect();
+            for name in &names {
+                self.check_interface(name, now);
+                self.evaluate(name, now);
+            }
+            changed |= self.layer() != before;
+        }
         let due: Vec<String> = self
             .instances
             .iter()
             .filter(|(_, i)| i.machine.next_deadline().is_some_and(|d| d <= now))
             .map(|(n, _)| n.clone())
             .collect();
-        let mut changed = false;
         for name in due {
             if !self.group_ready(&name, now) {
                 if let Some(i) = self.instances.get_mut(&name) {
@@ -864,8 +971,14 @@ impl Engine {
             name: name.to_string(),
             priority: inst.machine.priority(),
         };
-        self.notifier
-            .notify(&inst.notify, &subject, notify::Event::Entered(ns));
+        let event = if to == State::Stopped && inst.deleted {
+            notify::Event::Removed {
+                notify_deleted: inst.plan.notify.notify_deleted,
+            }
+        } else {
+            notify::Event::Entered(ns)
+        };
+        self.notifier.notify(&inst.notify, &subject, event);
         // A sync group is notified once all its members are in the state.
         let Some(g) = self.group_of.get(name) else {
             return;
@@ -1192,11 +1305,92 @@ mod tests {
             vmac_mac: None,
             smtp_alert: None,
             tuning: Default::default(),
+            track_static: Vec::new(),
         }
     }
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("address")
+    }
+
+    /// `track_group`: a master whose static address's interface goes down is in FAULT (priority
+    /// 0 advert, no mastership), says why, and is master again a master-down interval after the
+    /// interface is back (fake clock).
+    #[test]
+    fn a_track_group_entry_whose_interface_goes_down_faults_its_instances() {
+        let mut p = instance(3);
+        p.track_static = vec![kac_schema::plan::PlanStaticTrack {
+            interface: "dum0".into(),
+            object: "address 10.8.0.1/24".into(),
+            group: "G".into(),
+        }];
+        let base = Instant::now();
+        let at = |ms: u64| base + Duration::from_millis(ms);
+        let mut states = States::default();
+        let link = |up: bool| Change {
+            kind: track::Kind::Interface,
+            name: "dum0".into(),
+            value: track::TrackValue::Up(up),
+        };
+        states.apply(link(true));
+        let tracking = |states: &States| {
+            let e = track::effective_priority(p.priority, &track::instance_refs(&p, states, false));
+            (e.fault, e.priority, track::fault_reasons(&p, states))
+        };
+        assert_eq!(tracking(&states), (false, 100, vec![]));
+
+        let mut m = Machine::new(machine_config(&p), ip("10.0.0.1"));
+        m.handle(Input::Start, at(0));
+        let mut now = 0;
+        while m.state() != State::Master {
+            now = m
+                .next_deadline()
+                .expect("a backup has a deadline")
+                .duration_since(base)
+                .as_millis() as u64;
+            m.handle(Input::Timer, at(now));
+        }
+        assert!(
+            now <= 3_700,
+            "master after the master-down interval, not {now} ms"
+        );
+
+        // Someone deletes the address: the daemon puts it back (drift); nothing changes here.
+        // The interface goes down: the address cannot be restored.
+        states.apply(link(false));
+        let (fault, priority, reasons) = tracking(&states);
+        assert_eq!(
+            reasons,
+            vec![
+                "track_group G: address 10.8.0.1/24 on dum0: interface down, the entry cannot be restored"
+                    .to_string()
+            ]
+        );
+        let a = m.handle(Input::Tracking { fault, priority }, at(now + 10));
+        assert!(a.contains(&Action::SendAdvert { priority: 0 }), "{a:?}");
+        assert_eq!(m.state(), State::Fault);
+        assert_eq!(m.next_deadline(), None, "no adverts while in FAULT");
+
+        // Back up: BACKUP, then master once no master is heard.
+        states.apply(link(true));
+        let (fault, priority, reasons) = tracking(&states);
+        assert!(reasons.is_empty());
+        m.handle(Input::Tracking { fault, priority }, at(now + 5_000));
+        assert_eq!(m.state(), State::Backup);
+        let due = m.next_deadline().expect("master-down timer");
+        m.handle(Input::Timer, due);
+        assert_eq!(m.state(), State::Master);
+
+        // A `track_interface` of its own with weight 0 reads the same way.
+        p.track_interfaces = vec![kac_schema::plan::PlanTracked {
+            name: "eth9".into(),
+            weight: 0,
+            reverse: false,
+        }];
+        assert_eq!(
+            track::fault_reasons(&p, &states),
+            vec!["track_interface eth9: down".to_string()]
+        );
     }
 
     fn received(a: &Advert, ttl: u8) -> Received {

@@ -546,3 +546,54 @@ fn resume_starts_as_master_and_yields_to_a_higher_priority() {
     let a = m.handle(Input::Resume, t(0));
     assert_eq!(transitions(&a), vec![(State::Init, State::Fault)]);
 }
+
+/// `vrrp_startup_delay 5`: a backup (v3, advert 1 s, priority 100: master-down 3.6 s) stays
+/// backup until 5 s + 3.6 s even with no master heard; an owner until 5 s; a master heard
+/// during the delay keeps a lower backup a backup; without the delay nothing changes.
+#[test]
+fn the_startup_delay_holds_instances_as_backups() {
+    let mut m = Machine::new(cfg(3, 100, 1000), ip("10.0.0.2"));
+    m.delay_start(t(5000));
+    let a = m.handle(Input::Start, t(0));
+    assert_eq!(transitions(&a), vec![(State::Init, State::Backup)]);
+    assert_eq!(m.master_down_interval(), Duration::from_millis(3600));
+    assert_eq!(m.next_deadline(), Some(t(8600)));
+    assert!(!m.master_due(t(8599)));
+    assert!(transitions(&run_until(&mut m, t(8599))).is_empty());
+    assert_eq!(m.state(), State::Backup);
+    assert_eq!(
+        transitions(&run_until(&mut m, t(8600))),
+        vec![(State::Backup, State::Master)]
+    );
+
+    let mut owner = Machine::new(cfg(3, 255, 1000), ip("10.0.0.2"));
+    owner.delay_start(t(5000));
+    let a = owner.handle(Input::Start, t(0));
+    assert_eq!(transitions(&a), vec![(State::Init, State::Backup)]);
+    assert!(!a.iter().any(|x| matches!(x, Action::SendAdvert { .. })));
+    assert!(transitions(&run_until(&mut owner, t(4999))).is_empty());
+    assert_eq!(
+        transitions(&run_until(&mut owner, t(5000))),
+        vec![(State::Backup, State::Master)]
+    );
+
+    // A master (200) advertising through the delay keeps a backup of 100 a backup; when it
+    // stops, the backup takes over a master-down interval after its last advert.
+    let mut b = Machine::new(cfg(3, 100, 1000), ip("10.0.0.2"));
+    b.delay_start(t(5000));
+    b.handle(Input::Start, t(0));
+    for s in 0..10 {
+        b.handle(advert("10.0.0.9", 200, 100), t(s * 1000));
+        assert!(transitions(&run_until(&mut b, t(s * 1000 + 999))).is_empty());
+    }
+    assert_eq!(b.state(), State::Backup);
+    assert!(transitions(&run_until(&mut b, t(12_599))).is_empty());
+    let a = run_until(&mut b, t(12_600));
+    assert_eq!(transitions(&a), vec![(State::Backup, State::Master)]);
+
+    // After the delay has passed, a restart of the same machine's timers is not held.
+    let mut late = Machine::new(cfg(3, 255, 1000), ip("10.0.0.2"));
+    late.delay_start(t(0));
+    let a = late.handle(Input::Start, t(10));
+    assert_eq!(transitions(&a), vec![(State::Init, State::Master)]);
+}
