@@ -10,10 +10,18 @@ and RSS are reported; the listener's CPU is not counted.
 
 --https: SSL_GET checks (HTTPS GET / against an ECDSA P-256 certificate, not verified, as
 keepalived) instead; target 2,000 checks per second sustained. The HTTPS server is
-tests/examples/tls_bench_server.rs (rustls, one listener per thread on one port; the Python
+reconciler/examples/tls_bench_server.rs (rustls, one listener per thread on one port; the Python
 server this bench used before could not keep up), by default without session resumption (every
 check a full handshake, the worst case); `--resume` lets it issue session tickets, which kac's
 client uses. Each check is still a new TCP connection (keepalived's behaviour).
+
+Figures: checks per second and kac's CPU per check (ms, the primary figure: it does not depend
+on what else the machine runs), both over the measured window, from check_bench's own count
+and getrusage; with --https also the server's CPU per connection (test equipment, not counted).
+Each check of a real server starts `delay_loop` (1 s) after its previous one ended, so N real
+servers give a little under N checks per second: use --servers 2100 for 2,000/s. --kac-cpus and
+--server-cpus pin either side to CPUs (taskset lists, e.g. 0 and 1) so that each side's share
+of a 2-core machine is clear.
 
 Targets (issue 9): 10,000 real servers checked every second, CPU under 25% of one core, RSS
 under 100 MB, no file-descriptor exhaustion (the open-file limit is raised at start; reported
@@ -21,7 +29,9 @@ when it cannot be). No peer can run at this scale here (keepalived's checker nee
 the figures are absolute.
 
   sudo python3 benches/check_bench.py                       # full size (by hand): 10,000
-  sudo python3 benches/check_bench.py --https --servers 2000 --listeners 2   # HTTPS (by hand)
+  sudo python3 benches/check_bench.py --https --servers 2100 --listeners 2   # HTTPS (by hand)
+  sudo python3 benches/check_bench.py --https --servers 2100 --listeners 1 \
+      --kac-cpus 0 --server-cpus 1                          # HTTPS, one core each
   sudo python3 benches/check_bench.py --servers 500 --seconds 5 --warmup 2   # smoke (CI)
 
 The bench binaries: target/release/examples/check_bench and tls_bench_server (built by this
@@ -112,6 +122,8 @@ def main():
                     help="listener processes (TCP) or threads of the HTTPS server")
     ap.add_argument("--resume", action="store_true",
                     help="HTTPS: the server issues session tickets (kac's client resumes)")
+    ap.add_argument("--kac-cpus", help="pin kac's check_bench to these CPUs (taskset list)")
+    ap.add_argument("--server-cpus", help="pin the listener/HTTPS server to these CPUs")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("check_bench: skipped: needs root (network namespaces)")
@@ -122,7 +134,7 @@ def main():
     bench = os.path.join(target, "release", "examples", "check_bench")
     tls_server = os.path.join(target, "release", "examples", "tls_bench_server")
     if args.https:
-        sh("cargo", "build", "--release", "-q", "-p", "kac-tests", "--example",
+        sh("cargo", "build", "--release", "-q", "-p", "kac-reconciler", "--example",
            "tls_bench_server", cwd=ROOT)
     kac = os.environ.get("KAC_BIN") or os.path.join(target, "release", "kac")
     if not os.path.exists(kac):
@@ -140,15 +152,17 @@ def main():
         plan = os.path.join(work, "plan.json")
         with open(plan, "w") as f:
             sh(kac, "compile", "--format", "json", conf, stdout=f)
+        server_pin = ["taskset", "-c", args.server_cpus] if args.server_cpus else []
+        kac_pin = ["taskset", "-c", args.kac_cpus] if args.kac_cpus else []
         if args.https:
-            listener = subprocess.Popen(["ip", "netns", "exec", ns, tls_server, "0.0.0.0:443",
-                                         str(args.listeners)]
+            listener = subprocess.Popen(["ip", "netns", "exec", ns] + server_pin
+                                        + [tls_server, "0.0.0.0:443", str(args.listeners)]
                                         + (["resume"] if args.resume else []),
                                         stdout=subprocess.PIPE, text=True)
             readies = 1
         else:
-            listener = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", LISTENER,
-                                         str(args.listeners)],
+            listener = subprocess.Popen(["ip", "netns", "exec", ns] + server_pin
+                                        + ["python3", "-c", LISTENER, str(args.listeners)],
                                         stdout=subprocess.PIPE, text=True)
             readies = args.listeners
         for _ in range(readies):
@@ -156,15 +170,18 @@ def main():
             if line.strip() != "ready":
                 raise SystemExit(f"the listener did not start: {line!r}")
         total = args.warmup + args.seconds
-        proc = subprocess.Popen(["ip", "netns", "exec", ns, bench, plan, str(total)],
+        proc = subprocess.Popen(["ip", "netns", "exec", ns] + kac_pin
+                                + [bench, plan, str(total), str(args.warmup)],
                                 stdout=subprocess.PIPE, text=True)
         time.sleep(args.warmup)
         c0, t0 = proc_cpu_s(proc.pid), time.monotonic()
+        s0 = proc_cpu_s(listener.pid) if args.https else 0.0
         rss_max = 0.0
         while time.monotonic() - t0 < args.seconds - 0.5 and proc.poll() is None:
             rss_max = max(rss_max, proc_rss_mb(proc.pid))
             time.sleep(0.5)
         c1, t1 = proc_cpu_s(proc.pid), time.monotonic()
+        s1 = proc_cpu_s(listener.pid) if args.https else 0.0
         load = os.getloadavg()
         hwm = proc_rss_mb(proc.pid, "VmHWM")
         out, _ = proc.communicate(timeout=60)
@@ -182,13 +199,30 @@ def main():
         print(f"  attempts: {r['attempts']:.0f} in {total:.0f}s "
               f"({r['attempts'] / total:.0f}/s), mean latency {mean_ms:.2f} ms, "
               f"{r['health_events']} change(s) of health")
-        print(f"  kac CPU: {cpu:.1f}% of one core over {t1 - t0:.1f}s (target < 25%)")
+        print(f"  kac CPU: {cpu:.1f}% of one core over {t1 - t0:.1f}s"
+              + (" (target < 25%)" if not args.https else ""))
+        if "window_attempts" in r and r["window_attempts"] > 0:
+            rate = r["window_attempts"] / r["window_s"]
+            per = 1000.0 * r["window_cpu_s"] / r["window_attempts"]
+            print(f"  measured window: {r['window_attempts']:.0f} checks in "
+                  f"{r['window_s']:.1f}s = {rate:.0f} checks/s; kac CPU {per:.3f} ms/check "
+                  f"({100.0 * r['window_cpu_s'] / r['window_s']:.1f}% of one core; one core "
+                  f"would run {1000.0 / per:.0f} checks/s)")
+            if args.https:
+                sper = 1000.0 * (s1 - s0) / r["window_attempts"]
+                print(f"  HTTPS server (not counted): {100.0 * (s1 - s0) / (t1 - t0):.1f}% of "
+                      f"one core, {sper:.3f} ms/connection")
         print(f"  kac RSS: {rss_max:.1f} MB (peak {hwm:.1f} MB; target < 100 MB)")
         print(f"  open-file limit: {r['fd_limit']}")
         print(f"  load average over the run: {load[0]:.2f} (1 min), machine: "
               f"{os.cpu_count()} CPU(s)")
+        pins = [f"kac on CPU {args.kac_cpus}" if args.kac_cpus else "",
+                f"server on CPU {args.server_cpus}" if args.server_cpus else ""]
+        if any(pins):
+            print("  pinned: " + ", ".join(p for p in pins if p))
         if r["up"] != r["real_servers"]:
-            print("  WARNING: not every real server is up (the listener fell behind?)")
+            print("  WARNING: not every real server is up (the listener fell behind?): "
+                  f"{r.get('a_failure')}")
     finally:
         if listener is not None:
             # The listener's processes live in the namespace: end every process in it.

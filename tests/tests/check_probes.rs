@@ -200,33 +200,49 @@ async fn http_server() -> (u16, Seen) {
 
 /// A TLS web server with a fresh self-signed ECDSA certificate (port, requests, SNI names).
 async fn https_server() -> (u16, Seen, Seen) {
+    let (port, seen, sni, _) = https_server_of(rustls::ALL_VERSIONS).await;
+    (port, seen, sni)
+}
+
+/// [`https_server`] speaking only `versions`; also records what each connection negotiated
+/// (`TLSv1_3 TLS13_AES_128_GCM_SHA256 X25519`).
+async fn https_server_of(
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> (u16, Seen, Seen, Seen) {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let ck = rcgen::generate_simple_self_signed(vec!["www.kac.test".to_string()]).expect("cert");
     let key =
         rustls::pki_types::PrivateKeyDer::try_from(ck.signing_key.serialize_der()).expect("key");
-    let config = rustls::ServerConfig::builder()
+    let config = rustls::ServerConfig::builder_with_protocol_versions(versions)
         .with_no_client_auth()
         .with_single_cert(vec![ck.cert.der().clone()], key)
         .expect("server config");
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let (seen, sni): (Seen, Seen) = Default::default();
-    let (s, n) = (seen.clone(), sni.clone());
+    let (seen, sni, negotiated): (Seen, Seen, Seen) = Default::default();
+    let (s, n, g) = (seen.clone(), sni.clone(), negotiated.clone());
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
-            let (acceptor, s, n) = (acceptor.clone(), s.clone(), n.clone());
+            let (acceptor, s, n, g) = (acceptor.clone(), s.clone(), n.clone(), g.clone());
             tokio::spawn(async move {
                 let Ok(tls) = acceptor.accept(stream).await else {
                     return;
                 };
-                let name = tls.get_ref().1.server_name().unwrap_or("-").to_string();
+                let conn = tls.get_ref().1;
+                let name = conn.server_name().unwrap_or("-").to_string();
                 n.lock().expect("lock").push(name);
+                g.lock().expect("lock").push(format!(
+                    "{:?} {:?} {:?}",
+                    conn.protocol_version(),
+                    conn.negotiated_cipher_suite().map(|c| c.suite()),
+                    conn.negotiated_key_exchange_group().map(|k| k.name()),
+                ));
                 serve_http(tls, s).await;
             });
         }
     });
-    (port, seen, sni)
+    (port, seen, sni, negotiated)
 }
 
 #[tokio::test]
@@ -365,6 +381,40 @@ async fn ssl_get_checks_over_tls_with_sni_and_without_verifying_the_certificate(
     );
     let reason = down_reason(probe(&one(&conf)).await);
     assert!(reason.starts_with("url /ok: tls handshake: "), "{reason}");
+}
+
+#[tokio::test]
+async fn ssl_get_offers_sha256_suites_first_and_sends_its_request_over_tls_1_2_too() {
+    // TLS 1.3: AES-128-GCM with SHA-256 (the CPU's SHA instructions) and X25519, the group
+    // of the one key share the client sends.
+    let (port, seen, _, negotiated) = https_server_of(rustls::ALL_VERSIONS).await;
+    let conf = vs_with(
+        port,
+        "SSL_GET {\n url {\n path /ok\n }\n connect_timeout 2\n }",
+    );
+    assert_eq!(probe(&one(&conf)).await, Outcome::Up);
+    assert_eq!(
+        negotiated.lock().expect("lock").as_slice(),
+        ["Some(TLSv1_3) Some(TLS13_AES_128_GCM_SHA256) Some(X25519)"]
+    );
+    assert!(seen.lock().expect("lock")[0].starts_with("GET /ok HTTP/1.0\r\n"));
+
+    // A TLS 1.2 server: the request, handed to rustls before the handshake, goes once the
+    // handshake is done, and the status is read as over TLS 1.3.
+    let (port, seen, _, negotiated) = https_server_of(&[&rustls::version::TLS12]).await;
+    let conf = vs_with(
+        port,
+        "SSL_GET {\n url {\n path /fail\n }\n connect_timeout 2\n }",
+    );
+    assert_eq!(
+        down_reason(probe(&one(&conf)).await),
+        "url /fail: status 500 not in 200-299"
+    );
+    assert_eq!(
+        negotiated.lock().expect("lock").as_slice(),
+        ["Some(TLSv1_2) Some(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256) Some(X25519)"]
+    );
+    assert!(seen.lock().expect("lock")[0].starts_with("GET /fail HTTP/1.0\r\n"));
 }
 
 /// An SMTP responder: greets with a multi-line 220, answers HELO with `helo_reply`, records

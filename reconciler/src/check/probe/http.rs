@@ -9,6 +9,7 @@
 //! keepalived). Every url must pass; the first failure is the reason.
 
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,36 +203,48 @@ pub async fn fetch_with_sni(
                 None => ServerName::IpAddress(endpoint.connect.ip().into()),
             };
             let connector = tokio_rustls::TlsConnector::from(Arc::clone(&tls.config));
+            // The request is handed to rustls before the handshake: it keeps it and sends it
+            // as the first application data, in the same write as the client's Finished (one
+            // packet and one system call less per check; not TLS early data).
+            let mut queued = Ok(());
             let stream = connector
-                .connect(name, stream)
+                .connect_with(name, stream, |c| {
+                    queued = c.writer().write_all(req.as_bytes());
+                })
                 .await
                 .map_err(|e| io_reason("tls handshake", &e))?;
-            exchange(stream, req.as_bytes()).await
+            queued.map_err(|e| io_reason("send request", &e))?;
+            exchange(stream, b"").await
         }
     }
 }
 
-/// Sends `req` and reads the response to the end of the stream.
+/// Sends `req` (nothing when it is empty: already sent) and reads the response to the end of
+/// the stream.
 async fn exchange<S>(mut stream: S, req: &[u8]) -> Result<Fetched, String>
 where
     S: AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    stream
-        .write_all(req)
-        .await
-        .map_err(|e| io_reason("send request", &e))?;
-    stream
-        .flush()
-        .await
-        .map_err(|e| io_reason("send request", &e))?;
-    let mut buf = vec![0u8; 16 * 1024];
+    if !req.is_empty() {
+        stream
+            .write_all(req)
+            .await
+            .map_err(|e| io_reason("send request", &e))?;
+        stream
+            .flush()
+            .await
+            .map_err(|e| io_reason("send request", &e))?;
+    }
+    // Filled by `read_buf` (no zeroing of the whole buffer per check).
+    let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
     let mut header: Vec<u8> = Vec::new();
     let mut in_body = false;
     let mut md5 = Md5::new();
     let mut body_len: u64 = 0;
     let mut content_length: Option<u64> = None;
     loop {
-        let n = match stream.read(&mut buf).await {
+        buf.clear();
+        let n = match stream.read_buf(&mut buf).await {
             Ok(n) => n,
             // A TLS peer that closes without close_notify: keepalived reads that as the end.
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => 0,

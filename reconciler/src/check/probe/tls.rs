@@ -10,10 +10,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::hash::HashAlgorithm;
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme, SupportedCipherSuite};
 
 /// A client certificate and its key (`SSL { certificate; key }`), PEM files.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -82,9 +83,30 @@ impl ServerCertVerifier for AnyServerCertificate {
     }
 }
 
+/// The hash of a cipher suite.
+fn suite_hash(suite: &SupportedCipherSuite) -> HashAlgorithm {
+    match suite {
+        SupportedCipherSuite::Tls13(s) => s.common.hash_provider.algorithm(),
+        SupportedCipherSuite::Tls12(s) => s.common.hash_provider.algorithm(),
+    }
+}
+
+/// ring's provider with the cipher suites hashed with SHA-256 offered first (servers mostly
+/// follow the client's order). A full handshake hashes its transcript and derives its keys
+/// with the suite's hash: SHA-256 runs on the CPU's SHA instructions where it has them, while
+/// SHA-384 (the default first suite, AES-256-GCM) is software only, and cost a health check
+/// several percent more CPU. Every suite stays offered. The key exchange keeps X25519 first
+/// (rustls sends one key share, for the first group): the group servers prefer, so no
+/// HelloRetryRequest round trip.
 fn provider() -> Arc<CryptoProvider> {
     static PROVIDER: OnceLock<Arc<CryptoProvider>> = OnceLock::new();
-    Arc::clone(PROVIDER.get_or_init(|| Arc::new(rustls::crypto::ring::default_provider())))
+    Arc::clone(PROVIDER.get_or_init(|| {
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider
+            .cipher_suites
+            .sort_by_key(|s| suite_hash(s) != HashAlgorithm::SHA256);
+        Arc::new(provider)
+    }))
 }
 
 fn build(identity: Option<&ClientIdentity>) -> Result<Arc<ClientConfig>, TlsConfigError> {
@@ -144,4 +166,44 @@ pub fn client_config(
         .unwrap_or_else(|p| p.into_inner())
         .insert(key, Arc::clone(&config));
     Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use rustls::{CipherSuite, NamedGroup};
+
+    use super::*;
+
+    #[test]
+    fn sha256_suites_come_first_and_every_suite_and_group_stays_offered() {
+        let ours = provider();
+        let ring = rustls::crypto::ring::default_provider();
+        let names = |p: &CryptoProvider| {
+            let mut v: Vec<CipherSuite> = p.cipher_suites.iter().map(|s| s.suite()).collect();
+            v.sort_by_key(|s| u16::from(*s));
+            v
+        };
+        assert_eq!(names(&ours), names(&ring));
+        assert_eq!(
+            ours.cipher_suites[0].suite(),
+            CipherSuite::TLS13_AES_128_GCM_SHA256
+        );
+        let hashes: Vec<bool> = ours
+            .cipher_suites
+            .iter()
+            .map(|s| suite_hash(s) == HashAlgorithm::SHA256)
+            .collect();
+        assert!(hashes.is_sorted_by(|a, b| a >= b), "{hashes:?}");
+        assert!(hashes.contains(&false), "SHA-384 suites are still offered");
+        let groups: Vec<NamedGroup> = ours.kx_groups.iter().map(|g| g.name()).collect();
+        assert_eq!(groups.first(), Some(&NamedGroup::X25519));
+        assert_eq!(groups.len(), ring.kx_groups.len());
+    }
+
+    #[test]
+    fn one_configuration_is_shared_by_every_checker() {
+        let a = client_config(None).expect("config");
+        let b = client_config(None).expect("config");
+        assert!(Arc::ptr_eq(&a, &b));
+    }
 }
