@@ -302,7 +302,7 @@ fn only_revisions_signed_by_an_allowed_signer_are_applied() {
     };
 
     let repo = &site.repo;
-    let good = commit_signed(&repo, &conf(&["10.0.0.5/24"]), "signed", &trusted_args);
+    let good = commit_signed(repo, &conf(&["10.0.0.5/24"]), "signed", &trusted_args);
     let d = Daemon::start(
         &ns,
         work.path(),
@@ -331,7 +331,7 @@ fn only_revisions_signed_by_an_allowed_signer_are_applied() {
     );
     assert!(applied_is(&st, &good));
 
-    let stranger = commit_signed(&repo, &conf(&["10.0.0.7/24"]), "stranger", &untrusted_args);
+    let stranger = commit_signed(repo, &conf(&["10.0.0.7/24"]), "stranger", &untrusted_args);
     let st = d.wait_status("untrusted revision refused", |st| {
         seen_outcome_is(st, &stranger, "refused")
     });
@@ -343,12 +343,7 @@ fn only_revisions_signed_by_an_allowed_signer_are_applied() {
     );
     wait_addresses(&ns, "eth0", &["10.0.0.5/24"]);
 
-    let again = commit_signed(
-        &repo,
-        &conf(&["10.0.0.8/24"]),
-        "signed again",
-        &trusted_args,
-    );
+    let again = commit_signed(repo, &conf(&["10.0.0.8/24"]), "signed again", &trusted_args);
     d.wait_status("signed revision applied", |st| applied_is(st, &again));
     wait_addresses(&ns, "eth0", &["10.0.0.8/24"]);
 }
