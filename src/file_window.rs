@@ -272,7 +272,7 @@ mod tests {
                 );
                 let end = text[o..].find('\n').map_or(text.len(), |i| o + i);
                 assert_eq!(f.line_end(o), end, "offset {o}");
-                assert_eq!(f.line_bytes(o), text[expect_start..end].as_bytes());
+                assert_eq!(f.line_bytes(o), &text.as_bytes()[expect_start..end]);
             }
         }
         // Inside the two-byte `é`: the column of its first byte.
