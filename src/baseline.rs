@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
-use kac_schema::{Diagnostic, FileId};
+use kac_schema::{Diagnostic, FileId, Span};
 use serde::{Deserialize, Serialize};
 
 use crate::render::Texts;
@@ -62,42 +62,69 @@ impl Fingerprints {
         }
     }
 
+    /// The file of `s` relative to the base (worked out once per file id).
+    fn relative(&mut self, s: Span, texts: &Texts) -> &str {
+        let base = &self.base;
+        self.relative.entry(s.file).or_insert_with(|| {
+            let path = texts.path(s);
+            let abs = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+            let rel = abs
+                .strip_prefix(base)
+                .map_or(abs.clone(), Path::to_path_buf);
+            rel.to_string_lossy().into_owned()
+        })
+    }
+
     fn key(&mut self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts) -> Key {
         let (file, text) = match d.primary_span() {
-            Some(s) => {
-                let base = &self.base;
-                let file = self
-                    .relative
-                    .entry(s.file)
-                    .or_insert_with(|| {
-                        let path = texts.path(s);
-                        let abs =
-                            std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
-                        let rel = abs
-                            .strip_prefix(base)
-                            .map_or(abs.clone(), Path::to_path_buf);
-                        rel.to_string_lossy().into_owned()
-                    })
-                    .clone();
-                (file, texts.line_text(s))
-            }
+            Some(s) => (self.relative(s, texts).to_string(), texts.line_text(s)),
             None => (String::new(), d.message.clone()),
         };
         (d.code.clone(), host.map(str::to_string), file, text)
     }
 
-    /// A short stable hash of a finding's fingerprint (SARIF `partialFingerprints`).
-    pub fn hash(&mut self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts) -> String {
-        let (code, host, file, text) = self.key(host, d, texts);
-        // FNV-1a, 64 bits: stable across runs and platforms.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for part in [code.as_str(), host.as_deref().unwrap_or(""), &file, &text] {
-            for b in part.bytes().chain([0]) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
+    /// A short stable hash of a finding's fingerprint (SARIF `partialFingerprints`): the
+    /// fingerprint's parts hashed where they are, nothing copied (SARIF output may carry
+    /// 200,000 findings).
+    pub fn hash(&mut self, host: Option<&str>, d: &Diagnostic, texts: &mut Texts) -> Hash {
+        // FNV-1a, 64 bits: stable across runs and platforms; each part ends with a 0 byte.
+        let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+        h.part(d.code.as_bytes());
+        h.part(host.unwrap_or("").as_bytes());
+        match d.primary_span() {
+            Some(s) => {
+                h.part(self.relative(s, texts).as_bytes());
+                texts.with_line_text(s, |line| h.part(line.as_bytes()));
+            }
+            None => {
+                h.part(b"");
+                h.part(d.message.as_bytes());
             }
         }
-        format!("{h:016x}")
+        Hash(h.0)
+    }
+}
+
+/// FNV-1a over the parts of a fingerprint.
+struct Fnv(u64);
+
+impl Fnv {
+    /// Hashes `bytes` and the 0 byte that ends a part.
+    fn part(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().chain(&[0]) {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A finding's fingerprint hash, shown as 16 hex digits.
+#[derive(Clone, Copy)]
+pub struct Hash(u64);
+
+impl std::fmt::Display for Hash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
     }
 }
 

@@ -218,12 +218,11 @@ impl FileText {
         String::from_utf8_lossy(self.bytes(lo, hi)).into_owned()
     }
 
-    /// The line holding byte `offset`, without its line break.
-    pub fn line_text(&mut self, offset: usize) -> String {
+    /// The bytes of the line holding byte `offset`, without its line break (`\n`).
+    pub fn line_bytes(&mut self, offset: usize) -> &[u8] {
         let offset = self.floor_char(offset);
         let (start, end) = (self.line_start(offset), self.line_end(offset));
-        let line = self.text(start, end);
-        line.trim_end_matches('\r').to_string()
+        self.bytes(start, end)
     }
 }
 
@@ -273,7 +272,7 @@ mod tests {
                 );
                 let end = text[o..].find('\n').map_or(text.len(), |i| o + i);
                 assert_eq!(f.line_end(o), end, "offset {o}");
-                assert_eq!(f.line_text(o), &text[expect_start..end]);
+                assert_eq!(f.line_bytes(o), &text.as_bytes()[expect_start..end]);
             }
         }
         // Inside the two-byte `é`: the column of its first byte.
@@ -289,6 +288,6 @@ mod tests {
         std::fs::write(dir.path().join("f.conf"), "").expect("truncate");
         assert!(f.bytes(0, 4).is_empty());
         assert_eq!(f.column(3), 1);
-        assert_eq!(f.line_text(3), "");
+        assert!(f.line_bytes(3).is_empty());
     }
 }

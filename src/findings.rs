@@ -281,7 +281,7 @@ impl Reporter {
                 buf.extend_from_slice(if std::mem::take(first) { b"\n" } else { b",\n" });
                 let print = fp.hash(host, d, texts);
                 sarif
-                    .result(buf, d, host, &print, texts)
+                    .result(buf, d, host, print, texts)
                     .and_then(|()| w.write_all(buf))
             }
             Out::Github { w } => render::github(w, d, host, texts),

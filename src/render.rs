@@ -5,7 +5,6 @@
 //! window at a time ([`FileText`]): positions are found by scanning around the span (spans
 //! carry their line); the line numbers of snippets are counted from the last one counted.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -17,6 +16,9 @@ use miette::{
 use serde::Serialize;
 
 use crate::file_window::FileText;
+
+mod json;
+pub use json::diagnostic as json;
 
 /// A window of a file around the labels of one report, handed to miette with the line
 /// numbers of the whole file (miette's own `str` source scans from the start of the text for
@@ -96,6 +98,8 @@ pub struct Texts {
     files: Vec<Option<FileInfo>>,
     /// The texts opened, by file id.
     opened: Vec<Opened>,
+    /// The last position worked out (a finding's location and its primary label are one span).
+    last: Option<(Span, Position)>,
 }
 
 /// Whether a file's text was opened.
@@ -135,6 +139,7 @@ impl Texts {
 
     /// Adds (or completes) file `id`.
     pub fn add(&mut self, id: FileId, f: &SourceFile) {
+        self.last = None;
         let i = id.0 as usize;
         if self.files.len() <= i {
             self.files.resize_with(i + 1, || None);
@@ -218,6 +223,18 @@ impl Texts {
 
     /// Where a span starts and ends.
     pub fn position(&mut self, span: Span) -> Position {
+        if let Some((at, p)) = &self.last
+            && *at == span
+        {
+            return p.clone();
+        }
+        let p = self.work_out_position(span);
+        self.last = Some((span, p.clone()));
+        p
+    }
+
+    /// [`Texts::position`], worked out.
+    fn work_out_position(&mut self, span: Span) -> Position {
         let file = self.name(span);
         let line = span.line.max(1);
         match self.text(span) {
@@ -246,9 +263,17 @@ impl Texts {
 
     /// The text of the line a span starts on (trimmed), for baseline fingerprints.
     pub fn line_text(&mut self, span: Span) -> String {
-        self.text(span)
-            .map(|t| t.line_text(span.offset as usize).trim().to_string())
-            .unwrap_or_default()
+        let mut line = String::new();
+        self.with_line_text(span, |t| line.push_str(t));
+        line
+    }
+
+    /// Calls `f` with [`Texts::line_text`] of `span`, copied only when not valid UTF-8.
+    pub fn with_line_text(&mut self, span: Span, f: impl FnOnce(&str)) {
+        match self.text(span) {
+            Some(t) => f(String::from_utf8_lossy(t.line_bytes(span.offset as usize)).trim()),
+            None => f(""),
+        }
     }
 }
 
@@ -476,148 +501,14 @@ fn applicability(a: Applicability) -> &'static str {
     }
 }
 
-/// A location in the JSON output.
-#[derive(Serialize)]
-struct JsonLocation {
-    #[serde(serialize_with = "text")]
-    file: Arc<str>,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
-    offset: u32,
-    length: u32,
-}
-
-impl JsonLocation {
-    fn new(texts: &mut Texts, s: Span) -> Self {
-        let p = texts.position(s);
-        JsonLocation {
-            file: p.file,
-            line: p.line,
-            column: p.column,
-            end_line: p.end_line,
-            end_column: p.end_column,
-            offset: s.offset,
-            length: s.len,
-        }
-    }
-}
-
-/// A label: its location, message and whether it is the primary one.
-#[derive(Serialize)]
-struct JsonLabel<'a> {
-    #[serde(serialize_with = "text")]
-    file: Arc<str>,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
-    offset: u32,
-    length: u32,
-    message: &'a str,
-    primary: bool,
-}
-
-/// An edit of a fix: its location and replacement.
-#[derive(Serialize)]
-struct JsonEdit<'a> {
-    #[serde(serialize_with = "text")]
-    file: Arc<str>,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
-    offset: u32,
-    length: u32,
-    replacement: &'a str,
-}
-
-#[derive(Serialize)]
-struct JsonFix<'a> {
-    message: &'a str,
-    applicability: &'static str,
-    edits: Vec<JsonEdit<'a>>,
-}
-
-/// One diagnostic of the `--format json` contract (version 1).
-#[derive(Serialize)]
-struct JsonDiagnostic<'a> {
-    code: &'a str,
-    severity: &'static str,
-    message: &'a str,
-    host: Option<&'a str>,
-    location: Option<JsonLocation>,
-    labels: Vec<JsonLabel<'a>>,
-    help: Option<&'a str>,
-    notes: &'a [String],
-    fix: Option<JsonFix<'a>>,
-}
-
-/// Appends one diagnostic as a JSON object to `w` (the `--format json` contract, version 1).
-pub fn json(
-    w: &mut Vec<u8>,
-    d: &Diagnostic,
-    host: Option<&str>,
-    texts: &mut Texts,
-) -> std::io::Result<()> {
-    let v = JsonDiagnostic {
-        code: &d.code,
-        severity: d.severity.as_str(),
-        message: &d.message,
-        host,
-        location: d.primary_span().map(|s| JsonLocation::new(texts, s)),
-        labels: d
-            .labels
-            .iter()
-            .map(|l| {
-                let at = JsonLocation::new(texts, l.span);
-                JsonLabel {
-                    file: at.file,
-                    line: at.line,
-                    column: at.column,
-                    end_line: at.end_line,
-                    end_column: at.end_column,
-                    offset: at.offset,
-                    length: at.length,
-                    message: &l.message,
-                    primary: l.primary,
-                }
-            })
-            .collect(),
-        help: d.help.as_deref(),
-        notes: &d.notes,
-        fix: d.fix.as_ref().map(|f| JsonFix {
-            message: &f.message,
-            applicability: applicability(f.applicability),
-            edits: f
-                .edits
-                .iter()
-                .map(|e| {
-                    let at = JsonLocation::new(texts, e.span);
-                    JsonEdit {
-                        file: at.file,
-                        line: at.line,
-                        column: at.column,
-                        end_line: at.end_line,
-                        end_column: at.end_column,
-                        offset: at.offset,
-                        length: at.length,
-                        replacement: &e.replacement,
-                    }
-                })
-                .collect(),
-        }),
-    };
-    serde_json::to_writer(w, &v).map_err(std::io::Error::other)
-}
-
 /// Writes `s` escaped as GitHub workflow command data (`%`, CR, LF; and `:`, `,` in a
 /// property).
 fn github_escaped(w: &mut dyn std::io::Write, s: &str, property: bool) -> std::io::Result<()> {
     let mut rest = s;
-    while let Some(i) =
-        rest.find(|c: char| matches!(c, '%' | '\r' | '\n') || (property && matches!(c, ':' | ',')))
+    // The escaped characters are ASCII: a byte search finds them (never inside a character).
+    while let Some(i) = rest
+        .bytes()
+        .position(|c| matches!(c, b'%' | b'\r' | b'\n') || (property && matches!(c, b':' | b',')))
     {
         w.write_all(&rest.as_bytes()[..i])?;
         let esc = match rest.as_bytes()[i] {
@@ -788,9 +679,34 @@ struct SarifHost<'a> {
 }
 
 #[derive(Serialize)]
-struct SarifFingerprint<'a> {
-    #[serde(rename = "kacFinding/v1")]
-    kac: &'a str,
+struct SarifFingerprint {
+    #[serde(rename = "kacFinding/v1", serialize_with = "displayed")]
+    kac: crate::baseline::Hash,
+}
+
+/// Serializes a value as the string it displays as (written as it is formatted).
+fn displayed<T: fmt::Display, S: serde::Serializer>(v: &T, ser: S) -> Result<S::Ok, S::Error> {
+    ser.collect_str(v)
+}
+
+/// A result's message: the diagnostic's, and its help on a line of its own.
+struct MessageAndHelp<'a>(&'a str, Option<&'a str>);
+
+impl fmt::Display for MessageAndHelp<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        if let Some(h) = self.1 {
+            f.write_str("\nhelp: ")?;
+            f.write_str(h)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Serialize)]
+struct SarifMessage<'a> {
+    #[serde(serialize_with = "displayed")]
+    text: MessageAndHelp<'a>,
 }
 
 #[derive(Serialize)]
@@ -799,9 +715,9 @@ struct SarifResult<'a> {
     rule_id: &'a str,
     rule_index: usize,
     level: &'static str,
-    message: SarifText<'a>,
+    message: SarifMessage<'a>,
     locations: Vec<SarifLocation<'a>>,
-    partial_fingerprints: SarifFingerprint<'a>,
+    partial_fingerprints: SarifFingerprint,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<SarifLocation<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -815,8 +731,9 @@ struct SarifResult<'a> {
 /// level) after them, so no finding is held.
 #[derive(Default)]
 pub struct Sarif {
+    /// The rules named so far, in the order first named (a few: a linear search is cheaper
+    /// than hashing the code of every finding).
     rules: Vec<String>,
-    index: HashMap<String, usize>,
 }
 
 impl Sarif {
@@ -837,25 +754,15 @@ impl Sarif {
         w: &mut Vec<u8>,
         d: &Diagnostic,
         host: Option<&str>,
-        fingerprint: &str,
+        fingerprint: crate::baseline::Hash,
         texts: &mut Texts,
     ) -> std::io::Result<()> {
-        let rule_index = match self.index.get(&d.code) {
-            Some(i) => *i,
+        let rule_index = match self.rules.iter().position(|r| *r == d.code) {
+            Some(i) => i,
             None => {
-                let i = self.rules.len();
                 self.rules.push(d.code.clone());
-                self.index.insert(d.code.clone(), i);
-                i
+                self.rules.len() - 1
             }
-        };
-        let text;
-        let message = match &d.help {
-            Some(h) => {
-                text = format!("{}\nhelp: {h}", d.message);
-                text.as_str()
-            }
-            None => d.message.as_str(),
         };
         let fixes = d
             .fix
@@ -899,7 +806,9 @@ impl Sarif {
             rule_id: &d.code,
             rule_index,
             level: sarif_level(d.severity),
-            message: SarifText { text: message },
+            message: SarifMessage {
+                text: MessageAndHelp(&d.message, d.help.as_deref()),
+            },
             locations: d
                 .primary_span()
                 .map(|s| vec![SarifLocation::new(texts, s, None)])

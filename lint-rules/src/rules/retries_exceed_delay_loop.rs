@@ -67,6 +67,10 @@ are left, then the real server is set down and the next check is a `delay_loop` 
 
 /// Reports checkers whose retries take longer than their delay loop.
 pub fn check(_: &crate::Facts<'_>, vs: &VirtualServer, out: &mut Vec<Diagnostic>) {
+    // The real servers of a virtual server mostly share their checker's timings: the message
+    // of the last timings is copied, not formatted again (a configuration may have this
+    // finding on every one of 200,000 checkers).
+    let mut last: Option<(Timings, String)> = None;
     for rs in &vs.real_servers {
         for c in &rs.checkers {
             let default_dbr = match c.kind {
@@ -80,33 +84,23 @@ pub fn check(_: &crate::Facts<'_>, vs: &VirtualServer, out: &mut Vec<Diagnostic>
             if retry.is_none() && dbr.is_none() {
                 continue;
             }
-            let retry = retry.unwrap_or(1);
-            let dbr = dbr.unwrap_or(default_dbr);
-            let delay_loop = t.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP);
-            let connect_timeout = t.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-            let retries = u64::from(retry).saturating_mul(dbr);
-            if retries <= delay_loop {
+            let timings = Timings {
+                retry: retry.unwrap_or(1),
+                dbr: dbr.unwrap_or(default_dbr),
+                delay_loop: t.delay_loop.unwrap_or(DEFAULT_DELAY_LOOP),
+                connect_timeout: t.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            };
+            if timings.retries() <= timings.delay_loop {
                 continue;
             }
-            let worst = delay_loop
-                .saturating_add(
-                    u64::from(retry)
-                        .saturating_add(1)
-                        .saturating_mul(connect_timeout),
-                )
-                .saturating_add(retries);
-            // Sized once: a configuration may have this finding on every one of 200,000
-            // checkers.
-            let mut message = String::with_capacity(160);
-            let _ = write!(
-                message,
-                "retry {retry} × delay_before_retry {} = {} is longer than delay_loop {}: \
-                 a dead real server stays in service up to {}",
-                crate::secs(dbr),
-                crate::secs(retries),
-                crate::secs(delay_loop),
-                crate::secs(worst)
-            );
+            let message = match &last {
+                Some((same, m)) if *same == timings => m.clone(),
+                _ => {
+                    let m = timings.message();
+                    last = Some((timings, m.clone()));
+                    m
+                }
+            };
             out.push(
                 Diagnostic::warning(NAME, message)
                     .with_primary(c.span, "retries outlast the delay loop")
@@ -117,5 +111,47 @@ pub fn check(_: &crate::Facts<'_>, vs: &VirtualServer, out: &mut Vec<Diagnostic>
                     ),
             );
         }
+    }
+}
+
+/// The timings of a checker that the finding's message names (defaults filled in).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Timings {
+    retry: u32,
+    dbr: u64,
+    delay_loop: u64,
+    connect_timeout: u64,
+}
+
+impl Timings {
+    /// How long the retries after a failed check take.
+    fn retries(self) -> u64 {
+        u64::from(self.retry).saturating_mul(self.dbr)
+    }
+
+    /// The finding's message: the retries, the delay loop and the worst-case time a dead real
+    /// server stays in service.
+    fn message(self) -> String {
+        let retries = self.retries();
+        let worst = self
+            .delay_loop
+            .saturating_add(
+                u64::from(self.retry)
+                    .saturating_add(1)
+                    .saturating_mul(self.connect_timeout),
+            )
+            .saturating_add(retries);
+        let mut message = String::with_capacity(160);
+        let _ = write!(
+            message,
+            "retry {} × delay_before_retry {} = {} is longer than delay_loop {}: \
+             a dead real server stays in service up to {}",
+            self.retry,
+            crate::secs(self.dbr),
+            crate::secs(retries),
+            crate::secs(self.delay_loop),
+            crate::secs(worst)
+        );
+        message
     }
 }
