@@ -971,6 +971,18 @@ pub mod daemon {
     }
 }
 
+/// Polls `ok` every 50 ms for `limit`; its last answer.
+pub fn wait_until(limit: std::time::Duration, mut ok: impl FnMut() -> bool) -> bool {
+    let end = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < end {
+        if ok() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    ok()
+}
+
 /// Two hosts for VRRP tests: two [`OracleNamespace`]s whose `eth0`s are the two ends of one
 /// veth pair (10.9.0.1/24 and 10.9.0.2/24, fd09::1/64 and fd09::2/64, IPv6 duplicate address
 /// detection off), and real keepalived as a peer.
@@ -1230,7 +1242,7 @@ pub mod vrrp {
 pub mod alert_sinks {
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use super::{OracleNamespace, privileges};
 
@@ -1252,17 +1264,7 @@ pub mod alert_sinks {
         }
     }
 
-    /// Polls `ok` every 50 ms for `limit`; its last answer.
-    pub fn wait_until(limit: Duration, mut ok: impl FnMut() -> bool) -> bool {
-        let end = Instant::now() + limit;
-        while Instant::now() < end {
-            if ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        ok()
-    }
+    pub use crate::wait_until;
 
     /// aiosmtpd on 127.0.0.1:`port` (in `ns`, or on the machine's loopback), writing each
     /// message as one JSON line (`helo`, `from`, `to`, `data`) to `out`; RCPT to an address

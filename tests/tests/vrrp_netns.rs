@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use kac_tests::daemon::{Daemon, wait_addresses};
 use kac_tests::vrrp::{Keepalived, holds, linked_pair, set_sysctl, wait_holds};
-use kac_tests::{OracleNamespace, privileges, run_with_timeout};
+use kac_tests::{OracleNamespace, privileges, run_with_timeout, wait_until};
 use serde_json::Value;
 
 const VIP: &str = "10.9.0.100/24";
@@ -876,21 +876,18 @@ fn no_accept_drops_traffic_to_a_masters_addresses() {
 
 /// Waits until `dev` in `ns` holds `addr` (either family) or not, as `want` says.
 fn wait_on(ns: &OracleNamespace, dev: &str, addr: &str, want: bool, context: impl Fn() -> String) {
-    let start = std::time::Instant::now();
-    while kac_tests::vrrp::addresses(ns, dev)
-        .iter()
-        .any(|a| a == addr)
-        != want
-    {
-        assert!(
-            start.elapsed() < LONG,
-            "{dev} {} {addr}: {:?}\n{}",
-            if want { "lacks" } else { "still has" },
-            kac_tests::vrrp::addresses(ns, dev),
-            context()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let holds = || {
+        kac_tests::vrrp::addresses(ns, dev)
+            .iter()
+            .any(|a| a == addr)
+    };
+    assert!(
+        wait_until(LONG, || holds() == want),
+        "{dev} {} {addr}: {:?}\n{}",
+        if want { "lacks" } else { "still has" },
+        kac_tests::vrrp::addresses(ns, dev),
+        context()
+    );
 }
 
 /// VMAC over IPv6 (VRRPv3): the MAC is 00:00:5e:00:02:VRID, the VMAC has no address of its
@@ -1146,15 +1143,11 @@ fn track_group_faults_instances_while_a_static_address_cannot_be_restored() {
 
     // Deleted by hand: put back, and the instance stays master.
     ip_in(&a, &["addr", "del", "10.8.0.1/24", "dev", "eth1"]);
-    let start = std::time::Instant::now();
-    while !static_addr() {
-        assert!(
-            start.elapsed() < LONG,
-            "not restored\n{}",
-            context(&d, &k)()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        wait_until(LONG, static_addr),
+        "not restored\n{}",
+        context(&d, &k)()
+    );
     std::thread::sleep(Duration::from_millis(500));
     let st = d.status().expect("status");
     assert_eq!(instance(&st, "VI_1")["state"], "MASTER", "{st:#}");
@@ -1286,16 +1279,16 @@ fn notify_deleted_tells_notify_scripts_of_instances_a_reload_removes() {
     });
     let rev = d.status().expect("status")["applied"]["revision"].clone();
     // The start-up's BACKUP and MASTER runs (three each) are done before the reload.
-    let start = std::time::Instant::now();
-    while std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .lines()
-        .count()
-        < 6
-    {
-        assert!(start.elapsed() < LONG, "start-up notify runs missing");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let runs = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert!(
+        wait_until(LONG, || runs() >= 6),
+        "start-up notify runs missing"
+    );
     std::fs::remove_file(&log).expect("notify log");
     write_atomically(
         &work.path().join("src/keepalived.conf"),
@@ -1314,21 +1307,18 @@ fn notify_deleted_tells_notify_scripts_of_instances_a_reload_removes() {
         "INSTANCE VI_2 FAULT 150",
         "deleted",
     ];
-    let start = std::time::Instant::now();
-    loop {
+    let runs = || {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let mut lines: Vec<&str> = text.lines().collect();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
         lines.sort_unstable();
-        if lines == want {
-            break;
-        }
-        assert!(
-            start.elapsed() < LONG,
-            "notify runs {lines:?}, want {want:?}\n{}",
-            context()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        lines
+    };
+    assert!(
+        wait_until(LONG, || runs() == want),
+        "notify runs {:?}, want {want:?}\n{}",
+        runs(),
+        context()
+    );
 }
 
 /// `interface_up_down_delays { eth1 2 1 }` with `track_interface eth1`: eth1 down and up
