@@ -68,6 +68,19 @@ fn state_is(st: &Value, name: &str, state: &str) -> bool {
         .is_some_and(|i| i["state"] == state)
 }
 
+/// Whether `kac status` says instance `name` is in FAULT for a reason containing `why`.
+fn fault_because(st: &Value, name: &str, why: &str) -> bool {
+    state_is(st, name, "FAULT")
+        && st["vrrp"]
+            .as_array()
+            .and_then(|v| v.iter().find(|i| i["name"] == name))
+            .and_then(|i| i["fault_reasons"].as_array())
+            .is_some_and(|r| {
+                r.iter()
+                    .any(|r| r.as_str().is_some_and(|r| r.contains(why)))
+            })
+}
+
 fn context(d: &Daemon, k: &Keepalived) -> impl Fn() -> String {
     let (dl, kl) = (d.log.clone(), k.log.clone());
     move || {
@@ -116,7 +129,9 @@ fn unicast_fault_no_peer_stays_in_fault_like_keepalived() {
         work.path(),
         &conf(150, 51, vip, "", "", &body("10.9.0.1")),
     );
-    d.wait_status("kac in FAULT", |st| state_is(st, "VI_1", "FAULT"));
+    d.wait_status("kac in FAULT, saying why", |st| {
+        fault_because(st, "VI_1", "unicast_fault_no_peer")
+    });
     // Ten master-down intervals: a multicast fallback would have made either one master.
     std::thread::sleep(Duration::from_secs(4));
     let ctx = context(&d, &k);
@@ -178,7 +193,13 @@ fn track_src_ip_faults_while_the_source_address_is_missing() {
     assert!(!holds(&b, vip), "{}", context(&d, &k)());
 
     ip(&a, &["addr", "del", "10.9.0.1/24", "dev", "eth0"]);
-    d.wait_status("kac in FAULT", |st| state_is(st, "VI_1", "FAULT"));
+    d.wait_status("kac in FAULT, saying why", |st| {
+        fault_because(
+            st,
+            "VI_1",
+            "source address 10.9.0.1 is missing (`track_src_ip`)",
+        )
+    });
     wait_holds(&a, vip, false, LONG, context(&d, &k));
     wait_holds(&b, vip, true, LONG, context(&d, &k));
     assert!(

@@ -112,8 +112,9 @@ fn configured_src(p: &PlanVrrpInstance) -> Option<IpAddr> {
 struct Instance {
     plan: PlanVrrpInstance,
     machine: Machine,
-    /// The instance's own interface is missing, down or has no address to advertise from.
-    iface_fault: bool,
+    /// Why the instance is in FAULT on its own account (its interface missing, down or
+    /// without an address to advertise from; `track_src_ip`; `unicast_fault_no_peer`).
+    iface_fault: Option<String>,
     /// What the machine was last told: FAULT and effective priority.
     tracking: Option<(bool, u8)>,
     /// Its notify scripts.
@@ -428,7 +429,7 @@ impl Engine {
                     let inst = Instance {
                         plan: p.clone(),
                         machine,
-                        iface_fault: false,
+                        iface_fault: None,
                         tracking: None,
                         notify: scripts,
                         deleted: false,
@@ -498,7 +499,7 @@ impl Engine {
         };
         let refs = track::instance_refs(&inst.plan, &self.states, false);
         let eff = track::effective_priority(inst.plan.priority, &refs);
-        let now_tracking = (eff.fault || inst.iface_fault, eff.priority);
+        let now_tracking = (eff.fault || inst.iface_fault.is_some(), eff.priority);
         let waiting = eff.pending && inst.machine.state() == State::Init;
         let last = inst.tracking;
         // `notify_priority_changes`: a new effective priority is a notify FIFO line.
@@ -510,12 +511,7 @@ impl Engine {
             priority: now_tracking.1,
         });
         let mut reasons = Vec::new();
-        if inst.iface_fault {
-            reasons.push(format!(
-                "interface {}: missing, down or without an address to advertise from",
-                inst.plan.interface.as_deref().unwrap_or("-")
-            ));
-        }
+        reasons.extend(inst.iface_fault.clone());
         reasons.extend(track::fault_reasons(&inst.plan, &self.states));
         if inst.status.fault_reasons != reasons {
             for r in reasons
@@ -702,26 +698,30 @@ impl Engine {
                 }
             });
         let no_peer = inst.plan.tuning.fault_no_peer;
-        let fault = !iface_ok || primary.is_none() || src_missing || no_peer;
         if let Some(p) = primary
             && p != inst.machine.primary()
         {
             inst.machine.set_primary(p);
         }
-        if fault && !inst.iface_fault {
-            if no_peer {
-                tracing::warn!("({name}) no unicast peers (`unicast_fault_no_peer`): FAULT");
-            } else if src_missing {
-                tracing::warn!(
-                    "({name}) source address {} is missing (`track_src_ip`): FAULT",
-                    configured_src(&inst.plan).map_or_else(String::new, |a| a.to_string())
-                );
-            } else {
-                tracing::warn!(
-                    "({name}) interface {} is missing, down or has no address to advertise from",
-                    inst.plan.interface.as_deref().unwrap_or("-")
-                );
-            }
+        let fault = if no_peer {
+            Some("no unicast peers (`unicast_fault_no_peer`)".to_string())
+        } else if src_missing {
+            Some(format!(
+                "source address {} is missing (`track_src_ip`)",
+                configured_src(&inst.plan).map_or_else(String::new, |a| a.to_string())
+            ))
+        } else if !iface_ok || primary.is_none() {
+            Some(format!(
+                "interface {}: missing, down or without an address to advertise from",
+                inst.plan.interface.as_deref().unwrap_or("-")
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = &fault
+            && inst.iface_fault.as_ref() != Some(why)
+        {
+            tracing::warn!("({name}) {why}: FAULT");
         }
         inst.iface_fault = fault;
     }
