@@ -716,6 +716,18 @@ pub mod daemon {
     /// How long a test waits for the daemon to show something.
     pub const WAIT: Duration = Duration::from_secs(15);
 
+    /// Replaces `path` (a file in a daemon's source directory) at once. The temporary file is
+    /// written beside the source directory: a file in it would be read as part of a revision.
+    pub fn write_atomically(path: &Path, text: &str) {
+        let outside = path
+            .parent()
+            .and_then(Path::parent)
+            .expect("a source directory");
+        let tmp = outside.join("next-revision.tmp");
+        std::fs::write(&tmp, text).expect("write");
+        std::fs::rename(&tmp, path).expect("rename");
+    }
+
     /// A running `kac daemon`, killed (SIGKILL) on drop if still running.
     #[derive(Debug)]
     pub struct Daemon {
@@ -991,6 +1003,9 @@ pub mod vrrp {
     use std::process::{Child, Command, Stdio};
     use std::time::{Duration, Instant};
 
+    use serde_json::Value;
+
+    use super::daemon::{Daemon, write_atomically};
     use super::{OracleNamespace, privileges, run_with_timeout};
 
     fn ip(args: &[&str]) -> Result<(), String> {
@@ -1234,6 +1249,71 @@ pub mod vrrp {
         fn drop(&mut self) {
             self.kill9();
         }
+    }
+
+    /// The two hosts of [`linked_pair`] (A: 10.9.0.1, B: 10.9.0.2) for `test`, or `None`
+    /// (skip printed) without privileges.
+    pub fn hosts(test: &str) -> Option<(OracleNamespace, OracleNamespace)> {
+        if let Some(reason) = privileges::skip_reason() {
+            privileges::skip(test, &reason);
+            return None;
+        }
+        Some(linked_pair().unwrap_or_else(|e| panic!("cannot create the namespaces: {e}")))
+    }
+
+    /// `kac daemon` on `ns` with a path source holding `text` (in `<work>/src`), state in
+    /// `<work>/state`, `extra` arguments; returned once its status answers.
+    pub fn start_kac(ns: &OracleNamespace, work: &Path, text: &str, extra: &[&str]) -> Daemon {
+        let src = work.join("src");
+        std::fs::create_dir_all(&src).expect("source dir");
+        write_atomically(&src.join("keepalived.conf"), text);
+        let state = work.join("state");
+        let mut args = vec![
+            "--source",
+            src.to_str().expect("utf-8"),
+            "--state-dir",
+            state.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        let d = Daemon::start(ns, &work.join("kac"), &args);
+        d.wait_up();
+        d
+    }
+
+    /// VRRP instance `name` in a `kac status` JSON (`null` when absent).
+    pub fn instance<'a>(st: &'a Value, name: &str) -> &'a Value {
+        st["vrrp"]
+            .as_array()
+            .and_then(|v| v.iter().find(|i| i["name"] == name))
+            .unwrap_or(&Value::Null)
+    }
+
+    /// Whether instance `name` is in `state` in a `kac status` JSON.
+    pub fn state_is(st: &Value, name: &str, state: &str) -> bool {
+        instance(st, name)["state"] == state
+    }
+
+    /// Both logs, for assertion messages.
+    pub fn context(d: &Daemon, k: &Keepalived) -> impl Fn() -> String + use<> {
+        let (dl, kl) = (d.log.clone(), k.log.clone());
+        move || {
+            format!(
+                "kac log:\n{}\nkeepalived log:\n{}",
+                std::fs::read_to_string(&dl).unwrap_or_default(),
+                std::fs::read_to_string(&kl).unwrap_or_default()
+            )
+        }
+    }
+
+    /// Runs `ip ARGS…` inside `ns`; panics if it fails.
+    pub fn ip_in(ns: &OracleNamespace, args: &[&str]) {
+        let out = ns.command("ip").args(args).output().expect("ip");
+        assert!(
+            out.status.success(),
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

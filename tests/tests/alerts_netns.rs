@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use kac_tests::alert_sinks::{mails, smtp_server, snmptrapd, traps, wait_until};
-use kac_tests::daemon::Daemon;
+use kac_tests::daemon::{Daemon, write_atomically};
 use kac_tests::{OracleNamespace, privileges, run_with_timeout};
 use serde_json::Value;
 
@@ -66,18 +66,6 @@ vrrp_instance VI_1 {{
         fifo = dir.join("notify.fifo").display(),
         reader = dir.join("fifo-reader.sh").display(),
     )
-}
-
-/// Replaces `path` at once; the temporary file is written outside the source directory (a
-/// file in it would be read as part of a revision).
-fn write_atomically(path: &Path, text: &str) {
-    let outside = path
-        .parent()
-        .and_then(Path::parent)
-        .expect("a source directory");
-    let tmp = outside.join("next-revision.tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
 }
 
 fn wait_mail(out: &Path, subject: &str) -> Value {

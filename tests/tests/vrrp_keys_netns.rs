@@ -11,21 +11,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use kac_tests::daemon::Daemon;
-use kac_tests::vrrp::{Keepalived, addresses, holds, linked_pair, wait_holds};
-use kac_tests::{OracleNamespace, privileges};
+use kac_tests::OracleNamespace;
+use kac_tests::daemon::write_atomically;
+use kac_tests::vrrp::{
+    Keepalived, addresses, context, holds, hosts, ip_in, start_kac, state_is, wait_holds,
+};
 use serde_json::Value;
 
 const LONG: Duration = Duration::from_secs(10);
-
-/// The two hosts (A: 10.9.0.1, B: 10.9.0.2), or `None` (skip printed).
-fn hosts(test: &str) -> Option<(OracleNamespace, OracleNamespace)> {
-    if let Some(reason) = privileges::skip_reason() {
-        privileges::skip(test, &reason);
-        return None;
-    }
-    Some(linked_pair().unwrap_or_else(|e| panic!("cannot create the namespaces: {e}")))
-}
 
 /// One VRRPv3 instance `VI_1` (advert_int 0.1) on eth0 with `vip`, `body` added inside the
 /// block and `global` inside `global_defs`; `before` goes between the two blocks.
@@ -33,39 +26,6 @@ fn conf(priority: u8, vrid: u8, vip: &str, global: &str, before: &str, body: &st
     format!(
         "global_defs {{\n  router_id test\n  vrrp_garp_master_delay 1\n{global}}}\n{before}vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {vrid}\n  priority {priority}\n  version 3\n  advert_int 0.1\n{body}  virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
     )
-}
-
-/// kac on `ns` with a path source holding `text` (in `<work>/src`).
-fn start_kac(ns: &OracleNamespace, work: &Path, text: &str) -> Daemon {
-    let src = work.join("src");
-    std::fs::create_dir_all(&src).expect("source dir");
-    write_atomically(&src.join("keepalived.conf"), text);
-    let state = work.join("state");
-    let d = Daemon::start(
-        ns,
-        &work.join("kac"),
-        &[
-            "--source",
-            src.to_str().expect("utf-8"),
-            "--state-dir",
-            state.to_str().expect("utf-8"),
-        ],
-    );
-    d.wait_up();
-    d
-}
-
-fn write_atomically(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
-}
-
-fn state_is(st: &Value, name: &str, state: &str) -> bool {
-    st["vrrp"]
-        .as_array()
-        .and_then(|v| v.iter().find(|i| i["name"] == name))
-        .is_some_and(|i| i["state"] == state)
 }
 
 /// Whether `kac status` says instance `name` is in FAULT for a reason containing `why`.
@@ -79,23 +39,6 @@ fn fault_because(st: &Value, name: &str, why: &str) -> bool {
                 r.iter()
                     .any(|r| r.as_str().is_some_and(|r| r.contains(why)))
             })
-}
-
-fn context(d: &Daemon, k: &Keepalived) -> impl Fn() -> String {
-    let (dl, kl) = (d.log.clone(), k.log.clone());
-    move || {
-        format!(
-            "kac log:\n{}\nkeepalived log:\n{}",
-            std::fs::read_to_string(&dl).unwrap_or_default(),
-            std::fs::read_to_string(&kl).unwrap_or_default()
-        )
-    }
-}
-
-/// `ip ARGS…` in `ns`; panics when it fails.
-fn ip(ns: &OracleNamespace, args: &[&str]) {
-    let ok = ns.command("ip").args(args).status();
-    assert!(ok.is_ok_and(|s| s.success()), "ip {args:?}");
 }
 
 /// A sysctl read back from /proc inside `ns` (`net/ipv4/conf/eth0/promote_secondaries`).
@@ -128,6 +71,7 @@ fn unicast_fault_no_peer_stays_in_fault_like_keepalived() {
         &a,
         work.path(),
         &conf(150, 51, vip, "", "", &body("10.9.0.1")),
+        &[],
     );
     d.wait_status("kac in FAULT, saying why", |st| {
         fault_because(st, "VI_1", "unicast_fault_no_peer")
@@ -181,6 +125,7 @@ fn track_src_ip_faults_while_the_source_address_is_missing() {
         &a,
         work.path(),
         &conf(150, 51, vip, "", "", &body("10.9.0.1", "10.9.0.2")),
+        &[],
     );
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
     let mut k = Keepalived::start(
@@ -192,7 +137,7 @@ fn track_src_ip_faults_while_the_source_address_is_missing() {
     std::thread::sleep(Duration::from_secs(1));
     assert!(!holds(&b, vip), "{}", context(&d, &k)());
 
-    ip(&a, &["addr", "del", "10.9.0.1/24", "dev", "eth0"]);
+    ip_in(&a, &["addr", "del", "10.9.0.1/24", "dev", "eth0"]);
     d.wait_status("kac in FAULT, saying why", |st| {
         fault_because(
             st,
@@ -208,7 +153,7 @@ fn track_src_ip_faults_while_the_source_address_is_missing() {
         d.log_text()
     );
 
-    ip(&a, &["addr", "add", "10.9.0.1/24", "dev", "eth0"]);
+    ip_in(&a, &["addr", "add", "10.9.0.1/24", "dev", "eth0"]);
     d.wait_status("kac master again", |st| state_is(st, "VI_1", "MASTER"));
     wait_holds(&a, vip, true, LONG, context(&d, &k));
     wait_holds(&b, vip, false, LONG, context(&d, &k));
@@ -220,14 +165,14 @@ fn track_src_ip_faults_while_the_source_address_is_missing() {
     d.signal("-TERM");
     assert_eq!(d.wait_exit(), 0);
     k.stop();
-    ip(&b, &["addr", "del", "10.9.0.2/24", "dev", "eth0"]);
+    ip_in(&b, &["addr", "del", "10.9.0.2/24", "dev", "eth0"]);
     let k = Keepalived::start(
         &b,
         &work.path().join("k2"),
         &conf(100, 51, vip, "", "", &body("10.9.0.2", "10.9.0.1")),
     );
     let kac_backup = conf(50, 51, vip, "", "", &body("10.9.0.1", "10.9.0.2"));
-    let d = start_kac(&a, work.path(), &kac_backup);
+    let d = start_kac(&a, work.path(), &kac_backup, &[]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
     wait_holds(&a, vip, true, LONG, context(&d, &k));
     assert!(!holds(&b, vip), "{}", context(&d, &k)());
@@ -280,17 +225,17 @@ fn promote_secondaries_and_disable_local_igmp_are_set_and_restored() {
     assert_eq!(sysctl(&b, promote), "0", "keepalived restores it");
     assert_eq!(sysctl(&b, igmp), "1", "keepalived restores it");
 
-    let mut d = start_kac(&a, work.path(), &text(51));
+    let mut d = start_kac(&a, work.path(), &text(51), &[]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
     wait_holds(&a, vip, true, LONG, || d.log_text());
     assert_eq!(sysctl(&a, promote), "1", "{}", d.log_text());
     assert_eq!(sysctl(&a, igmp), "0", "{}", d.log_text());
     // The primary address goes; the kernel promotes the virtual address instead of removing
     // it with the primary.
-    ip(&a, &["addr", "del", "10.9.0.1/24", "dev", "eth0"]);
+    ip_in(&a, &["addr", "del", "10.9.0.1/24", "dev", "eth0"]);
     let left = addresses(&a, "eth0");
     assert!(left.iter().any(|x| x == vip), "{left:?}");
-    ip(&a, &["addr", "add", "10.9.0.1/24", "dev", "eth0"]);
+    ip_in(&a, &["addr", "add", "10.9.0.1/24", "dev", "eth0"]);
 
     d.signal("-TERM");
     assert_eq!(d.wait_exit(), 0);
@@ -343,7 +288,7 @@ fn priority_changes_reach_the_notify_fifo_as_keepalived_writes_them() {
     let (kdir, ktext) = text("kh", 52);
     let mut k = Keepalived::start(&b, &work.path().join("k"), &ktext);
     let (adir, atext) = text("ah", 51);
-    let mut d = start_kac(&a, work.path(), &atext);
+    let mut d = start_kac(&a, work.path(), &atext, &[]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
     wait_holds(&a, vip, true, LONG, || d.log_text());
     wait_holds(&b, vip, true, LONG, || k.log_text());
@@ -420,6 +365,7 @@ fn old_unicast_checksum_is_sent_and_refused_as_keepalived_does() {
         &a,
         work.path(),
         &conf(100, 51, vip, "", "", &body("10.9.0.1", "10.9.0.2", "")),
+        &[],
     );
     d.wait_status("kac hears keepalived", |st| {
         state_is(st, "VI_1", "BACKUP") && st["vrrp"][0]["adverts_received"].as_u64() > Some(5)
@@ -488,7 +434,7 @@ fn vmac_prefix_names_the_vmac_as_keepalived_does() {
     let work = tempfile::tempdir().expect("tempdir");
     let vip = "10.9.0.100/24";
     let text = |prio| conf(prio, 51, vip, "  vmac_prefix vm\n", "", "  use_vmac\n");
-    let mut d = start_kac(&a, work.path(), &text(150));
+    let mut d = start_kac(&a, work.path(), &text(150), &[]);
     d.wait_status("kac master", |st| state_is(st, "VI_1", "MASTER"));
     let k = Keepalived::start(&b, &work.path().join("k"), &text(100));
     kac_tests::daemon::wait_addresses(&a, "vm.51", &["10.9.0.100/24"]);

@@ -6,25 +6,16 @@
 //! Root only; otherwise every test prints `skipped: <reason>` (a failure under
 //! `KAC_REQUIRE_PRIVILEGED=1`).
 
-use std::path::Path;
 use std::time::Duration;
 
-use kac_tests::daemon::{Daemon, wait_addresses};
-use kac_tests::vrrp::{Keepalived, holds, linked_pair, set_sysctl, wait_holds};
-use kac_tests::{OracleNamespace, privileges, run_with_timeout, wait_until};
-use serde_json::Value;
+use kac_tests::daemon::{wait_addresses, write_atomically};
+use kac_tests::vrrp::{
+    Keepalived, context, holds, hosts, instance, ip_in, set_sysctl, start_kac, state_is, wait_holds,
+};
+use kac_tests::{OracleNamespace, run_with_timeout, wait_until};
 
 const VIP: &str = "10.9.0.100/24";
 const VIP6: &str = "fd09::100/64";
-
-/// The two hosts (A: 10.9.0.1, kac; B: 10.9.0.2, keepalived), or `None` (skip printed).
-fn hosts(test: &str) -> Option<(OracleNamespace, OracleNamespace)> {
-    if let Some(reason) = privileges::skip_reason() {
-        privileges::skip(test, &reason);
-        return None;
-    }
-    Some(linked_pair().unwrap_or_else(|e| panic!("cannot create the namespaces: {e}")))
-}
 
 /// One `vrrp_instance`.
 #[derive(Clone, Copy)]
@@ -78,52 +69,6 @@ fn conf(insts: &[Inst]) -> String {
         ));
     }
     s
-}
-
-/// kac on host A with a path source holding `text`.
-fn start_kac(ns: &OracleNamespace, work: &Path, text: &str, extra: &[&str]) -> Daemon {
-    let src = work.join("src");
-    std::fs::create_dir_all(&src).expect("source dir");
-    write_atomically(&src.join("keepalived.conf"), text);
-    let state = work.join("state");
-    let mut args = vec![
-        "--source",
-        src.to_str().expect("utf-8"),
-        "--state-dir",
-        state.to_str().expect("utf-8"),
-    ];
-    args.extend_from_slice(extra);
-    let d = Daemon::start(ns, &work.join("kac"), &args);
-    d.wait_up();
-    d
-}
-
-fn write_atomically(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::rename(&tmp, path).expect("rename");
-}
-
-fn instance<'a>(st: &'a Value, name: &str) -> &'a Value {
-    st["vrrp"]
-        .as_array()
-        .and_then(|v| v.iter().find(|i| i["name"] == name))
-        .unwrap_or(&Value::Null)
-}
-
-fn state_is(st: &Value, name: &str, state: &str) -> bool {
-    instance(st, name)["state"] == state
-}
-
-fn context(d: &Daemon, k: &Keepalived) -> impl Fn() -> String {
-    let (dl, kl) = (d.log.clone(), k.log.clone());
-    move || {
-        format!(
-            "kac log:\n{}\nkeepalived log:\n{}",
-            std::fs::read_to_string(&dl).unwrap_or_default(),
-            std::fs::read_to_string(&kl).unwrap_or_default()
-        )
-    }
 }
 
 const LONG: Duration = Duration::from_secs(10);
@@ -1099,17 +1044,6 @@ fn mcast_dst_ip_interoperates() {
     assert!(holds(&a, VIP) && !holds(&b, VIP));
     d.kill9();
     wait_holds(&b, VIP, true, Duration::from_secs(3), context(&d, &k));
-}
-
-/// Runs `ip ARGS…` inside `ns`; panics if it fails.
-fn ip_in(ns: &OracleNamespace, args: &[&str]) {
-    let out = ns.command("ip").args(args).output().expect("ip");
-    assert!(
-        out.status.success(),
-        "ip {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// `track_group` as keepalived does it (checked by hand against keepalived 2.2.7): kac (150)
