@@ -227,19 +227,8 @@ impl std::fmt::Display for Secs {
         if self.0.is_multiple_of(1_000_000) {
             // Whole seconds, the usual case, written without a nested `write!` (a rule may
             // format this for each of 200,000 checkers).
-            let mut digits = [0u8; 21];
-            let mut at = digits.len() - 1;
-            digits[at] = b's';
-            let mut n = self.0 / 1_000_000;
-            loop {
-                at -= 1;
-                digits[at] = b'0' + (n % 10) as u8;
-                n /= 10;
-                if n == 0 {
-                    break;
-                }
-            }
-            f.write_str(std::str::from_utf8(&digits[at..]).map_err(|_| std::fmt::Error)?)
+            f.write_str(itoa::Buffer::new().format(self.0 / 1_000_000))?;
+            f.write_str("s")
         } else {
             write!(f, "{}s", self.0 as f64 / 1e6)
         }

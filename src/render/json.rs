@@ -123,18 +123,8 @@ fn string(w: &mut Vec<u8>, s: &str) -> std::io::Result<()> {
 }
 
 /// A number in decimal.
-fn number(w: &mut Vec<u8>, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    w.extend_from_slice(&digits[at..]);
+fn number(w: &mut Vec<u8>, n: u32) {
+    w.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 #[cfg(test)]
