@@ -14,9 +14,9 @@ use std::process::ExitCode;
 use kac_compiler::Options;
 use kac_lint_rules::suppress::Used;
 use kac_lint_rules::{Facts, HostConfig, HostLinter, Repo, RepoFile, Selection};
-use kac_schema::config::Config;
+use kac_schema::config::{Config, Suppression, VirtualServer};
 use kac_schema::site::{LintSettings, Manifest};
-use kac_schema::{Diagnostic, SourceMap, Span};
+use kac_schema::{Diagnostic, FileId, SourceFile, SourceMap, Span};
 
 use crate::findings::{FULL_PER_RULE, LISTED_PER_RULE, Reporter};
 use crate::render::Texts;
@@ -297,6 +297,10 @@ struct Linted {
 
 /// Parses `entry` with `opts` (its files added to `sources`) and runs the host's rules; the
 /// findings of each virtual server go to `rep` as it closes.
+///
+/// The parser hands each virtual server over to a worker thread that runs the rules on it,
+/// reports its findings and drops it, so that on large configurations linting overlaps with
+/// reading (the parser's thread is the one `kac check` waits for).
 fn lint_host(
     entry: &Path,
     mut opts: Options,
@@ -308,26 +312,42 @@ fn lint_host(
 ) -> Linted {
     let (name, facts) = host;
     opts.sources = std::mem::take(sources);
-    let mut linter = HostLinter::new(facts, sel);
-    let mut found = Vec::new();
-    let mut files_known = 0;
-    let parsed = kac_compiler::parse_conf_visiting(
-        entry,
-        &entry.to_string_lossy(),
-        &opts,
-        &mut |vs, progress| {
-            linter.virtual_server_final(vs, progress.suppressions, &mut found);
-            if !found.is_empty() {
-                for (id, f) in progress.files.iter().skip(files_known) {
-                    rep.texts.add(*id, f);
+    let worker_rep = &mut *rep;
+    let (parsed, used, linter) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Handover>(HANDOVERS_IN_FLIGHT);
+        let name = name.as_deref();
+        let worker = scope.spawn(move || {
+            let mut linter = HostLinter::new(facts, sel);
+            let mut suppressions = Vec::new();
+            let mut found = Vec::new();
+            for h in rx {
+                suppressions.extend(h.suppressions);
+                for (id, f) in &h.files {
+                    worker_rep.texts.add(*id, f);
                 }
-                files_known = progress.files.len();
-                for d in found.drain(..) {
-                    rep.finding(name.as_deref(), &d);
+                for vs in h.servers {
+                    linter.virtual_server_final(&vs, &suppressions, &mut found);
+                    for d in found.drain(..) {
+                        worker_rep.finding(name, &d);
+                    }
                 }
             }
-        },
-    );
+            (linter.used(), linter)
+        });
+        let mut handing = Handing::new(tx);
+        let parsed = kac_compiler::parse_conf_visiting(
+            entry,
+            &entry.to_string_lossy(),
+            &opts,
+            &mut |vs, progress| handing.push(vs, progress),
+        );
+        handing.flush();
+        drop(handing);
+        let (used, linter) = worker
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (parsed, used, linter)
+    });
     *sources = parsed.sources;
     rep.texts.sync(sources);
     let mut diags = parsed.diagnostics;
@@ -338,13 +358,83 @@ fn lint_host(
             }
         }
     }
-    let used = linter.used();
     let findings = linter.finish(&parsed.config, diags);
     Linted {
         name,
         config: parsed.config,
         findings,
         used,
+    }
+}
+
+/// Virtual servers per [`Handover`].
+const SERVERS_PER_HANDOVER: usize = 64;
+/// Handovers the parser may get ahead of the worker by (memory stays bounded).
+const HANDOVERS_IN_FLIGHT: usize = 4;
+
+/// Virtual servers the parser closed, with what reading learnt since the last handover.
+struct Handover {
+    servers: Vec<VirtualServer>,
+    /// Inline suppressions read since the last handover.
+    suppressions: Vec<Suppression>,
+    /// Files opened since the last handover.
+    files: Vec<(FileId, SourceFile)>,
+}
+
+/// The parser's side of the handover to the lint worker.
+struct Handing {
+    tx: std::sync::mpsc::SyncSender<Handover>,
+    servers: Vec<VirtualServer>,
+    suppressions_sent: usize,
+    files_sent: usize,
+    suppressions: Vec<Suppression>,
+    files: Vec<(FileId, SourceFile)>,
+}
+
+impl Handing {
+    fn new(tx: std::sync::mpsc::SyncSender<Handover>) -> Self {
+        Handing {
+            tx,
+            servers: Vec::with_capacity(SERVERS_PER_HANDOVER),
+            suppressions_sent: 0,
+            files_sent: 0,
+            suppressions: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    /// Takes a closed virtual server (and what reading has reached); hands a full batch over.
+    fn push(&mut self, vs: VirtualServer, progress: &kac_compiler::Progress<'_>) {
+        // Suppressions and files are taken as they are when their virtual server closes: a
+        // later batch's worth would do too (suppressions apply by line), but copying them
+        // here keeps each virtual server's view what the parser had.
+        if let Some(new) = progress.suppressions.get(self.suppressions_sent..) {
+            self.suppressions.extend_from_slice(new);
+            self.suppressions_sent = progress.suppressions.len();
+        }
+        if let Some(new) = progress.files.get(self.files_sent..) {
+            self.files.extend_from_slice(new);
+            self.files_sent = progress.files.len();
+        }
+        self.servers.push(vs);
+        if self.servers.len() == SERVERS_PER_HANDOVER {
+            self.flush();
+        }
+    }
+
+    /// Hands over what was taken since the last handover.
+    fn flush(&mut self) {
+        if self.servers.is_empty() {
+            return;
+        }
+        let h = Handover {
+            servers: std::mem::replace(&mut self.servers, Vec::with_capacity(SERVERS_PER_HANDOVER)),
+            suppressions: std::mem::take(&mut self.suppressions),
+            files: std::mem::take(&mut self.files),
+        };
+        // The worker only stops early by panicking, which `lint_host` passes on when it
+        // joins: nothing to do here about a closed channel.
+        let _ = self.tx.send(h);
     }
 }
 

@@ -67,8 +67,9 @@ pub struct Options {
     pub lower_virtual_servers_early: bool,
 }
 
-/// What [`parse_conf_visiting`] calls with each virtual server as it closes.
-pub type VisitVirtualServer<'a> = dyn FnMut(&VirtualServer, &Progress<'_>) + 'a;
+/// What [`parse_conf_visiting`] hands each virtual server to as it closes (it is the
+/// visitor's to keep, send to another thread or drop).
+pub type VisitVirtualServer<'a> = dyn FnMut(VirtualServer, &Progress<'_>) + 'a;
 
 /// What reading has reached when a virtual server closes ([`parse_conf_visiting`]): the
 /// inline suppressions of the lines read (and of a few lines ahead), and the files opened
@@ -143,9 +144,9 @@ pub fn parse_conf_with(
     parse(opener, path, shown, opts, None, None)
 }
 
-/// [`parse_conf`] that hands each virtual server to `visit` when its block closes (after
-/// keepalived's checks) and then drops it, so that memory stays flat on large configurations
-/// while the lint rules still see every virtual server ([`Config::virtual_servers`] keeps
+/// [`parse_conf`] that hands each virtual server over to `visit` when its block closes (after
+/// keepalived's checks) instead of keeping it, so that memory stays flat on large
+/// configurations while the lint rules still see every virtual server ([`Config::virtual_servers`] keeps
 /// only the services of a `group`, whose group may come later).
 pub fn parse_conf_visiting(
     path: &Path,

@@ -36,7 +36,8 @@ pub struct Facts<'a> {
 }
 
 /// The repository a site lives in, as the rules may see it (the binary reads the files).
-pub trait Repo {
+/// `Sync`: the virtual-server rules run on their own thread while the parser reads on.
+pub trait Repo: Sync {
     /// The repository file that is `host_path` on the host (through the site's path map), if
     /// the repository holds it.
     fn file(&self, host_path: &str) -> Option<RepoFile>;

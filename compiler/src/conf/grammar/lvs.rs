@@ -354,7 +354,7 @@ pub fn virtual_server(p: &mut Parser<'_>, cfg: &mut Config, line: &Line) {
             suppressions: &p.lines.suppressions,
             files: &p.lines.files,
         };
-        visit(&vs, &progress);
+        visit(vs, &progress);
     }
 }
 
