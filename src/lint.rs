@@ -301,6 +301,11 @@ struct Linted {
 /// The parser hands each virtual server over to a worker thread that runs the rules on it,
 /// reports its findings and drops it, so that on large configurations linting overlaps with
 /// reading (the parser's thread is the one `kac check` waits for).
+///
+/// With `unless_ids`, the host is linted on the guess that the configuration has no `@id`
+/// lines: the worker first scans for them (while the parser starts) and, when there are some,
+/// reports nothing and returns them instead ([`lint_config`] then lints each config id).
+#[allow(clippy::too_many_arguments)]
 fn lint_host(
     entry: &Path,
     mut opts: Options,
@@ -309,14 +314,22 @@ fn lint_host(
     sources: &mut SourceMap,
     notes_for_missing_interfaces: Option<String>,
     rep: &mut Reporter,
-) -> Linted {
+    unless_ids: bool,
+) -> Result<Linted, Vec<String>> {
     let (name, facts) = host;
     opts.sources = std::mem::take(sources);
     let worker_rep = &mut *rep;
-    let (parsed, used, linter) = std::thread::scope(|scope| {
+    let (parsed, linted) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Handover>(HANDOVERS_IN_FLIGHT);
         let name = name.as_deref();
         let worker = scope.spawn(move || {
+            if unless_ids {
+                let ids = kac_compiler::config_ids(entry, &Default::default());
+                if !ids.is_empty() {
+                    rx.into_iter().for_each(drop);
+                    return Err(ids);
+                }
+            }
             let mut linter = HostLinter::new(facts, sel);
             let mut suppressions = Vec::new();
             let mut found = Vec::new();
@@ -332,7 +345,7 @@ fn lint_host(
                     }
                 }
             }
-            (linter.used(), linter)
+            Ok((linter.used(), linter))
         });
         let mut handing = Handing::new(tx);
         let parsed = kac_compiler::parse_conf_visiting(
@@ -343,12 +356,13 @@ fn lint_host(
         );
         handing.flush();
         drop(handing);
-        let (used, linter) = worker
+        let linted = worker
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (parsed, used, linter)
+        (parsed, linted)
     });
     *sources = parsed.sources;
+    let (used, linter) = linted?;
     rep.texts.sync(sources);
     let mut diags = parsed.diagnostics;
     if let Some(note) = notes_for_missing_interfaces {
@@ -359,18 +373,19 @@ fn lint_host(
         }
     }
     let findings = linter.finish(&parsed.config, diags);
-    Linted {
+    Ok(Linted {
         name,
         config: parsed.config,
         findings,
         used,
-    }
+    })
 }
 
 /// Virtual servers per [`Handover`].
 const SERVERS_PER_HANDOVER: usize = 64;
-/// Handovers the parser may get ahead of the worker by (memory stays bounded).
-const HANDOVERS_IN_FLIGHT: usize = 4;
+/// Handovers the parser may get ahead of the worker by (memory stays bounded): enough for
+/// the parser not to wait while the worker scans a large configuration for `@id` lines.
+const HANDOVERS_IN_FLIGHT: usize = 16;
 
 /// Virtual servers the parser closed, with what reading learnt since the last handover.
 struct Handover {
@@ -509,10 +524,26 @@ fn lint_once(targets: &[site::Target], a: &Args, rep: &mut Reporter, verbose: bo
 fn lint_config(t: &site::Config, a: &Args, out: &mut Outcome, rep: &mut Reporter, verbose: bool) {
     let sel = selection(None, a);
     unmet(&format!("`{}`", t.shown), &Facts::default(), &sel, verbose);
-    let ids: Vec<Option<String>> = match (&a.config_id, t.config_ids.as_slice()) {
-        (Some(id), _) => vec![Some(id.clone())],
-        (None, []) => vec![None],
-        (None, ids) => ids.iter().take(64).cloned().map(Some).collect(),
+    let ids: Vec<Option<String>> = match &a.config_id {
+        Some(id) => vec![Some(id.clone())],
+        // Most configurations have no `@id` lines: lint the one host while finding out.
+        None => {
+            let facts = Facts::default();
+            let guess = lint_host(
+                &t.entry,
+                Options::default(),
+                (None, facts),
+                &sel,
+                &mut out.sources,
+                None,
+                rep,
+                true,
+            );
+            match guess {
+                Ok(linted) => return finish(vec![linted], &[facts], &sel, out, rep),
+                Err(ids) => ids.into_iter().take(64).map(Some).collect(),
+            }
+        }
     };
     let facts: Vec<Facts<'_>> = ids
         .iter()
@@ -527,7 +558,8 @@ fn lint_config(t: &site::Config, a: &Args, out: &mut Outcome, rep: &mut Reporter
             config_id: id.clone(),
             ..Options::default()
         };
-        linted.push(lint_host(
+        // Without the guess, `lint_host` always lints.
+        if let Ok(l) = lint_host(
             &t.entry,
             opts,
             (id.clone(), *f),
@@ -535,7 +567,10 @@ fn lint_config(t: &site::Config, a: &Args, out: &mut Outcome, rep: &mut Reporter
             &mut out.sources,
             None,
             rep,
-        ));
+            false,
+        ) {
+            linted.push(l);
+        }
     }
     finish(linted, &facts, &sel, out, rep);
 }
@@ -600,7 +635,8 @@ fn lint_manifest_hosts(
                 names.join(", ")
             )
         });
-        linted.push(lint_host(
+        // Without the guess, `lint_host` always lints.
+        if let Ok(l) = lint_host(
             &entry,
             opts,
             (Some(h.name.clone()), *f),
@@ -608,7 +644,10 @@ fn lint_manifest_hosts(
             &mut out.sources,
             note,
             rep,
-        ));
+            false,
+        ) {
+            linted.push(l);
+        }
     }
     finish(linted, &facts, sel, out, rep);
 }

@@ -343,10 +343,11 @@ pub(crate) fn discover(
                 out.insert(rel(&dir, root), load_site(fs, &manifest, root));
             }
             Target::Config(c) => {
-                let ids: Vec<Option<String>> = if c.config_ids.is_empty() {
+                let config_ids = c.config_ids(fs);
+                let ids: Vec<Option<String>> = if config_ids.is_empty() {
                     vec![None]
                 } else {
-                    c.config_ids.iter().cloned().map(Some).collect()
+                    config_ids.into_iter().map(Some).collect()
                 };
                 let stem = c
                     .entry

@@ -19,9 +19,15 @@ pub struct Config {
     pub entry: PathBuf,
     /// Name shown in messages.
     pub shown: String,
+}
+
+impl Config {
     /// Config ids its `@id` lines use (each is a host), as a text scan of the configuration
-    /// and its includes finds them (piece by piece: a large file is never held whole).
-    pub config_ids: Vec<String>,
+    /// and its includes in the tree `fs` serves finds them (piece by piece: a large file is
+    /// never held whole).
+    pub fn config_ids(&self, fs: &dyn FileOpener) -> Vec<String> {
+        kac_compiler::config_ids_in(fs, &self.entry, &Default::default())
+    }
 }
 
 /// Something to lint.
@@ -44,7 +50,7 @@ pub fn targets(path: &Path) -> Result<Vec<Target>, String> {
         Err(d) => return Ok(vec![Target::Problem(d)]),
     }
     if meta.is_file() {
-        return Ok(vec![Target::Config(config(&RealFs, path))]);
+        return Ok(vec![Target::Config(config(path))]);
     }
     Ok(dir_targets(&RealFs, path))
 }
@@ -71,16 +77,15 @@ pub fn dir_targets(fs: &dyn FileOpener, dir: &Path) -> Vec<Target> {
         files
             .iter()
             .filter(|f| !included.contains(&fs.canonicalize(f)))
-            .map(|f| Target::Config(config(fs, f))),
+            .map(|f| Target::Config(config(f))),
     );
     out
 }
 
-fn config(fs: &dyn FileOpener, path: &Path) -> Config {
+fn config(path: &Path) -> Config {
     Config {
         entry: path.to_path_buf(),
         shown: path.to_string_lossy().into_owned(),
-        config_ids: kac_compiler::config_ids_in(fs, path, &Default::default()),
     }
 }
 

@@ -442,28 +442,34 @@ fn collect_ids(
 }
 
 /// Hands the text of `path` to `f` in pieces of whole lines (at most about 1 MiB each, so a
-/// large file is never held whole).
+/// large file is never held whole). The file is read straight into one buffer (large reads
+/// bypass the opener's own buffering): each byte is copied once.
 fn scan_lines(fs: &dyn FileOpener, path: &Path, f: &mut dyn FnMut(&[u8])) -> std::io::Result<()> {
     const PIECE: usize = 1 << 20;
     let mut reader = fs.open(path)?;
-    let mut buf: Vec<u8> = Vec::with_capacity(PIECE + 4096);
+    let mut buf = vec![0u8; PIECE];
+    let mut filled = 0;
     loop {
-        let chunk = reader.fill_buf()?;
-        if chunk.is_empty() {
-            break;
+        if filled == buf.len() {
+            // One line longer than the buffer: make room for the rest of it.
+            buf.resize(buf.len() * 2, 0);
         }
-        let n = chunk.len();
-        buf.extend_from_slice(chunk);
-        reader.consume(n);
-        if buf.len() >= PIECE
-            && let Some(end) = memchr::memrchr(b'\n', &buf)
+        let n = match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        filled += n;
+        if let Some(end) = memchr::memrchr(b'\n', &buf[filled - n..filled]).map(|i| filled - n + i)
         {
             f(&buf[..=end]);
-            buf.drain(..=end);
+            buf.copy_within(end + 1..filled, 0);
+            filled -= end + 1;
         }
     }
-    if !buf.is_empty() {
-        f(&buf);
+    if filled > 0 {
+        f(&buf[..filled]);
     }
     Ok(())
 }

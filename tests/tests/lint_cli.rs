@@ -664,3 +664,45 @@ fn past_a_hundred_findings_of_a_rule_text_counts_the_rest_and_all_findings_lists
     assert_eq!(list[100]["location"]["line"], line);
     assert_eq!(list[100]["location"]["column"], 9);
 }
+
+#[test]
+fn config_ids_written_after_many_virtual_servers_still_make_one_host_each() {
+    // `kac lint` starts linting a configuration as one host while it looks for `@id` lines;
+    // here the only ones come after 3,000 virtual servers with findings, so the findings
+    // of that first pass must never show: every finding belongs to lb1 or lb2.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut conf = String::new();
+    for i in 0..3000 {
+        conf.push_str(&format!(
+            "virtual_server 10.{}.{}.1 80 {{\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 198.51.100.1 80 {{\n        TCP_CHECK {{\n            retry 3\n            delay_before_retry 3\n        }}\n    }}\n}}\n",
+            i / 250,
+            i % 250
+        ));
+    }
+    // The last one's delay loop depends on the host (both still too short for the retries).
+    conf.push_str("virtual_server 10.99.0.1 80 {\n    @lb1 delay_loop 6\n    @lb2 delay_loop 8\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    real_server 198.51.100.1 80 {\n        TCP_CHECK {\n            retry 3\n            delay_before_retry 3\n        }\n    }\n}\n");
+    write(tmp.path(), "keepalived.conf", &conf);
+    let (code, list) = lint_json(tmp.path(), &["keepalived.conf"]);
+    assert_eq!(code, Some(0));
+    let hosts: std::collections::BTreeMap<String, usize> =
+        codes(&list)
+            .into_iter()
+            .fold(Default::default(), |mut m, (_, host, _)| {
+                *m.entry(host).or_default() += 1;
+                m
+            });
+    let expected: std::collections::BTreeMap<String, usize> =
+        [("lb1".to_string(), 3001), ("lb2".to_string(), 3001)].into();
+    assert_eq!(hosts, expected);
+    // Without `@id` lines, the same file is one host, linted once.
+    let plain = conf
+        .replace("    @lb1 delay_loop 6\n", "")
+        .replace("@lb2 ", "");
+    write(tmp.path(), "keepalived.conf", &plain);
+    let (_, list) = lint_json(tmp.path(), &["keepalived.conf"]);
+    assert_eq!(list.len(), 3001);
+    assert!(
+        list.iter()
+            .all(|d| d.get("host").is_none_or(|h| h.is_null()))
+    );
+}
