@@ -80,7 +80,7 @@ impl Fingerprints {
             Some(s) => (self.relative(s, texts).to_string(), texts.line_text(s)),
             None => (String::new(), d.message.clone()),
         };
-        (d.code.clone(), host.map(str::to_string), file, text)
+        (d.code.to_string(), host.map(str::to_string), file, text)
     }
 
     /// A short stable hash of a finding's fingerprint (SARIF `partialFingerprints`): the

@@ -391,13 +391,13 @@ fn status_diagnostic(d: &Diagnostic, texts: &mut render::Texts, tree: &Path) -> 
         None => (None, None, None),
     };
     StatusDiagnostic {
-        code: d.code.clone(),
+        code: d.code.to_string(),
         severity: d.severity.as_str().into(),
         message: d.message.clone(),
         file,
         line,
         column,
-        help: d.help.clone(),
+        help: d.help.as_deref().map(String::from),
         rendered,
     }
 }

@@ -94,7 +94,7 @@ pub fn apply(
         let shown = sources
             .get(at.file)
             .map_or_else(String::new, |f| f.name.clone());
-        let report = (shown, at.line, d.code.clone(), f.message.clone());
+        let report = (shown, at.line, d.code.to_string(), f.message.clone());
         match resolve(&f.edits, sources, &mut files)? {
             Ok(mut edits) => {
                 edits.sort();

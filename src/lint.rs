@@ -368,7 +368,7 @@ fn lint_host(
     if let Some(note) = notes_for_missing_interfaces {
         for d in &mut diags {
             if d.code == kac_compiler::codes::MISSING_INTERFACE {
-                d.notes.push(note.clone());
+                d.notes.push(note.clone().into());
             }
         }
     }

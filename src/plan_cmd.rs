@@ -682,12 +682,12 @@ fn plan_diagnostics(
         });
         list.push(PlanDiagnostic {
             severity: d.severity.as_str().to_string(),
-            code: d.code.clone(),
+            code: d.code.to_string(),
             message: d.message.clone(),
             file: loc.as_ref().map(|(f, _)| f.to_string()),
             line: loc.as_ref().map(|(_, (l, _))| *l),
             column: loc.as_ref().map(|(_, (_, c))| *c),
-            help: d.help.clone(),
+            help: d.help.as_deref().map(String::from),
             rendered,
         });
     }

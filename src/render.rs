@@ -372,7 +372,7 @@ fn build(d: &Diagnostic, texts: &mut Texts) -> Report {
                 let msg = if l.message.is_empty() {
                     None
                 } else {
-                    Some(l.message.clone())
+                    Some(l.message.to_string())
                 };
                 labels.push(if l.primary {
                     LabeledSpan::new_primary_with_span(msg, (off, ln))
@@ -395,7 +395,7 @@ fn build(d: &Diagnostic, texts: &mut Texts) -> Report {
             for (n, l) in d.labels.iter().filter(|l| l.span.file == file).enumerate() {
                 // The first label's text is also the related report's message.
                 if n == 0 {
-                    sub.message.clone_from(&l.message);
+                    sub.message = l.message.to_string();
                 }
                 sub.labels.push(kac_schema::Label {
                     span: l.span,
@@ -407,7 +407,7 @@ fn build(d: &Diagnostic, texts: &mut Texts) -> Report {
         }
     }
     // Include chains are shown as labels on the include lines; other notes go to the help.
-    let mut help: Vec<String> = d.help.iter().cloned().collect();
+    let mut help: Vec<String> = d.help.iter().map(|h| h.to_string()).collect();
     help.extend(
         d.notes
             .iter()
@@ -760,7 +760,7 @@ impl Sarif {
         let rule_index = match self.rules.iter().position(|r| *r == d.code) {
             Some(i) => i,
             None => {
-                self.rules.push(d.code.clone());
+                self.rules.push(d.code.to_string());
                 self.rules.len() - 1
             }
         };

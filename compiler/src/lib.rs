@@ -279,7 +279,8 @@ fn add_include_notes(diags: &mut [Diagnostic], sources: &mut SourceMap) {
         };
         for inc in sources.include_chain(span.file) {
             let name = sources.get(inc.file).map_or("?", |f| f.name.as_str());
-            d.notes.push(format!("included from {name}:{}", inc.line));
+            d.notes
+                .push(format!("included from {name}:{}", inc.line).into());
             d.labels.push(kac_schema::Label {
                 span: inc,
                 message: "included from here".into(),

@@ -10,6 +10,7 @@
 //! Both forms go through the same checks after parsing, so they report the same problems with
 //! the same codes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -386,7 +387,13 @@ impl<'a> Cx<'a> {
         self.report(d.with_help(help));
     }
 
-    fn invalid(&mut self, message: String, at: Span, label: &str, help: &str) {
+    fn invalid(
+        &mut self,
+        message: String,
+        at: Span,
+        label: &'static str,
+        help: impl Into<Cow<'static, str>>,
+    ) {
         self.report(
             Diagnostic::error(codes::INVALID_VALUE, message)
                 .with_primary(at, label)
@@ -394,7 +401,13 @@ impl<'a> Cx<'a> {
         );
     }
 
-    fn missing(&mut self, message: String, at: Span, label: &str, help: &str) {
+    fn missing(
+        &mut self,
+        message: String,
+        at: Span,
+        label: &'static str,
+        help: impl Into<Cow<'static, str>>,
+    ) {
         self.report(
             Diagnostic::error(codes::MISSING_VALUE, message)
                 .with_primary(at, label)
@@ -402,7 +415,7 @@ impl<'a> Cx<'a> {
         );
     }
 
-    fn duplicate(&mut self, message: String, at: Span, first: Span, help: &str) {
+    fn duplicate(&mut self, message: String, at: Span, first: Span, help: &'static str) {
         self.report(
             Diagnostic::error(codes::DUPLICATE, message)
                 .with_primary(at, "written again here")
@@ -713,7 +726,7 @@ mod kdl_form {
     }
 
     /// Reports every argument after the first `n`.
-    fn extra_args(cx: &mut Cx<'_>, node: &KdlNode, n: usize, help: &str) {
+    fn extra_args(cx: &mut Cx<'_>, node: &KdlNode, n: usize, help: &'static str) {
         for e in args(node).into_iter().skip(n) {
             let at = span!(cx, e.span());
             cx.invalid(
@@ -1010,7 +1023,7 @@ mod kdl_form {
                     format!("`{name}` without a rule"),
                     at,
                     "rule missing",
-                    &format!("write `{name} \"RULE\" \"RULE\"…`"),
+                    format!("write `{name} \"RULE\" \"RULE\"…`"),
                 );
             }
             for e in a {
@@ -1556,7 +1569,7 @@ mod yaml_form {
                     format!("an interface must be a mapping, not {}", kind(&item.value)),
                     at,
                     "expected `name` and `subnets`",
-                    &help,
+                    help,
                 );
                 continue;
             };
@@ -1693,7 +1706,7 @@ lint:
         parse(text, yaml)
             .1
             .iter()
-            .map(|d| (d.code.clone(), d.primary_span().map_or(0, |s| s.line)))
+            .map(|d| (d.code.to_string(), d.primary_span().map_or(0, |s| s.line)))
             .collect()
     }
 
@@ -1764,7 +1777,7 @@ lint:
         assert!(m.is_none());
         assert_eq!(d[0].code, codes::SYNTAX);
         let (_, d) = parse("a: 1\na: 2\nhosts: []\n", true);
-        let c: Vec<&str> = d.iter().map(|d| d.code.as_str()).collect();
+        let c: Vec<&str> = d.iter().map(|d| d.code.as_ref()).collect();
         assert_eq!(
             c,
             vec![codes::UNKNOWN_FIELD, codes::DUPLICATE, codes::NO_HOSTS]

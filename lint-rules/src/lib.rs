@@ -424,7 +424,7 @@ fn name_front_end(mut d: Diagnostic) -> Diagnostic {
         .iter()
         .find(|r| r.front_end.is_some_and(|m| m(&d)))
     {
-        d.code = r.name.to_string();
+        d.code = r.name.into();
         d.severity = r.level;
     }
     d

@@ -3,6 +3,8 @@
 //! Messages are lowercase with no trailing period; labels say what is wrong at the
 //! span, `help` says how to fix it. Only binaries render diagnostics.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::span::Span;
@@ -35,8 +37,8 @@ impl Severity {
 pub struct Label {
     /// Where.
     pub span: Span,
-    /// What is wrong there (may be empty).
-    pub message: String,
+    /// What is wrong there (may be empty); usually a static string, so it costs no allocation.
+    pub message: Cow<'static, str>,
     /// The main location of the diagnostic.
     pub primary: bool,
 }
@@ -139,20 +141,20 @@ impl Fix {
 /// One problem, with a stable code such as `kac::conf::unknown-keyword`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
-    /// Stable code (front end problems `kac::…`, lint rules by rule name).
-    pub code: String,
+    /// Stable code (front end problems `kac::…`, lint rules by rule name); usually static.
+    pub code: Cow<'static, str>,
     /// How bad it is.
     pub severity: Severity,
     /// Lowercase, no trailing period.
     pub message: String,
     /// Labelled spans, possibly in several files; the first primary one is "the" location.
     pub labels: Vec<Label>,
-    /// How to fix it.
+    /// How to fix it; usually static.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub help: Option<String>,
+    pub help: Option<Cow<'static, str>>,
     /// Extra notes (for example the include chain).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub notes: Vec<String>,
+    pub notes: Vec<Cow<'static, str>>,
     /// A machine-applicable fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<Fix>,
@@ -160,7 +162,11 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with no location yet.
-    pub fn new(code: impl Into<String>, severity: Severity, message: impl Into<String>) -> Self {
+    pub fn new(
+        code: impl Into<Cow<'static, str>>,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code: code.into(),
             severity,
@@ -173,17 +179,17 @@ impl Diagnostic {
     }
 
     /// An error.
-    pub fn error(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Error, message)
     }
 
     /// A warning (keepalived reports it too).
-    pub fn warning(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::new(code, Severity::Warning, message)
     }
 
     /// Adds the primary label.
-    pub fn with_primary(mut self, span: Span, message: impl Into<String>) -> Self {
+    pub fn with_primary(mut self, span: Span, message: impl Into<Cow<'static, str>>) -> Self {
         self.labels.push(Label {
             span,
             message: message.into(),
@@ -193,7 +199,7 @@ impl Diagnostic {
     }
 
     /// Adds a secondary label.
-    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+    pub fn with_secondary(mut self, span: Span, message: impl Into<Cow<'static, str>>) -> Self {
         self.labels.push(Label {
             span,
             message: message.into(),
@@ -203,13 +209,13 @@ impl Diagnostic {
     }
 
     /// Sets the help text.
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub fn with_help(mut self, help: impl Into<Cow<'static, str>>) -> Self {
         self.help = Some(help.into());
         self
     }
 
     /// Adds a note.
-    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+    pub fn with_note(mut self, note: impl Into<Cow<'static, str>>) -> Self {
         self.notes.push(note.into());
         self
     }
@@ -232,5 +238,28 @@ impl Diagnostic {
     /// Whether `keepalived -t` would fail on this (errors and warnings; not advice).
     pub fn fails_check(&self) -> bool {
         matches!(self.severity, Severity::Error | Severity::Warning)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Static and formatted texts serialize as plain JSON strings, and read back equal.
+    #[test]
+    fn json_form_is_plain_strings_and_reads_back() {
+        let at = Span::new(crate::FileId(0), 1, 4, 2);
+        let d = Diagnostic::warning("some-rule", "a message")
+            .with_primary(at, "static label")
+            .with_secondary(at, format!("label {}", 2))
+            .with_help("static help")
+            .with_note(format!("note {}", 1));
+        let json = serde_json::to_string(&d).expect("serializes");
+        assert_eq!(
+            json,
+            r#"{"code":"some-rule","severity":"warning","message":"a message","labels":[{"span":{"file":0,"line":1,"offset":4,"len":2},"message":"static label","primary":true},{"span":{"file":0,"line":1,"offset":4,"len":2},"message":"label 2","primary":false}],"help":"static help","notes":["note 1"]}"#
+        );
+        let back: Diagnostic = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, d);
     }
 }

@@ -5,6 +5,8 @@
 //! parses its own sub-block with [`Parser::block`]), a value block (one entry per line), or a
 //! generic validated setting. Unknown keywords get a "did you mean" help.
 
+use std::borrow::Cow;
+
 use kac_schema::config::{Config, Setting, SourceNote};
 use kac_schema::{Diagnostic, Severity, Span};
 
@@ -367,10 +369,10 @@ impl<'a> Parser<'a> {
     /// An error at `span`.
     pub fn error(
         &mut self,
-        code: &str,
+        code: &'static str,
         msg: impl Into<String>,
         span: Span,
-        label: impl Into<String>,
+        label: impl Into<Cow<'static, str>>,
     ) -> &mut Diagnostic {
         self.push(Diagnostic::error(code, msg).with_primary(span, label))
     }
@@ -378,10 +380,10 @@ impl<'a> Parser<'a> {
     /// A warning (keepalived reports it, then carries on) at `span`.
     pub fn warn(
         &mut self,
-        code: &str,
+        code: &'static str,
         msg: impl Into<String>,
         span: Span,
-        label: impl Into<String>,
+        label: impl Into<Cow<'static, str>>,
     ) -> &mut Diagnostic {
         self.push(Diagnostic::warning(code, msg).with_primary(span, label))
     }

@@ -134,7 +134,7 @@ struct Printer {
 }
 
 impl Printer {
-    fn err(&mut self, span: Span, msg: String, label: &str, help: &str) {
+    fn err(&mut self, span: Span, msg: String, label: &'static str, help: &'static str) {
         self.out.diagnostics.push(
             Diagnostic::error(codes::NOT_REPRESENTABLE, msg)
                 .with_primary(span, label)

@@ -219,7 +219,7 @@ impl<'i> Builder<'i> {
         }
     }
 
-    fn not_carried(&mut self, at: Span, msg: String, label: &str, help: &str) {
+    fn not_carried(&mut self, at: Span, msg: String, label: &'static str, help: &'static str) {
         self.diags.push(
             Diagnostic::error(codes::NOT_CARRIED, msg)
                 .with_primary(at, label)

@@ -89,8 +89,8 @@ pub fn syntax_errors(
     e: &kdl::KdlError,
     text: &str,
     idx: &LineIndex,
-    code: &str,
-    help: &str,
+    code: &'static str,
+    help: &'static str,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for d in &e.diagnostics {
@@ -155,7 +155,14 @@ struct View<'n> {
 }
 
 impl<'a> Reader<'a> {
-    fn error(&mut self, code: &str, msg: String, at: Span, label: &str, help: &str) {
+    fn error(
+        &mut self,
+        code: &'static str,
+        msg: String,
+        at: Span,
+        label: &'static str,
+        help: &'static str,
+    ) {
         self.diags.push(
             Diagnostic::error(code, msg)
                 .with_primary(at, label)

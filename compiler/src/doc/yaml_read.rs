@@ -10,6 +10,8 @@
 //! The text is read with granit-parser's event API (the parser under serde-saphyr), which keeps
 //! byte offsets and comments; the tree and the comments are walked by hand.
 
+use std::borrow::Cow;
+
 use kac_schema::doc::shape::{Args, Context, Kind, shapes};
 use kac_schema::doc::{
     Body, Comment, Cond, Def, DefValue, Doc, INCLUDE_KEYWORDS, Include, Item, ItemKind, Repeat,
@@ -225,7 +227,14 @@ impl<'a> Reader<'a> {
         self.idx.span(n.start, n.end.saturating_sub(n.start))
     }
 
-    fn error(&mut self, code: &str, msg: String, at: Span, label: &str, help: &str) {
+    fn error(
+        &mut self,
+        code: &'static str,
+        msg: String,
+        at: Span,
+        label: impl Into<Cow<'static, str>>,
+        help: impl Into<Cow<'static, str>>,
+    ) {
         self.diags.push(
             Diagnostic::error(code, msg)
                 .with_primary(at, label)
@@ -233,14 +242,14 @@ impl<'a> Reader<'a> {
         );
     }
 
-    fn wrong(&mut self, n: &Node, what: &str, help: &str) {
+    fn wrong(&mut self, n: &Node, what: &str, help: &'static str) {
         let at = self.span(n);
         let got = kind_name(n);
         self.error(
             codes::WRONG_TYPE,
             format!("expected {what}, found {got}"),
             at,
-            &format!("{got} here"),
+            format!("{got} here"),
             help,
         );
     }
@@ -667,7 +676,7 @@ impl<'a> Reader<'a> {
                         format!("`{}` is a flag", kw.text),
                         at,
                         "a flag is on when written",
-                        &format!("leave `{}` out to turn it off", kw.text),
+                        format!("leave `{}` out to turn it off", kw.text),
                     );
                     return None;
                 }
@@ -902,7 +911,7 @@ mod tests {
     fn problems_are_reported_at_their_key() {
         let (_, diags) =
             conf("vrrp_instance X:\n  nopreempt: false\n  priority: 1\n  priority: 2\n");
-        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        let codes: Vec<&str> = diags.iter().map(|d| d.code.as_ref()).collect();
         assert_eq!(codes, vec![codes::WRONG_TYPE, codes::DUPLICATE_KEY]);
         assert_eq!(diags[1].primary_span().map(|s| s.line), Some(4));
         let (_, diags) = conf("a: [\n");

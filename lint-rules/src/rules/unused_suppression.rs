@@ -1,5 +1,7 @@
 //! Inline suppressions that suppress nothing.
 
+use std::borrow::Cow;
+
 use kac_schema::config::{Spanned, Suppression};
 use kac_schema::{Diagnostic, Fix, Severity};
 
@@ -59,9 +61,9 @@ pub(crate) fn malformed(s: &Suppression) -> Diagnostic {
 
 /// A name that is no rule or code.
 pub(crate) fn unknown_name(name: &Spanned<String>) -> Diagnostic {
-    let help = match crate::closest_name(&name.value) {
-        Some(s) => format!("did you mean `{s}`? (`kac explain RULE` lists the rules)"),
-        None => "name a rule (`kac explain RULE`) or a diagnostic code".to_string(),
+    let help: Cow<'static, str> = match crate::closest_name(&name.value) {
+        Some(s) => format!("did you mean `{s}`? (`kac explain RULE` lists the rules)").into(),
+        None => "name a rule (`kac explain RULE`) or a diagnostic code".into(),
     };
     Diagnostic::new(
         NAME,

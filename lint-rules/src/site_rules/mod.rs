@@ -74,7 +74,7 @@ pub(crate) struct Differs<'a, K> {
 pub(crate) fn each_differing_peer<'a, K: PartialEq>(
     hosts: &'a [HostConfig<'a>],
     out: &mut Vec<(usize, Diagnostic)>,
-    rule: (&str, Severity),
+    rule: (&'static str, Severity),
     key: impl Fn(&'a VrrpInstance) -> K,
     span_of: impl Fn(&'a VrrpInstance, &K) -> Span,
     report: impl Fn(&Differs<'a, K>) -> (String, &'static str),

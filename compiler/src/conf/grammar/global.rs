@@ -532,7 +532,7 @@ fn include_check(p: &mut Parser<'_>, l: &crate::conf::parser::Line) {
                 l.span(k),
                 "not a check type",
             )
-            .help = Some(format!("types: {}", TYPES.join(", ")));
+            .help = Some(format!("types: {}", TYPES.join(", ")).into());
         } else if !prefixed && k > 1 {
             let w = w.to_string();
             p.warn(

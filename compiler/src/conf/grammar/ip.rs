@@ -452,7 +452,7 @@ fn check_metric(p: &mut Parser<'_>, line: &Line, i: usize, name: &str) -> bool {
                 )
                 .help = Some(format!(
                     "write a number of milliseconds (`{name} 300ms`), seconds (`{name} 1.5s`) or kernel units"
-                ));
+                ).into());
                 false
             }
         };
@@ -534,7 +534,7 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
     };
     let mut words = vec!["encap".to_string(), kind.clone()];
     let mut j = i + 2;
-    let bad = |p: &mut Parser<'_>, at: usize, msg: String, label: &str| {
+    let bad = |p: &mut Parser<'_>, at: usize, msg: String, label: &'static str| {
         p.warn(codes::INVALID_VALUE, msg, line.span(at), label).help =
             Some("keepalived keeps the route without the encapsulation".into());
     };
@@ -549,17 +549,12 @@ fn parse_encap(p: &mut Parser<'_>, line: &Line, i: usize) -> (Option<String>, us
                 ila_locator(&w).is_some()
             };
             if !ok {
-                let what = if kind == "mpls" {
-                    "an MPLS label stack (`100` or `100/200`: at most two labels below 1048576)"
+                let label = if kind == "mpls" {
+                    "expected an MPLS label stack (`100` or `100/200`: at most two labels below 1048576)"
                 } else {
-                    "an ILA locator (four hex groups, `2001:db8:1:2`)"
+                    "expected an ILA locator (four hex groups, `2001:db8:1:2`)"
                 };
-                bad(
-                    p,
-                    j,
-                    format!("invalid {kind} encapsulation `{w}`"),
-                    &format!("expected {what}"),
-                );
+                bad(p, j, format!("invalid {kind} encapsulation `{w}`"), label);
                 return (None, j + 1);
             }
             words.push(w);
@@ -786,10 +781,13 @@ pub fn parse_route(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<R
                             line.span(j),
                             "keepalived reads `lock` as the value",
                         )
-                        .help = Some(format!(
-                            "remove `lock`; keepalived locks {}",
-                            ROUTE_LOCKABLE.join(", ")
-                        ));
+                        .help = Some(
+                            format!(
+                                "remove `lock`; keepalived locks {}",
+                                ROUTE_LOCKABLE.join(", ")
+                            )
+                            .into(),
+                        );
                         i = j + 2;
                         continue;
                     }
@@ -1119,7 +1117,8 @@ pub fn parse_rule(p: &mut Parser<'_>, line: &Line, is_static: bool) -> Option<Ru
                             line.span(i + 1),
                             "expected FIRST-LAST",
                         )
-                        .help = Some(format!("keepalived needs a range: write `{kw} {v}-{v}`"));
+                        .help =
+                            Some(format!("keepalived needs a range: write `{kw} {v}-{v}`").into());
                     }
                     r.options.push(format!("{kw} {v}"));
                 }

@@ -374,6 +374,7 @@ fn lb_kind(p: &mut Parser<'_>, line: &Line) -> Option<LbKind> {
                     "forwarding methods are case-sensitive: write `{}`",
                     m.to_uppercase()
                 )
+                .into()
             } else {
                 "keepalived uses NAT".into()
             },
@@ -599,8 +600,10 @@ fn sched(p: &mut Parser<'_>, v: &mut VirtualServer, l: &Line) {
             );
             d.help = Some(
                 match crate::suggest::closest(&w, SCHEDULERS.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`? schedulers: {}", SCHEDULERS.join(", ")),
-                    None => format!("schedulers: {}", SCHEDULERS.join(", ")),
+                    Some(s) => {
+                        format!("did you mean `{s}`? schedulers: {}", SCHEDULERS.join(", ")).into()
+                    }
+                    None => format!("schedulers: {}", SCHEDULERS.join(", ")).into(),
                 },
             );
         }
@@ -1232,9 +1235,9 @@ pub(crate) static FILE_CHECK: &[Kw<Checker>] = &[
                     l.span(1),
                     "not defined before this line",
                 )
-                .help = Some(format!(
-                    "define `track_file {n} {{ … }}` earlier in the configuration"
-                ));
+                .help = Some(
+                    format!("define `track_file {n} {{ … }}` earlier in the configuration").into(),
+                );
             } else if let CheckerKind::File { track_file, .. } = &mut c.kind {
                 *track_file = Some(Spanned::new(n, l.span(1)));
             }

@@ -131,6 +131,7 @@ pub static VRRP_INSTANCE: &[Kw<VrrpInstance>] = &[
                             "states are case-sensitive: write `{}`; keepalived uses BACKUP",
                             w.to_uppercase()
                         )
+                        .into()
                     } else {
                         "keepalived uses BACKUP".into()
                     },
@@ -493,10 +494,9 @@ pub static AUTHENTICATION: &[Kw<Authentication>] = &[
                     "expected `PASS` or `AH`",
                 );
                 if w.eq_ignore_ascii_case("pass") || w.eq_ignore_ascii_case("ah") {
-                    d.help = Some(format!(
-                        "auth_type is case-sensitive: write `{}`",
-                        w.to_uppercase()
-                    ));
+                    d.help = Some(
+                        format!("auth_type is case-sensitive: write `{}`", w.to_uppercase()).into(),
+                    );
                 }
             }
         }
