@@ -323,6 +323,7 @@ fn lint_host(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Handover>(HANDOVERS_IN_FLIGHT);
         let name = name.as_deref();
         let worker = scope.spawn(move || {
+            yield_to_reading();
             if unless_ids {
                 let ids = kac_compiler::config_ids(entry, &Default::default());
                 if !ids.is_empty() {
@@ -379,6 +380,16 @@ fn lint_host(
         findings,
         used,
     })
+}
+
+/// Lowers the calling thread's priority a little (nice 10; Linux gives each thread its own):
+/// the lint worker then takes what the preprocessor and the parser leave of the machine's
+/// cores instead of taking turns with them, and catches up when they wait (the handover
+/// channel holds it back when it falls too far behind). Best effort: without it the worker
+/// only competes for the same cores.
+fn yield_to_reading() {
+    let me = rustix::thread::gettid();
+    let _ = rustix::process::setpriority_process(Some(me), 10);
 }
 
 /// Virtual servers per [`Handover`].

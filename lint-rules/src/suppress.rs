@@ -60,6 +60,9 @@ impl Live {
 
     /// Whether a suppression silences `d` (the names that do are marked used).
     pub fn silences(&mut self, d: &Diagnostic) -> bool {
+        if self.by_line.is_empty() {
+            return false;
+        }
         let Some(p) = d.primary_span() else {
             return false;
         };
