@@ -193,6 +193,16 @@ impl Reporter {
         self
     }
 
+    /// Whether every finding is written out (the machine formats, text without a listing
+    /// limit): then writing, not reading, sets the pace on large outputs.
+    pub fn writes_every_finding(&self) -> bool {
+        match &self.out {
+            Out::Quiet => false,
+            Out::Text(t) => t.listed_per_rule.is_none(),
+            Out::Json { .. } | Out::Sarif { .. } | Out::Github { .. } => true,
+        }
+    }
+
     /// Findings `baseline` accepts are counted, not reported.
     pub fn with_baseline(mut self, baseline: Option<Baseline>) -> Self {
         self.baseline = baseline;

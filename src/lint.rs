@@ -323,7 +323,9 @@ fn lint_host(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Handover>(HANDOVERS_IN_FLIGHT);
         let name = name.as_deref();
         let worker = scope.spawn(move || {
-            yield_to_reading();
+            if !worker_rep.writes_every_finding() {
+                yield_to_reading();
+            }
             if unless_ids {
                 let ids = kac_compiler::config_ids(entry, &Default::default());
                 if !ids.is_empty() {
@@ -385,8 +387,9 @@ fn lint_host(
 /// Lowers the calling thread's priority a little (nice 10; Linux gives each thread its own):
 /// the lint worker then takes what the preprocessor and the parser leave of the machine's
 /// cores instead of taking turns with them, and catches up when they wait (the handover
-/// channel holds it back when it falls too far behind). Best effort: without it the worker
-/// only competes for the same cores.
+/// channel holds it back when it falls too far behind). Only when its output is light: when
+/// it writes every finding (JSON, SARIF, GitHub), it is what the run waits for. Best
+/// effort: without it the worker only competes for the same cores.
 fn yield_to_reading() {
     let me = rustix::thread::gettid();
     let _ = rustix::process::setpriority_process(Some(me), 10);
