@@ -295,61 +295,57 @@ struct Linted {
     used: Vec<Used>,
 }
 
-/// Parses `entry` with `opts` (its files added to `sources`) and runs the host's rules; the
+/// One host to lint: where its configuration starts, how to read it, and who it is.
+struct HostRun<'e, 'f> {
+    entry: &'e Path,
+    opts: Options,
+    name: Option<String>,
+    facts: Facts<'f>,
+    /// Added to findings of missing interfaces: the interfaces the manifest lists.
+    missing_interface_note: Option<String>,
+}
+
+/// Whether a host is linted on the guess that its configuration has no `@id` lines.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum IdGuess {
+    /// Its config id is known (a site's host, `-i`, or one of the ids found): no guess.
+    Known,
+    /// Lint it as the one host of a configuration without `@id` lines, unless it has some.
+    NoIds,
+}
+
+/// Parses the host's configuration (its files added to `sources`) and runs its rules; the
 /// findings of each virtual server go to `rep` as it closes.
 ///
-/// The parser hands each virtual server over to a worker thread that runs the rules on it,
-/// reports its findings and drops it, so that on large configurations linting overlaps with
-/// reading (the parser's thread is the one `kac check` waits for).
+/// The parser hands each virtual server over to a worker thread ([`lint_worker`]) that runs
+/// the rules on it, reports its findings and drops it, so that on large configurations
+/// linting overlaps with reading (the parser's thread is the one `kac check` waits for).
 ///
-/// With `unless_ids`, the host is linted on the guess that the configuration has no `@id`
-/// lines: the worker first scans for them (while the parser starts) and, when there are some,
-/// reports nothing and returns them instead ([`lint_config`] then lints each config id).
-#[allow(clippy::too_many_arguments)]
+/// With [`IdGuess::NoIds`], the worker first scans the configuration for `@id` lines (while
+/// the parser starts) and, when there are some, reports nothing and they are returned instead
+/// ([`lint_config`] then lints each config id). With [`IdGuess::Known`] it always lints.
 fn lint_host(
-    entry: &Path,
-    mut opts: Options,
-    host: (Option<String>, Facts<'_>),
+    run: HostRun<'_, '_>,
     sel: &Selection,
     sources: &mut SourceMap,
-    notes_for_missing_interfaces: Option<String>,
     rep: &mut Reporter,
-    unless_ids: bool,
+    guess: IdGuess,
 ) -> Result<Linted, Vec<String>> {
-    let (name, facts) = host;
+    let HostRun {
+        entry,
+        mut opts,
+        name,
+        facts,
+        missing_interface_note,
+    } = run;
     opts.sources = std::mem::take(sources);
     let worker_rep = &mut *rep;
     let (parsed, linted) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Handover>(HANDOVERS_IN_FLIGHT);
         let name = name.as_deref();
-        let worker = scope.spawn(move || {
-            if !worker_rep.writes_every_finding() {
-                yield_to_reading();
-            }
-            if unless_ids {
-                let ids = kac_compiler::config_ids(entry, &Default::default());
-                if !ids.is_empty() {
-                    rx.into_iter().for_each(drop);
-                    return Err(ids);
-                }
-            }
-            let mut linter = HostLinter::new(facts, sel);
-            let mut suppressions = Vec::new();
-            let mut found = Vec::new();
-            for h in rx {
-                suppressions.extend(h.suppressions);
-                for (id, f) in &h.files {
-                    worker_rep.texts.add(*id, f);
-                }
-                for vs in h.servers {
-                    linter.virtual_server_final(&vs, &suppressions, &mut found);
-                    for d in found.drain(..) {
-                        worker_rep.finding(name, &d);
-                    }
-                }
-            }
-            Ok((linter.used(), linter))
-        });
+        let scan = (guess == IdGuess::NoIds).then_some(entry);
+        let worker = scope
+            .spawn(move || lint_worker(rx, HostLinter::new(facts, sel), worker_rep, name, scan));
         let mut handing = Handing::new(tx);
         let parsed = kac_compiler::parse_conf_visiting(
             entry,
@@ -368,7 +364,7 @@ fn lint_host(
     let (used, linter) = linted?;
     rep.texts.sync(sources);
     let mut diags = parsed.diagnostics;
-    if let Some(note) = notes_for_missing_interfaces {
+    if let Some(note) = missing_interface_note {
         for d in &mut diags {
             if d.code == kac_compiler::codes::MISSING_INTERFACE {
                 d.notes.push(note.clone().into());
@@ -382,6 +378,43 @@ fn lint_host(
         findings,
         used,
     })
+}
+
+/// The lint worker: runs the virtual-server rules on each virtual server handed over and
+/// reports their findings as final. With `scan_for_ids`, it first scans that configuration
+/// for `@id` lines; if there are some, it reports nothing, drops what comes and returns them.
+fn lint_worker<'s>(
+    rx: std::sync::mpsc::Receiver<Handover>,
+    mut linter: HostLinter<'s>,
+    rep: &mut Reporter,
+    name: Option<&str>,
+    scan_for_ids: Option<&Path>,
+) -> Result<(Vec<Used>, HostLinter<'s>), Vec<String>> {
+    if !rep.writes_every_finding() {
+        yield_to_reading();
+    }
+    if let Some(entry) = scan_for_ids {
+        let ids = kac_compiler::config_ids(entry, &Default::default());
+        if !ids.is_empty() {
+            rx.into_iter().for_each(drop);
+            return Err(ids);
+        }
+    }
+    let mut suppressions = Vec::new();
+    let mut found = Vec::new();
+    for h in rx {
+        suppressions.extend(h.suppressions);
+        for (id, f) in &h.files {
+            rep.texts.add(*id, f);
+        }
+        for vs in h.servers {
+            linter.virtual_server_final(&vs, &suppressions, &mut found);
+            for d in found.drain(..) {
+                rep.finding(name, &d);
+            }
+        }
+    }
+    Ok((linter.used(), linter))
 }
 
 /// Lowers the calling thread's priority a little (nice 10; Linux gives each thread its own):
@@ -543,16 +576,14 @@ fn lint_config(t: &site::Config, a: &Args, out: &mut Outcome, rep: &mut Reporter
         // Most configurations have no `@id` lines: lint the one host while finding out.
         None => {
             let facts = Facts::default();
-            let guess = lint_host(
-                &t.entry,
-                Options::default(),
-                (None, facts),
-                &sel,
-                &mut out.sources,
-                None,
-                rep,
-                true,
-            );
+            let run = HostRun {
+                entry: &t.entry,
+                opts: Options::default(),
+                name: None,
+                facts,
+                missing_interface_note: None,
+            };
+            let guess = lint_host(run, &sel, &mut out.sources, rep, IdGuess::NoIds);
             match guess {
                 Ok(linted) => return finish(vec![linted], &[facts], &sel, out, rep),
                 Err(ids) => ids.into_iter().take(64).map(Some).collect(),
@@ -572,17 +603,15 @@ fn lint_config(t: &site::Config, a: &Args, out: &mut Outcome, rep: &mut Reporter
             config_id: id.clone(),
             ..Options::default()
         };
-        // Without the guess, `lint_host` always lints.
-        if let Ok(l) = lint_host(
-            &t.entry,
+        let run = HostRun {
+            entry: &t.entry,
             opts,
-            (id.clone(), *f),
-            &sel,
-            &mut out.sources,
-            None,
-            rep,
-            false,
-        ) {
+            name: id.clone(),
+            facts: *f,
+            missing_interface_note: None,
+        };
+        // Without a guess, `lint_host` always lints.
+        if let Ok(l) = lint_host(run, &sel, &mut out.sources, rep, IdGuess::Known) {
             linted.push(l);
         }
     }
@@ -649,17 +678,15 @@ fn lint_manifest_hosts(
                 names.join(", ")
             )
         });
-        // Without the guess, `lint_host` always lints.
-        if let Ok(l) = lint_host(
-            &entry,
+        let run = HostRun {
+            entry: &entry,
             opts,
-            (Some(h.name.clone()), *f),
-            sel,
-            &mut out.sources,
-            note,
-            rep,
-            false,
-        ) {
+            name: Some(h.name.clone()),
+            facts: *f,
+            missing_interface_note: note,
+        };
+        // Without a guess, `lint_host` always lints.
+        if let Ok(l) = lint_host(run, sel, &mut out.sources, rep, IdGuess::Known) {
             linted.push(l);
         }
     }
