@@ -14,7 +14,7 @@ use std::time::Duration;
 use kac_tests::OracleNamespace;
 use kac_tests::daemon::write_atomically;
 use kac_tests::vrrp::{
-    Keepalived, addresses, context, holds, hosts, ip_in, start_kac, state_is, wait_holds,
+    Keepalived, addresses, context, holds, hosts, instance, ip_in, start_kac, state_is, wait_holds,
 };
 use serde_json::Value;
 
@@ -31,10 +31,8 @@ fn conf(priority: u8, vrid: u8, vip: &str, global: &str, before: &str, body: &st
 /// Whether `kac status` says instance `name` is in FAULT for a reason containing `why`.
 fn fault_because(st: &Value, name: &str, why: &str) -> bool {
     state_is(st, name, "FAULT")
-        && st["vrrp"]
+        && instance(st, name)["fault_reasons"]
             .as_array()
-            .and_then(|v| v.iter().find(|i| i["name"] == name))
-            .and_then(|i| i["fault_reasons"].as_array())
             .is_some_and(|r| {
                 r.iter()
                     .any(|r| r.as_str().is_some_and(|r| r.contains(why)))
