@@ -361,7 +361,8 @@ fn lint_host(
         (parsed, linted)
     });
     *sources = parsed.sources;
-    let (used, linter) = linted?;
+    let linter = linted?;
+    let used = linter.used();
     rep.texts.sync(sources);
     let mut diags = parsed.diagnostics;
     if let Some(note) = missing_interface_note {
@@ -389,7 +390,7 @@ fn lint_worker<'s>(
     rep: &mut Reporter,
     name: Option<&str>,
     scan_for_ids: Option<&Path>,
-) -> Result<(Vec<Used>, HostLinter<'s>), Vec<String>> {
+) -> Result<HostLinter<'s>, Vec<String>> {
     if !rep.writes_every_finding() {
         yield_to_reading();
     }
@@ -414,7 +415,7 @@ fn lint_worker<'s>(
             }
         }
     }
-    Ok((linter.used(), linter))
+    Ok(linter)
 }
 
 /// Lowers the calling thread's priority a little (nice 10; Linux gives each thread its own):
@@ -467,9 +468,10 @@ impl Handing {
 
     /// Takes a closed virtual server (and what reading has reached); hands a full batch over.
     fn push(&mut self, vs: VirtualServer, progress: &kac_compiler::Progress<'_>) {
-        // Suppressions and files are taken as they are when their virtual server closes: a
-        // later batch's worth would do too (suppressions apply by line), but copying them
-        // here keeps each virtual server's view what the parser had.
+        // The suppressions and files read since the last handover go with it. The worker takes
+        // a batch's suppressions before any of its virtual servers, so an earlier server of the
+        // batch sees a few more than the parser had when it closed: that changes nothing, as a
+        // suppression applies to its own lines only.
         if let Some(new) = progress.suppressions.get(self.suppressions_sent..) {
             self.suppressions.extend_from_slice(new);
             self.suppressions_sent = progress.suppressions.len();
